@@ -1,0 +1,123 @@
+using System.Runtime.InteropServices;
+using VisionLabel.Imaging.Native;
+
+namespace VisionLabel.Imaging;
+
+/// <summary>Decodes and encodes pixels through the system's libjpeg-turbo, libpng and libwebp.</summary>
+public static unsafe class ImageCodec
+{
+    /// <summary>
+    /// Decodes a whole file to RGB in its stored orientation. For JPEG, <paramref name="minLongestSide"/> lets
+    /// libjpeg-turbo scale in the DCT domain to the smallest size whose longest side is still at least that,
+    /// which is far cheaper than decoding full size and shrinking (thumbnails of 100-megapixel scans).
+    /// </summary>
+    public static RgbImage Decode(ReadOnlySpan<byte> file, ImageFormat format, int minLongestSide = 0) => format switch
+    {
+        ImageFormat.Jpeg => DecodeJpeg(file, minLongestSide),
+        ImageFormat.Png => DecodePng(file),
+        ImageFormat.WebP => DecodeWebP(file),
+        _ => throw new InvalidImageException($"unsupported format {format}"),
+    };
+
+    private static RgbImage DecodeJpeg(ReadOnlySpan<byte> file, int minLongestSide)
+    {
+        nint handle = TurboJpeg.tjInitDecompress();
+        if (handle == 0) throw new InvalidOperationException("libjpeg-turbo: tjInitDecompress failed");
+        try
+        {
+            fixed (byte* src = file)
+            {
+                if (TurboJpeg.tjDecompressHeader3(handle, src, new CULong((nuint)file.Length), out int w, out int h, out _, out _) != 0)
+                    throw new InvalidImageException("corrupt JPEG: " + TurboJpeg.Error(handle));
+                (int sw, int sh) = ChooseJpegScale(w, h, minLongestSide);
+                var image = new RgbImage(sw, sh);
+                fixed (byte* dst = image.Pixels)
+                {
+                    // Stop on warnings: libjpeg treats "premature end of data" as a warning and pads with grey.
+                    int rc = TurboJpeg.tjDecompress2(handle, src, new CULong((nuint)file.Length), dst, sw, sw * 3, sh,
+                        TurboJpeg.PixelFormatRgb, TurboJpeg.FlagStopOnWarning);
+                    if (rc != 0) throw new InvalidImageException("corrupt JPEG: " + TurboJpeg.Error(handle));
+                }
+                return image;
+            }
+        }
+        finally { TurboJpeg.tjDestroy(handle); }
+    }
+
+    private static (int Width, int Height) ChooseJpegScale(int w, int h, int minLongestSide)
+    {
+        if (minLongestSide <= 0) return (w, h);
+        var factors = TurboJpeg.tjGetScalingFactors(out int count);
+        (int bw, int bh) = (w, h);
+        for (int i = 0; i < count; i++)
+        {
+            var f = factors[i];
+            if (f.Num > f.Denom) continue; // never upscale
+            int sw = (w * f.Num + f.Denom - 1) / f.Denom, sh = (h * f.Num + f.Denom - 1) / f.Denom;
+            if (Math.Max(sw, sh) >= minLongestSide && (long)sw * sh < (long)bw * bh) (bw, bh) = (sw, sh);
+        }
+        return (bw, bh);
+    }
+
+    private static RgbImage DecodePng(ReadOnlySpan<byte> file)
+    {
+        LibPng.PngImage png = default;
+        png.Version = LibPng.ImageVersion;
+        fixed (byte* src = file)
+        {
+            if (LibPng.png_image_begin_read_from_memory(&png, src, (nuint)file.Length) == 0)
+                throw new InvalidImageException("corrupt PNG: " + LibPng.Message(&png));
+            try
+            {
+                png.Format = LibPng.FormatRgb; // alpha is composited onto black
+                var image = new RgbImage((int)png.Width, (int)png.Height);
+                fixed (byte* dst = image.Pixels)
+                {
+                    if (LibPng.png_image_finish_read(&png, null, dst, (int)png.Width * 3, null) == 0)
+                        throw new InvalidImageException("corrupt PNG: " + LibPng.Message(&png));
+                }
+                return image;
+            }
+            finally { LibPng.png_image_free(&png); }
+        }
+    }
+
+    private static RgbImage DecodeWebP(ReadOnlySpan<byte> file)
+    {
+        fixed (byte* src = file)
+        {
+            if (LibWebP.WebPGetInfo(src, (nuint)file.Length, out int w, out int h) == 0)
+                throw new InvalidImageException("corrupt WebP: header not understood by libwebp");
+            var image = new RgbImage(w, h);
+            fixed (byte* dst = image.Pixels)
+            {
+                if (LibWebP.WebPDecodeRGBInto(src, (nuint)file.Length, dst, (nuint)image.Pixels.Length, w * 3) == null)
+                    throw new InvalidImageException("corrupt WebP: libwebp could not decode the image data");
+            }
+            return image;
+        }
+    }
+
+    public static byte[] EncodeJpeg(RgbImage image, int quality = 85)
+    {
+        nint handle = TurboJpeg.tjInitCompress();
+        if (handle == 0) throw new InvalidOperationException("libjpeg-turbo: tjInitCompress failed");
+        byte* jpeg = null;
+        try
+        {
+            CULong size = default;
+            fixed (byte* src = image.Pixels)
+            {
+                if (TurboJpeg.tjCompress2(handle, src, image.Width, image.Width * 3, image.Height, TurboJpeg.PixelFormatRgb,
+                        &jpeg, &size, TurboJpeg.Subsampling420, quality, TurboJpeg.FlagFastDct) != 0)
+                    throw new InvalidOperationException("libjpeg-turbo: " + TurboJpeg.Error(handle));
+            }
+            return new ReadOnlySpan<byte>(jpeg, checked((int)size.Value)).ToArray();
+        }
+        finally
+        {
+            if (jpeg != null) TurboJpeg.tjFree(jpeg);
+            TurboJpeg.tjDestroy(handle);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace VisionLabel.Server.Common;
+
+/// <summary>
+/// Who is making a request, for the created/updated-by fields. There is no authentication yet: the client
+/// names its user in the X-VisionLabel-User header. An auth issue will replace this one place.
+/// </summary>
+public static class CurrentUser
+{
+    public const string Header = "X-VisionLabel-User";
+    public const string Anonymous = "anonymous";
+
+    public static string Name(HttpContext context)
+    {
+        string? name = context.Request.Headers[Header];
+        return string.IsNullOrWhiteSpace(name) ? Anonymous : name.Trim()[..Math.Min(name.Trim().Length, 200)];
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace VisionLabel.Server.Common;
+
+/// <summary>ProblemDetails responses with a title that names the problem and a detail that says what to do.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult NotFound(string what, Guid id) =>
+        TypedResults.Problem(statusCode: 404, title: $"{what} not found", detail: $"No {what.ToLowerInvariant()} has id {id}.");
+
+    public static ProblemHttpResult BadRequest(string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(statusCode: 400, title: title, detail: detail, extensions: extensions);
+
+    public static ProblemHttpResult Conflict(string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        TypedResults.Problem(statusCode: 409, title: title, detail: detail, extensions: extensions);
+
+    public static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+            title: "The request is not valid", detail: message);
+}
+
+/// <summary>API enum names are kebab-case ("in-progress"); query strings accept any case and dashes.</summary>
+public static class ApiEnum
+{
+    public static bool TryParse<T>(string? text, out T value) where T : struct, Enum
+    {
+        value = default;
+        return !string.IsNullOrWhiteSpace(text) && !int.TryParse(text, out _) &&
+               Enum.TryParse(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out value) && Enum.IsDefined(value);
+    }
+
+    public static string Names<T>() where T : struct, Enum =>
+        string.Join(", ", Enum.GetNames<T>().Select(n => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(n)));
+}

@@ -1,0 +1,54 @@
+namespace VisionLabel.Server.Common;
+
+/// <summary>Section "VisionLabel". Every path defaults to a place under <see cref="DataDirectory"/>.</summary>
+public sealed class VisionLabelOptions
+{
+    public const string Section = "VisionLabel";
+
+    /// <summary>Root of everything the server keeps on local disk by default (database, blobs, temp uploads).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    public string ResolvedDataDirectory => Path.GetFullPath(DataDirectory);
+    public string TempDirectory => Path.Combine(ResolvedDataDirectory, "tmp");
+}
+
+/// <summary>Section "VisionLabel:Database".</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "VisionLabel:Database";
+
+    /// <summary>"sqlite" (embedded default) or "postgres".</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>Defaults to a SQLite file in the data directory. Required for postgres.</summary>
+    public string? ConnectionString { get; set; }
+}
+
+/// <summary>Section "VisionLabel:Storage".</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "VisionLabel:Storage";
+
+    /// <summary>"local" (embedded default). "s3" arrives with the object-storage issue.</summary>
+    public string Provider { get; set; } = "local";
+
+    /// <summary>Folder for the local blob store; defaults to DATA/blobs.</summary>
+    public string? LocalPath { get; set; }
+}
+
+/// <summary>Section "VisionLabel:Images".</summary>
+public sealed class ImageIntakeOptions
+{
+    public const string Section = "VisionLabel:Images";
+
+    /// <summary>Images with more pixels than this are refused at upload (decompression bombs, scans nobody can label).</summary>
+    public long MaxPixels { get; set; } = 100_000_000;
+
+    /// <summary>Largest single file accepted.</summary>
+    public long MaxFileBytes { get; set; } = 1L << 30;
+
+    /// <summary>Largest upload request (all files together). Kestrel's 30 MB default is lifted to this on the upload endpoint only.</summary>
+    public long MaxRequestBytes { get; set; } = 50L << 30;
+
+    public int ThumbnailSize { get; set; } = 256;
+}

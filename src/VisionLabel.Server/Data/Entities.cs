@@ -1,0 +1,74 @@
+namespace VisionLabel.Server.Data;
+
+// Ids are Guid v7, made by whoever creates the row (server or client). They sort by creation time, need no
+// database sequence (so one migration set serves SQLite and PostgreSQL), and let a browser create an
+// annotation optimistically with its final id before the server has seen it.
+
+public sealed class Project
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public List<Label> Labels { get; set; } = [];
+}
+
+public sealed class Label
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>"#rrggbb".</summary>
+    public required string Color { get; set; }
+    public int Order { get; set; }
+}
+
+public enum ImageStatus { New, Prelabeled, InProgress, Submitted, Approved, Rejected }
+
+public sealed class Image
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    /// <summary>Lower-case hex SHA-256 of the file bytes; unique within a project.</summary>
+    public required string ContentHash { get; set; }
+    public required string FileName { get; set; }
+    /// <summary>Displayed width (EXIF orientation applied): the pixel space annotations live in.</summary>
+    public int Width { get; set; }
+    public int Height { get; set; }
+    /// <summary>EXIF orientation 1..8 of the stored file, so decoders need not re-read it.</summary>
+    public int Orientation { get; set; } = 1;
+    /// <summary>"jpeg", "png" or "webp".</summary>
+    public required string Format { get; set; }
+    public long SizeBytes { get; set; }
+    public required string BlobKey { get; set; }
+    public ImageStatus Status { get; set; } = ImageStatus.New;
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}
+
+public enum AnnotationKind { Box, Polygon, Mask }
+public enum AnnotationSourceType { Human, Model }
+public enum AnnotationState { Proposed, Accepted, Rejected }
+
+public sealed class Annotation
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ImageId { get; set; }
+    public Guid LabelId { get; set; }
+    public AnnotationKind Kind { get; set; }
+    /// <summary>Normalised JSON for the kind: box {x,y,width,height}, polygon {rings}, mask {size,counts} (COCO RLE).</summary>
+    public required string Geometry { get; set; }
+    /// <summary>JSON object of free-form attributes.</summary>
+    public string Attributes { get; set; } = "{}";
+    public AnnotationSourceType Source { get; set; }
+    public string? ModelId { get; set; }
+    public double? Score { get; set; }
+    public AnnotationState State { get; set; }
+    /// <summary>Bumped by every change; writers send the version they saw and get a 409 if it moved.</summary>
+    public int Version { get; set; } = 1;
+    public required string CreatedBy { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public required string UpdatedBy { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

@@ -1,0 +1,61 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace VisionLabel.Server.Data;
+
+public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbContext(options)
+{
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<Label> Labels => Set<Label>();
+    public DbSet<Image> Images => Set<Image>();
+    public DbSet<Annotation> Annotations => Set<Annotation>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
+    {
+        // All times are UTC. SQLite hands DateTime back as Unspecified; say what it is so JSON carries the "Z".
+        conventions.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        // Enums are stored by name: readable in psql/sqlite3 and safe against reordering.
+        model.Entity<Project>(e =>
+        {
+            e.Property(p => p.Name).HasMaxLength(200);
+            e.HasIndex(p => p.Name).IsUnique();
+            e.HasMany(p => p.Labels).WithOne().HasForeignKey(l => l.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Label>(e =>
+        {
+            e.Property(l => l.Name).HasMaxLength(200);
+            e.Property(l => l.Color).HasMaxLength(7);
+            e.HasIndex(l => new { l.ProjectId, l.Name }).IsUnique();
+        });
+        model.Entity<Image>(e =>
+        {
+            e.Property(i => i.ContentHash).HasMaxLength(64);
+            e.Property(i => i.Format).HasMaxLength(8);
+            e.Property(i => i.Status).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique();
+            e.HasIndex(i => new { i.ProjectId, i.Status });
+        });
+        model.Entity<Annotation>(e =>
+        {
+            e.Property(a => a.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(a => a.Source).HasConversion<string>().HasMaxLength(16);
+            e.Property(a => a.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(a => a.Version).IsConcurrencyToken();
+            e.HasOne<Image>().WithMany().HasForeignKey(a => a.ImageId).OnDelete(DeleteBehavior.Cascade);
+            // Deleting a label that is in use is refused by the API unless asked for explicitly; then its
+            // annotations go with it.
+            e.HasOne<Label>().WithMany().HasForeignKey(a => a.LabelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(a => a.ImageId);
+            e.HasIndex(a => a.LabelId);
+        });
+    }
+}

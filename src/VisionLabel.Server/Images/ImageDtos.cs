@@ -1,0 +1,22 @@
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Images;
+
+public sealed record ImageDto(
+    Guid Id, Guid ProjectId, string FileName, string ContentHash, int Width, int Height, int Orientation,
+    string Format, long SizeBytes, ImageStatus Status, DateTime CreatedAt, DateTime UpdatedAt)
+{
+    public static ImageDto From(Image i) => new(i.Id, i.ProjectId, i.FileName, i.ContentHash, i.Width, i.Height,
+        i.Orientation, i.Format, i.SizeBytes, i.Status, i.CreatedAt, i.UpdatedAt);
+}
+
+public sealed record ImagePage(IReadOnlyList<ImageDto> Items, int Total, int Offset, int Limit);
+
+public enum UploadOutcome { Created, Duplicate, Rejected }
+
+/// <summary>What happened to one file of an upload. Duplicates name the image that already holds the bytes.</summary>
+public sealed record UploadedFile(string FileName, UploadOutcome Outcome, ImageDto? Image, string? Error);
+
+public sealed record UploadSummary(IReadOnlyList<UploadedFile> Files, int Created, int Duplicates, int Rejected);
+
+public sealed record UpdateImageRequest(ImageStatus? Status = null);

@@ -1,0 +1,99 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Images;
+
+/// <summary>
+/// Takes one uploaded file from a stream: spools it to a temp file while hashing (memory stays flat whatever
+/// the size), validates the header, skips content the project already has, stores the blob, records the row.
+/// A bad file yields a Rejected outcome with the reason; it never throws for bad input.
+/// </summary>
+public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<ImageIntakeOptions> intakeOptions,
+    IOptions<VisionLabelOptions> appOptions, ILogger<ImageIntake> log)
+{
+    private readonly ImageIntakeOptions _options = intakeOptions.Value;
+
+    public async Task<UploadedFile> IngestAsync(Guid projectId, string fileName, Stream content, CancellationToken ct)
+    {
+        Directory.CreateDirectory(appOptions.Value.TempDirectory);
+        string temp = Path.Combine(appOptions.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".upload");
+        try
+        {
+            var spooled = await SpoolAsync(content, temp, ct);
+            if (spooled.Error is not null) return Rejected(fileName, spooled.Error);
+
+            ImageHeader header;
+            await using (var file = File.OpenRead(temp))
+            {
+                try { header = ImageHeaderReader.Read(file); }
+                catch (InvalidImageException e) { return Rejected(fileName, e.Message); }
+            }
+            if (header.PixelCount > _options.MaxPixels)
+                return Rejected(fileName, $"image is {header.StoredWidth}x{header.StoredHeight} ({header.PixelCount / 1e6:0.#} megapixels), " +
+                                          $"over the {_options.MaxPixels / 1e6:0.#} megapixel limit (VisionLabel:Images:MaxPixels)");
+
+            var existing = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.ProjectId == projectId && i.ContentHash == spooled.Hash, ct);
+            if (existing is not null) return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(existing), null);
+
+            string key = BlobKeys.Original(spooled.Hash);
+            if (!await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
+
+            var now = DateTime.UtcNow;
+            var image = new Image
+            {
+                ProjectId = projectId, ContentHash = spooled.Hash, FileName = fileName, Width = header.Width, Height = header.Height,
+                Orientation = header.Orientation, Format = header.Format.Name(), SizeBytes = spooled.Length, BlobKey = key,
+                Status = ImageStatus.New, CreatedAt = now, UpdatedAt = now,
+            };
+            db.Images.Add(image);
+            try { await db.SaveChangesAsync(ct); }
+            catch (DbUpdateException)
+            {
+                // Another request stored the same bytes in this project between our check and our insert.
+                db.Entry(image).State = EntityState.Detached;
+                var winner = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.ProjectId == projectId && i.ContentHash == spooled.Hash, ct);
+                if (winner is null) throw;
+                return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(winner), null);
+            }
+            log.LogDebug("Stored {File} as {ImageId} ({Width}x{Height} {Format})", fileName, image.Id, image.Width, image.Height, image.Format);
+            return new UploadedFile(fileName, UploadOutcome.Created, ImageDto.From(image), null);
+        }
+        finally { File.Delete(temp); }
+    }
+
+    private readonly record struct Spooled(string Hash, long Length, string? Error);
+
+    private async Task<Spooled> SpoolAsync(Stream content, string path, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        long length = 0;
+        bool tooLarge = false;
+        try
+        {
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            int read;
+            while ((read = await content.ReadAsync(buffer, ct)) > 0)
+            {
+                length += read;
+                if (length > _options.MaxFileBytes) { tooLarge = true; continue; } // drain the rest so the next file can be read
+                hash.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+            file.Flush(flushToDisk: true);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+
+        if (tooLarge) return new("", length, $"file is {length:N0} bytes, over the {_options.MaxFileBytes:N0} byte limit (VisionLabel:Images:MaxFileBytes)");
+        if (length == 0) return new("", 0, "the file is empty");
+        return new(Convert.ToHexStringLower(hash.GetHashAndReset()), length, null);
+    }
+
+    private static UploadedFile Rejected(string fileName, string reason) => new(fileName, UploadOutcome.Rejected, null, reason);
+}

@@ -1,0 +1,179 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Images;
+
+public static class ImagesApi
+{
+    public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
+    {
+        var projectImages = app.MapGroup("/api/projects/{projectId:guid}/images").WithTags("Images");
+        projectImages.MapPost("/", Upload).DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data")
+            .WithDescription("Upload one or more JPEG/PNG/WebP files as multipart/form-data (any field name). Streamed: files are never held in memory.");
+        projectImages.MapGet("/", List);
+
+        var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images");
+        images.MapGet("/", Get);
+        images.MapPatch("/", Update);
+        images.MapDelete("/", Delete);
+        images.MapGet("/original", Original);
+        images.MapGet("/thumbnail", Thumbnail);
+        return app;
+    }
+
+    private static async Task<Results<Created<UploadSummary>, ProblemHttpResult>> Upload(
+        Guid projectId, HttpContext context, VisionLabelDb db, ImageIntake intake, IOptions<ImageIntakeOptions> options, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) ||
+            !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) ||
+            HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+            return TypedResults.Problem(statusCode: 415, title: "Expected multipart/form-data",
+                detail: "Send the images as multipart/form-data file parts, e.g. curl -F file=@photo.jpg.");
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = options.Value.MaxRequestBytes;
+
+        var files = new List<UploadedFile>();
+        var reader = new MultipartReader(boundary, context.Request.Body);
+        try
+        {
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+                    continue; // plain form fields carry nothing we use
+                string fileName = SafeFileName(disposition);
+                files.Add(await intake.IngestAsync(projectId, fileName, section.Body, ct));
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        {
+            // A malformed multipart body (or one cut short): keep what landed, say what broke.
+            return UploadProblem(files, $"The multipart body could not be read ({e.Message}); files before that point were stored.");
+        }
+
+        if (files.Count == 0)
+            return Problems.BadRequest("No files in the upload", "The multipart body had no file parts; send each image as a file part.");
+        if (files.Any(f => f.Outcome == UploadOutcome.Rejected))
+        {
+            int rejected = files.Count(f => f.Outcome == UploadOutcome.Rejected);
+            return UploadProblem(files, $"{rejected} of {files.Count} file(s) were refused; the others were stored. See 'errors' for each refused file.");
+        }
+        return TypedResults.Created($"/api/projects/{projectId}/images", Summarize(files));
+    }
+
+    /// <summary>400 that still reports every file, including the ones that landed.</summary>
+    private static ProblemHttpResult UploadProblem(List<UploadedFile> files, string detail)
+    {
+        var errors = files.Where(f => f.Outcome == UploadOutcome.Rejected)
+            .GroupBy(f => f.FileName).ToDictionary(g => g.Key, g => g.Select(f => f.Error!).ToArray());
+        var summary = Summarize(files);
+        return TypedResults.Problem(statusCode: 400, title: "Some files were refused", detail: detail,
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = errors, ["files"] = summary.Files,
+                ["created"] = summary.Created, ["duplicates"] = summary.Duplicates, ["rejected"] = summary.Rejected,
+            });
+    }
+
+    private static UploadSummary Summarize(List<UploadedFile> files) => new(files,
+        files.Count(f => f.Outcome == UploadOutcome.Created), files.Count(f => f.Outcome == UploadOutcome.Duplicate),
+        files.Count(f => f.Outcome == UploadOutcome.Rejected));
+
+    private static string SafeFileName(ContentDispositionHeaderValue disposition)
+    {
+        string raw = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "";
+        // Keep only the last path segment of whatever the client sent (Windows or POSIX separators).
+        string name = raw.Replace('\\', '/').Split('/').LastOrDefault(s => s.Length > 0) ?? "";
+        name = new string(name.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return name.Length == 0 ? "unnamed" : name[..Math.Min(name.Length, 255)];
+    }
+
+    private static async Task<Results<Ok<ImagePage>, ValidationProblem, ProblemHttpResult>> List(
+        Guid projectId, string? status, int? offset, int? limit, VisionLabelDb db, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        int skip = offset ?? 0, take = limit ?? 100;
+        if (skip < 0) return Problems.Invalid("offset", "offset must be 0 or more");
+        if (take is < 1 or > 1000) return Problems.Invalid("limit", "limit must be between 1 and 1000");
+
+        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId);
+        if (status is not null)
+        {
+            if (!ApiEnum.TryParse<ImageStatus>(status, out var wanted))
+                return Problems.Invalid("status", $"'{status}' is not an image status; use one of {ApiEnum.Names<ImageStatus>()}.");
+            query = query.Where(i => i.Status == wanted);
+        }
+        int total = await query.CountAsync(ct);
+        var items = await query.OrderBy(i => i.Id).Skip(skip).Take(take).ToListAsync(ct); // ids are v7: upload order
+        return TypedResults.Ok(new ImagePage(items.Select(ImageDto.From).ToList(), total, skip, take));
+    }
+
+    private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Get(Guid imageId, VisionLabelDb db, CancellationToken ct)
+    {
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
+    }
+
+    private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Update(Guid imageId, UpdateImageRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var image = await db.Images.FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        if (image is null) return Problems.NotFound("Image", imageId);
+        if (request.Status is { } status) image.Status = status;
+        image.UpdatedAt = DateTime.UtcNow;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ImageDto.From(image));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, VisionLabelDb db, CancellationToken ct)
+    {
+        // The blob stays (content-addressed, possibly shared); see ProjectsApi.DeleteProject.
+        int deleted = await db.Images.Where(i => i.Id == imageId).ExecuteDeleteAsync(ct);
+        return deleted == 0 ? Problems.NotFound("Image", imageId) : TypedResults.NoContent();
+    }
+
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Original(Guid imageId, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
+    {
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        if (image is null) return Problems.NotFound("Image", imageId);
+        var stream = await blobs.OpenReadAsync(image.BlobKey, ct);
+        if (stream is null) return MissingBlob(image);
+        string contentType = Enum.TryParse<ImageFormat>(image.Format, ignoreCase: true, out var f) ? f.ContentType() : "application/octet-stream";
+        return TypedResults.Stream(stream, contentType, image.FileName, entityTag: new EntityTagHeaderValue($"\"{image.ContentHash}\""),
+            enableRangeProcessing: stream.CanSeek);
+    }
+
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Thumbnail(
+        Guid imageId, HttpContext context, VisionLabelDb db, ThumbnailService thumbnails, CancellationToken ct)
+    {
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        if (image is null) return Problems.NotFound("Image", imageId);
+        try
+        {
+            var stream = await thumbnails.OpenAsync(image, ct);
+            // Content-addressed: the same URL always means the same bytes, so browsers may keep it a long time.
+            context.Response.Headers.CacheControl = "private, max-age=604800, immutable";
+            return TypedResults.Stream(stream, "image/jpeg",
+                entityTag: new EntityTagHeaderValue($"\"{image.ContentHash[..16]}-t{thumbnails.Size}\""));
+        }
+        catch (InvalidImageException e)
+        {
+            return TypedResults.Problem(statusCode: 422, title: "Image cannot be decoded",
+                detail: $"{image.FileName}: {e.Message}. Delete the image and upload an intact copy.");
+        }
+        catch (FileNotFoundException) { return MissingBlob(image); }
+    }
+
+    private static ProblemHttpResult MissingBlob(Image image) =>
+        TypedResults.Problem(statusCode: 404, title: "Image file missing from storage",
+            detail: $"The stored file for {image.FileName} ({image.BlobKey}) is not in the blob store; check the storage configuration.");
+}

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Images;
+
+/// <summary>
+/// Thumbnails are made on first request and kept in the blob store under a key derived from the content hash,
+/// so they are shared across projects and never go stale. Generation is bounded to one per core: a burst of
+/// requests for a fresh project must not decode hundreds of images at once.
+/// </summary>
+public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptions> options)
+{
+    private readonly SemaphoreSlim _decodeSlots = new(Environment.ProcessorCount);
+
+    public int Size => options.Value.ThumbnailSize;
+
+    /// <summary>The thumbnail stream, or throws <see cref="InvalidImageException"/> if the original cannot be decoded.</summary>
+    public async Task<Stream> OpenAsync(Image image, CancellationToken ct)
+    {
+        string key = BlobKeys.Thumbnail(image.ContentHash, Size);
+        if (await blobs.OpenReadAsync(key, ct) is { } cached) return cached;
+
+        byte[] original;
+        await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct)
+                                  ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing"))
+        {
+            using var buffer = new MemoryStream(checked((int)image.SizeBytes));
+            await source.CopyToAsync(buffer, ct);
+            original = buffer.ToArray();
+        }
+
+        byte[] thumbnail;
+        await _decodeSlots.WaitAsync(ct);
+        try
+        {
+            var header = ImageHeaderReader.Read(original);
+            thumbnail = await Task.Run(() => ImageTransforms.MakeThumbnail(original, header, Size), ct);
+        }
+        finally { _decodeSlots.Release(); }
+
+        await blobs.PutAsync(key, new MemoryStream(thumbnail), ct);
+        return new MemoryStream(thumbnail);
+    }
+}

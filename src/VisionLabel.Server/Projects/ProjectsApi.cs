@@ -1,0 +1,155 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Projects;
+
+public static class ProjectsApi
+{
+    public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
+    {
+        var projects = app.MapGroup("/api/projects").WithTags("Projects");
+        projects.MapGet("/", ListProjects);
+        projects.MapPost("/", CreateProject);
+        projects.MapGet("/{projectId:guid}", GetProject);
+        projects.MapPatch("/{projectId:guid}", UpdateProject);
+        projects.MapDelete("/{projectId:guid}", DeleteProject);
+
+        var labels = projects.MapGroup("/{projectId:guid}/labels").WithTags("Labels");
+        labels.MapGet("/", ListLabels);
+        labels.MapPost("/", CreateLabel);
+        labels.MapPatch("/{labelId:guid}", UpdateLabel);
+        labels.MapDelete("/{labelId:guid}", DeleteLabel);
+        return app;
+    }
+
+    private static async Task<Ok<List<ProjectDto>>> ListProjects(VisionLabelDb db, CancellationToken ct)
+    {
+        var list = await db.Projects.AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
+        return TypedResults.Ok(list.Select(ProjectDto.From).ToList());
+    }
+
+    private static async Task<Results<Ok<ProjectDto>, ProblemHttpResult>> GetProject(Guid projectId, VisionLabelDb db, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().Include(p => p.Labels).FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        return project is null ? Problems.NotFound("Project", projectId) : TypedResults.Ok(ProjectDto.From(project));
+    }
+
+    private static async Task<Results<Created<ProjectDto>, ValidationProblem, ProblemHttpResult>> CreateProject(
+        CreateProjectRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        if (LabelRules.NameProblem(request.Name) is { } problem) return Problems.Invalid("name", problem);
+        string name = request.Name.Trim();
+        if (await db.Projects.AnyAsync(p => p.Name == name, ct))
+            return Problems.Conflict("Project name taken", $"A project named '{name}' already exists; choose another name.");
+
+        var now = DateTime.UtcNow;
+        var project = new Project { Name = name, Description = request.Description, CreatedAt = now, UpdatedAt = now };
+        var labels = request.Labels ?? [];
+        for (int i = 0; i < labels.Count; i++)
+        {
+            var result = BuildLabel(project.Id, labels[i], i, project.Labels);
+            if (result.Problem is not null) return Problems.Invalid($"labels[{i}]", result.Problem);
+            project.Labels.Add(result.Label!);
+        }
+        db.Projects.Add(project);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/projects/{project.Id}", ProjectDto.From(project));
+    }
+
+    private static async Task<Results<Ok<ProjectDto>, ValidationProblem, ProblemHttpResult>> UpdateProject(
+        Guid projectId, UpdateProjectRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var project = await db.Projects.Include(p => p.Labels).FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return Problems.NotFound("Project", projectId);
+        if (request.Name is not null)
+        {
+            if (LabelRules.NameProblem(request.Name) is { } problem) return Problems.Invalid("name", problem);
+            string name = request.Name.Trim();
+            if (await db.Projects.AnyAsync(p => p.Name == name && p.Id != projectId, ct))
+                return Problems.Conflict("Project name taken", $"A project named '{name}' already exists; choose another name.");
+            project.Name = name;
+        }
+        if (request.Description is not null) project.Description = request.Description;
+        project.UpdatedAt = DateTime.UtcNow;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ProjectDto.From(project));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(Guid projectId, VisionLabelDb db, CancellationToken ct)
+    {
+        // Images, labels and annotations go by cascade. Blobs stay: they are content-addressed and may be
+        // shared with other projects; unreferenced blobs are for a storage sweep to collect.
+        int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
+        return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<List<LabelDto>>, ProblemHttpResult>> ListLabels(Guid projectId, VisionLabelDb db, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).OrderBy(l => l.Order).ThenBy(l => l.Name).ToListAsync(ct);
+        return TypedResults.Ok(labels.Select(LabelDto.From).ToList());
+    }
+
+    private static async Task<Results<Created<LabelDto>, ValidationProblem, ProblemHttpResult>> CreateLabel(
+        Guid projectId, CreateLabelRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var project = await db.Projects.Include(p => p.Labels).FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return Problems.NotFound("Project", projectId);
+        var result = BuildLabel(projectId, request, project.Labels.Count, project.Labels);
+        if (result.Problem is not null)
+            return result.IsConflict ? Problems.Conflict("Label name taken", result.Problem) : Problems.Invalid("name", result.Problem);
+        db.Labels.Add(result.Label!);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/projects/{projectId}/labels/{result.Label!.Id}", LabelDto.From(result.Label));
+    }
+
+    private static async Task<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>> UpdateLabel(
+        Guid projectId, Guid labelId, UpdateLabelRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var label = await db.Labels.FirstOrDefaultAsync(l => l.Id == labelId && l.ProjectId == projectId, ct);
+        if (label is null) return Problems.NotFound("Label", labelId);
+        if (request.Name is not null)
+        {
+            if (LabelRules.NameProblem(request.Name) is { } problem) return Problems.Invalid("name", problem);
+            string name = request.Name.Trim();
+            if (await db.Labels.AnyAsync(l => l.ProjectId == projectId && l.Name == name && l.Id != labelId, ct))
+                return Problems.Conflict("Label name taken", $"The project already has a label named '{name}'.");
+            label.Name = name;
+        }
+        if (request.Color is not null)
+        {
+            if (LabelRules.NormalizeColor(request.Color) is not { } color) return Problems.Invalid("color", $"'{request.Color}' is not a colour; use #rrggbb.");
+            label.Color = color;
+        }
+        if (request.Order is { } order) label.Order = order;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(LabelDto.From(label));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteLabel(
+        Guid projectId, Guid labelId, bool? deleteAnnotations, VisionLabelDb db, CancellationToken ct)
+    {
+        if (!await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == projectId, ct)) return Problems.NotFound("Label", labelId);
+        int used = await db.Annotations.CountAsync(a => a.LabelId == labelId, ct);
+        if (used > 0 && deleteAnnotations != true)
+            return Problems.Conflict("Label in use",
+                $"{used} annotation(s) use this label. Relabel them first, or repeat with ?deleteAnnotations=true to delete them with the label.",
+                new Dictionary<string, object?> { ["annotationCount"] = used });
+        await db.Labels.Where(l => l.Id == labelId).ExecuteDeleteAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private readonly record struct LabelResult(Label? Label, string? Problem, bool IsConflict = false);
+
+    private static LabelResult BuildLabel(Guid projectId, CreateLabelRequest request, int index, IReadOnlyCollection<Label> existing)
+    {
+        if (LabelRules.NameProblem(request.Name) is { } problem) return new(null, problem);
+        string name = request.Name.Trim();
+        if (existing.Any(l => l.Name == name)) return new(null, $"The project already has a label named '{name}'.", IsConflict: true);
+        string? color = request.Color is null ? LabelRules.DefaultColor(index) : LabelRules.NormalizeColor(request.Color);
+        if (color is null) return new(null, $"'{request.Color}' is not a colour; use #rrggbb.");
+        return new(new Label { ProjectId = projectId, Name = name, Color = color, Order = request.Order ?? index }, null);
+    }
+}

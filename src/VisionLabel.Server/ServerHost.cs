@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Projects;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server;
+
+/// <summary>Builds the web application: configuration, services, endpoints. Used by `serve` and by tests.</summary>
+public static class ServerHost
+{
+    public static WebApplication Build(string[] args)
+    {
+        // Content root is where the binaries are, so appsettings.json is found whatever the working directory;
+        // relative data paths still resolve against the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var services = builder.Services;
+
+        services.Configure<VisionLabelOptions>(builder.Configuration.GetSection(VisionLabelOptions.Section));
+        services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.Section));
+        services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
+        services.Configure<ImageIntakeOptions>(builder.Configuration.GetSection(ImageIntakeOptions.Section));
+
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            // A missing required field or a null where none is allowed is a 400, not a silent default.
+            o.SerializerOptions.RespectRequiredConstructorParameters = true;
+            o.SerializerOptions.RespectNullableAnnotations = true;
+        });
+
+        services.AddVisionLabelDatabase();
+        services.AddSingleton<IBlobStore>(sp => CreateBlobStore(
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value));
+        services.AddScoped<ImageIntake>();
+        services.AddSingleton<ThumbnailService>();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.MapGet("/health", Health).WithTags("Health");
+        app.MapProjectsApi();
+        app.MapImagesApi();
+        app.MapAnnotationsApi();
+        return app;
+    }
+
+    public static async Task RunAsync(string[] args)
+    {
+        var app = Build(args);
+        await app.Services.MigrateDatabaseAsync();
+        var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
+        var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);
+        await app.RunAsync();
+    }
+
+    private static IBlobStore CreateBlobStore(StorageOptions storage, VisionLabelOptions app) => storage.Provider.ToLowerInvariant() switch
+    {
+        "local" => new LocalFolderBlobStore(storage.LocalPath ?? Path.Combine(app.ResolvedDataDirectory, "blobs")),
+        _ => throw new InvalidOperationException($"VisionLabel:Storage:Provider '{storage.Provider}' is not known; use local."),
+    };
+
+    private static async Task<IResult> Health(VisionLabelDb db, IOptions<DatabaseOptions> dbOptions, IOptions<StorageOptions> storage, CancellationToken ct)
+    {
+        bool database = await db.Database.CanConnectAsync(ct);
+        var body = new { status = database ? "healthy" : "unhealthy", database = dbOptions.Value.Provider, storage = storage.Value.Provider };
+        return database ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: 503);
+    }
+}

@@ -1,0 +1,30 @@
+namespace VisionLabel.Server.Storage;
+
+/// <summary>
+/// Where image files and derived files (thumbnails) live: a local folder by default, S3/MinIO in production.
+/// Keys are content-addressed (see <see cref="BlobKeys"/>), so a key's bytes never change once written and
+/// writing the same key twice is harmless.
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Writes atomically: readers see the old state or the whole new object, never a partial one.</summary>
+    Task PutAsync(string key, Stream content, CancellationToken ct = default);
+
+    /// <summary>Stores a local file under a key; the store may move the file instead of copying it.</summary>
+    Task PutFileAsync(string key, string path, CancellationToken ct = default);
+
+    /// <summary>A stream over the object, or null if the key does not exist.</summary>
+    Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default);
+
+    Task<bool> ExistsAsync(string key, CancellationToken ct = default);
+
+    Task DeleteAsync(string key, CancellationToken ct = default);
+}
+
+public static class BlobKeys
+{
+    /// <summary>Original upload, by SHA-256: "originals/ab/cd/abcd…". Shared by every project holding the same bytes.</summary>
+    public static string Original(string sha256Hex) => $"originals/{sha256Hex[..2]}/{sha256Hex[2..4]}/{sha256Hex}";
+
+    public static string Thumbnail(string sha256Hex, int size) => $"thumbnails/{size}/{sha256Hex[..2]}/{sha256Hex}.jpg";
+}

@@ -1,0 +1,89 @@
+using System.Text.RegularExpressions;
+
+namespace VisionLabel.Server.Storage;
+
+/// <summary>
+/// Blobs as files under one folder. Writes go to a temp file inside the same folder, are flushed to disk,
+/// then renamed over the final name: rename is atomic on one file system, so a crash leaves either nothing
+/// or the whole file.
+/// </summary>
+public sealed partial class LocalFolderBlobStore : IBlobStore
+{
+    private readonly string _root;
+    private readonly string _staging;
+
+    public LocalFolderBlobStore(string root)
+    {
+        _root = Path.GetFullPath(root);
+        _staging = Path.Combine(_root, ".staging");
+        Directory.CreateDirectory(_staging);
+    }
+
+    public async Task PutAsync(string key, Stream content, CancellationToken ct = default)
+    {
+        string final = PathOf(key);
+        string temp = Path.Combine(_staging, Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await content.CopyToAsync(file, ct);
+                file.Flush(flushToDisk: true);
+            }
+            Commit(temp, final);
+        }
+        finally { File.Delete(temp); }
+    }
+
+    public Task PutFileAsync(string key, string path, CancellationToken ct = default)
+    {
+        string final = PathOf(key);
+        string temp = Path.Combine(_staging, Guid.NewGuid().ToString("N"));
+        try
+        {
+            File.Move(path, temp); // a rename when on the same file system, a copy otherwise; either way not yet visible
+            Commit(temp, final);
+        }
+        finally { File.Delete(temp); }
+        return Task.CompletedTask;
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken ct = default)
+    {
+        try
+        {
+            Stream s = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(s);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(File.Exists(PathOf(key)));
+
+    public Task DeleteAsync(string key, CancellationToken ct = default)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    private static void Commit(string temp, string final)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        File.Move(temp, final, overwrite: true);
+    }
+
+    /// <summary>Keys are relative paths of safe characters; anything that could escape the root is a bug, not input.</summary>
+    private string PathOf(string key)
+    {
+        if (!SafeKey().IsMatch(key) || key.Contains("..", StringComparison.Ordinal))
+            throw new ArgumentException($"invalid blob key '{key}'", nameof(key));
+        return Path.Combine(_root, key);
+    }
+
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9/._-]*$")]
+    private static partial Regex SafeKey();
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+public class ProjectsApiTests : IDisposable
+{
+    private readonly TempDirectory _data = new();
+    private readonly VisionLabelApp _app;
+    private readonly HttpClient _http;
+
+    public ProjectsApiTests()
+    {
+        _app = new VisionLabelApp(_data.Path);
+        _http = _app.Client();
+    }
+
+    public void Dispose()
+    {
+        _app.Dispose();
+        _data.Dispose();
+    }
+
+    [Fact]
+    public async Task Health_reports_the_embedded_defaults()
+    {
+        var health = await (await _http.GetAsync("/health")).Read<Dictionary<string, string>>();
+        Assert.Equal("healthy", health["status"]);
+        Assert.Equal("sqlite", health["database"]);
+        Assert.Equal("local", health["storage"]);
+    }
+
+    [Fact]
+    public async Task OpenApi_document_describes_the_api()
+    {
+        string doc = await _http.GetStringAsync("/openapi/v1.json");
+        Assert.Contains("/api/projects/{projectId}/images", doc);
+        Assert.Contains("/api/images/{imageId}/annotations/{annotationId}", doc);
+    }
+
+    [Fact]
+    public async Task Project_and_label_crud()
+    {
+        var created = await (await _http.PostJson("/api/projects", new
+        {
+            name = "Street scenes", description = "dashcam",
+            labels = new object[] { new { name = "car" }, new { name = "person", color = "#00FF00" } },
+        })).Read<ProjectDto>();
+        Assert.Equal(["car", "person"], created.Labels.Select(l => l.Name));
+        Assert.Equal("#00ff00", created.Labels[1].Color);
+        Assert.Matches("^#[0-9a-f]{6}$", created.Labels[0].Color);
+
+        var bike = await (await _http.PostJson($"/api/projects/{created.Id}/labels", new { name = "bicycle", color = "#123456" })).Read<LabelDto>();
+        Assert.Equal(2, bike.Order);
+        var renamed = await (await _http.PatchJson($"/api/projects/{created.Id}/labels/{bike.Id}", new { name = "bike", order = 0 })).Read<LabelDto>();
+        Assert.Equal(("bike", 0), (renamed.Name, renamed.Order));
+
+        await (await _http.PostJson($"/api/projects/{created.Id}/labels", new { name = "bike" })).Problem(409);
+        await (await _http.PostJson($"/api/projects/{created.Id}/labels", new { name = "x", color = "red" })).Problem(400);
+
+        var patched = await (await _http.PatchJson($"/api/projects/{created.Id}", new { name = "Streets" })).Read<ProjectDto>();
+        Assert.Equal("Streets", patched.Name);
+        var listed = await (await _http.GetAsync("/api/projects")).Read<List<ProjectDto>>();
+        Assert.Equal(["bike", "car", "person"], Assert.Single(listed).Labels.Select(l => l.Name));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/api/projects/{created.Id}/labels/{bike.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/api/projects/{created.Id}")).StatusCode);
+        var gone = await (await _http.GetAsync($"/api/projects/{created.Id}")).Problem(404);
+        Assert.Contains(created.Id.ToString(), gone.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Duplicate_project_name_is_a_conflict()
+    {
+        await (await _http.PostJson("/api/projects", new { name = "A" })).Read<ProjectDto>();
+        var problem = await (await _http.PostJson("/api/projects", new { name = "A" })).Problem(409);
+        Assert.Contains("already exists", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("{\"name\": ")]                       // malformed JSON
+    [InlineData("{\"description\": \"no name\"}")]   // required field missing
+    [InlineData("{\"name\": \"  \"}")]                // blank name
+    [InlineData("{\"name\": \"ok\", \"labels\": [{\"name\": \"a\"}, {\"name\": \"a\"}]}")] // duplicate label
+    public async Task Bad_project_bodies_get_problem_details_not_500(string body)
+    {
+        var response = await _http.PostAsync("/api/projects", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        Assert.InRange((int)response.StatusCode, 400, 499);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace VisionLabel.Tests.Support;
+
+/// <summary>
+/// The real server in-process on a data directory of the test's choosing (SQLite + local blobs by default).
+/// Dispose and create another on the same directory to test a restart.
+/// </summary>
+public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
+    public string DataDirectory { get; } = dataDirectory;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("VisionLabel:DataDirectory", DataDirectory);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
+        builder.UseEnvironment("Testing");
+    }
+
+    public HttpClient Client(string user = "tester")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-VisionLabel-User", user);
+        return client;
+    }
+}
+
+public static class HttpExtensions
+{
+    public static async Task<T> Read<T>(this HttpResponseMessage response)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {response.ReasonPhrase}: {body}");
+        return JsonSerializer.Deserialize<T>(body, VisionLabelApp.Json)!;
+    }
+
+    public static async Task<JsonElement> Problem(this HttpResponseMessage response, int expectedStatus)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == expectedStatus, $"expected {expectedStatus}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(body).RootElement;
+    }
+
+    public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, object body) =>
+        client.PostAsJsonAsync(url, body, VisionLabelApp.Json);
+
+    public static Task<HttpResponseMessage> PatchJson(this HttpClient client, string url, object body) =>
+        client.PatchAsJsonAsync(url, body, VisionLabelApp.Json);
+
+    public static MultipartFormDataContent Files(params (string Name, byte[] Bytes)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        foreach (var (name, bytes) in files)
+        {
+            var part = new ByteArrayContent(bytes);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(part, "files", name);
+        }
+        return form;
+    }
+}
