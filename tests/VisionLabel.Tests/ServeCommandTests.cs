@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>
+/// The server as a user runs it: its own process, `serve --urls --data`, real Kestrel, stopped and started
+/// again on the same data directory.
+/// </summary>
+public class ServeCommandTests
+{
+    private static string ServerDll()
+    {
+        // The server's own build output for the configuration these tests were built in.
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        string dll = Path.Combine(SharedData.RepositoryRoot, "src", "VisionLabel.Server", "bin", configuration, "net10.0", "VisionLabel.Server.dll");
+        Assert.True(File.Exists(dll), $"server build output missing: {dll}");
+        return dll;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task<Process> Serve(string url, string data)
+    {
+        var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "serve", "--urls", url, "--data", data])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
+        })!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            Assert.False(process.HasExited, $"server exited with code {(process.HasExited ? process.ExitCode : 0)}");
+            try { if ((await http.GetAsync("/health")).IsSuccessStatusCode) return process; }
+            catch (HttpRequestException) { }
+        }
+        process.Kill(entireProcessTree: true);
+        throw new TimeoutException("server did not answer /health within 60 s");
+    }
+
+    private static async Task Stop(Process process)
+    {
+        // SIGTERM, as systemd or Ctrl-C would: a graceful shutdown.
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(cts.Token);
+    }
+
+    [Fact]
+    public async Task Serve_accepts_coco128_and_keeps_everything_across_a_restart()
+    {
+        var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().ToArray();
+        using var data = new TempDirectory();
+        string url = $"http://127.0.0.1:{FreePort()}";
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+
+        var server = await Serve(url, data.Path);
+        ProjectDto project;
+        UploadSummary upload;
+        AnnotationDto box;
+        try
+        {
+            project = await (await http.PostJson("/api/projects", new { name = "coco128", labels = new[] { new { name = "person" } } })).Read<ProjectDto>();
+            upload = await (await http.PostAsync($"/api/projects/{project.Id}/images",
+                HttpExtensions.Files(files.Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToArray()))).Read<UploadSummary>();
+            Assert.Equal(files.Length, upload.Created + upload.Duplicates);
+            var first = upload.Files[0].Image!;
+            box = await (await http.PostJson($"/api/images/{first.Id}/annotations",
+                new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 0, y = 0, width = first.Width, height = first.Height } })).Read<AnnotationDto>();
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/images/{first.Id}/thumbnail")).StatusCode);
+        }
+        finally { await Stop(server); }
+
+        Assert.True(File.Exists(Path.Combine(data.Path, "visionlabel.db")));
+        server = await Serve(url, data.Path);
+        try
+        {
+            var page = await (await http.GetAsync($"/api/projects/{project.Id}/images?limit=1000")).Read<ImagePage>();
+            Assert.Equal(upload.Created, page.Total);
+            Assert.Equal(upload.Files.Where(f => f.Outcome == UploadOutcome.Created).Select(f => (f.Image!.Width, f.Image.Height)).Order(),
+                page.Items.Select(i => (i.Width, i.Height)).Order());
+            var again = await (await http.GetAsync($"/api/images/{box.ImageId}/annotations/{box.Id}")).Read<AnnotationDto>();
+            Assert.Equal(box.Geometry.GetRawText(), again.Geometry.GetRawText());
+        }
+        finally { await Stop(server); }
+    }
+}
