@@ -28,10 +28,13 @@ public static class ImageHeaderReader
         throw new InvalidImageException("not a JPEG, PNG or WebP image (unrecognised file signature)");
     }
 
-    public static ImageHeader Read(ReadOnlySpan<byte> file)
+    public static unsafe ImageHeader Read(ReadOnlySpan<byte> file)
     {
-        using var ms = new MemoryStream(file.ToArray(), writable: false);
-        return Read(ms);
+        fixed (byte* p = file)
+        {
+            using var ms = new UnmanagedMemoryStream(p, file.Length);
+            return Read(ms);
+        }
     }
 
     // ---------------------------------------------------------------- JPEG

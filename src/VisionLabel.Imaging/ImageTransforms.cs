@@ -76,6 +76,13 @@ public static class ImageTransforms
         return dst;
     }
 
+    /// <summary>Decodes a whole file and turns it upright (EXIF orientation), as a viewer would show it.</summary>
+    public static RgbImage DecodeUpright(ReadOnlySpan<byte> file)
+    {
+        var header = ImageHeaderReader.Read(file);
+        return ApplyOrientation(ImageCodec.Decode(file, header.Format), header.Orientation);
+    }
+
     /// <summary>Thumbnail: decode (DCT-scaled for JPEG), shrink to the longest side, orient, JPEG-encode.</summary>
     public static byte[] MakeThumbnail(ReadOnlySpan<byte> file, ImageHeader header, int longestSide, int quality = 85)
     {

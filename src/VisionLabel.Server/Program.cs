@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VisionLabel.Server;
+using VisionLabel.Server.Inference;
 
 // `visionlabel VERB …`. With no verb (or host-style arguments, as the test host passes) it serves, so
 // `dotnet VisionLabel.Server.dll --urls …` also works.
@@ -22,7 +23,7 @@ serve.SetAction(async (parse, ct) =>
     return 0;
 });
 
-var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve };
+var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve, PrelabelCommand.Create() };
 return await root.Parse(args).InvokeAsync();
 
 public partial class Program;

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using VisionLabel.Imaging;
+
+namespace VisionLabel.Inference;
+
+/// <summary>One image to detect on: a name for reports and a way to get its bytes (file, blob store, …).</summary>
+public sealed record PipelineItem(string Name, Func<CancellationToken, ValueTask<byte[]>> ReadAsync, object? Tag = null);
+
+public sealed record PipelineResult(PipelineItem Item, int Width, int Height, IReadOnlyList<Detection>? Detections, string? Error);
+
+/// <summary>Time spent per stage (summed over workers) and counts; safe to read while running.</summary>
+public sealed class PipelineStats
+{
+    private long _decode, _preprocess, _inference, _postprocess;
+    private int _images, _failed, _runs;
+
+    public TimeSpan Decode => Stopwatch.GetElapsedTime(0, _decode);
+    public TimeSpan Preprocess => Stopwatch.GetElapsedTime(0, _preprocess);
+    public TimeSpan Inference => Stopwatch.GetElapsedTime(0, _inference);
+    public TimeSpan Postprocess => Stopwatch.GetElapsedTime(0, _postprocess);
+    public int Images => _images;
+    public int Failed => _failed;
+    public int Runs => _runs;
+
+    internal void AddDecode(long ticks) => Interlocked.Add(ref _decode, ticks);
+    internal void AddPreprocess(long ticks) => Interlocked.Add(ref _preprocess, ticks);
+    internal void AddInference(long ticks) => Interlocked.Add(ref _inference, ticks);
+    internal void AddPostprocess(long ticks) => Interlocked.Add(ref _postprocess, ticks);
+    internal void Done(bool failed) { Interlocked.Increment(ref _images); if (failed) Interlocked.Increment(ref _failed); }
+    internal void Ran() => Interlocked.Increment(ref _runs);
+}
+
+public sealed record PipelineOptions
+{
+    /// <summary>Images per run for dynamic-batch models (fixed-batch models use their own size).</summary>
+    public int MaxBatch { get; init; } = 8;
+    /// <summary>How long a run waits for more decoded images before going with a partial batch.</summary>
+    public TimeSpan BatchWait { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>Decode workers; 0 = half the cores (at least one): decoding is a fraction of inference time.</summary>
+    public int DecodeWorkers { get; init; }
+    /// <summary>Decoded images waiting for inference, per inference worker. Bounds memory whatever the image count.</summary>
+    public int QueueDepthPerRun { get; init; } = 2;
+}
+
+/// <summary>
+/// Detection over many images as a pipeline, not a loop: reading and decoding run ahead on their own workers,
+/// inference workers take (dynamic) batches and preprocess straight into their own pinned tensors, then
+/// decode the outputs. Bounded channels between stages keep memory flat for any number of images. A bad
+/// image yields an error result and the rest carry on.
+/// </summary>
+public static class BatchPipeline
+{
+    private sealed record Decoded(PipelineItem Item, RgbImage Image);
+
+    public static async Task RunAsync(Detector detector, IEnumerable<PipelineItem> items, DetectionOptions detection,
+        Func<PipelineResult, ValueTask> onResult, PipelineOptions? options = null, PipelineStats? stats = null, CancellationToken ct = default)
+    {
+        options ??= new PipelineOptions();
+        stats ??= new PipelineStats();
+        int runs = detector.ConcurrentRuns;
+        int batch = detector.BatchSize(options.MaxBatch);
+        int decoders = options.DecodeWorkers > 0 ? options.DecodeWorkers : Math.Max(1, Environment.ProcessorCount / 2);
+
+        var pending = Channel.CreateBounded<PipelineItem>(Math.Max(4, decoders * 2));
+        var decoded = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(Math.Max(batch, runs * options.QueueDepthPerRun * batch)) { SingleWriter = false });
+        var results = Channel.CreateBounded<PipelineResult>(Math.Max(16, runs * batch * 2));
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = linked.Token;
+
+        var producer = Task.Run(async () =>
+        {
+            try { foreach (var item in items) await pending.Writer.WriteAsync(item, token); }
+            finally { pending.Writer.TryComplete(); }
+        }, token);
+
+        var decodeWorkers = Enumerable.Range(0, decoders).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var item in pending.Reader.ReadAllAsync(token))
+            {
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    byte[] bytes = await item.ReadAsync(token);
+                    var image = ImageTransforms.DecodeUpright(bytes);
+                    stats.AddDecode(Stopwatch.GetTimestamp() - start);
+                    await decoded.Writer.WriteAsync(new Decoded(item, image), token);
+                }
+                catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException or FileNotFoundException)
+                {
+                    stats.AddDecode(Stopwatch.GetTimestamp() - start);
+                    await results.Writer.WriteAsync(new PipelineResult(item, 0, 0, null, e.Message), token);
+                }
+            }
+        }, token)).ToArray();
+        var decodersDone = Task.WhenAll(decodeWorkers).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        var inferenceWorkers = Enumerable.Range(0, runs).Select(_ => Task.Run(async () =>
+        {
+            var buffers = detector.CreateBuffers(batch);
+            var group = new List<Decoded>(batch);
+            var geometry = new LetterboxGeometry[batch];
+            while (await decoded.Reader.WaitToReadAsync(token))
+            {
+                group.Clear();
+                await FillBatch(decoded.Reader, group, batch, detector.Spec.FixedBatch is null ? options.BatchWait : TimeSpan.Zero, token);
+                if (group.Count > 0) await RunChunk(group);
+            }
+
+            async Task RunChunk(List<Decoded> chunk)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < chunk.Count; i++) geometry[i] = detector.Preprocess(chunk[i].Image, buffers.Slot(i, detector.SlotLength));
+                long preprocessed = Stopwatch.GetTimestamp();
+                stats.AddPreprocess(preprocessed - start);
+                try
+                {
+                    // A fixed-batch model always runs its full size; a short last batch leaves unused slots.
+                    detector.Run(buffers, detector.Spec.FixedBatch ?? chunk.Count);
+                    stats.Ran();
+                }
+                catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
+                {
+                    foreach (var d in chunk) await results.Writer.WriteAsync(new PipelineResult(d.Item, d.Image.Width, d.Image.Height, null, "inference failed: " + e.Message), token);
+                    return;
+                }
+                long inferred = Stopwatch.GetTimestamp();
+                stats.AddInference(inferred - preprocessed);
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    var found = detector.Postprocess(buffers, i, geometry[i], detection);
+                    stats.AddPostprocess(Stopwatch.GetTimestamp() - t0);
+                    await results.Writer.WriteAsync(new PipelineResult(chunk[i].Item, chunk[i].Image.Width, chunk[i].Image.Height, found, null), token);
+                }
+            }
+        }, token)).ToArray();
+        var inferenceDone = Task.WhenAll(inferenceWorkers).ContinueWith(t => results.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+
+        try
+        {
+            await foreach (var result in results.Reader.ReadAllAsync(token))
+            {
+                stats.Done(result.Error is not null);
+                await onResult(result);
+            }
+            await Task.WhenAll(producer, decodersDone, inferenceDone);
+            await Task.WhenAll(decodeWorkers.Concat(inferenceWorkers)); // surface worker exceptions
+        }
+        catch
+        {
+            await linked.CancelAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Takes one item, then more up to <paramref name="size"/>, waiting at most <paramref name="wait"/> for stragglers.</summary>
+    private static async Task FillBatch<T>(ChannelReader<T> reader, List<T> group, int size, TimeSpan wait, CancellationToken ct)
+    {
+        while (group.Count < size && reader.TryRead(out var item)) group.Add(item);
+        if (group.Count == 0 || group.Count == size || wait <= TimeSpan.Zero) return;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(wait);
+        try
+        {
+            while (group.Count < size && await reader.WaitToReadAsync(timeout.Token))
+                while (group.Count < size && reader.TryRead(out var item)) group.Add(item);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+    }
+}

@@ -1,0 +1,68 @@
+namespace VisionLabel.Inference;
+
+/// <summary>Turns one image's raw model output into candidate boxes in model-input pixels (before NMS).</summary>
+public static class OutputDecoder
+{
+    /// <summary>
+    /// Ultralytics [4+nc(+nm), N], channel-major: rows 0..3 cx, cy, w, h; then class scores (already
+    /// sigmoid). Best class per anchor, kept when its score is above the threshold.
+    /// </summary>
+    public static List<Nms.Candidate> Ultralytics(ReadOnlySpan<float> output, int anchors, int classes, float confidence)
+    {
+        var candidates = new List<Nms.Candidate>();
+        // Scan class rows once each (contiguous memory) tracking the best class per anchor.
+        float[] best = new float[anchors];
+        int[] bestClass = new int[anchors];
+        output.Slice(4 * anchors, anchors).CopyTo(best);
+        for (int c = 1; c < classes; c++)
+        {
+            var row = output.Slice((4 + c) * anchors, anchors);
+            for (int i = 0; i < anchors; i++)
+                if (row[i] > best[i]) { best[i] = row[i]; bestClass[i] = c; }
+        }
+        for (int i = 0; i < anchors; i++)
+        {
+            if (!(best[i] > confidence)) continue;
+            float cx = output[i], cy = output[anchors + i], w = output[2 * anchors + i], h = output[3 * anchors + i];
+            candidates.Add(new Nms.Candidate(i, bestClass[i], best[i], new BoxF(cx - w / 2, cy - h / 2, w, h)));
+        }
+        return candidates;
+    }
+
+    /// <summary>
+    /// YOLOX raw grid [N, 5+nc]: (px, py, pw, ph, objectness, class scores) per anchor, anchors ordered by
+    /// stride 8, 16, 32 then row-major. Centre = (p + grid) * stride, size = exp(p) * stride, score = obj * class.
+    /// </summary>
+    public static List<Nms.Candidate> Yolox(ReadOnlySpan<float> output, int inputWidth, int inputHeight, int classes, float confidence)
+    {
+        var candidates = new List<Nms.Candidate>();
+        int stride5 = 5 + classes, anchor = 0;
+        foreach (int stride in (ReadOnlySpan<int>)[8, 16, 32])
+        {
+            int gw = inputWidth / stride, gh = inputHeight / stride;
+            for (int gy = 0; gy < gh; gy++)
+            for (int gx = 0; gx < gw; gx++, anchor++)
+            {
+                var row = output.Slice(anchor * stride5, stride5);
+                int bestClass = 0;
+                float bestScore = row[5];
+                for (int c = 1; c < classes; c++) if (row[5 + c] > bestScore) { bestScore = row[5 + c]; bestClass = c; }
+                float score = row[4] * bestScore;
+                if (!(score >= confidence)) continue;
+                float cx = (row[0] + gx) * stride, cy = (row[1] + gy) * stride;
+                float w = MathF.Exp(row[2]) * stride, h = MathF.Exp(row[3]) * stride;
+                candidates.Add(new Nms.Candidate(anchor, bestClass, score, new BoxF(cx - w / 2, cy - h / 2, w, h)));
+            }
+        }
+        return candidates;
+    }
+
+    /// <summary>Input-pixel box to original-image pixels: remove the padding, undo the scale, clip to the image.</summary>
+    public static BoxF ToOriginal(BoxF box, LetterboxGeometry g)
+    {
+        float s = (float)g.Scale;
+        float x1 = Math.Clamp((box.X - g.PadLeft) / s, 0, g.SourceWidth), y1 = Math.Clamp((box.Y - g.PadTop) / s, 0, g.SourceHeight);
+        float x2 = Math.Clamp((box.Right - g.PadLeft) / s, 0, g.SourceWidth), y2 = Math.Clamp((box.Bottom - g.PadTop) / s, 0, g.SourceHeight);
+        return new BoxF(x1, y1, x2 - x1, y2 - y1);
+    }
+}
