@@ -30,6 +30,7 @@ public static class ImageHeaderReader
 
     public static unsafe ImageHeader Read(ReadOnlySpan<byte> file)
     {
+        if (file.IsEmpty) throw new InvalidImageException("the file is empty");
         fixed (byte* p = file)
         {
             using var ms = new UnmanagedMemoryStream(p, file.Length);
