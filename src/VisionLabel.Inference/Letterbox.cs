@@ -47,6 +47,30 @@ public static class Letterbox
         // Tensor channel 0 reads source channel m0 (R for RGB models, B for BGR ones); channel 1 is always G.
         int m0 = bgr ? 2 : 0, m2 = bgr ? 0 : 2;
 
+        if (g.ResizedWidth == image.Width && g.ResizedHeight == image.Height)
+        {
+            // No resampling (weights would be 2048/0): convert the pixels straight through a lookup table.
+            Span<float> lut = stackalloc float[256];
+            for (int v = 0; v < 256; v++) lut[v] = v * unit;
+            for (int y = 0; y < dstH; y++)
+            {
+                int ry = y - g.PadTop;
+                for (int c = 0; c < 3; c++)
+                {
+                    var outRow = slot.Slice(c * plane + y * dstW, dstW);
+                    if (ry < 0 || ry >= g.ResizedHeight) { outRow.Fill(padValue); continue; }
+                    outRow[..Math.Min(g.PadLeft, dstW)].Fill(padValue);
+                    int right = g.PadLeft + g.ResizedWidth;
+                    if (right < dstW) outRow[right..].Fill(padValue);
+                    int channel = c == 0 ? m0 : c == 1 ? 1 : m2;
+                    var src = image.Pixels.AsSpan(ry * image.Width * 3 + channel);
+                    var dst = outRow.Slice(g.PadLeft, g.ResizedWidth);
+                    for (int x = 0; x < dst.Length; x++) dst[x] = lut[src[x * 3]];
+                }
+            }
+            return g;
+        }
+
         var xs = XTable(image.Width, g.ResizedWidth);
         int[] rowA = new int[g.ResizedWidth * 3], rowB = new int[g.ResizedWidth * 3];
         int cachedA = -1, cachedB = -1;

@@ -6,6 +6,7 @@ using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
+using VisionLabel.Server.Inference;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Storage;
 
@@ -51,6 +52,7 @@ public static class ServerHost
         app.MapProjectsApi();
         app.MapImagesApi();
         app.MapAnnotationsApi();
+        app.MapModelsApi();
         return app;
     }
 

@@ -72,3 +72,35 @@ public sealed class Annotation
     public required string UpdatedBy { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
+
+/// <summary>An uploaded ONNX model and what inspection found in it. The file lives in the blob store.</summary>
+public sealed class DetectionModel
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public required string Name { get; set; }
+    public required string FileName { get; set; }
+    public required string ContentHash { get; set; }
+    public long SizeBytes { get; set; }
+    public required string BlobKey { get; set; }
+    /// <summary>"ultralytics" or "yolox".</summary>
+    public required string Family { get; set; }
+    /// <summary>"detect" or "segment".</summary>
+    public required string Task { get; set; }
+    public int InputWidth { get; set; }
+    public int InputHeight { get; set; }
+    /// <summary>Fixed batch of the graph; null when the batch dimension is dynamic.</summary>
+    public int? FixedBatch { get; set; }
+    /// <summary>JSON array of class names, index = class id.</summary>
+    public required string ClassNames { get; set; }
+    public required string ClassNamesSource { get; set; }
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>Which project label each of a model's classes becomes (JSON object: class index → label id or null to skip).</summary>
+public sealed class ProjectModelMapping
+{
+    public Guid ProjectId { get; set; }
+    public Guid ModelId { get; set; }
+    public required string Mapping { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

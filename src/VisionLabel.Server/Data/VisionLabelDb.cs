@@ -9,6 +9,8 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<Image> Images => Set<Image>();
     public DbSet<Annotation> Annotations => Set<Annotation>();
+    public DbSet<DetectionModel> Models => Set<DetectionModel>();
+    public DbSet<ProjectModelMapping> ModelMappings => Set<ProjectModelMapping>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -56,6 +58,23 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
             e.HasOne<Label>().WithMany().HasForeignKey(a => a.LabelId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(a => a.ImageId);
             e.HasIndex(a => a.LabelId);
+        });
+        model.Entity<DetectionModel>(e =>
+        {
+            e.ToTable("Models");
+            e.Property(m => m.Name).HasMaxLength(200);
+            e.Property(m => m.ContentHash).HasMaxLength(64);
+            e.Property(m => m.Family).HasMaxLength(16);
+            e.Property(m => m.Task).HasMaxLength(16);
+            e.HasIndex(m => m.ContentHash).IsUnique();
+        });
+        model.Entity<ProjectModelMapping>(e =>
+        {
+            e.ToTable("ProjectModelMappings");
+            e.HasKey(m => new { m.ProjectId, m.ModelId });
+            e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<DetectionModel>().WithMany().HasForeignKey(m => m.ModelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(m => m.ModelId);
         });
     }
 }

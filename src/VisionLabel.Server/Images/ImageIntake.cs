@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Imaging;
@@ -67,33 +65,15 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
         finally { File.Delete(temp); }
     }
 
-    private readonly record struct Spooled(string Hash, long Length, string? Error);
-
     private async Task<Spooled> SpoolAsync(Stream content, string path, CancellationToken ct)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-        long length = 0;
-        bool tooLarge = false;
-        try
-        {
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-            int read;
-            while ((read = await content.ReadAsync(buffer, ct)) > 0)
-            {
-                length += read;
-                if (length > _options.MaxFileBytes) { tooLarge = true; continue; } // drain the rest so the next file can be read
-                hash.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
-            }
-            file.Flush(flushToDisk: true);
-        }
-        finally { ArrayPool<byte>.Shared.Return(buffer); }
-
-        if (tooLarge) return new("", length, $"file is {length:N0} bytes, over the {_options.MaxFileBytes:N0} byte limit (VisionLabel:Images:MaxFileBytes)");
-        if (length == 0) return new("", 0, "the file is empty");
-        return new(Convert.ToHexStringLower(hash.GetHashAndReset()), length, null);
+        var spooled = await UploadSpooler.SpoolAsync(content, path, _options.MaxFileBytes, ct);
+        if (spooled.TooLarge) return new("", spooled.Length, $"file is {spooled.Length:N0} bytes, over the {_options.MaxFileBytes:N0} byte limit (VisionLabel:Images:MaxFileBytes)");
+        if (spooled.Length == 0) return new("", 0, "the file is empty");
+        return new(spooled.Sha256, spooled.Length, null);
     }
+
+    private readonly record struct Spooled(string Hash, long Length, string? Error);
 
     private static UploadedFile Rejected(string fileName, string reason) => new(fileName, UploadOutcome.Rejected, null, reason);
 }

@@ -1,0 +1,35 @@
+namespace VisionLabel.Bench;
+
+public sealed record BenchArgs(string Command, int Images, double Seconds, string Shared, string Device, string[]? Models, int Rounds)
+{
+    public static BenchArgs Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            int i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        string repo = FindRepo();
+        return new BenchArgs(
+            args.FirstOrDefault(a => !a.StartsWith("--")) ?? "",
+            int.Parse(Get("--images", "128")),
+            double.Parse(Get("--seconds", "8"), System.Globalization.CultureInfo.InvariantCulture),
+            Path.GetFullPath(Get("--shared", Path.Combine(repo, "..", "shared"))),
+            Get("--device", "cpu"),
+            Get("--models", "") is { Length: > 0 } m ? m.Split(',') : null,
+            int.Parse(Get("--rounds", "2")));
+    }
+
+    public static int Usage()
+    {
+        Console.Error.WriteLine("usage: VisionLabel.Bench inference [--images N] [--seconds S] [--rounds R] [--shared DIR] [--device cpu|cuda|auto] [--models a.onnx,b.onnx]");
+        return 2;
+    }
+
+    private static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "VisionLabel.sln"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}

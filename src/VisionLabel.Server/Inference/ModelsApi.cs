@@ -1,0 +1,201 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using VisionLabel.Inference;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Inference;
+
+/// <summary>
+/// Model registry: upload an ONNX file (kept in the blob store), see what it is (task, input, classes), rename
+/// its classes, and map them to each project's labels. Models no adapter understands are refused with the
+/// shapes that were found.
+/// </summary>
+public static class ModelsApi
+{
+    private const long MaxModelBytes = 4L << 30;
+
+    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    {
+        var models = app.MapGroup("/api/models").WithTags("Models");
+        models.MapPost("/", Upload).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data")
+            .WithDescription("multipart/form-data: 'file' = the .onnx model; optional 'names' = class names file (one per line); optional 'name' field.");
+        models.MapGet("/", List);
+        models.MapGet("/{modelId:guid}", Get);
+        models.MapPatch("/{modelId:guid}", Update);
+        models.MapDelete("/{modelId:guid}", Delete);
+
+        var mapping = app.MapGroup("/api/projects/{projectId:guid}/models/{modelId:guid}/mapping").WithTags("Models");
+        mapping.MapGet("/", GetMapping);
+        mapping.MapPut("/", SaveMapping);
+        return app;
+    }
+
+    private static async Task<Results<Created<ModelDto>, Ok<ModelDto>, ProblemHttpResult>> Upload(
+        HttpContext context, VisionLabelDb db, IBlobStore blobs, IOptions<VisionLabelOptions> app, IOptions<ImageIntakeOptions> limits, CancellationToken ct)
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) ||
+            HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+            return TypedResults.Problem(statusCode: 415, title: "Expected multipart/form-data",
+                detail: "Send the model as a file part named 'file', e.g. curl -F file=@yolo11n.onnx -F names=@classes.txt.");
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = limits.Value.MaxRequestBytes;
+
+        Directory.CreateDirectory(app.Value.TempDirectory);
+        string temp = Path.Combine(app.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".onnx");
+        try
+        {
+            string? fileName = null, displayName = null, namesText = null;
+            UploadSpooler.Spooled spooled = default;
+            var reader = new MultipartReader(boundary, context.Request.Body);
+            while (await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
+                string field = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (field == "file" && disposition.IsFileDisposition())
+                {
+                    fileName = Path.GetFileName(HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "model.onnx");
+                    spooled = await UploadSpooler.SpoolAsync(section.Body, temp, MaxModelBytes, ct);
+                }
+                else if (field == "names") namesText = await ReadSmallText(section.Body, ct);
+                else if (field == "name") displayName = (await ReadSmallText(section.Body, ct)).Trim();
+            }
+            if (fileName is null) return Problems.BadRequest("No model file", "Send the .onnx file as a multipart file part named 'file'.");
+            if (spooled.TooLarge) return Problems.BadRequest("Model file too large", $"{fileName} is over the {MaxModelBytes >> 30} GiB limit.");
+            if (spooled.Length == 0) return Problems.BadRequest("Model file is empty", $"{fileName} has no bytes; upload the .onnx export.");
+
+            var existing = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ContentHash == spooled.Sha256, ct);
+            if (existing is not null) return TypedResults.Ok(ModelDto.From(existing)); // same bytes: the same model
+
+            IReadOnlyList<string>? names = namesText is null ? null : PythonDictNames.FromLines(namesText);
+            ModelSpec spec;
+            try
+            {
+                // Inspection always runs on CPU: it only reads the graph, and must not take GPU memory.
+                using var detector = Detector.Load(await File.ReadAllBytesAsync(temp, ct), new InferenceDevice(new InferenceOptions { Device = DeviceChoice.Cpu }), names);
+                spec = detector.Spec;
+            }
+            catch (UnsupportedModelException e)
+            {
+                return Problems.BadRequest("Model not supported", $"{fileName}: {e.Message}.",
+                    new Dictionary<string, object?> { ["supported"] = "Ultralytics YOLO detect [b,4+nc,N] / segment [b,4+nc+nm,N]+[b,nm,h,w]; YOLOX raw grid [b,N,5+nc]" });
+            }
+
+            string key = $"models/{spooled.Sha256[..2]}/{spooled.Sha256}.onnx";
+            await blobs.PutFileAsync(key, temp, ct);
+            var model = new DetectionModel
+            {
+                Name = string.IsNullOrEmpty(displayName) ? Path.GetFileNameWithoutExtension(fileName) : displayName,
+                FileName = fileName, ContentHash = spooled.Sha256, SizeBytes = spooled.Length, BlobKey = key,
+                Family = spec.Family.ToString().ToLowerInvariant(), Task = spec.Task.ToString().ToLowerInvariant(),
+                InputWidth = spec.InputWidth, InputHeight = spec.InputHeight, FixedBatch = spec.FixedBatch,
+                ClassNames = JsonSerializer.Serialize(spec.ClassNames), ClassNamesSource = spec.ClassNamesSource, CreatedAt = DateTime.UtcNow,
+            };
+            db.Models.Add(model);
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Created($"/api/models/{model.Id}", ModelDto.From(model));
+        }
+        finally { File.Delete(temp); }
+    }
+
+    private static async Task<string> ReadSmallText(Stream body, CancellationToken ct)
+    {
+        using var reader = new StreamReader(body, Encoding.UTF8);
+        var buffer = new char[1 << 20];
+        int n = await reader.ReadBlockAsync(buffer.AsMemory(), ct);
+        return new string(buffer, 0, n);
+    }
+
+    private static async Task<Ok<List<ModelDto>>> List(VisionLabelDb db, CancellationToken ct) =>
+        TypedResults.Ok((await db.Models.AsNoTracking().OrderBy(m => m.Name).ToListAsync(ct)).Select(ModelDto.From).ToList());
+
+    private static async Task<Results<Ok<ModelDto>, ProblemHttpResult>> Get(Guid modelId, VisionLabelDb db, CancellationToken ct) =>
+        await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, ct) is { } model
+            ? TypedResults.Ok(ModelDto.From(model)) : Problems.NotFound("Model", modelId);
+
+    private static async Task<Results<Ok<ModelDto>, ValidationProblem, ProblemHttpResult>> Update(
+        Guid modelId, UpdateModelRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var model = await db.Models.FirstOrDefaultAsync(m => m.Id == modelId, ct);
+        if (model is null) return Problems.NotFound("Model", modelId);
+        if (request.Name is not null)
+        {
+            if (string.IsNullOrWhiteSpace(request.Name)) return Problems.Invalid("name", "a name is required");
+            model.Name = request.Name.Trim();
+        }
+        if (request.ClassNames is { } names)
+        {
+            int count = ModelDto.ClassNamesOf(model).Count;
+            if (names.Count != count) return Problems.Invalid("classNames", $"the model has {count} classes; give exactly {count} names");
+            if (names.Any(string.IsNullOrWhiteSpace)) return Problems.Invalid("classNames", "class names cannot be blank");
+            model.ClassNames = JsonSerializer.Serialize(names.Select(n => n.Trim()));
+            model.ClassNamesSource = "edited";
+        }
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ModelDto.From(model));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid modelId, VisionLabelDb db, CancellationToken ct) =>
+        await db.Models.Where(m => m.Id == modelId).ExecuteDeleteAsync(ct) == 0 ? Problems.NotFound("Model", modelId) : TypedResults.NoContent();
+
+    private static async Task<Results<Ok<ModelMappingDto>, ProblemHttpResult>> GetMapping(Guid projectId, Guid modelId, VisionLabelDb db, CancellationToken ct)
+    {
+        var (model, labels, problem) = await Load(projectId, modelId, db, ct);
+        if (problem is not null) return problem;
+        var saved = await db.ModelMappings.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.ModelId == modelId, ct);
+        return TypedResults.Ok(Describe(projectId, model!, labels, saved));
+    }
+
+    private static async Task<Results<Ok<ModelMappingDto>, ValidationProblem, ProblemHttpResult>> SaveMapping(
+        Guid projectId, Guid modelId, SaveMappingRequest request, VisionLabelDb db, CancellationToken ct)
+    {
+        var (model, labels, problem) = await Load(projectId, modelId, db, ct);
+        if (problem is not null) return problem;
+        int classCount = ModelDto.ClassNamesOf(model!).Count;
+        var map = new Dictionary<string, Guid?>();
+        foreach (var c in request.Classes)
+        {
+            if (c.ClassIndex < 0 || c.ClassIndex >= classCount)
+                return Problems.Invalid("classes", $"class index {c.ClassIndex} is out of range; the model has classes 0..{classCount - 1}");
+            if (c.LabelId is { } id && labels.All(l => l.Id != id))
+                return Problems.Invalid("classes", $"label {id} is not a label of project {projectId}");
+            map[c.ClassIndex.ToString()] = c.LabelId;
+        }
+        var row = await db.ModelMappings.FirstOrDefaultAsync(m => m.ProjectId == projectId && m.ModelId == modelId, ct);
+        if (row is null) db.ModelMappings.Add(row = new ProjectModelMapping { ProjectId = projectId, ModelId = modelId, Mapping = "" });
+        row.Mapping = JsonSerializer.Serialize(map);
+        row.UpdatedAt = DateTime.UtcNow;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(Describe(projectId, model!, labels, row));
+    }
+
+    private static async Task<(DetectionModel?, List<Label>, ProblemHttpResult?)> Load(Guid projectId, Guid modelId, VisionLabelDb db, CancellationToken ct)
+    {
+        var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == modelId, ct);
+        if (model is null) return (null, [], Problems.NotFound("Model", modelId));
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return (null, [], Problems.NotFound("Project", projectId));
+        return (model, await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToListAsync(ct), null);
+    }
+
+    /// <summary>The saved mapping, or by default each class mapped to the project label of the same name (ignoring case).</summary>
+    public static ModelMappingDto Describe(Guid projectId, DetectionModel model, List<Label> labels, ProjectModelMapping? saved)
+    {
+        var names = ModelDto.ClassNamesOf(model);
+        var map = saved is null ? null : JsonSerializer.Deserialize<Dictionary<string, Guid?>>(saved.Mapping);
+        var classes = names.Select((name, i) =>
+        {
+            Label? label = map is not null
+                ? map.GetValueOrDefault(i.ToString()) is { } id ? labels.FirstOrDefault(l => l.Id == id) : null
+                : labels.FirstOrDefault(l => string.Equals(l.Name, name, StringComparison.OrdinalIgnoreCase));
+            return new ClassMapping(i, name, label?.Id, label?.Name);
+        }).ToList();
+        return new ModelMappingDto(projectId, model.Id, saved is not null, classes);
+    }
+}
