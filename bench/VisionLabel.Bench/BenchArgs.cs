@@ -1,6 +1,6 @@
 namespace VisionLabel.Bench;
 
-public sealed record BenchArgs(string Command, int Images, double Seconds, string Shared, string Device, string[]? Models, int Rounds)
+public sealed record BenchArgs(string Command, int Images, double Seconds, string Shared, string Device, string[]? Models, int Rounds, int Runs, int Threads, bool Polygons)
 {
     public static BenchArgs Parse(string[] args)
     {
@@ -17,12 +17,15 @@ public sealed record BenchArgs(string Command, int Images, double Seconds, strin
             Path.GetFullPath(Get("--shared", Path.Combine(repo, "..", "shared"))),
             Get("--device", "cpu"),
             Get("--models", "") is { Length: > 0 } m ? m.Split(',') : null,
-            int.Parse(Get("--rounds", "2")));
+            int.Parse(Get("--rounds", "2")),
+            int.Parse(Get("--runs", "0")),
+            int.Parse(Get("--threads", "1")),
+            bool.Parse(Get("--polygons", "true")));
     }
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: VisionLabel.Bench inference [--images N] [--seconds S] [--rounds R] [--shared DIR] [--device cpu|cuda|auto] [--models a.onnx,b.onnx]");
+        Console.Error.WriteLine("usage: VisionLabel.Bench inference [--images N] [--seconds S] [--rounds R] [--shared DIR] [--device cpu|cuda|auto] [--models a.onnx,b.onnx] [--runs R (0 = one per core)] [--threads T per run] [--polygons true|false]");
         return 2;
     }
 

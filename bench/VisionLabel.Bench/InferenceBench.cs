@@ -31,7 +31,7 @@ public static class InferenceBench
         var device = Enum.Parse<DeviceChoice>(args.Device, ignoreCase: true);
         var models = args.Models?.Select(m => (m, (string?)null)).ToArray() ?? DefaultModels;
 
-        Console.WriteLine($"# Inference benchmark: {args.Images} images (coco128), {Environment.ProcessorCount} cores, device {device}, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"# Inference benchmark: {args.Images} images (coco128), {Environment.ProcessorCount} cores, device {device}, polygons {args.Polygons}, {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine();
         Console.WriteLine("| model | runs x threads, batch | raw session.Run img/s | end-to-end img/s | e2e / raw | decode | preprocess | inference | postprocess (ms/img, summed over workers) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
@@ -40,24 +40,24 @@ public static class InferenceBench
             string path = Path.IsPathRooted(file) ? file : Path.Combine(args.Shared, file);
             if (!File.Exists(path)) { Console.WriteLine($"| {file} | missing | | | | | | | |"); continue; }
             var names = namesFile is null ? null : PythonDictNames.FromLines(File.ReadAllText(Path.Combine(args.Shared, namesFile)));
-            using var detector = Detector.Load(File.ReadAllBytes(path), new InferenceDevice(new InferenceOptions { Device = device }), names);
+            using var detector = Detector.Load(File.ReadAllBytes(path), new InferenceDevice(new InferenceOptions { Device = device, CpuConcurrentRuns = args.Runs, CpuThreadsPerRun = args.Threads }), names);
             int batch = detector.BatchSize(8);
 
             // Warm up both paths once.
             await Raw(detector, files[0], batch, TimeSpan.FromSeconds(1));
-            await EndToEnd(detector, items.Take(Math.Min(16, items.Count)).ToList(), batch);
+            await EndToEnd(detector, items.Take(Math.Min(16, items.Count)).ToList(), batch, args.Polygons);
 
             var raws = new List<double>();
             var e2es = new List<(double Rate, PipelineStats Stats)>();
             for (int round = 0; round < args.Rounds; round++)
             {
                 raws.Add(await Raw(detector, files[0], batch, TimeSpan.FromSeconds(args.Seconds)));
-                e2es.Add(await EndToEnd(detector, items, batch));
+                e2es.Add(await EndToEnd(detector, items, batch, args.Polygons));
             }
             double raw = raws.Average(), e2e = e2es.Average(e => e.Rate);
             var s = e2es[^1].Stats;
             double per(TimeSpan t) => t.TotalMilliseconds / s.Images;
-            Console.WriteLine($"| {Path.GetFileName(path)} | {(detector.OnCuda ? "CUDA" : $"{detector.ConcurrentRuns} x 1")}, {batch} | {raw:0.0} | {e2e:0.0} | " +
+            Console.WriteLine($"| {Path.GetFileName(path)} | {(detector.OnCuda ? "CUDA" : $"{detector.ConcurrentRuns} x {args.Threads}")}, {batch} | {raw:0.0} | {e2e:0.0} | " +
                               $"{e2e / raw * 100:0}% | {per(s.Decode):0.00} | {per(s.Preprocess):0.00} | {per(s.Inference):0.00} | {per(s.Postprocess):0.00} |");
         }
         return 0;
@@ -83,12 +83,12 @@ public static class InferenceBench
         return images / clock.Elapsed.TotalSeconds;
     }
 
-    private static async Task<(double, PipelineStats)> EndToEnd(Detector detector, List<PipelineItem> items, int batch)
+    private static async Task<(double, PipelineStats)> EndToEnd(Detector detector, List<PipelineItem> items, int batch, bool polygons)
     {
         var stats = new PipelineStats();
         int detections = 0;
         var clock = Stopwatch.StartNew();
-        await BatchPipeline.RunAsync(detector, items, new DetectionOptions(), r =>
+        await BatchPipeline.RunAsync(detector, items, new DetectionOptions { Polygons = polygons }, r =>
         {
             detections += r.Detections?.Count ?? 0;
             return ValueTask.CompletedTask;

@@ -14,40 +14,50 @@ public static class MaskContours
     public static List<float[]> Trace(byte[] mask, int w, int h, int originX, int originY, float epsilon = 1f, int minPixels = 4)
     {
         var rings = new List<float[]>();
-        var label = new int[w * h];
-        int next = 0;
-        var queue = new Queue<int>();
-        for (int start = 0; start < mask.Length; start++)
+        if (w == 0 || h == 0) return rings;
+        byte[] seen = System.Buffers.ArrayPool<byte>.Shared.Rent(mask.Length);
+        int[] stack = System.Buffers.ArrayPool<int>.Shared.Rent(mask.Length);
+        try
         {
-            if (mask[start] == 0 || label[start] != 0) continue;
-            // Flood the component so it is traced once; the raster-first pixel has background to its west.
-            int size = 0;
-            label[start] = ++next;
-            queue.Enqueue(start);
-            while (queue.Count > 0)
+            Array.Clear(seen, 0, mask.Length);
+            for (int start = 0; start < mask.Length; start++)
             {
-                int p = queue.Dequeue();
-                size++;
-                int px = p % w, py = p / w;
-                foreach (var (dx, dy) in Directions)
+                if (mask[start] == 0 || seen[start] != 0) continue;
+                // Mark the whole component so it is traced once; its raster-first pixel has background to the west.
+                int size = 0, top = 0;
+                seen[start] = 1;
+                stack[top++] = start;
+                while (top > 0)
                 {
-                    int qx = px + dx, qy = py + dy;
-                    if (qx < 0 || qy < 0 || qx >= w || qy >= h) continue;
-                    int q = qy * w + qx;
-                    if (mask[q] != 0 && label[q] == 0) { label[q] = next; queue.Enqueue(q); }
+                    int p = stack[--top];
+                    size++;
+                    int px = p % w, py = p / w;
+                    int x0 = px > 0 ? px - 1 : px, x1 = px < w - 1 ? px + 1 : px;
+                    int y0 = py > 0 ? py - 1 : py, y1 = py < h - 1 ? py + 1 : py;
+                    for (int qy = y0; qy <= y1; qy++)
+                    for (int q = qy * w + x0, end = qy * w + x1; q <= end; q++)
+                    {
+                        if (mask[q] == 0 || seen[q] != 0) continue;
+                        seen[q] = 1;
+                        stack[top++] = q;
+                    }
                 }
+                if (size < minPixels) continue;
+                var simplified = Simplify(Outline(mask, w, h, start % w, start / w), epsilon);
+                if (simplified.Count < 3) continue;
+                var ring = new float[simplified.Count * 2];
+                for (int i = 0; i < simplified.Count; i++)
+                {
+                    ring[2 * i] = originX + simplified[i].X + 0.5f;
+                    ring[2 * i + 1] = originY + simplified[i].Y + 0.5f;
+                }
+                rings.Add(ring);
             }
-            if (size < minPixels) continue;
-            var outline = Outline(mask, w, h, start % w, start / w);
-            var simplified = Simplify(outline, epsilon);
-            if (simplified.Count < 3) continue;
-            var ring = new float[simplified.Count * 2];
-            for (int i = 0; i < simplified.Count; i++)
-            {
-                ring[2 * i] = originX + simplified[i].X + 0.5f;
-                ring[2 * i + 1] = originY + simplified[i].Y + 0.5f;
-            }
-            rings.Add(ring);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(seen);
+            System.Buffers.ArrayPool<int>.Shared.Return(stack);
         }
         return rings;
     }

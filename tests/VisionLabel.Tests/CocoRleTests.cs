@@ -39,3 +39,27 @@ public class CocoRleTests
         Assert.Null(CocoRle.Decode("o")); // continuation bit set with nothing after it
     }
 }
+
+public class WindowRleTests
+{
+    [Fact]
+    public void Window_rle_equals_the_rle_of_the_whole_image()
+    {
+        var random = new Random(99);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int W = random.Next(1, 30), H = random.Next(1, 30);
+            int x0 = random.Next(0, W), y0 = random.Next(0, H);
+            int w = random.Next(0, W - x0 + 1), h = random.Next(0, H - y0 + 1);
+            var window = new byte[w * h];
+            double density = random.NextDouble();
+            for (int i = 0; i < window.Length; i++) window[i] = (byte)(random.NextDouble() < density ? 1 : 0);
+
+            var full = new byte[W * H]; // column-major, as COCO
+            for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) full[(x0 + x) * H + y0 + y] = window[y * w + x];
+
+            var rle = VisionLabel.Inference.MaskRenderer.ToRle(window, x0, y0, w, h, W, H);
+            Assert.Equal(VisionLabel.Server.Annotations.CocoRle.FromMask(full), rle.Counts);
+        }
+    }
+}
