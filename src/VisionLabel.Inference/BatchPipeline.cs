@@ -151,6 +151,9 @@ public static class BatchPipeline
         catch
         {
             await linked.CancelAsync();
+            // Never return while a worker may still be inside session.Run: the caller may dispose the model next.
+            try { await Task.WhenAll(decodeWorkers.Concat(inferenceWorkers).Append(producer)); }
+            catch (Exception) { /* their cancellation is expected; the original exception is what matters */ }
             throw;
         }
     }

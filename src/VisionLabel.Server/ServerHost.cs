@@ -7,6 +7,8 @@ using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Inference;
+using VisionLabel.Server.Jobs;
+using VisionLabel.Server.Live;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Storage;
 
@@ -27,6 +29,7 @@ public static class ServerHost
         services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
         services.Configure<ImageIntakeOptions>(builder.Configuration.GetSection(ImageIntakeOptions.Section));
         services.Configure<VisionLabel.Inference.InferenceOptions>(builder.Configuration.GetSection(VisionLabel.Inference.InferenceOptions.Section));
+        services.Configure<JobOptions>(builder.Configuration.GetSection(JobOptions.Section));
 
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -43,6 +46,17 @@ public static class ServerHost
             sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value));
         services.AddScoped<ImageIntake>();
         services.AddSingleton<ThumbnailService>();
+        // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
+        services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
+
+        // Jobs: a durable queue in the database, worked by this process unless RunWorkers is false.
+        services.AddScoped<JobQueue>();
+        services.AddSingleton<JobSignal>();
+        services.AddSingleton<ProgressThrottle>();
+        services.AddScoped<LiveEvents>();
+        services.AddSingleton<DetectorCache>();
+        services.AddSingleton<IJobHandler, PrelabelJob>();
+        if (builder.Configuration.GetValue(JobOptions.Section + ":RunWorkers", true)) services.AddHostedService<JobWorker>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -54,6 +68,9 @@ public static class ServerHost
         app.MapImagesApi();
         app.MapAnnotationsApi();
         app.MapModelsApi();
+        app.MapPrelabelApi();
+        app.MapJobsApi();
+        app.MapHub<LiveHub>("/hubs/live");
         return app;
     }
 

@@ -104,7 +104,15 @@ public static class AnnotationGeometry
         if (counts.Any(c => c < 0)) return Result.Fail("mask counts has a negative run");
         long total = counts.Sum();
         if (total != (long)w * h) return Result.Fail($"mask runs cover {total} pixels; a {w}x{h} image has {(long)w * h}");
-        return new(new JsonObject { ["size"] = new JsonArray(h, w), ["counts"] = CocoRle.Encode(counts) }.ToJsonString(), null);
+        var normalized = new JsonObject { ["size"] = new JsonArray(h, w), ["counts"] = CocoRle.Encode(counts) };
+        // Optional outline for editing (what model proposals carry): the same rules as a polygon's rings.
+        if (g.TryGetProperty("polygons", out var polygons) && polygons.ValueKind == JsonValueKind.Array && polygons.GetArrayLength() > 0)
+        {
+            var outline = Polygon(JsonDocument.Parse($"{{\"rings\":{polygons.GetRawText()}}}").RootElement, w, h);
+            if (outline.Error is not null) return Result.Fail("mask polygons: " + outline.Error);
+            normalized["polygons"] = JsonNode.Parse(outline.Json!)!["rings"]!.DeepClone();
+        }
+        return new(normalized.ToJsonString(), null);
     }
 
     private static bool TryNumber(JsonElement g, string name, out double value)

@@ -104,3 +104,47 @@ public sealed class ProjectModelMapping
     public required string Mapping { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
+
+/// <summary>Queued: waiting (or backing off before a retry). Running: leased by a worker. Completed: every item
+/// processed (some may have failed). Cancelled: stopped on request. Dead: gave up after MaxAttempts.</summary>
+public enum JobStatus { Queued, Running, Completed, Cancelled, Dead }
+
+/// <summary>
+/// A durable background job. A worker owns it while its lease is fresh and renews the lease by heartbeat;
+/// a job whose lease ran out (crashed worker) is claimed again and resumes from its pending items.
+/// </summary>
+public sealed class Job
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    /// <summary>"prelabel".</summary>
+    public required string Kind { get; set; }
+    public Guid ProjectId { get; set; }
+    public JobStatus Status { get; set; } = JobStatus.Queued;
+    /// <summary>JSON of the job's parameters, fixed when it was enqueued.</summary>
+    public required string Payload { get; set; }
+    public int Total { get; set; }
+    public int Done { get; set; }
+    public int Failed { get; set; }
+    public int Attempts { get; set; }
+    public int MaxAttempts { get; set; } = 3;
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+    public string? LastError { get; set; }
+    public bool CancelRequested { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+}
+
+public enum JobItemStatus { Pending, Done, Failed }
+
+/// <summary>One image of a job. Its status changes in the same transaction as the job's writes for that image.</summary>
+public sealed class JobItem
+{
+    public Guid JobId { get; set; }
+    public Guid ImageId { get; set; }
+    public JobItemStatus Status { get; set; } = JobItemStatus.Pending;
+    public string? Error { get; set; }
+    public DateTime? FinishedAt { get; set; }
+}

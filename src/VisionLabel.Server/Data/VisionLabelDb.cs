@@ -11,6 +11,8 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
     public DbSet<Annotation> Annotations => Set<Annotation>();
     public DbSet<DetectionModel> Models => Set<DetectionModel>();
     public DbSet<ProjectModelMapping> ModelMappings => Set<ProjectModelMapping>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobItem> JobItems => Set<JobItem>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -75,6 +77,24 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
             e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<DetectionModel>().WithMany().HasForeignKey(m => m.ModelId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(m => m.ModelId);
+        });
+        model.Entity<Job>(e =>
+        {
+            e.Property(j => j.Kind).HasMaxLength(32);
+            e.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(j => j.LeaseOwner).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(j => j.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(j => new { j.Status, j.NextAttemptAt });
+            e.HasIndex(j => j.ProjectId);
+        });
+        model.Entity<JobItem>(e =>
+        {
+            e.HasKey(i => new { i.JobId, i.ImageId });
+            e.Property(i => i.Status).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Job>().WithMany().HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(i => i.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(i => new { i.JobId, i.Status });
+            e.HasIndex(i => i.ImageId);
         });
     }
 }

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Jobs;
+
+namespace VisionLabel.Server.Inference;
+
+/// <summary>
+/// What to pre-label: a model, and either explicit image ids or a status filter (default: every image).
+/// Mapping overrides the project's saved class→label mapping; classes without a label are skipped.
+/// ExistingProposals: "replace" (default) this model's untouched proposals, or "keep" them and add.
+/// </summary>
+public sealed record PrelabelRequest(
+    Guid ModelId, IReadOnlyList<Guid>? ImageIds = null, IReadOnlyList<string>? Status = null, float? Confidence = null,
+    float? Iou = null, IReadOnlyList<ClassMappingInput>? Mapping = null, string? ExistingProposals = null, int? MaxBatch = null);
+
+public static class PrelabelApi
+{
+    public static IEndpointRouteBuilder MapPrelabelApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/projects/{projectId:guid}/prelabel", Enqueue).WithTags("Jobs")
+            .WithDescription("Starts a background pre-labeling job; 202 with the job. Follow it at /api/jobs/{id} or over /hubs/live.");
+        return app;
+    }
+
+    private static async Task<Results<Accepted<JobDto>, ValidationProblem, ProblemHttpResult>> Enqueue(
+        Guid projectId, PrelabelRequest request, VisionLabelDb db, JobSignal signal, IOptions<JobOptions> options, CancellationToken ct)
+    {
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == request.ModelId, ct);
+        if (model is null) return Problems.Invalid("modelId", $"no model has id {request.ModelId}; upload one at /api/models");
+        if (request.Confidence is { } c && (c <= 0 || c >= 1)) return Problems.Invalid("confidence", "confidence must be between 0 and 1");
+        if (request.Iou is { } iou && (iou <= 0 || iou > 1)) return Problems.Invalid("iou", "iou must be in (0, 1]");
+        bool replace = request.ExistingProposals?.ToLowerInvariant() switch
+        {
+            null or "replace" => true,
+            "keep" => false,
+            _ => false,
+        };
+        if (request.ExistingProposals is not null && request.ExistingProposals.ToLowerInvariant() is not ("replace" or "keep"))
+            return Problems.Invalid("existingProposals", "use 'replace' (default) or 'keep'");
+
+        // Class → label: the request's, else the project's saved or by-name mapping.
+        var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToListAsync(ct);
+        var mapping = new Dictionary<int, Guid>();
+        int classCount = ModelDto.ClassNamesOf(model).Count;
+        if (request.Mapping is { } explicitMapping)
+        {
+            foreach (var m in explicitMapping)
+            {
+                if (m.ClassIndex < 0 || m.ClassIndex >= classCount) return Problems.Invalid("mapping", $"class index {m.ClassIndex} is out of range 0..{classCount - 1}");
+                if (m.LabelId is not { } labelId) continue;
+                if (labels.All(l => l.Id != labelId)) return Problems.Invalid("mapping", $"label {labelId} is not a label of this project");
+                mapping[m.ClassIndex] = labelId;
+            }
+        }
+        else
+        {
+            var saved = await db.ModelMappings.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.ModelId == model.Id, ct);
+            foreach (var cm in ModelsApi.Describe(projectId, model, labels, saved).Classes)
+                if (cm.LabelId is { } id) mapping[cm.ClassIndex] = id;
+        }
+        if (mapping.Count == 0)
+            return Problems.BadRequest("No class maps to a label",
+                $"None of the model's {classCount} classes maps to a label of this project. Add labels named like the classes, or save a mapping at /api/projects/{projectId}/models/{model.Id}/mapping.");
+
+        var statuses = new List<ImageStatus>();
+        foreach (var text in request.Status ?? [])
+        {
+            if (!ApiEnum.TryParse<ImageStatus>(text, out var status)) return Problems.Invalid("status", $"'{text}' is not an image status; use {ApiEnum.Names<ImageStatus>()}");
+            statuses.Add(status);
+        }
+        List<Guid>? explicitIds = null;
+        if (request.ImageIds is { Count: > 0 } ids)
+        {
+            var found = await db.Images.AsNoTracking().Where(i => i.ProjectId == projectId && ids.Contains(i.Id)).Select(i => new { i.Id, i.Status }).ToListAsync(ct);
+            var missing = ids.Except(found.Select(f => f.Id)).ToList();
+            if (missing.Count > 0) return Problems.Invalid("imageIds", $"{missing.Count} image id(s) are not in this project, e.g. {missing[0]}");
+            explicitIds = found.Where(f => statuses.Count == 0 || statuses.Contains(f.Status)).Select(f => f.Id).Distinct().ToList();
+        }
+
+        var now = DateTime.UtcNow;
+        var job = new Job
+        {
+            Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, NextAttemptAt = now, MaxAttempts = options.Value.MaxAttempts,
+            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace, Math.Clamp(request.MaxBatch ?? 8, 1, 64))),
+        };
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(ct);
+            if (explicitIds is not null)
+            {
+                db.JobItems.AddRange(explicitIds.Select(id => new JobItem { JobId = job.Id, ImageId = id }));
+                job.Total = explicitIds.Count;
+            }
+            else
+            {
+                // A whole project: items are made by the database from the selection, no id list passes through memory.
+                string statusFilter = statuses.Count == 0 ? "" : $" AND \"Status\" IN ({string.Join(", ", statuses.Select((_, i) => $"{{{i + 2}}}"))})";
+                object[] parameters = [job.Id, projectId, .. statuses.Select(st => (object)st.ToString())];
+                job.Total = await db.Database.ExecuteSqlRawAsync(
+                    "INSERT INTO \"JobItems\" (\"JobId\", \"ImageId\", \"Status\") SELECT {0}, \"Id\", 'Pending' FROM \"Images\" WHERE \"ProjectId\" = {1}" + statusFilter,
+                    parameters, ct);
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        signal.Notify();
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
+    }
+}

@@ -1,0 +1,13 @@
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Jobs;
+
+public sealed record JobDto(
+    Guid Id, string Kind, Guid ProjectId, JobStatus Status, int Total, int Done, int Failed, int Attempts, int MaxAttempts,
+    string? LastError, bool CancelRequested, DateTime CreatedAt, DateTime? StartedAt, DateTime? FinishedAt)
+{
+    public static JobDto From(Job j) => new(j.Id, j.Kind, j.ProjectId, j.Status, j.Total, j.Done, j.Failed, j.Attempts, j.MaxAttempts,
+        j.LastError, j.CancelRequested, j.CreatedAt, j.StartedAt, j.FinishedAt);
+}
+
+public sealed record JobItemDto(Guid ImageId, JobItemStatus Status, string? Error, DateTime? FinishedAt);

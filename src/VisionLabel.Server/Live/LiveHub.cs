@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace VisionLabel.Server.Live;
+
+/// <summary>
+/// Server-to-browser events at /hubs/live (JSON protocol). Clients subscribe to what they show:
+/// WatchProject(id) → JobProgress for the project's jobs; WatchJob(id) → JobProgress for one job;
+/// WatchImage(id) → ProposalsAdded when a model proposes annotations on that image.
+/// </summary>
+public sealed class LiveHub : Hub
+{
+    public Task WatchProject(Guid projectId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+    public Task WatchJob(Guid jobId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+    public Task WatchImage(Guid imageId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ImageGroup(imageId));
+    public Task UnwatchProject(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+    public Task UnwatchJob(Guid jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+    public Task UnwatchImage(Guid imageId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ImageGroup(imageId));
+}

@@ -1,0 +1,290 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Inference;
+using VisionLabel.Server.Jobs;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>Pre-labeling jobs end to end on the real server, real models and coco128 images.</summary>
+public class PrelabelJobTests : IAsyncLifetime
+{
+    private static readonly Dictionary<string, string?> FastJobs = new()
+    {
+        ["VisionLabel:Jobs:LeaseDuration"] = "00:00:05", ["VisionLabel:Jobs:HeartbeatInterval"] = "00:00:00.300",
+        ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200", ["VisionLabel:Jobs:RetryBackoff"] = "00:00:00.100",
+        ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050", ["VisionLabel:Inference:Device"] = "cpu",
+    };
+
+    private readonly TempDirectory _data = new();
+    private VisionLabelApp _app = null!;
+    private HttpClient _http = null!;
+
+    public ValueTask InitializeAsync()
+    {
+        Start();
+        return ValueTask.CompletedTask;
+    }
+
+    private void Start()
+    {
+        _app = new VisionLabelApp(_data.Path, FastJobs);
+        _http = _app.Client();
+    }
+
+    private void Restart()
+    {
+        _app.Dispose();
+        Start();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _app.Dispose();
+        _data.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<ModelDto> UploadModel(string file, string? names = null)
+    {
+        var form = new MultipartFormDataContent();
+        var part = new ByteArrayContent(File.ReadAllBytes(SharedData.Require($"models/{file}")));
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(part, "file", file);
+        if (names is not null) form.Add(new ByteArrayContent(File.ReadAllBytes(SharedData.Require($"models/{names}"))), "names", names);
+        return await (await _http.PostAsync("/api/models", form)).Read<ModelDto>();
+    }
+
+    /// <summary>A project whose labels are the model's class names, with the first <paramref name="count"/> coco128 images.</summary>
+    private async Task<(ProjectDto Project, List<ImageDto> Images)> Project(ModelDto model, int count, params (string, byte[])[] extra)
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "p" + Guid.NewGuid().ToString("N")[..8], labels = model.ClassNames.Select(n => new { name = n }) })).Read<ProjectDto>();
+        var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().Take(count)
+            .Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).Concat(extra).ToArray();
+        var response = await _http.PostAsync($"/api/projects/{project.Id}/images", HttpExtensions.Files(files));
+        var page = await (await _http.GetAsync($"/api/projects/{project.Id}/images?limit=1000")).Read<ImagePage>();
+        Assert.Equal(files.Length, page.Total);
+        return (project, page.Items.ToList());
+    }
+
+    private async Task<JobDto> Enqueue(Guid projectId, object request)
+    {
+        var response = await _http.PostJson($"/api/projects/{projectId}/prelabel", request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.NotNull(response.Headers.Location);
+        return await response.Read<JobDto>();
+    }
+
+    private async Task<JobDto> WaitFor(Guid jobId, Func<JobDto, bool> condition, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        JobDto job;
+        do
+        {
+            job = await (await _http.GetAsync($"/api/jobs/{jobId}")).Read<JobDto>();
+            if (condition(job)) return job;
+            await Task.Delay(100);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"job {jobId} stuck at {job.Status} {job.Done}/{job.Total}, error: {job.LastError}");
+    }
+
+    private async Task<List<AnnotationDto>> Annotations(Guid imageId) => await (await _http.GetAsync($"/api/images/{imageId}/annotations")).Read<List<AnnotationDto>>();
+
+    [Fact]
+    public async Task A_job_over_coco128_completes_with_correct_counts_and_proposals()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, images) = await Project(model, 128);
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        Assert.Equal((128, JobStatus.Queued), (job.Total, job.Status));
+
+        var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+        Assert.Equal((JobStatus.Completed, 128, 0, 128), (done.Status, done.Done, done.Failed, done.Total));
+
+        var after = await (await _http.GetAsync($"/api/projects/{project.Id}/images?status=prelabeled&limit=1000")).Read<ImagePage>();
+        Assert.Equal(128, after.Total);
+        int proposals = 0;
+        foreach (var image in images.Take(20))
+        {
+            var annotations = await Annotations(image.Id);
+            Assert.All(annotations, a => Assert.Equal((AnnotationSourceType.Model, AnnotationState.Proposed, model.Id.ToString(), AnnotationKind.Box),
+                (a.Source.Type, a.State, a.Source.ModelId, a.Kind)));
+            Assert.All(annotations, a => Assert.InRange(a.Source.Score!.Value, 0.25, 1.0));
+            proposals += annotations.Count;
+        }
+        Assert.True(proposals > 20, $"only {proposals} proposals on 20 images");
+        Assert.Single(await (await _http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<JobDto>>());
+    }
+
+    [Fact]
+    public async Task A_job_interrupted_by_a_shutdown_resumes_and_labels_each_image_exactly_once()
+    {
+        var model = await UploadModel("yolov8n-det-int8-640.onnx");
+        var (project, images) = await Project(model, 128);
+        // "keep": a re-processed image would show its proposals twice, so duplicates cannot hide.
+        var job = await Enqueue(project.Id, new { modelId = model.Id, existingProposals = "keep" });
+        var partial = await WaitFor(job.Id, j => j.Done >= 16);
+        Restart(); // the host shuts down mid-job: the worker hands the job back
+
+        var interrupted = await (await _http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
+        Assert.True(interrupted.Done < 128, "the job should not have finished before the restart");
+        var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+        Assert.Equal((JobStatus.Completed, 128, 0), (done.Status, done.Done, done.Failed));
+
+        var items = await (await _http.GetAsync($"/api/jobs/{job.Id}/items")).Read<List<JobItemDto>>();
+        Assert.Equal(128, items.Count(i => i.Status == JobItemStatus.Done));
+        foreach (var image in images)
+        {
+            var annotations = await Annotations(image.Id);
+            var distinct = annotations.Select(a => (a.LabelId, a.Geometry.GetRawText())).Distinct().Count();
+            Assert.True(distinct == annotations.Count, $"{image.FileName}: {annotations.Count} proposals, {distinct} distinct: processed twice");
+        }
+    }
+
+    [Fact]
+    public async Task An_expired_lease_of_a_crashed_worker_is_taken_over()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, _) = await Project(model, 4);
+        // Stop this process's worker from racing us: enqueue, then claim the job as a "crashed" worker would.
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var queue = scope.ServiceProvider.GetRequiredService<JobQueue>();
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            db.Jobs.Add(new Job
+            {
+                Kind = "no-such-kind-yet", ProjectId = project.Id, Payload = "{}", CreatedAt = DateTime.UtcNow.AddMinutes(-1),
+                NextAttemptAt = DateTime.UtcNow, Status = JobStatus.Running, LeaseOwner = "crashed-host:1", LeaseExpiresAt = DateTime.UtcNow.AddSeconds(1),
+                Attempts = 1, MaxAttempts = 3,
+            });
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var (owned, _) = await queue.HeartbeatAsync(db.Jobs.Local.Single().Id, "someone-else", TestContext.Current.CancellationToken);
+            Assert.False(owned); // a worker that does not hold the lease cannot extend it
+        }
+        var jobId = (await (await _http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<JobDto>>()).Single().Id;
+        // After the lease runs out this process's worker claims it; with no handler for its kind it is dead-lettered, with the reason.
+        var dead = await WaitFor(jobId, j => j.Status == JobStatus.Dead, seconds: 30);
+        Assert.Contains("no handler for job kind", dead.LastError);
+        Assert.Equal(2, dead.Attempts);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_job()
+    {
+        var model = await UploadModel("yolov8n-det-int8-640.onnx");
+        var (project, _) = await Project(model, 128);
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        await WaitFor(job.Id, j => j.Done >= 4);
+        Assert.Equal(HttpStatusCode.Accepted, (await _http.PostAsync($"/api/jobs/{job.Id}/cancel", null)).StatusCode);
+        var cancelled = await WaitFor(job.Id, j => j.Status is JobStatus.Cancelled or JobStatus.Completed, seconds: 30);
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        Assert.True(cancelled.Done < 128, $"cancel came too late to matter: {cancelled.Done} done");
+        var pending = await (await _http.GetAsync($"/api/jobs/{job.Id}/items?status=pending")).Read<List<JobItemDto>>();
+        Assert.Equal(128 - cancelled.Done - cancelled.Failed, pending.Count);
+        await (await _http.PostAsync($"/api/jobs/{job.Id}/cancel", null)).Problem(409);
+    }
+
+    [Fact]
+    public async Task A_corrupt_image_fails_alone_and_is_reported()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        // Valid header and end marker, noise for image data: intake accepts it, decoding fails in the job.
+        byte[] noise = ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 64));
+        int sos = noise.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
+        var random = new Random(3);
+        for (int i = sos + 20; i < noise.Length - 2; i++) noise[i] = (byte)random.Next(0, 0xFF);
+        var (project, images) = await Project(model, 6, ("noise.jpg", noise));
+
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+        Assert.Equal((JobStatus.Completed, 6, 1), (done.Status, done.Done, done.Failed));
+        var failed = Assert.Single(await (await _http.GetAsync($"/api/jobs/{job.Id}/items?status=failed")).Read<List<JobItemDto>>());
+        Assert.Equal(images.Single(i => i.FileName == "noise.jpg").Id, failed.ImageId);
+        Assert.Contains("JPEG", failed.Error);
+    }
+
+    [Fact]
+    public async Task Rerun_replaces_only_the_models_untouched_proposals()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, images) = await Project(model, 3);
+        var image = images[0];
+        await WaitFor((await Enqueue(project.Id, new { modelId = model.Id })).Id, j => j.Status == JobStatus.Completed);
+        var first = await Annotations(image.Id);
+        Assert.True(first.Count >= 3, $"need 3 proposals on {image.FileName}, got {first.Count}");
+
+        // A reviewer edits one proposal, accepts another, and draws a box of their own.
+        var edited = await (await _http.PatchJson($"/api/images/{image.Id}/annotations/{first[0].Id}",
+            new { version = 1, geometry = new { x = 1, y = 1, width = 50, height = 50 } })).Read<AnnotationDto>();
+        var accepted = await (await _http.PatchJson($"/api/images/{image.Id}/annotations/{first[1].Id}", new { version = 1, state = "accepted" })).Read<AnnotationDto>();
+        var human = await (await _http.PostJson($"/api/images/{image.Id}/annotations",
+            new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 5, y = 5, width = 20, height = 20 } })).Read<AnnotationDto>();
+
+        await WaitFor((await Enqueue(project.Id, new { modelId = model.Id })).Id, j => j.Status == JobStatus.Completed);
+        var second = await Annotations(image.Id);
+        Assert.Contains(second, a => a.Id == edited.Id && a.Version == 2);
+        Assert.Contains(second, a => a.Id == accepted.Id && a.State == AnnotationState.Accepted);
+        Assert.Contains(second, a => a.Id == human.Id);
+        var untouched = first.Skip(2).Select(a => a.Id).ToHashSet();
+        Assert.DoesNotContain(second, a => untouched.Contains(a.Id)); // replaced...
+        // ...by new proposals for the same objects, except the one the reviewer accepted (not proposed twice).
+        var fresh = second.Where(a => a.Source.Type == AnnotationSourceType.Model && a.Version == 1).ToList();
+        Assert.Equal(first.Count - 1, fresh.Count);
+        Assert.DoesNotContain(fresh, a => a.LabelId == accepted.LabelId && a.Geometry.GetRawText() == accepted.Geometry.GetRawText());
+    }
+
+    [Fact]
+    public async Task Progress_and_proposals_arrive_live_over_signalr()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, images) = await Project(model, 8);
+        await using var hub = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
+        await hub.InvokeAsync("WatchProject", project.Id);
+        await hub.InvokeAsync("WatchImage", images[0].Id);
+        await Task.Delay(200);
+
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        var completed = await hub.WaitFor("JobProgress", TimeSpan.FromSeconds(60), a => a[0].GetProperty("status").GetString() == "completed");
+        Assert.Equal(8, completed[0].GetProperty("done").GetInt32());
+        var proposals = await hub.WaitFor("ProposalsAdded", TimeSpan.FromSeconds(10));
+        Assert.Equal(images[0].Id, proposals[0].GetProperty("imageId").GetGuid());
+        Assert.Equal(job.Id, proposals[0].GetProperty("jobId").GetGuid());
+        var stored = await Annotations(images[0].Id);
+        Assert.Equal(stored.Select(a => a.Id).Order(), proposals[0].GetProperty("annotations").EnumerateArray().Select(a => a.GetProperty("id").GetGuid()).Order());
+        Assert.DoesNotContain(hub.Received, r => r.Target == "ProposalsAdded" && r.Arguments[0].GetProperty("imageId").GetGuid() != images[0].Id);
+    }
+
+    [Fact]
+    public async Task A_job_whose_model_file_is_gone_retries_then_dead_letters()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, _) = await Project(model, 2);
+        File.Delete(Path.Combine(_data.Path, "blobs", "models", model.ContentHash[..2], model.ContentHash + ".onnx"));
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        var dead = await WaitFor(job.Id, j => j.Status == JobStatus.Dead, seconds: 30);
+        Assert.Equal(3, dead.Attempts);
+        Assert.Contains("missing from the blob store", dead.LastError);
+    }
+
+    [Fact]
+    public async Task Bad_prelabel_requests_are_client_errors()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, _) = await Project(model, 1);
+        await (await _http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = Guid.NewGuid() })).Problem(400);
+        await (await _http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, confidence = 1.5 })).Problem(400);
+        await (await _http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, imageIds = new[] { Guid.NewGuid() } })).Problem(400);
+        await (await _http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, status = new[] { "finished" } })).Problem(400);
+        var unlabeled = await (await _http.PostJson("/api/projects", new { name = "no-labels" })).Read<ProjectDto>();
+        var none = await (await _http.PostJson($"/api/projects/{unlabeled.Id}/prelabel", new { modelId = model.Id })).Problem(400);
+        Assert.Contains("None of the model's 80 classes", none.GetProperty("detail").GetString());
+        await (await _http.PostJson($"/api/projects/{Guid.NewGuid()}/prelabel", new { modelId = model.Id })).Problem(404);
+    }
+}

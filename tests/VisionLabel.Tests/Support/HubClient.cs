@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+
+namespace VisionLabel.Tests.Support;
+
+/// <summary>
+/// A SignalR client speaking the JSON hub protocol over a raw WebSocket (records end with 0x1e), as any
+/// non-.NET client would. Collects every invocation the server sends.
+/// </summary>
+public sealed class HubClient : IAsyncDisposable
+{
+    private const char RecordSeparator = '\u001e';
+    private readonly WebSocket _socket;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _receiver;
+    private int _invocationId;
+
+    public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received { get; } = new();
+
+    private HubClient(WebSocket socket)
+    {
+        _socket = socket;
+        _receiver = Task.Run(ReceiveLoop);
+    }
+
+    public static async Task<HubClient> ConnectAsync(TestServer server, string path)
+    {
+        var socket = await server.CreateWebSocketClient().ConnectAsync(new Uri(server.BaseAddress, path.TrimStart('/')), CancellationToken.None);
+        await SendText(socket, "{\"protocol\":\"json\",\"version\":1}" + RecordSeparator);
+        var client = new HubClient(socket);
+        await client.WaitFor("__handshake", TimeSpan.FromSeconds(10));
+        return client;
+    }
+
+    public Task InvokeAsync(string method, params object[] args)
+    {
+        string id = Interlocked.Increment(ref _invocationId).ToString();
+        string message = JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }) + RecordSeparator;
+        return SendText(_socket, message);
+    }
+
+    /// <summary>Waits until a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived.</summary>
+    public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var (t, a) in Received)
+                if (t == target && (match is null || match(a))) return a;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"no '{target}' message within {timeout}; received: {string.Join(", ", Received.Select(r => r.Target))}");
+    }
+
+    private static Task SendText(WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private async Task ReceiveLoop()
+    {
+        var buffer = new byte[1 << 16];
+        var pending = new StringBuilder();
+        try
+        {
+            while (!_stop.IsCancellationRequested && _socket.State == WebSocketState.Open)
+            {
+                var result = await _socket.ReceiveAsync(buffer, _stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close) break;
+                pending.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
+                string text = pending.ToString();
+                int end;
+                while ((end = text.IndexOf(RecordSeparator)) >= 0)
+                {
+                    Handle(text[..end]);
+                    text = text[(end + 1)..];
+                }
+                pending.Clear().Append(text);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
+    }
+
+    private void Handle(string record)
+    {
+        using var doc = JsonDocument.Parse(record);
+        var root = doc.RootElement;
+        if (!root.TryGetProperty("type", out var type)) { Received.Enqueue(("__handshake", [])); return; }
+        if (type.GetInt32() == 1)
+            Received.Enqueue((root.GetProperty("target").GetString()!, root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); } catch (Exception) { }
+        await _receiver;
+        _socket.Dispose();
+    }
+}
