@@ -64,7 +64,7 @@ public static class InferenceBench
     }
 
     /// <summary>Baseline: the model alone, on an already preprocessed tensor, with the pipeline's concurrency.</summary>
-    private static async Task<double> Raw(Detector detector, string imageFile, int batch, TimeSpan duration)
+    internal static async Task<double> Raw(Detector detector, string imageFile, int batch, TimeSpan duration)
     {
         var image = ImageTransforms.DecodeUpright(File.ReadAllBytes(imageFile));
         long images = 0;

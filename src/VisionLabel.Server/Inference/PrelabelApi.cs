@@ -102,9 +102,11 @@ public static class PrelabelApi
                 // A whole project: items are made by the database from the selection, no id list passes through memory.
                 string statusFilter = statuses.Count == 0 ? "" : $" AND \"Status\" IN ({string.Join(", ", statuses.Select((_, i) => $"{{{i + 2}}}"))})";
                 object[] parameters = [job.Id, projectId, .. statuses.Select(st => (object)st.ToString())];
+#pragma warning disable EF1003 // only generated {n} placeholders are concatenated; every value is a parameter
                 job.Total = await db.Database.ExecuteSqlRawAsync(
                     "INSERT INTO \"JobItems\" (\"JobId\", \"ImageId\", \"Status\") SELECT {0}, \"Id\", 'Pending' FROM \"Images\" WHERE \"ProjectId\" = {1}" + statusFilter,
                     parameters, ct);
+#pragma warning restore EF1003
             }
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);

@@ -44,9 +44,17 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
         var options = new DetectionOptions { Confidence = payload.Confidence, Iou = payload.Iou, Polygons = detector.Spec.Task == ModelTask.Segment };
 
         var writer = new ResultWriter(scopes, jobId, model, payload, jobOptions.Value.WriteBatch);
-        await BatchPipeline.RunAsync(detector, PendingItems(jobId, ct), options, r => writer.AddAsync(r, ct),
-            new PipelineOptions { MaxBatch = payload.MaxBatch }, ct: ct);
-        await writer.FlushAsync(ct);
+        try
+        {
+            await BatchPipeline.RunAsync(detector, PendingItems(jobId, ct), options, r => writer.AddAsync(r, ct),
+                new PipelineOptions { MaxBatch = payload.MaxBatch }, ct: ct);
+            await writer.FlushAsync(ct);
+        }
+        finally
+        {
+            // Stopped or failed: let the write in flight land (it is one transaction) before the job is handed back.
+            await writer.InFlight;
+        }
         log.LogInformation("Prelabel job {JobId}: {Done} images written", jobId, writer.Written);
     }
 
@@ -86,19 +94,36 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
     {
         private readonly List<PipelineResult> _pending = [];
         private readonly string _modelKey = model.Id.ToString();
+        private Task _writing = Task.CompletedTask;
         public int Written { get; private set; }
+        public Task InFlight => _writing;
 
+        /// <summary>
+        /// Buffers results; a full batch is written in the background while the pipeline goes on, with at most
+        /// one write in flight (the next full batch waits for it), so database commits never stall inference.
+        /// </summary>
         public async ValueTask AddAsync(PipelineResult result, CancellationToken ct)
         {
             _pending.Add(result);
-            if (_pending.Count >= batchSize) await FlushAsync(ct);
+            if (_pending.Count < batchSize) return;
+            await _writing;
+            var batch = _pending.ToList();
+            _pending.Clear();
+            _writing = WriteAsync(batch);
         }
 
+        /// <summary>Writes what is buffered and waits for every write to land.</summary>
         public async Task FlushAsync(CancellationToken ct)
         {
+            await _writing;
             if (_pending.Count == 0) return;
             var batch = _pending.ToList();
             _pending.Clear();
+            await WriteAsync(batch);
+        }
+
+        private async Task WriteAsync(List<PipelineResult> batch)
+        {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
             var live = scope.ServiceProvider.GetRequiredService<LiveEvents>();
