@@ -55,13 +55,11 @@ public static class Letterbox
             for (int y = 0; y < dstH; y++)
             {
                 int ry = y - g.PadTop;
+                PadRow(slot, plane, y, dstW, ry, g, padValue);
+                if (ry < 0 || ry >= g.ResizedHeight) continue;
                 for (int c = 0; c < 3; c++)
                 {
                     var outRow = slot.Slice(c * plane + y * dstW, dstW);
-                    if (ry < 0 || ry >= g.ResizedHeight) { outRow.Fill(padValue); continue; }
-                    outRow[..Math.Min(g.PadLeft, dstW)].Fill(padValue);
-                    int right = g.PadLeft + g.ResizedWidth;
-                    if (right < dstW) outRow[right..].Fill(padValue);
                     int channel = c == 0 ? m0 : c == 1 ? 1 : m2;
                     var src = image.Pixels.AsSpan(ry * image.Width * 3 + channel);
                     var dst = outRow.Slice(g.PadLeft, g.ResizedWidth);
@@ -79,14 +77,7 @@ public static class Letterbox
         for (int y = 0; y < dstH; y++)
         {
             int ry = y - g.PadTop;
-            for (int c = 0; c < 3; c++)
-            {
-                var outRow = slot.Slice(c * plane + y * dstW, dstW);
-                if (ry < 0 || ry >= g.ResizedHeight) { outRow.Fill(padValue); continue; }
-                outRow[..Math.Min(g.PadLeft, dstW)].Fill(padValue);
-                int right = g.PadLeft + g.ResizedWidth;
-                if (right < dstW) outRow[right..].Fill(padValue);
-            }
+            PadRow(slot, plane, y, dstW, ry, g, padValue);
             if (ry < 0 || ry >= g.ResizedHeight) continue;
 
             var (sy, wy) = Tap(ry, scaleY, image.Height);
@@ -107,6 +98,19 @@ public static class Letterbox
             }
         }
         return g;
+    }
+
+    /// <summary>Fills the padding of output row y in all three planes: the whole row above/below the image, else its sides.</summary>
+    private static void PadRow(Span<float> slot, int plane, int y, int dstW, int ry, LetterboxGeometry g, float padValue)
+    {
+        for (int c = 0; c < 3; c++)
+        {
+            var outRow = slot.Slice(c * plane + y * dstW, dstW);
+            if (ry < 0 || ry >= g.ResizedHeight) { outRow.Fill(padValue); continue; }
+            outRow[..Math.Min(g.PadLeft, dstW)].Fill(padValue);
+            int right = g.PadLeft + g.ResizedWidth;
+            if (right < dstW) outRow[right..].Fill(padValue);
+        }
     }
 
     /// <summary>Planar horizontal pass: row[c * width + x] = p0 * a + p1 * (2048 - a), channels reordered to m0, 1, m2.</summary>
