@@ -142,6 +142,26 @@ public class ImagesApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Webp_and_png_uploads_get_true_sizes_and_thumbnails()
+    {
+        var project = await NewProject();
+        byte[] webp = WebP.Encode(TestImages.Quadrants(300, 120));
+        byte[] png = TestImages.Png(TestImages.Quadrants(90, 200));
+        var summary = await (await Upload(project.Id, ("a.webp", webp), ("b.png", png))).Read<UploadSummary>();
+        Assert.Equal((300, 120, "webp"), (summary.Files[0].Image!.Width, summary.Files[0].Image!.Height, summary.Files[0].Image!.Format));
+        Assert.Equal((90, 200, "png"), (summary.Files[1].Image!.Width, summary.Files[1].Image!.Height, summary.Files[1].Image!.Format));
+        foreach (var file in summary.Files)
+        {
+            var thumb = ImageCodec.Decode(await _http.GetByteArrayAsync($"/api/images/{file.Image!.Id}/thumbnail"), ImageFormat.Jpeg);
+            Assert.Equal(file.Image.Width > file.Image.Height, thumb.Width > thumb.Height);
+            Assert.Equal(Math.Min(256, Math.Max(file.Image.Width, file.Image.Height)), Math.Max(thumb.Width, thumb.Height)); // never enlarged
+        }
+        var original = await _http.GetAsync($"/api/images/{summary.Files[0].Image!.Id}/original");
+        Assert.Equal("image/webp", original.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(webp, await original.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Listing_pages_and_filters_by_status()
     {
         var project = await NewProject();

@@ -60,6 +60,56 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task Prelabel_command_writes_coco_json_with_masks_and_reports_bad_images()
+    {
+        string model = SharedData.Require("models/yolo11n-seg-int8-640.onnx");
+        using var dir = new TempDirectory();
+        string images = Path.Combine(dir.Path, "images");
+        Directory.CreateDirectory(images);
+        foreach (var f in Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().Take(4))
+            File.Copy(f, Path.Combine(images, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(images, "broken.jpg"), "not an image");
+        string output = Path.Combine(dir.Path, "out", "results.json");
+
+        var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "prelabel", "--model", model, "--images", images, "--out", output, "--device", "cpu"])
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        })!;
+        string log = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == 0, log);
+        Assert.Contains("4 images labeled, 1 failed", log);
+
+        using var coco = System.Text.Json.JsonDocument.Parse(File.ReadAllText(output));
+        var root = coco.RootElement;
+        Assert.Equal(4, root.GetProperty("images").GetArrayLength());
+        Assert.Equal(80, root.GetProperty("categories").GetArrayLength());
+        Assert.Equal("person", root.GetProperty("categories")[0].GetProperty("name").GetString());
+        var annotations = root.GetProperty("annotations").EnumerateArray().ToList();
+        Assert.NotEmpty(annotations);
+        foreach (var a in annotations)
+        {
+            var image = root.GetProperty("images").EnumerateArray().Single(i => i.GetProperty("id").GetInt32() == a.GetProperty("image_id").GetInt32());
+            var rle = a.GetProperty("segmentation");
+            Assert.Equal([image.GetProperty("height").GetInt32(), image.GetProperty("width").GetInt32()], rle.GetProperty("size").EnumerateArray().Select(v => v.GetInt32()));
+            var counts = VisionLabel.Server.Annotations.CocoRle.Decode(rle.GetProperty("counts").GetString()!)!;
+            Assert.Equal((long)image.GetProperty("height").GetInt32() * image.GetProperty("width").GetInt32(), counts.Sum());
+            Assert.Equal(a.GetProperty("area").GetInt64(), counts.Where((_, i) => i % 2 == 1).Sum());
+            Assert.InRange(a.GetProperty("score").GetDouble(), 0.25, 1);
+        }
+        Assert.Equal("broken.jpg", root.GetProperty("errors")[0].GetProperty("file_name").GetString());
+
+        var badModel = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "prelabel", "--model", Path.Combine(images, "broken.jpg"), "--images", images, "--out", output])
+        {
+            RedirectStandardError = true,
+        })!;
+        string badLog = await badModel.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await badModel.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(2, badModel.ExitCode);
+        Assert.Contains("not an ONNX model", badLog);
+    }
+
+    [Fact]
     public async Task Serve_accepts_coco128_and_keeps_everything_across_a_restart()
     {
         var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().ToArray();
