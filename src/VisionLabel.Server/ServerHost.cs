@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
@@ -49,6 +50,10 @@ public static class ServerHost
         // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
         services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
 
+        // Collaboration: one sequencer orders every annotation change, from the hub and from REST.
+        services.AddSingleton<AnnotationSequencer>();
+        services.AddSingleton<PresenceRegistry>();
+
         // Jobs: a durable queue in the database, worked by this process unless RunWorkers is false.
         services.AddScoped<JobQueue>();
         services.AddSingleton<JobSignal>();
@@ -71,6 +76,7 @@ public static class ServerHost
         app.MapPrelabelApi();
         app.MapJobsApi();
         app.MapHub<LiveHub>("/hubs/live");
+        app.MapHub<AnnotationsHub>("/hubs/annotations");
         return app;
     }
 

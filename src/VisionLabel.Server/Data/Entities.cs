@@ -148,3 +148,20 @@ public sealed class JobItem
     public string? Error { get; set; }
     public DateTime? FinishedAt { get; set; }
 }
+
+/// <summary>
+/// One applied change to an image's annotations, in server order. Seq is gapless per image; (ImageId, AuthorId,
+/// ClientOpId) is unique, which makes a resubmitted op a no-op. Changes holds what the op set, normalised.
+/// </summary>
+public sealed class AnnotationOp
+{
+    public Guid ImageId { get; set; }
+    public long Seq { get; set; }
+    public required string ClientOpId { get; set; }
+    public required string AuthorId { get; set; }
+    /// <summary>"create", "update" or "delete".</summary>
+    public required string Type { get; set; }
+    public Guid AnnotationId { get; set; }
+    public required string Changes { get; set; }
+    public DateTime AppliedAt { get; set; }
+}

@@ -13,6 +13,7 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
     public DbSet<ProjectModelMapping> ModelMappings => Set<ProjectModelMapping>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobItem> JobItems => Set<JobItem>();
+    public DbSet<AnnotationOp> AnnotationOps => Set<AnnotationOp>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -95,6 +96,15 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
             e.HasOne<Image>().WithMany().HasForeignKey(i => i.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(i => new { i.JobId, i.Status });
             e.HasIndex(i => i.ImageId);
+        });
+        model.Entity<AnnotationOp>(e =>
+        {
+            e.HasKey(o => new { o.ImageId, o.Seq });
+            e.Property(o => o.ClientOpId).HasMaxLength(100);
+            e.Property(o => o.AuthorId).HasMaxLength(200);
+            e.Property(o => o.Type).HasMaxLength(16);
+            e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(o => new { o.ImageId, o.AuthorId, o.ClientOpId }).IsUnique();
         });
     }
 }

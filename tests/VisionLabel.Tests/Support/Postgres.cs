@@ -8,6 +8,7 @@ namespace VisionLabel.Tests.Support;
 /// </summary>
 public sealed class PostgresDatabase : IDisposable
 {
+    private static readonly Lock CreateLock = new();
     private readonly string _server;
     public string Name { get; } = "vl_test_" + Guid.NewGuid().ToString("N")[..12];
     public string ConnectionString => $"{_server};Database={Name}";
@@ -15,7 +16,8 @@ public sealed class PostgresDatabase : IDisposable
     private PostgresDatabase(string server)
     {
         _server = server;
-        Exec($"CREATE DATABASE {Name}");
+        // From template0, which never has connections: copying template1 fails while anyone is connected to it.
+        lock (CreateLock) Exec($"CREATE DATABASE {Name} TEMPLATE template0");
     }
 
     public static PostgresDatabase Require()
@@ -28,7 +30,7 @@ public sealed class PostgresDatabase : IDisposable
 
     private void Exec(string sql)
     {
-        using var connection = new NpgsqlConnection($"{_server};Database=template1");
+        using var connection = new NpgsqlConnection($"{_server};Database=postgres;Pooling=false");
         connection.Open();
         using var command = new NpgsqlCommand(sql, connection);
         command.ExecuteNonQuery();
