@@ -17,8 +17,12 @@ public sealed class HubClient : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _receiver;
     private int _invocationId;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _calls = new();
 
     public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received { get; } = new();
+
+    /// <summary>Called on the receive loop for each server invocation, in arrival order.</summary>
+    public Action<string, JsonElement[]>? OnMessage { get; set; }
 
     private HubClient(WebSocket socket)
     {
@@ -35,12 +39,24 @@ public sealed class HubClient : IAsyncDisposable
         return client;
     }
 
-    public Task InvokeAsync(string method, params object[] args)
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    public async Task InvokeAsync(string method, params object[] args) => await CallAsync(method, args);
+
+    /// <summary>Invokes a hub method and returns its result (the completion message's "result").</summary>
+    public async Task<JsonElement> CallAsync(string method, params object[] args)
     {
         string id = Interlocked.Increment(ref _invocationId).ToString();
-        string message = JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }) + RecordSeparator;
-        return SendText(_socket, message);
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _calls[id] = completion;
+        string message = JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }, VisionLabelApp.Json) + RecordSeparator;
+        await _sendLock.WaitAsync();
+        try { await SendText(_socket, message); }
+        finally { _sendLock.Release(); }
+        return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    public bool IsOpen => _socket.State == WebSocketState.Open;
 
     /// <summary>Waits until a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived.</summary>
     public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
@@ -79,7 +95,7 @@ public sealed class HubClient : IAsyncDisposable
                 pending.Clear().Append(text);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { } // closed: the loop just ends
     }
 
     private void Handle(string record)
@@ -88,7 +104,16 @@ public sealed class HubClient : IAsyncDisposable
         var root = doc.RootElement;
         if (!root.TryGetProperty("type", out var type)) { Received.Enqueue(("__handshake", [])); return; }
         if (type.GetInt32() == 1)
-            Received.Enqueue((root.GetProperty("target").GetString()!, root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray()));
+        {
+            var args = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
+            Received.Enqueue((root.GetProperty("target").GetString()!, args));
+            OnMessage?.Invoke(root.GetProperty("target").GetString()!, args);
+        }
+        else if (type.GetInt32() == 3 && _calls.TryRemove(root.GetProperty("invocationId").GetString()!, out var call))
+        {
+            if (root.TryGetProperty("error", out var error)) call.TrySetException(new InvalidOperationException(error.GetString()));
+            else call.TrySetResult(root.TryGetProperty("result", out var result) ? result.Clone() : default);
+        }
     }
 
     public async ValueTask DisposeAsync()

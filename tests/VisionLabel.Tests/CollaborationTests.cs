@@ -1,0 +1,284 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>Several people editing one image at once over /hubs/annotations, speaking the JSON hub protocol.</summary>
+public class CollaborationTests : IAsyncLifetime
+{
+    private readonly TempDirectory _data = new();
+    private VisionLabelApp _app = null!;
+    private HttpClient _http = null!;
+    private ProjectDto _project = null!;
+    private ImageDto _image = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _app = new VisionLabelApp(_data.Path);
+        _http = _app.Client("rest-user");
+        _project = await (await _http.PostJson("/api/projects", new { name = "collab", labels = new[] { new { name = "a" }, new { name = "b" }, new { name = "c" } } })).Read<ProjectDto>();
+        _image = (await (await _http.PostAsync($"/api/projects/{_project.Id}/images",
+            HttpExtensions.Files(("scene.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _app.Dispose();
+        _data.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A client's copy of the image: annotations by id, properties as JSON, and the last seq applied.</summary>
+    private sealed class Replica
+    {
+        private readonly Lock _lock = new();
+        public Dictionary<Guid, JsonObject> Annotations { get; } = [];
+        public long Seq { get; private set; }
+
+        public void Load(JsonElement snapshot)
+        {
+            lock (_lock)
+            {
+                Annotations.Clear();
+                foreach (var a in snapshot.GetProperty("annotations").EnumerateArray())
+                    Annotations[a.GetProperty("id").GetGuid()] = new JsonObject
+                    {
+                        ["labelId"] = a.GetProperty("labelId").GetGuid(), ["kind"] = a.GetProperty("kind").GetString(),
+                        ["geometry"] = JsonNode.Parse(a.GetProperty("geometry").GetRawText()), ["attributes"] = JsonNode.Parse(a.GetProperty("attributes").GetRawText()),
+                        ["state"] = a.GetProperty("state").GetString(),
+                    };
+                Seq = snapshot.GetProperty("seq").GetInt64();
+            }
+        }
+
+        /// <summary>Applies ops in order; ones at or below our seq were already in our snapshot.</summary>
+        public void Apply(JsonElement applied)
+        {
+            lock (_lock)
+            {
+                long seq = applied.GetProperty("seq").GetInt64();
+                if (seq <= Seq) return;
+                Assert.True(seq == Seq + 1, $"gap: at {Seq}, received {seq}");
+                var op = applied.GetProperty("op");
+                var id = op.GetProperty("annotationId").GetGuid();
+                switch (op.GetProperty("type").GetString())
+                {
+                    case "create":
+                        Annotations[id] = new JsonObject();
+                        goto case "update";
+                    case "update":
+                        foreach (var p in op.GetProperty("changes").EnumerateObject())
+                            if (p.Name != "source") Annotations[id][p.Name] = JsonNode.Parse(p.Value.GetRawText());
+                        break;
+                    case "delete":
+                        Annotations.Remove(id);
+                        break;
+                }
+                Seq = seq;
+            }
+        }
+    }
+
+    private async Task<(HubClient Hub, Replica Replica)> Connect(string user, Replica? replica = null, long? resumeFrom = null)
+    {
+        var hub = await HubClient.ConnectAsync(_app.Server, $"/hubs/annotations?user={user}");
+        replica ??= new Replica();
+        var pending = new ConcurrentQueue<JsonElement>();
+        bool ready = false;
+        hub.OnMessage = (target, args) =>
+        {
+            if (target != "Applied") return;
+            if (Volatile.Read(ref ready)) replica.Apply(args[0]); else pending.Enqueue(args[0]);
+        };
+        if (resumeFrom is { } last)
+        {
+            var resume = await hub.CallAsync("Resume", _image.Id, last);
+            if (resume.GetProperty("snapshot").ValueKind == JsonValueKind.Object) replica.Load(resume.GetProperty("snapshot"));
+            foreach (var op in resume.GetProperty("ops").EnumerateArray()) replica.Apply(op);
+        }
+        else replica.Load(await hub.CallAsync("JoinImage", _image.Id));
+        foreach (var op in pending.OrderBy(p => p.GetProperty("seq").GetInt64())) replica.Apply(op);
+        Volatile.Write(ref ready, true);
+        while (pending.TryDequeue(out var late)) replica.Apply(late); // arrived while draining
+        return (hub, replica);
+    }
+
+    private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
+        new { clientOpId, imageId, type, annotationId, changes };
+
+    [Fact]
+    public async Task Concurrent_editors_with_disconnects_converge_and_lose_nothing()
+    {
+        const int clients = 6, opsPerClient = 40;
+        var known = new ConcurrentDictionary<Guid, bool>();
+        var acks = new ConcurrentBag<(string User, string ClientOpId, long? Seq, string? Rejected)>();
+        var replicas = new Replica[clients];
+        var hubs = new HubClient[clients];
+        for (int c = 0; c < clients; c++) (hubs[c], replicas[c]) = await Connect($"user{c}");
+
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(1000 + c); // fixed seeds: the same workload every run
+            for (int i = 0; i < opsPerClient; i++)
+            {
+                if (i == opsPerClient / 2 && c < 2)
+                {
+                    // Drop the connection mid-way, come back, resume from the last seq seen, and resend the last op:
+                    // it must be acknowledged with its original seq, not applied again.
+                    var lastAck = acks.Where(a => a.User == $"user{c}" && a.Seq is not null).MaxBy(a => a.Seq);
+                    await hubs[c].DisposeAsync();
+                    await Task.Delay(random.Next(20, 100));
+                    (hubs[c], replicas[c]) = await Connect($"user{c}", replicas[c], replicas[c].Seq);
+                    if (lastAck.ClientOpId is not null)
+                    {
+                        var again = await hubs[c].CallAsync("Submit", Submit(lastAck.ClientOpId, _image.Id, "delete", Guid.NewGuid()));
+                        Assert.Equal(lastAck.Seq, again.GetProperty("seq").GetInt64());
+                    }
+                }
+                var ids = known.Keys.ToList();
+                double roll = random.NextDouble();
+                string clientOpId = $"c{c}-{i}";
+                object op;
+                Guid? creating = null;
+                if (roll < 0.3 || ids.Count == 0)
+                {
+                    var id = Guid.CreateVersion7();
+                    creating = id; // others may pick it only once its create is acknowledged, as real clients see it
+                    op = Submit(clientOpId, _image.Id, "create", id, new
+                    {
+                        labelId = _project.Labels[random.Next(3)].Id, kind = "box",
+                        geometry = new { x = random.Next(0, 300), y = random.Next(0, 200), width = random.Next(5, 300), height = random.Next(5, 250) },
+                    });
+                }
+                else if (roll < 0.8)
+                {
+                    var id = ids[random.Next(ids.Count)];
+                    object changes = random.Next(4) switch
+                    {
+                        0 => new { labelId = _project.Labels[random.Next(3)].Id },
+                        1 => new { geometry = new { x = random.Next(0, 300), y = random.Next(0, 200), width = random.Next(5, 300), height = random.Next(5, 250) } },
+                        2 => new { attributes = new { by = c, n = i } },
+                        _ => new { state = random.Next(2) == 0 ? "accepted" : "rejected" },
+                    };
+                    op = Submit(clientOpId, _image.Id, "update", id, changes);
+                }
+                else op = Submit(clientOpId, _image.Id, "delete", ids[random.Next(ids.Count)]);
+
+                var ack = await hubs[c].CallAsync("Submit", op);
+                long? seq = ack.GetProperty("seq").ValueKind == JsonValueKind.Number ? ack.GetProperty("seq").GetInt64() : null;
+                string? rejected = ack.TryGetProperty("rejected", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                Assert.True(seq is not null ^ rejected is not null, $"ack must be either applied or rejected: {ack}");
+                acks.Add(($"user{c}", clientOpId, seq, rejected));
+                if (creating is { } created && seq is not null) known[created] = true;
+                await Task.Delay(random.Next(0, 5));
+            }
+        })));
+
+        // The op log is gapless and holds every acknowledged op, under its author and client op id.
+        List<AnnotationOp> log;
+        await using (var scope = _app.Services.CreateAsyncScope())
+            log = await scope.ServiceProvider.GetRequiredService<VisionLabelDb>().AnnotationOps.Where(o => o.ImageId == _image.Id).OrderBy(o => o.Seq).ToListAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Enumerable.Range(1, log.Count).Select(i => (long)i), log.Select(o => o.Seq));
+        var applied = acks.Where(a => a.Seq is not null).ToList();
+        Assert.Equal(applied.Count, log.Count);
+        foreach (var a in applied) Assert.Contains(log, o => o.Seq == a.Seq && o.ClientOpId == a.ClientOpId && o.AuthorId == a.User);
+        Assert.All(acks.Where(a => a.Rejected is not null), a => Assert.Contains("deleted", a.Rejected)); // only races with deletes are refused
+        Assert.True(acks.Count(a => a.Rejected is not null) > 0, "the workload should include update/delete races");
+
+        // Every client converges on the server's state.
+        var server = await (await _http.GetAsync($"/api/images/{_image.Id}/annotations")).Read<List<AnnotationDto>>();
+        long last = log.Count;
+        for (int c = 0; c < clients; c++)
+        {
+            for (var deadline = DateTime.UtcNow.AddSeconds(10); replicas[c].Seq < last && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+            Assert.Equal(last, replicas[c].Seq);
+            Assert.Equal(server.Select(a => a.Id).Order(), replicas[c].Annotations.Keys.Order());
+            foreach (var a in server)
+            {
+                var mine = replicas[c].Annotations[a.Id];
+                Assert.Equal(a.LabelId, mine["labelId"]!.GetValue<Guid>());
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(a.Geometry.GetRawText()), mine["geometry"]), $"client {c}: geometry of {a.Id} differs");
+                Assert.True(JsonNode.DeepEquals(JsonNode.Parse(a.Attributes.GetRawText()), mine["attributes"]), $"client {c}: attributes of {a.Id} differ");
+                Assert.Equal(JsonNamingPolicy.KebabCaseLower.ConvertName(a.State.ToString()), mine["state"]!.GetValue<string>());
+            }
+        }
+        foreach (var hub in hubs) await hub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Conflicts_resolve_per_property_and_deletes_win()
+    {
+        var (alice, aliceView) = await Connect("alice");
+        var (bob, _) = await Connect("bob");
+        var id = Guid.CreateVersion7();
+        var created = await alice.CallAsync("Submit", Submit("a1", _image.Id, "create", id, new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 10, height = 10 } }));
+        Assert.Equal(1, created.GetProperty("seq").GetInt64());
+
+        // Different properties at once: both land.
+        await Task.WhenAll(
+            alice.CallAsync("Submit", Submit("a2", _image.Id, "update", id, new { labelId = _project.Labels[1].Id })),
+            bob.CallAsync("Submit", Submit("b1", _image.Id, "update", id, new { geometry = new { x = 5, y = 5, width = 20, height = 20 } })));
+        // The same property: the later one in server order wins.
+        await alice.CallAsync("Submit", Submit("a3", _image.Id, "update", id, new { attributes = new { from = "alice" } }));
+        await bob.CallAsync("Submit", Submit("b2", _image.Id, "update", id, new { attributes = new { from = "bob" } }));
+        var now = await (await _http.GetAsync($"/api/images/{_image.Id}/annotations/{id}")).Read<AnnotationDto>();
+        Assert.Equal((_project.Labels[1].Id, 20.0, "bob"), (now.LabelId, now.Geometry.GetProperty("width").GetDouble(), now.Attributes.GetProperty("from").GetString()));
+
+        // Resubmitting an op (a reconnecting client unsure it landed) is acknowledged with its seq, not re-applied.
+        var again = await alice.CallAsync("Submit", Submit("a3", _image.Id, "update", id, new { attributes = new { from = "alice" } }));
+        Assert.Equal(4, again.GetProperty("seq").GetInt64());
+        Assert.Equal("bob", (await (await _http.GetAsync($"/api/images/{_image.Id}/annotations/{id}")).Read<AnnotationDto>()).Attributes.GetProperty("from").GetString());
+
+        // Delete wins: later updates and a re-create of the same id are rejected, with a reason, to their author only.
+        await alice.CallAsync("Submit", Submit("a4", _image.Id, "delete", id));
+        var late = await bob.CallAsync("Submit", Submit("b3", _image.Id, "update", id, new { state = "accepted" }));
+        Assert.Contains("was deleted", late.GetProperty("rejected").GetString());
+        var recreate = await bob.CallAsync("Submit", Submit("b4", _image.Id, "create", id, new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 2, height = 2 } }));
+        Assert.Contains("was deleted", recreate.GetProperty("rejected").GetString());
+        await bob.WaitFor("Rejected", TimeSpan.FromSeconds(5), a => a[0].GetString() == "b3");
+        Assert.DoesNotContain(alice.Received, r => r.Target == "Rejected");
+
+        // Invalid ops are rejected with the reason, never applied.
+        var bad = await bob.CallAsync("Submit", Submit("b5", _image.Id, "create", Guid.CreateVersion7(), new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 600, y = 1, width = 100, height = 2 } }));
+        Assert.Contains("outside", bad.GetProperty("rejected").GetString());
+
+        // REST writes go through the same sequencer and reach the hub.
+        var viaRest = await (await _http.PostJson($"/api/images/{_image.Id}/annotations", new { labelId = _project.Labels[2].Id, kind = "box", geometry = new { x = 3, y = 3, width = 3, height = 3 } })).Read<AnnotationDto>();
+        var restApplied = await alice.WaitFor("Applied", TimeSpan.FromSeconds(5), a => a[0].GetProperty("op").GetProperty("annotationId").GetGuid() == viaRest.Id);
+        Assert.Equal(("rest-user", 7L), (restApplied[0].GetProperty("authorId").GetString(), restApplied[0].GetProperty("seq").GetInt64()));
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); aliceView.Seq < 7 && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal([viaRest.Id], aliceView.Annotations.Keys);
+
+        await alice.DisposeAsync();
+        await bob.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Presence_is_shared_and_cleaned_up_on_disconnect()
+    {
+        var (alice, _) = await Connect("alice");
+        var bob = await HubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=bob");
+        var snapshot = await bob.CallAsync("JoinImage", _image.Id);
+        Assert.Equal(["alice", "bob"], snapshot.GetProperty("participants").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
+        await alice.WaitFor("ParticipantJoined", TimeSpan.FromSeconds(5), a => a[1].GetProperty("name").GetString() == "bob");
+
+        await alice.CallAsync("UpdatePresence", _image.Id, new { cursor = new { x = 10, y = 20 }, tool = "box", editing = Guid.Empty });
+        var seen = await bob.WaitFor("PresenceChanged", TimeSpan.FromSeconds(5));
+        Assert.Equal(("alice", "box", 20), (seen[0].GetProperty("participant").GetProperty("name").GetString(),
+            seen[0].GetProperty("presence").GetProperty("tool").GetString(), seen[0].GetProperty("presence").GetProperty("cursor").GetProperty("y").GetInt32()));
+        Assert.DoesNotContain(alice.Received, r => r.Target == "PresenceChanged"); // not echoed to its sender
+
+        await alice.DisposeAsync();
+        await bob.WaitFor("ParticipantLeft", TimeSpan.FromSeconds(5), a => a[1].GetProperty("name").GetString() == "alice");
+        await bob.DisposeAsync();
+    }
+}
