@@ -53,6 +53,7 @@ public static class ServerHost
         // Collaboration: one sequencer orders every annotation change, from the hub and from REST.
         services.AddSingleton<AnnotationSequencer>();
         services.AddSingleton<PresenceRegistry>();
+        services.AddScoped<ReviewService>();
 
         // Jobs: a durable queue in the database, worked by this process unless RunWorkers is false.
         services.AddScoped<JobQueue>();

@@ -281,4 +281,82 @@ public class CollaborationTests : IAsyncLifetime
         await bob.WaitFor("ParticipantLeft", TimeSpan.FromSeconds(5), a => a[1].GetProperty("name").GetString() == "alice");
         await bob.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Undo_and_redo_revert_only_the_users_own_ops()
+    {
+        var (alice, _) = await Connect("alice");
+        var (bob, bobView) = await Connect("bob");
+        Guid x = Guid.CreateVersion7(), y = Guid.CreateVersion7();
+        object Box(int w) => new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = w, height = 10 } };
+        await alice.CallAsync("Submit", Submit("a1", _image.Id, "create", x, Box(10)));
+        await bob.CallAsync("Submit", Submit("b1", _image.Id, "create", y, Box(20)));
+        await alice.CallAsync("Submit", Submit("a2", _image.Id, "update", x, new { attributes = new { v = 1 } }));
+        await bob.CallAsync("Submit", Submit("b2", _image.Id, "update", y, new { state = "rejected" }));
+
+        async Task<AnnotationDto?> Get(Guid id)
+        {
+            var r = await _http.GetAsync($"/api/images/{_image.Id}/annotations/{id}");
+            return r.IsSuccessStatusCode ? await r.Read<AnnotationDto>() : null;
+        }
+
+        // Alice's undo reverts her attribute change, not Bob's later state change.
+        Assert.Equal(5, (await alice.CallAsync("Undo", _image.Id)).GetProperty("seq").GetInt64());
+        Assert.False((await Get(x))!.Attributes.TryGetProperty("v", out _));
+        Assert.Equal(AnnotationState.Rejected, (await Get(y))!.State);
+        // Undo again: her create goes (a new delete op).
+        await alice.CallAsync("Undo", _image.Id);
+        Assert.Null(await Get(x));
+        Assert.Contains("nothing to undo", (await alice.CallAsync("Undo", _image.Id)).GetProperty("rejected").GetString());
+
+        // Redo brings both back, in order; then there is nothing left to redo.
+        await alice.CallAsync("Redo", _image.Id);
+        Assert.Equal(10, (await Get(x))!.Geometry.GetProperty("width").GetInt32());
+        await alice.CallAsync("Redo", _image.Id);
+        Assert.Equal(1, (await Get(x))!.Attributes.GetProperty("v").GetInt32());
+        Assert.Contains("nothing to redo", (await alice.CallAsync("Redo", _image.Id)).GetProperty("rejected").GetString());
+
+        // Bob's undo is his own; a new change after an undo clears the redo stack.
+        await bob.CallAsync("Undo", _image.Id);
+        Assert.Equal(AnnotationState.Accepted, (await Get(y))!.State);
+        await bob.CallAsync("Submit", Submit("b3", _image.Id, "update", y, new { attributes = new { n = 2 } }));
+        Assert.Contains("nothing to redo", (await bob.CallAsync("Redo", _image.Id)).GetProperty("rejected").GetString());
+
+        // Everyone saw every undo and redo as ordinary ops.
+        long seq = (await alice.CallAsync("Resume", _image.Id, 0L)).GetProperty("seq").GetInt64();
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); bobView.Seq < seq && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+        Assert.Equal([x, y], bobView.Annotations.Keys.Order());
+        Assert.Equal(1, bobView.Annotations[x]["attributes"]!["v"]!.GetValue<int>());
+        await alice.DisposeAsync();
+        await bob.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Review_status_and_comment_pins_reach_everyone()
+    {
+        var (alice, _) = await Connect("alice");
+        var (bob, _) = await Connect("bob");
+        await bob.CallAsync("SetImageStatus", _image.Id, "submitted");
+        var submitted = await alice.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5));
+        Assert.Equal(("submitted", "bob"), (submitted[0].GetProperty("status").GetString(), submitted[0].GetProperty("by").GetString()));
+
+        await (await _http.PatchJson($"/api/images/{_image.Id}", new { status = "approved" })).Read<ImageDto>();
+        await bob.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5), a => a[0].GetProperty("status").GetString() == "approved");
+
+        var comment = await alice.CallAsync("AddComment", _image.Id, new { x = 100.5, y = 40, text = "is this a dog?" });
+        var seen = await bob.WaitFor("CommentAdded", TimeSpan.FromSeconds(5));
+        Assert.Equal(("is this a dog?", "alice", false), (seen[0].GetProperty("text").GetString(), seen[0].GetProperty("author").GetString(), seen[0].GetProperty("resolved").GetBoolean()));
+        await bob.CallAsync("ResolveComment", _image.Id, comment.GetProperty("id").GetGuid(), true);
+        await alice.WaitFor("CommentChanged", TimeSpan.FromSeconds(5), a => a[0].GetProperty("resolved").GetBoolean());
+
+        var listed = await (await _http.GetAsync($"/api/images/{_image.Id}/comments")).Read<List<JsonElement>>();
+        Assert.True(Assert.Single(listed).GetProperty("resolved").GetBoolean());
+        var late = await HubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=carol");
+        Assert.Single((await late.CallAsync("JoinImage", _image.Id)).GetProperty("comments").EnumerateArray());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => late.CallAsync("AddComment", _image.Id, new { x = 5000, y = 1, text = "off the image" }));
+        await (await _http.PostJson($"/api/images/{_image.Id}/comments", new { x = 1, y = 1, text = "" })).Problem(400);
+        await late.DisposeAsync();
+        await alice.DisposeAsync();
+        await bob.DisposeAsync();
+    }
 }

@@ -38,7 +38,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            var outcome = await ApplyLockedAsync(db, op, author, expectedVersion);
+            var outcome = await ApplyLockedAsync(db, op, author, expectedVersion, null, null);
             // Inside the gate, so every watcher receives the image's ops in sequence order.
             if (outcome.Applied is { } applied && !outcome.Duplicate)
                 await hub.Clients.Group(ImageGroup(op.ImageId)).SendAsync("Applied", applied, CancellationToken.None);
@@ -62,8 +62,50 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
     public static AppliedOp ToApplied(AnnotationOp o) =>
         new(o.Seq, o.AuthorId, new SubmitOp(o.ClientOpId, o.ImageId, o.Type, o.AnnotationId, o.Type == "delete" ? null : JsonDocument.Parse(o.Changes).RootElement));
 
-    private async Task<OpOutcome> ApplyLockedAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion)
+    /// <summary>Reverts the user's latest op on the image that is not yet undone (as a new op), or says there is none.</summary>
+    public Task<OpOutcome> UndoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: false, ct);
+
+    /// <summary>Re-applies what the user's latest undo reverted, unless they made a new change since.</summary>
+    public Task<OpOutcome> RedoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: true, ct);
+
+    private async Task<OpOutcome> UndoRedoAsync(Guid imageId, string author, bool redo, CancellationToken ct)
     {
+        var gate = _gates.GetOrAdd(imageId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            // Rebuild the user's stacks from their own ops: a new change pushes on undo and clears redo; an undo
+            // moves its target to redo; a redo moves the undo back.
+            var mine = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.AuthorId == author).OrderBy(o => o.Seq).ToListAsync(ct);
+            var undo = new Stack<AnnotationOp>();
+            var redoStack = new Stack<AnnotationOp>();
+            foreach (var o in mine)
+            {
+                if (o.UndoOf is not null) { if (undo.Count > 0) undo.Pop(); redoStack.Push(o); }
+                else if (o.RedoOf is not null) { if (redoStack.Count > 0) redoStack.Pop(); undo.Push(o); }
+                else { undo.Push(o); redoStack.Clear(); }
+            }
+            var target = redo ? (redoStack.Count > 0 ? redoStack.Peek() : null) : (undo.Count > 0 ? undo.Peek() : null);
+            if (target?.Inverse is null) return OpOutcome.Rejected(RejectKind.Invalid, redo ? "nothing to redo" : "nothing to undo");
+
+            var inverse = JsonDocument.Parse(target.Inverse).RootElement;
+            long next = await CurrentSeqAsync(db, imageId) + 1;
+            var op = new SubmitOp($"{(redo ? "redo" : "undo")}-{target.Seq}-{next}", imageId, inverse.GetProperty("type").GetString()!, target.AnnotationId,
+                inverse.TryGetProperty("changes", out var changes) ? changes.Clone() : null);
+            var outcome = await ApplyLockedAsync(db, op, author, null, redo ? null : target.Seq, redo ? target.Seq : null);
+            if (outcome.Applied is { } applied)
+                await hub.Clients.Group(ImageGroup(imageId)).SendAsync("Applied", applied, CancellationToken.None);
+            else outcome = outcome with { Reason = $"cannot {(redo ? "redo" : "undo")}: {outcome.Reason}" };
+            return outcome;
+        }
+        finally { gate.Release(); }
+    }
+
+    private async Task<OpOutcome> ApplyLockedAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion, long? undoOf, long? redoOf)
+    {
+        bool replaying = undoOf is not null || redoOf is not null; // may bring back an annotation this user's undo deleted
         if (string.IsNullOrWhiteSpace(op.ClientOpId) || op.ClientOpId.Length > 100)
             return OpOutcome.Rejected(RejectKind.Invalid, "clientOpId is required (at most 100 characters)", "clientOpId");
         var earlier = await db.AnnotationOps.AsNoTracking()
@@ -79,6 +121,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
 
         var now = DateTime.UtcNow;
         var normalized = new JsonObject();
+        var inverse = new JsonObject();
         var annotation = await db.Annotations.FirstOrDefaultAsync(a => a.Id == op.AnnotationId && a.ImageId == op.ImageId);
         bool wasDeleted() => db.AnnotationOps.Any(o => o.ImageId == op.ImageId && o.AnnotationId == op.AnnotationId && o.Type == "delete");
 
@@ -88,7 +131,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
             {
                 if (annotation is not null || await db.Annotations.AnyAsync(a => a.Id == op.AnnotationId))
                     return OpOutcome.Rejected(RejectKind.Exists, $"an annotation with id {op.AnnotationId} already exists; update it or create with a new id");
-                if (wasDeleted()) return OpOutcome.Rejected(RejectKind.Deleted, $"annotation {op.AnnotationId} was deleted; a create cannot bring it back");
+                if (!replaying && wasDeleted()) return OpOutcome.Rejected(RejectKind.Deleted, $"annotation {op.AnnotationId} was deleted; a create cannot bring it back");
                 if (changes.LabelId is not { } labelId || changes.Kind is not { } kind || changes.Geometry is not { } geometry)
                     return OpOutcome.Rejected(RejectKind.Invalid, "a create needs labelId, kind and geometry", "changes");
                 if (await LabelProblem(db, image, labelId) is { } labelProblem) return labelProblem;
@@ -115,6 +158,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 normalized["state"] = Name(annotation.State);
                 normalized["source"] = JsonSerializer.SerializeToNode(new AnnotationSourceDto(annotation.Source, annotation.ModelId, annotation.Score), Json);
                 if (source.Type == AnnotationSourceType.Human) MarkInProgress(image, now);
+                inverse["type"] = "delete";
                 break;
             }
             case "update":
@@ -122,9 +166,11 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 if (annotation is null)
                     return OpOutcome.Rejected(RejectKind.Deleted, wasDeleted() ? $"annotation {op.AnnotationId} was deleted" : $"annotation {op.AnnotationId} does not exist on this image");
                 if (expectedVersion is { } v && v != annotation.Version) return OpOutcome.Rejected(RejectKind.Conflict, "version moved", current: annotation);
+                var previous = new JsonObject();
                 if (changes.LabelId is { } labelId)
                 {
                     if (await LabelProblem(db, image, labelId) is { } labelProblem) return labelProblem;
+                    previous["labelId"] = annotation.LabelId;
                     annotation.LabelId = labelId;
                     normalized["labelId"] = labelId;
                 }
@@ -134,6 +180,8 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 {
                     var g = AnnotationGeometry.Normalize(changes.Kind ?? annotation.Kind, geometry, image.Width, image.Height);
                     if (g.Error is not null) return OpOutcome.Rejected(RejectKind.Invalid, g.Error, "geometry");
+                    previous["kind"] = Name(annotation.Kind);
+                    previous["geometry"] = JsonNode.Parse(annotation.Geometry);
                     annotation.Kind = changes.Kind ?? annotation.Kind;
                     annotation.Geometry = g.Json!;
                     normalized["kind"] = Name(annotation.Kind);
@@ -142,19 +190,24 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 if (changes.Attributes is not null)
                 {
                     if (AttributesJson(changes.Attributes) is not { } attributes) return OpOutcome.Rejected(RejectKind.Invalid, "attributes must be a JSON object", "attributes");
+                    previous["attributes"] = JsonNode.Parse(annotation.Attributes);
                     annotation.Attributes = attributes;
                     normalized["attributes"] = JsonNode.Parse(attributes);
                 }
                 if (changes.State is { } state)
                 {
+                    previous["state"] = Name(annotation.State);
                     annotation.State = state;
                     normalized["state"] = Name(state);
                 }
                 if (changes.Source is not null) return OpOutcome.Rejected(RejectKind.Invalid, "the source of an annotation cannot change", "source");
+                if (normalized.Count == 0) return OpOutcome.Rejected(RejectKind.Invalid, "an update sets at least one of labelId, geometry, attributes, state", "changes");
                 annotation.Version++;
                 annotation.UpdatedBy = author;
                 annotation.UpdatedAt = now;
                 MarkInProgress(image, now);
+                inverse["type"] = "update";
+                inverse["changes"] = previous;
                 break;
             }
             case "delete":
@@ -163,6 +216,13 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                     return OpOutcome.Rejected(RejectKind.Deleted, wasDeleted() ? $"annotation {op.AnnotationId} was already deleted" : $"annotation {op.AnnotationId} does not exist on this image");
                 if (expectedVersion is { } v && v != annotation.Version) return OpOutcome.Rejected(RejectKind.Conflict, "version moved", current: annotation);
                 db.Annotations.Remove(annotation);
+                inverse["type"] = "create";
+                inverse["changes"] = new JsonObject
+                {
+                    ["labelId"] = annotation.LabelId, ["kind"] = Name(annotation.Kind), ["geometry"] = JsonNode.Parse(annotation.Geometry),
+                    ["attributes"] = JsonNode.Parse(annotation.Attributes), ["state"] = Name(annotation.State),
+                    ["source"] = JsonSerializer.SerializeToNode(new AnnotationSourceDto(annotation.Source, annotation.ModelId, annotation.Score), Json),
+                };
                 break;
             }
             default:
@@ -173,6 +233,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
         {
             ImageId = op.ImageId, Seq = await CurrentSeqAsync(db, op.ImageId) + 1, ClientOpId = op.ClientOpId, AuthorId = author,
             Type = op.Type, AnnotationId = op.AnnotationId, Changes = normalized.ToJsonString(), AppliedAt = now,
+            Inverse = inverse.ToJsonString(), UndoOf = undoOf, RedoOf = redoOf,
         };
         db.AnnotationOps.Add(record);
         await db.SaveChangesAsync(); // the op and the new current state in one transaction

@@ -11,7 +11,7 @@ namespace VisionLabel.Server.Collaboration;
 /// documented in docs/realtime-protocol.md. Users name themselves with the X-VisionLabel-User header or the
 /// ?user= query parameter (browsers cannot set headers on WebSockets).
 /// </summary>
-public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, VisionLabelDb db) : Hub
+public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, ReviewService review, VisionLabelDb db) : Hub
 {
     /// <summary>How far behind Resume replays ops; beyond that it sends a fresh snapshot.</summary>
     public const int MaxReplay = 1000;
@@ -46,6 +46,34 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         return new OpAck(op.ClientOpId, null, outcome.Reason);
     }
 
+    /// <summary>Reverts the caller's own latest op on the image (as a new op everyone receives as Applied).</summary>
+    public Task<OpAck> Undo(Guid imageId) => UndoRedo(imageId, redo: false);
+
+    /// <summary>Re-applies the caller's latest undo, unless they changed something since.</summary>
+    public Task<OpAck> Redo(Guid imageId) => UndoRedo(imageId, redo: true);
+
+    private async Task<OpAck> UndoRedo(Guid imageId, bool redo)
+    {
+        var outcome = redo ? await sequencer.RedoAsync(imageId, User) : await sequencer.UndoAsync(imageId, User);
+        return outcome.Applied is { } applied ? new OpAck(applied.Op.ClientOpId, applied.Seq) : new OpAck(redo ? "redo" : "undo", null, outcome.Reason);
+    }
+
+    /// <summary>Review: submit / approve / reject (any image status), broadcast as ImageStatusChanged.</summary>
+    public async Task SetImageStatus(Guid imageId, ImageStatus status)
+    {
+        var (_, problem) = await review.SetStatusAsync(imageId, status, User);
+        if (problem is not null) throw new HubException(problem);
+    }
+
+    public async Task<CommentDto> AddComment(Guid imageId, NewComment comment)
+    {
+        var (dto, problem) = await review.AddCommentAsync(imageId, comment, User);
+        return dto ?? throw new HubException(problem);
+    }
+
+    public async Task<CommentDto> ResolveComment(Guid imageId, Guid commentId, bool resolved) =>
+        await review.ResolveCommentAsync(imageId, commentId, resolved) ?? throw new HubException($"no comment {commentId} on image {imageId}");
+
     public async Task<ResumeResult> Resume(Guid imageId, long lastSeq)
     {
         if (!await db.Images.AnyAsync(i => i.Id == imageId)) throw new HubException($"no image has id {imageId}");
@@ -76,6 +104,6 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         var rows = await db.Annotations.AsNoTracking().Where(a => a.ImageId == imageId).OrderBy(a => a.Id).ToListAsync();
-        return new ImageSnapshot(imageId, seq, rows.Select(AnnotationDto.From).ToList(), presence.Participants(imageId));
+        return new ImageSnapshot(imageId, seq, rows.Select(AnnotationDto.From).ToList(), presence.Participants(imageId), await review.CommentsAsync(imageId));
     });
 }

@@ -17,7 +17,7 @@ public sealed record OpAck(string ClientOpId, long? Seq, string? Rejected = null
 
 public sealed record Participant(string ConnectionId, string UserId, string Name, string Color);
 
-public sealed record ImageSnapshot(Guid ImageId, long Seq, IReadOnlyList<AnnotationDto> Annotations, IReadOnlyList<Participant> Participants);
+public sealed record ImageSnapshot(Guid ImageId, long Seq, IReadOnlyList<AnnotationDto> Annotations, IReadOnlyList<Participant> Participants, IReadOnlyList<CommentDto> Comments);
 
 /// <summary>Ops after lastSeq, or (Snapshot set, Ops empty) when the client is too far behind to replay.</summary>
 public sealed record ResumeResult(Guid ImageId, long Seq, IReadOnlyList<AppliedOp> Ops, ImageSnapshot? Snapshot);

@@ -163,5 +163,24 @@ public sealed class AnnotationOp
     public required string Type { get; set; }
     public Guid AnnotationId { get; set; }
     public required string Changes { get; set; }
+    /// <summary>The op that would undo this one (type and changes as JSON), computed when it was applied.</summary>
+    public string? Inverse { get; set; }
+    /// <summary>Set on an undo: the seq of the op it undid. Set on a redo: the seq of the undo it reverted.</summary>
+    public long? UndoOf { get; set; }
+    public long? RedoOf { get; set; }
     public DateTime AppliedAt { get; set; }
+}
+
+/// <summary>A review comment pinned to a point of an image.</summary>
+public sealed class Comment
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ImageId { get; set; }
+    public double X { get; set; }
+    public double Y { get; set; }
+    public required string Text { get; set; }
+    public required string Author { get; set; }
+    public bool Resolved { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
 }

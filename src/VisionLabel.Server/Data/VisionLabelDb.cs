@@ -14,6 +14,7 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobItem> JobItems => Set<JobItem>();
     public DbSet<AnnotationOp> AnnotationOps => Set<AnnotationOp>();
+    public DbSet<Comment> Comments => Set<Comment>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -105,6 +106,12 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
             e.Property(o => o.Type).HasMaxLength(16);
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.ClientOpId }).IsUnique();
+        });
+        model.Entity<Comment>(e =>
+        {
+            e.Property(c => c.Author).HasMaxLength(200);
+            e.HasOne<Image>().WithMany().HasForeignKey(c => c.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(c => c.ImageId);
         });
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using VisionLabel.Imaging;
+using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Storage;
@@ -27,6 +28,14 @@ public static class ImagesApi
         images.MapDelete("/", Delete);
         images.MapGet("/original", Original);
         images.MapGet("/thumbnail", Thumbnail);
+        images.MapGet("/comments", async (Guid imageId, VisionLabelDb db, ReviewService review, CancellationToken ct) =>
+            await db.Images.AnyAsync(i => i.Id == imageId, ct) ? Results.Ok(await review.CommentsAsync(imageId, ct)) : Problems.NotFound("Image", imageId));
+        images.MapPost("/comments", async (Guid imageId, NewComment comment, HttpContext context, ReviewService review, CancellationToken ct) =>
+        {
+            var (dto, problem) = await review.AddCommentAsync(imageId, comment, CurrentUser.Name(context), ct);
+            return dto is not null ? Results.Created($"/api/images/{imageId}/comments/{dto.Id}", dto)
+                : problem!.StartsWith("no image") ? Problems.NotFound("Image", imageId) : (IResult)Problems.Invalid("comment", problem);
+        });
         return app;
     }
 
@@ -124,14 +133,17 @@ public static class ImagesApi
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
-    private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Update(Guid imageId, UpdateImageRequest request, VisionLabelDb db, CancellationToken ct)
+    private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Update(
+        Guid imageId, UpdateImageRequest request, HttpContext context, VisionLabelDb db, ReviewService review, CancellationToken ct)
     {
-        var image = await db.Images.FirstOrDefaultAsync(i => i.Id == imageId, ct);
-        if (image is null) return Problems.NotFound("Image", imageId);
-        if (request.Status is { } status) image.Status = status;
-        image.UpdatedAt = DateTime.UtcNow;
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ImageDto.From(image));
+        if (request.Status is { } status)
+        {
+            // Through the review service, so everyone on the image sees it change.
+            var (changed, _) = await review.SetStatusAsync(imageId, status, CurrentUser.Name(context), ct);
+            return changed is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(changed));
+        }
+        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, VisionLabelDb db, CancellationToken ct)
