@@ -325,7 +325,7 @@ public class CollaborationTests : IAsyncLifetime
         // Everyone saw every undo and redo as ordinary ops.
         long seq = (await alice.CallAsync("Resume", _image.Id, 0L)).GetProperty("seq").GetInt64();
         for (var deadline = DateTime.UtcNow.AddSeconds(5); bobView.Seq < seq && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
-        Assert.Equal([x, y], bobView.Annotations.Keys.Order());
+        Assert.Equal(new[] { x, y }.Order(), bobView.Annotations.Keys.Order());
         Assert.Equal(1, bobView.Annotations[x]["attributes"]!["v"]!.GetValue<int>());
         await alice.DisposeAsync();
         await bob.DisposeAsync();
