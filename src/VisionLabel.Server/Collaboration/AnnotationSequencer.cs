@@ -26,6 +26,21 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
     };
 
     private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _gates = new();
+    // Per image, touched only under its gate: the last seq this process wrote (null: read it from the database).
+    private readonly ConcurrentDictionary<Guid, long> _lastSeq = new();
+    // What ops need of an image (its size and project never change), and whether its status may still move to in-progress.
+    private readonly ConcurrentDictionary<Guid, ImageInfo> _images = new();
+
+    private sealed record ImageInfo(Guid Id, Guid ProjectId, int Width, int Height)
+    {
+        public bool StatusSettled { get; set; }
+    }
+
+    /// <summary>Called when an image's status is set directly (review), so the next human edit re-checks it.</summary>
+    public void StatusChanged(Guid imageId)
+    {
+        if (_images.TryGetValue(imageId, out var info)) info.StatusSettled = false;
+    }
 
     public static string ImageGroup(Guid imageId) => $"annotations:{imageId}";
 
@@ -38,7 +53,14 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            var outcome = await ApplyLockedAsync(db, op, author, expectedVersion, null, null);
+            OpOutcome outcome;
+            try { outcome = await ApplyLockedAsync(db, op, author, expectedVersion, null, null); }
+            catch
+            {
+                _lastSeq.TryRemove(op.ImageId, out _); // e.g. another process took the seq, or the image is gone: re-read next time
+                _images.TryRemove(op.ImageId, out _);
+                throw;
+            }
             // Inside the gate, so every watcher receives the image's ops in sequence order.
             if (outcome.Applied is { } applied && !outcome.Duplicate)
                 await hub.Clients.Group(ImageGroup(op.ImageId)).SendAsync("Applied", applied, CancellationToken.None);
@@ -112,8 +134,12 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
             .FirstOrDefaultAsync(o => o.ImageId == op.ImageId && o.AuthorId == author && o.ClientOpId == op.ClientOpId);
         if (earlier is not null) return new OpOutcome(ToApplied(earlier), Duplicate: true, RejectKind.None, null);
 
-        var image = await db.Images.FirstOrDefaultAsync(i => i.Id == op.ImageId);
-        if (image is null) return OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {op.ImageId}");
+        if (!_images.TryGetValue(op.ImageId, out var image))
+        {
+            var row = await db.Images.AsNoTracking().Where(i => i.Id == op.ImageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
+            if (row is null) return OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {op.ImageId}");
+            image = _images[op.ImageId] = new ImageInfo(op.ImageId, row.ProjectId, row.Width, row.Height);
+        }
 
         AnnotationChanges changes;
         try { changes = op.Changes is { ValueKind: JsonValueKind.Object } c ? c.Deserialize<AnnotationChanges>(Json)! : new AnnotationChanges(); }
@@ -157,7 +183,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 normalized["attributes"] = JsonNode.Parse(annotation.Attributes);
                 normalized["state"] = Name(annotation.State);
                 normalized["source"] = JsonSerializer.SerializeToNode(new AnnotationSourceDto(annotation.Source, annotation.ModelId, annotation.Score), Json);
-                if (source.Type == AnnotationSourceType.Human) MarkInProgress(image, now);
+                if (source.Type == AnnotationSourceType.Human) await MarkInProgress(db, image, now);
                 inverse["type"] = "delete";
                 break;
             }
@@ -205,7 +231,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 annotation.Version++;
                 annotation.UpdatedBy = author;
                 annotation.UpdatedAt = now;
-                MarkInProgress(image, now);
+                await MarkInProgress(db, image, now);
                 inverse["type"] = "update";
                 inverse["changes"] = previous;
                 break;
@@ -229,20 +255,22 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
                 return OpOutcome.Rejected(RejectKind.Invalid, $"unknown op type '{op.Type}'; use create, update or delete", "type");
         }
 
+        long seq = (_lastSeq.TryGetValue(op.ImageId, out var last) ? last : await CurrentSeqAsync(db, op.ImageId)) + 1;
         var record = new AnnotationOp
         {
-            ImageId = op.ImageId, Seq = await CurrentSeqAsync(db, op.ImageId) + 1, ClientOpId = op.ClientOpId, AuthorId = author,
+            ImageId = op.ImageId, Seq = seq, ClientOpId = op.ClientOpId, AuthorId = author,
             Type = op.Type, AnnotationId = op.AnnotationId, Changes = normalized.ToJsonString(), AppliedAt = now,
             Inverse = inverse.ToJsonString(), UndoOf = undoOf, RedoOf = redoOf,
         };
         db.AnnotationOps.Add(record);
-        await db.SaveChangesAsync(); // the op and the new current state in one transaction
+        await db.SaveChangesAsync(); // the op and the new current state in one transaction; the (image, seq) key guards the order
+        _lastSeq[op.ImageId] = seq;
         return new OpOutcome(ToApplied(record), Duplicate: false, RejectKind.None, null, Current: op.Type == "delete" ? null : annotation);
     }
 
     private static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
 
-    private static async Task<OpOutcome?> LabelProblem(VisionLabelDb db, Image image, Guid labelId) =>
+    private static async Task<OpOutcome?> LabelProblem(VisionLabelDb db, ImageInfo image, Guid labelId) =>
         await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == image.ProjectId)
             ? null
             : OpOutcome.Rejected(RejectKind.Invalid, $"Label {labelId} is not a label of this image's project; list them at /api/projects/{image.ProjectId}/labels.", "labelId");
@@ -255,11 +283,12 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
         _ => null,
     };
 
-    /// <summary>A person touching an untouched or pre-labeled image has started work on it.</summary>
-    private static void MarkInProgress(Image image, DateTime now)
+    /// <summary>A person touching an untouched or pre-labeled image has started work on it. Checked once, then remembered.</summary>
+    private static async Task MarkInProgress(VisionLabelDb db, ImageInfo image, DateTime now)
     {
-        if (image.Status is not (ImageStatus.New or ImageStatus.Prelabeled)) return;
-        image.Status = ImageStatus.InProgress;
-        image.UpdatedAt = now;
+        if (image.StatusSettled) return;
+        await db.Images.Where(i => i.Id == image.Id && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled))
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, ImageStatus.InProgress).SetProperty(i => i.UpdatedAt, now));
+        image.StatusSettled = true;
     }
 }

@@ -14,7 +14,7 @@ public sealed record NewComment(double X, double Y, string Text);
 public sealed record ImageStatusChanged(Guid ImageId, ImageStatus Status, string By);
 
 /// <summary>Review actions shared by the hub and REST: image status and comment pins, broadcast to everyone on the image.</summary>
-public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> hub)
+public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> hub, AnnotationSequencer sequencer)
 {
     public async Task<(Image? Image, string? Problem)> SetStatusAsync(Guid imageId, ImageStatus status, string by, CancellationToken ct = default)
     {
@@ -23,6 +23,7 @@ public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> 
         image.Status = status;
         image.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
+        sequencer.StatusChanged(imageId);
         await hub.Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ImageStatusChanged", new ImageStatusChanged(imageId, status, by), ct);
         return (image, null);
     }

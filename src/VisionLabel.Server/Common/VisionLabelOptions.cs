@@ -22,6 +22,13 @@ public sealed class DatabaseOptions
 
     /// <summary>Defaults to a SQLite file in the data directory. Required for postgres.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// SQLite only: "normal" (default) syncs the write-ahead log at checkpoints, not at every commit. A process
+    /// crash loses nothing; an OS crash or power cut may lose the last commits. "full" syncs every commit
+    /// (several times slower for live editing). PostgreSQL, the production database, is not affected.
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "normal";
 }
 
 /// <summary>Section "VisionLabel:Storage".</summary>

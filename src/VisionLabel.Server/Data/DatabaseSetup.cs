@@ -5,16 +5,59 @@ using VisionLabel.Server.Common;
 
 namespace VisionLabel.Server.Data;
 
+/// <summary>Per-connection SQLite settings (pragmas other than journal_mode do not persist in the file).</summary>
+internal sealed class SqlitePragmas(string synchronous) : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(System.Data.Common.DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        // No checkpoint inside a request's commit (it fsyncs and stalls whoever holds an image's edit gate):
+        // SqliteCheckpointer does it in the background.
+        command.CommandText = $"PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=10000; PRAGMA wal_autocheckpoint=0;";
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Moves SQLite's write-ahead log into the database file every few seconds, off the request path.</summary>
+internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, ILogger<SqliteCheckpointer> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+                if (!db.Database.IsSqlite()) return;
+                await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(PASSIVE);", stopping);
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "SQLite checkpoint failed; will retry"); }
+        }
+    }
+}
+
 public static class DatabaseSetup
 {
     public static IServiceCollection AddVisionLabelDatabase(this IServiceCollection services)
     {
-        services.AddDbContext<VisionLabelDb>((sp, options) =>
+        // Pooled: live editing opens a context per op, and a pooled one skips most of the setup.
+        services.AddDbContextPool<VisionLabelDb>((sp, options) =>
         {
             var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             var app = sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
             Configure(options, db, app);
         });
+        services.AddHostedService<SqliteCheckpointer>();
         return services;
     }
 
@@ -24,6 +67,7 @@ public static class DatabaseSetup
         {
             case "sqlite":
                 options.UseSqlite(db.ConnectionString ?? $"Data Source={Path.Combine(app.ResolvedDataDirectory, "visionlabel.db")}");
+                options.AddInterceptors(new SqlitePragmas(db.SqliteSynchronous.ToLowerInvariant() == "full" ? "FULL" : "NORMAL"));
                 break;
             case "postgres" or "postgresql":
                 if (string.IsNullOrWhiteSpace(db.ConnectionString))

@@ -1,0 +1,100 @@
+// Load test for /hubs/annotations: E editors each submitting R ops/s to one image, plus W watchers.
+//   node load.mjs --url http://127.0.0.1:5080 --image IMAGE_ID --labels L1,L2 [--editors 50] [--watchers 10] [--rate 5] [--seconds 20]
+// Reports ack latency (Submit → its ack), op-to-peer latency (Submit → Applied at every other client),
+// and lost/duplicated ops (every client must see every seq after its join exactly once).
+// All clients run in this process, so one clock times both ends.
+import * as signalR from '@microsoft/signalr';
+
+const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : fallback; };
+const url = arg('url', 'http://127.0.0.1:5080'), imageId = arg('image'), labels = arg('labels', '').split(',');
+const editors = Number(arg('editors', 50)), watchers = Number(arg('watchers', 10)), rate = Number(arg('rate', 5)), seconds = Number(arg('seconds', 20));
+if (!imageId || !labels[0]) { console.error('need --image and --labels'); process.exit(2); }
+
+const sentAt = new Map();        // clientOpId -> time sent
+const ackLatency = [], peerLatency = [];
+let acked = 0, rejected = 0, sent = 0;
+
+async function connect(user) {
+  const connection = new signalR.HubConnectionBuilder()
+    .withUrl(`${url}/hubs/annotations?user=${user}`, { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+    .configureLogging(signalR.LogLevel.Error).build();
+  const client = { user, connection, seen: new Map(), joinedAt: 0 };
+  connection.on('Applied', applied => {
+    const now = performance.now();
+    client.seen.set(applied.seq, (client.seen.get(applied.seq) ?? 0) + 1);
+    const t = sentAt.get(applied.op.clientOpId);
+    if (t !== undefined && applied.authorId !== user) peerLatency.push(now - t);
+  });
+  await connection.start();
+  const snapshot = await connection.invoke('JoinImage', imageId);
+  client.joinedAt = snapshot.seq;
+  client.own = [];
+  return client;
+}
+
+const randomBox = () => ({ x: Math.floor(Math.random() * 300), y: Math.floor(Math.random() * 200), width: 10 + Math.floor(Math.random() * 300), height: 10 + Math.floor(Math.random() * 250) });
+
+const clients = [];
+for (let i = 0; i < editors; i++) clients.push(await connect(`editor${i}`));
+for (let i = 0; i < watchers; i++) clients.push(await connect(`watcher${i}`));
+const editing = clients.slice(0, editors);
+
+async function submit(client, op) {
+  const t = performance.now();
+  sentAt.set(op.clientOpId, t);
+  sent++;
+  const ack = await client.connection.invoke('Submit', op);
+  ackLatency.push(performance.now() - t);
+  if (ack.seq !== null && ack.seq !== undefined) acked++; else rejected++;
+  return ack;
+}
+
+// Each editor first creates a shape of its own, then edits at `rate` ops/s (mostly its own shapes, sometimes another's).
+await Promise.all(editing.map(async (c, i) => {
+  const id = crypto.randomUUID();
+  await submit(c, { clientOpId: `${c.user}-0`, imageId, type: 'create', annotationId: id, changes: { labelId: labels[i % labels.length], kind: 'box', geometry: randomBox() } });
+  c.own.push(id);
+}));
+const allShapes = editing.flatMap(c => c.own);
+
+const started = performance.now();
+let running = true;
+await Promise.all(editing.map(async (c, i) => {
+  let n = 1;
+  const interval = 1000 / rate;
+  let next = performance.now() + Math.random() * interval;
+  const pending = [];
+  while (running && performance.now() - started < seconds * 1000) {
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise(r => setTimeout(r, wait));
+    next += interval;
+    const target = Math.random() < 0.8 ? c.own[0] : allShapes[Math.floor(Math.random() * allShapes.length)];
+    const changes = Math.random() < 0.7 ? { geometry: randomBox() } : { attributes: { n, by: c.user } };
+    pending.push(submit(c, { clientOpId: `${c.user}-${n++}`, imageId, type: 'update', annotationId: target, changes }));
+  }
+  await Promise.all(pending);
+}));
+running = false;
+const elapsed = (performance.now() - started) / 1000;
+await new Promise(r => setTimeout(r, 1500)); // let the last broadcasts arrive
+
+const final = (await clients[0].connection.invoke('Resume', imageId, 0)).seq;
+let lost = 0, duplicated = 0;
+for (const c of clients) {
+  for (let s = c.joinedAt + 1; s <= final; s++) {
+    const count = c.seen.get(s) ?? 0;
+    if (count === 0) lost++;
+    if (count > 1) duplicated += count - 1;
+  }
+}
+const pct = (values, p) => { const v = [...values].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.floor(p / 100 * v.length))] : NaN; };
+const result = {
+  editors, watchers, ratePerEditor: rate, seconds: Number(elapsed.toFixed(1)), opsSent: sent, acked, rejected,
+  opsPerSecond: Number(((sent - editors) / elapsed).toFixed(1)),
+  ackMs: { p50: Number(pct(ackLatency, 50).toFixed(2)), p99: Number(pct(ackLatency, 99).toFixed(2)) },
+  opToPeerMs: { p50: Number(pct(peerLatency, 50).toFixed(2)), p99: Number(pct(peerLatency, 99).toFixed(2)), samples: peerLatency.length },
+  lostOps: lost, duplicatedOps: duplicated, finalSeq: final,
+};
+console.log(JSON.stringify(result, null, 2));
+await Promise.all(clients.map(c => c.connection.stop()));
+process.exit(lost === 0 && duplicated === 0 ? 0 : 1);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts a throwaway server (SQLite, temp data folder), makes a project with one image, and runs load.mjs.
+#   bench/collab-load/run.sh [--editors 50] [--watchers 10] [--rate 5] [--seconds 20]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$here/../.."
+data="$(mktemp -d /tmp/visionlabel-collab.XXXXXX)"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+[ -d "$here/node_modules/@microsoft/signalr" ] || (cd "$here" && npm install --no-audit --no-fund >/dev/null)
+"$root/visionlabel" serve --urls "$url" --data "$data" --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 120); do curl -sf "$url/health" >/dev/null && break; sleep 0.5; done
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+project=$(curl -sf -XPOST "$url/api/projects" -H 'content-type: application/json' \
+  -d '{"name":"load","labels":[{"name":"a"},{"name":"b"},{"name":"c"}]}')
+project_id=$(echo "$project" | json 'd["id"]')
+labels=$(echo "$project" | json '",".join(l["id"] for l in d["labels"])')
+image=$(find "$root/../shared/datasets/coco128/images/train2017" -name '*.jpg' 2>/dev/null | sort | head -n 1)
+image_id=$(curl -sf -XPOST "$url/api/projects/$project_id/images" -F "f=@$image" | json 'd["files"][0]["image"]["id"]')
+node "$here/load.mjs" --url "$url" --image "$image_id" --labels "$labels" "$@"
