@@ -120,8 +120,15 @@ public sealed class JobWorker(IServiceScopeFactory scopes, IEnumerable<IJobHandl
         }
         finally
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<Live.LiveEvents>().JobChangedAsync(jobId, force: true);
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<Live.LiveEvents>().JobChangedAsync(jobId, force: true);
+            }
+            catch (Exception e) when (e is ObjectDisposedException || stopping.IsCancellationRequested)
+            {
+                // Shutting down: nobody is left to tell, and the job's row already says where it stands.
+            }
         }
     }
 
