@@ -78,7 +78,8 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         if (!await db.Images.AnyAsync(i => i.Id == imageId)) throw new HubException($"no image has id {imageId}");
         await Groups.AddToGroupAsync(Context.ConnectionId, AnnotationSequencer.ImageGroup(imageId));
-        presence.Join(imageId, Context.ConnectionId, User);
+        var participant = presence.Join(imageId, Context.ConnectionId, User);
+        await Clients.OthersInGroup(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant); // back after a disconnect
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         if (seq - lastSeq > MaxReplay || lastSeq > seq) return new ResumeResult(imageId, seq, [], await Snapshot(imageId));
         var ops = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.Seq > lastSeq).OrderBy(o => o.Seq).ToListAsync();
