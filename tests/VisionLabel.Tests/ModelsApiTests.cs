@@ -25,16 +25,8 @@ public class ModelsApiTests : IDisposable
         _data.Dispose();
     }
 
-    private Task<HttpResponseMessage> UploadModel(string fileName, byte[] bytes, string? names = null, string? name = null)
-    {
-        var form = new MultipartFormDataContent();
-        var file = new ByteArrayContent(bytes);
-        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(file, "file", fileName);
-        if (names is not null) form.Add(new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(names)), "names", "names.txt");
-        if (name is not null) form.Add(new StringContent(name), "name");
-        return _http.PostAsync("/api/models", form);
-    }
+    private Task<HttpResponseMessage> UploadModel(string fileName, byte[] bytes, string? names = null, string? name = null) =>
+        _http.UploadModel(fileName, bytes, names, name);
 
     [Fact]
     public async Task Upload_inspects_the_model_and_the_same_bytes_are_the_same_model()
@@ -50,7 +42,7 @@ public class ModelsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(model.Id, (await again.Read<ModelDto>()).Id);
         Assert.Single(await (await _http.GetAsync("/api/models")).Read<List<ModelDto>>());
-        Assert.True(File.Exists(Path.Combine(_data.Path, "blobs", "models", model.ContentHash[..2], model.ContentHash + ".onnx")));
+        Assert.True(File.Exists(Path.Combine(_data.Path, "blobs", VisionLabel.Server.Storage.BlobKeys.Model(model.ContentHash))));
     }
 
     [Fact]

@@ -53,12 +53,8 @@ public class PostgresJobTests
         using var data = new TempDirectory();
         using var app = new VisionLabelApp(data.Path, Settings(database, workers: true));
         var http = app.Client();
-        var form = new MultipartFormDataContent();
-        var part = new ByteArrayContent(File.ReadAllBytes(SharedData.Require("models/yolox_nano-416.onnx")));
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(part, "file", "yolox_nano-416.onnx");
-        form.Add(new ByteArrayContent(File.ReadAllBytes(SharedData.Require("models/yolox_nano-416.coco_classes.txt"))), "names", "names.txt");
-        var model = await (await http.PostAsync("/api/models", form)).Read<ModelDto>();
+        var model = await (await http.UploadModel("yolox_nano-416.onnx", File.ReadAllBytes(SharedData.Require("models/yolox_nano-416.onnx")),
+            File.ReadAllText(SharedData.Require("models/yolox_nano-416.coco_classes.txt")))).Read<ModelDto>();
         var project = await (await http.PostJson("/api/projects", new { name = "pg-job", labels = model.ClassNames.Select(n => new { name = n }) })).Read<ProjectDto>();
         var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().Take(8).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToArray();
         await (await http.PostAsync($"/api/projects/{project.Id}/images", HttpExtensions.Files(files))).Read<UploadSummary>();

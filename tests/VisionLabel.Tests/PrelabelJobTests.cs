@@ -52,15 +52,9 @@ public class PrelabelJobTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private async Task<ModelDto> UploadModel(string file, string? names = null)
-    {
-        var form = new MultipartFormDataContent();
-        var part = new ByteArrayContent(File.ReadAllBytes(SharedData.Require($"models/{file}")));
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        form.Add(part, "file", file);
-        if (names is not null) form.Add(new ByteArrayContent(File.ReadAllBytes(SharedData.Require($"models/{names}"))), "names", names);
-        return await (await _http.PostAsync("/api/models", form)).Read<ModelDto>();
-    }
+    private async Task<ModelDto> UploadModel(string file, string? names = null) =>
+        await (await _http.UploadModel(file, File.ReadAllBytes(SharedData.Require($"models/{file}")),
+            names is null ? null : File.ReadAllText(SharedData.Require($"models/{names}")))).Read<ModelDto>();
 
     /// <summary>A project whose labels are the model's class names, with the first <paramref name="count"/> coco128 images.</summary>
     private async Task<(ProjectDto Project, List<ImageDto> Images)> Project(ModelDto model, int count, params (string, byte[])[] extra)
@@ -266,7 +260,7 @@ public class PrelabelJobTests : IAsyncLifetime
     {
         var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
         var (project, _) = await Project(model, 2);
-        File.Delete(Path.Combine(_data.Path, "blobs", "models", model.ContentHash[..2], model.ContentHash + ".onnx"));
+        File.Delete(Path.Combine(_data.Path, "blobs", VisionLabel.Server.Storage.BlobKeys.Model(model.ContentHash)));
         var job = await Enqueue(project.Id, new { modelId = model.Id });
         var dead = await WaitFor(job.Id, j => j.Status == JobStatus.Dead, seconds: 30);
         Assert.Equal(3, dead.Attempts);

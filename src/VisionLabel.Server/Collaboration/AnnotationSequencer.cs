@@ -17,7 +17,7 @@ namespace VisionLabel.Server.Collaboration;
 /// that meets a deleted annotation is rejected (delete wins); a resubmitted op (same author and clientOpId)
 /// is acknowledged again without being applied twice.
 /// </summary>
-public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext<AnnotationsHub> hub, ILogger<AnnotationSequencer> log)
+public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext<AnnotationsHub> hub)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

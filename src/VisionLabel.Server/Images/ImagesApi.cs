@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -43,14 +42,9 @@ public static class ImagesApi
         Guid projectId, HttpContext context, VisionLabelDb db, ImageIntake intake, IOptions<ImageIntakeOptions> options, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) ||
-            !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase) ||
-            HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        if (!MultipartUpload.TryStart(context, options.Value.MaxRequestBytes, out var boundary))
             return TypedResults.Problem(statusCode: 415, title: "Expected multipart/form-data",
                 detail: "Send the images as multipart/form-data file parts, e.g. curl -F file=@photo.jpg.");
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = options.Value.MaxRequestBytes;
 
         var files = new List<UploadedFile>();
         var reader = new MultipartReader(boundary, context.Request.Body);

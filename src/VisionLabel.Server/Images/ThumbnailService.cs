@@ -23,14 +23,8 @@ public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptio
         string key = BlobKeys.Thumbnail(image.ContentHash, Size);
         if (await blobs.OpenReadAsync(key, ct) is { } cached) return cached;
 
-        byte[] original;
-        await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct)
-                                  ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing"))
-        {
-            using var buffer = new MemoryStream(checked((int)image.SizeBytes));
-            await source.CopyToAsync(buffer, ct);
-            original = buffer.ToArray();
-        }
+        byte[] original = await blobs.ReadAllBytesAsync(image.BlobKey, ct)
+                          ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing");
 
         byte[] thumbnail;
         await _decodeSlots.WaitAsync(ct);

@@ -24,11 +24,9 @@ public sealed class DetectorCache(IBlobStore blobs, IOptions<InferenceOptions> o
 
     private async Task<Detector> LoadAsync(DetectionModel model)
     {
-        await using var stream = await blobs.OpenReadAsync(model.BlobKey)
+        byte[] bytes = await blobs.ReadAllBytesAsync(model.BlobKey)
             ?? throw new FileNotFoundException($"the file of model '{model.Name}' ({model.BlobKey}) is missing from the blob store");
-        using var buffer = new MemoryStream(checked((int)model.SizeBytes));
-        await stream.CopyToAsync(buffer);
-        var detector = Detector.Load(buffer.ToArray(), new InferenceDevice(options.Value, log), ModelDto.ClassNamesOf(model));
+        var detector = Detector.Load(bytes, new InferenceDevice(options.Value, log), ModelDto.ClassNamesOf(model));
         log.LogInformation("Loaded model {Model} on {Device}", model.Name, detector.OnCuda ? "CUDA" : $"CPU x{detector.ConcurrentRuns}");
         return detector;
     }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -41,12 +40,9 @@ public static class ModelsApi
     private static async Task<Results<Created<ModelDto>, Ok<ModelDto>, ProblemHttpResult>> Upload(
         HttpContext context, VisionLabelDb db, IBlobStore blobs, IOptions<VisionLabelOptions> app, IOptions<ImageIntakeOptions> limits, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType) ||
-            HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        if (!MultipartUpload.TryStart(context, limits.Value.MaxRequestBytes, out var boundary))
             return TypedResults.Problem(statusCode: 415, title: "Expected multipart/form-data",
                 detail: "Send the model as a file part named 'file', e.g. curl -F file=@yolo11n.onnx -F names=@classes.txt.");
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = limits.Value.MaxRequestBytes;
 
         Directory.CreateDirectory(app.Value.TempDirectory);
         string temp = Path.Combine(app.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".onnx");
@@ -88,7 +84,7 @@ public static class ModelsApi
                     new Dictionary<string, object?> { ["supported"] = "Ultralytics YOLO detect [b,4+nc,N] / segment [b,4+nc+nm,N]+[b,nm,h,w]; YOLOX raw grid [b,N,5+nc]" });
             }
 
-            string key = $"models/{spooled.Sha256[..2]}/{spooled.Sha256}.onnx";
+            string key = BlobKeys.Model(spooled.Sha256);
             await blobs.PutFileAsync(key, temp, ct);
             var model = new DetectionModel
             {

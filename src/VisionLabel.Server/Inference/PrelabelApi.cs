@@ -34,14 +34,13 @@ public static class PrelabelApi
         if (model is null) return Problems.Invalid("modelId", $"no model has id {request.ModelId}; upload one at /api/models");
         if (request.Confidence is { } c && (c <= 0 || c >= 1)) return Problems.Invalid("confidence", "confidence must be between 0 and 1");
         if (request.Iou is { } iou && (iou <= 0 || iou > 1)) return Problems.Invalid("iou", "iou must be in (0, 1]");
-        bool replace = request.ExistingProposals?.ToLowerInvariant() switch
+        bool? replace = request.ExistingProposals?.ToLowerInvariant() switch
         {
             null or "replace" => true,
             "keep" => false,
-            _ => false,
+            _ => null,
         };
-        if (request.ExistingProposals is not null && request.ExistingProposals.ToLowerInvariant() is not ("replace" or "keep"))
-            return Problems.Invalid("existingProposals", "use 'replace' (default) or 'keep'");
+        if (replace is null) return Problems.Invalid("existingProposals", "use 'replace' (default) or 'keep'");
 
         // Class → label: the request's, else the project's saved or by-name mapping.
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToListAsync(ct);
@@ -86,7 +85,7 @@ public static class PrelabelApi
         var job = new Job
         {
             Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, NextAttemptAt = now, MaxAttempts = options.Value.MaxAttempts,
-            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace, Math.Clamp(request.MaxBatch ?? 8, 1, 64))),
+            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, Math.Clamp(request.MaxBatch ?? 8, 1, 64))),
         };
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {

@@ -77,14 +77,10 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
             foreach (var image in page)
             {
                 ct.ThrowIfCancellationRequested();
-                yield return new PipelineItem(image.FileName, async token =>
-                {
-                    await using var stream = await blobs.OpenReadAsync(image.BlobKey, token)
-                                             ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing");
-                    using var buffer = new MemoryStream();
-                    await stream.CopyToAsync(buffer, token);
-                    return buffer.ToArray();
-                }, new ItemTag(image.Id, image.Width, image.Height));
+                yield return new PipelineItem(image.FileName,
+                    async token => await blobs.ReadAllBytesAsync(image.BlobKey, token)
+                                   ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing"),
+                    new ItemTag(image.Id, image.Width, image.Height));
             }
             after = page[^1].Id;
         }

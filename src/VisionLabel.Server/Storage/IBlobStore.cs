@@ -27,4 +27,19 @@ public static class BlobKeys
     public static string Original(string sha256Hex) => $"originals/{sha256Hex[..2]}/{sha256Hex[2..4]}/{sha256Hex}";
 
     public static string Thumbnail(string sha256Hex, int size) => $"thumbnails/{size}/{sha256Hex[..2]}/{sha256Hex}.jpg";
+
+    public static string Model(string sha256Hex) => $"models/{sha256Hex[..2]}/{sha256Hex}.onnx";
+}
+
+public static class BlobStoreExtensions
+{
+    /// <summary>The whole object in memory (decoders and ONNX Runtime take byte arrays), or null if the key does not exist.</summary>
+    public static async Task<byte[]?> ReadAllBytesAsync(this IBlobStore blobs, string key, CancellationToken ct = default)
+    {
+        await using var stream = await blobs.OpenReadAsync(key, ct);
+        if (stream is null) return null;
+        using var buffer = stream.CanSeek ? new MemoryStream(checked((int)stream.Length)) : new MemoryStream();
+        await stream.CopyToAsync(buffer, ct);
+        return buffer.ToArray();
+    }
 }

@@ -58,6 +58,18 @@ public static class HttpExtensions
     public static Task<HttpResponseMessage> PatchJson(this HttpClient client, string url, object body) =>
         client.PatchAsJsonAsync(url, body, VisionLabelApp.Json);
 
+    /// <summary>POST /api/models with the model as the 'file' part, and optionally a names file and a display name.</summary>
+    public static Task<HttpResponseMessage> UploadModel(this HttpClient client, string fileName, byte[] model, string? names = null, string? name = null)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(model);
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(file, "file", fileName);
+        if (names is not null) form.Add(new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(names)), "names", "names.txt");
+        if (name is not null) form.Add(new StringContent(name), "name");
+        return client.PostAsync("/api/models", form);
+    }
+
     public static MultipartFormDataContent Files(params (string Name, byte[] Bytes)[] files)
     {
         var form = new MultipartFormDataContent();
