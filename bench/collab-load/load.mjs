@@ -4,6 +4,7 @@
 // and lost/duplicated ops (every client must see every seq after its join exactly once).
 // All clients run in this process, so one clock times both ends.
 import * as signalR from '@microsoft/signalr';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : fallback; };
 const url = arg('url', 'http://127.0.0.1:5080'), imageId = arg('image'), labels = arg('labels', '').split(',');
@@ -11,7 +12,10 @@ const editors = Number(arg('editors', 50)), watchers = Number(arg('watchers', 10
 if (!imageId || !labels[0]) { console.error('need --image and --labels'); process.exit(2); }
 
 const sentAt = new Map();        // clientOpId -> time sent
-const ackLatency = [], peerLatency = [];
+// Steady-state latencies only: the opening burst (every editor creating its shape at the same instant on a
+// cold server) is not the load being measured, so it is reported on its own.
+const steady = { ack: [], peer: [] }, opening = { ack: [], peer: [] };
+let phase = opening;
 let acked = 0, rejected = 0, sent = 0;
 
 async function connect(user) {
@@ -22,8 +26,8 @@ async function connect(user) {
   connection.on('Applied', applied => {
     const now = performance.now();
     client.seen.set(applied.seq, (client.seen.get(applied.seq) ?? 0) + 1);
-    const t = sentAt.get(applied.op.clientOpId);
-    if (t !== undefined && applied.authorId !== user) peerLatency.push(now - t);
+    const sent = sentAt.get(applied.op.clientOpId);
+    if (sent !== undefined && applied.authorId !== user) sent.phase.peer.push(now - sent.t);
   });
   await connection.start();
   const snapshot = await connection.invoke('JoinImage', imageId);
@@ -40,11 +44,11 @@ for (let i = 0; i < watchers; i++) clients.push(await connect(`watcher${i}`));
 const editing = clients.slice(0, editors);
 
 async function submit(client, op) {
-  const t = performance.now();
-  sentAt.set(op.clientOpId, t);
+  const t = performance.now(), at = phase;
+  sentAt.set(op.clientOpId, { t, phase: at });
   sent++;
   const ack = await client.connection.invoke('Submit', op);
-  ackLatency.push(performance.now() - t);
+  at.ack.push(performance.now() - t);
   if (ack.seq !== null && ack.seq !== undefined) acked++; else rejected++;
   return ack;
 }
@@ -56,7 +60,12 @@ await Promise.all(editing.map(async (c, i) => {
   c.own.push(id);
 }));
 const allShapes = editing.flatMap(c => c.own);
+await new Promise(r => setTimeout(r, 500)); // let the opening burst's broadcasts arrive before measuring
+phase = steady;
 
+// The clients share this process's event loop: a stall here delays every receive, so report it beside the latencies.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const started = performance.now();
 let running = true;
 await Promise.all(editing.map(async (c, i) => {
@@ -75,6 +84,7 @@ await Promise.all(editing.map(async (c, i) => {
   await Promise.all(pending);
 }));
 running = false;
+loopDelay.disable();
 const elapsed = (performance.now() - started) / 1000;
 await new Promise(r => setTimeout(r, 1500)); // let the last broadcasts arrive
 
@@ -87,12 +97,15 @@ for (const c of clients) {
     if (count > 1) duplicated += count - 1;
   }
 }
+const ms = v => Number(v.toFixed(2));
 const pct = (values, p) => { const v = [...values].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.floor(p / 100 * v.length))] : NaN; };
 const result = {
   editors, watchers, ratePerEditor: rate, seconds: Number(elapsed.toFixed(1)), opsSent: sent, acked, rejected,
   opsPerSecond: Number(((sent - editors) / elapsed).toFixed(1)),
-  ackMs: { p50: Number(pct(ackLatency, 50).toFixed(2)), p99: Number(pct(ackLatency, 99).toFixed(2)) },
-  opToPeerMs: { p50: Number(pct(peerLatency, 50).toFixed(2)), p99: Number(pct(peerLatency, 99).toFixed(2)), samples: peerLatency.length },
+  ackMs: { p50: ms(pct(steady.ack, 50)), p99: ms(pct(steady.ack, 99)), max: ms(pct(steady.ack, 100)) },
+  opToPeerMs: { p50: ms(pct(steady.peer, 50)), p99: ms(pct(steady.peer, 99)), max: ms(pct(steady.peer, 100)), samples: steady.peer.length },
+  openingBurst: { creates: editors, ackMs: { p50: ms(pct(opening.ack, 50)), max: ms(pct(opening.ack, 100)) }, opToPeerMsMax: ms(pct(opening.peer, 100)) },
+  loadToolEventLoopDelayMs: { p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)), max: Number((loopDelay.max / 1e6).toFixed(1)) },
   lostOps: lost, duplicatedOps: duplicated, finalSeq: final,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -92,12 +92,15 @@ public class CollaborationTests : IAsyncLifetime
     {
         var hub = await HubClient.ConnectAsync(_app.Server, $"/hubs/annotations?user={user}");
         replica ??= new Replica();
-        var pending = new ConcurrentQueue<JsonElement>();
+        // Ops that arrive before the snapshot is loaded wait in `pending`; the switch to applying them directly
+        // happens under a lock, so none can slip past the queue and arrive out of order.
+        var pending = new List<JsonElement>();
+        var handover = new Lock();
         bool ready = false;
         hub.OnMessage = (target, args) =>
         {
             if (target != "Applied") return;
-            if (Volatile.Read(ref ready)) replica.Apply(args[0]); else pending.Enqueue(args[0]);
+            lock (handover) { if (ready) replica.Apply(args[0]); else pending.Add(args[0]); }
         };
         if (resumeFrom is { } last)
         {
@@ -106,9 +109,11 @@ public class CollaborationTests : IAsyncLifetime
             foreach (var op in resume.GetProperty("ops").EnumerateArray()) replica.Apply(op);
         }
         else replica.Load(await hub.CallAsync("JoinImage", _image.Id));
-        foreach (var op in pending.OrderBy(p => p.GetProperty("seq").GetInt64())) replica.Apply(op);
-        Volatile.Write(ref ready, true);
-        while (pending.TryDequeue(out var late)) replica.Apply(late); // arrived while draining
+        lock (handover)
+        {
+            foreach (var op in pending.OrderBy(p => p.GetProperty("seq").GetInt64())) replica.Apply(op);
+            ready = true;
+        }
         return (hub, replica);
     }
 
@@ -244,6 +249,9 @@ public class CollaborationTests : IAsyncLifetime
         Assert.Contains("was deleted", late.GetProperty("rejected").GetString());
         var recreate = await bob.CallAsync("Submit", Submit("b4", _image.Id, "create", id, new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 2, height = 2 } }));
         Assert.Contains("was deleted", recreate.GetProperty("rejected").GetString());
+        // Resubmitted creates and deletes are recognised too, even though applying them again would now be refused.
+        Assert.Equal(1, (await alice.CallAsync("Submit", Submit("a1", _image.Id, "create", id, new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 10, height = 10 } }))).GetProperty("seq").GetInt64());
+        Assert.Equal(6, (await alice.CallAsync("Submit", Submit("a4", _image.Id, "delete", id))).GetProperty("seq").GetInt64());
         await bob.WaitFor("Rejected", TimeSpan.FromSeconds(5), a => a[0].GetString() == "b3");
         Assert.DoesNotContain(alice.Received, r => r.Target == "Rejected");
 

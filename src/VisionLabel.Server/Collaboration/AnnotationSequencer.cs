@@ -127,13 +127,30 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
 
     private async Task<OpOutcome> ApplyLockedAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion, long? undoOf, long? redoOf)
     {
-        bool replaying = undoOf is not null || redoOf is not null; // may bring back an annotation this user's undo deleted
         if (string.IsNullOrWhiteSpace(op.ClientOpId) || op.ClientOpId.Length > 100)
             return OpOutcome.Rejected(RejectKind.Invalid, "clientOpId is required (at most 100 characters)", "clientOpId");
-        var earlier = await db.AnnotationOps.AsNoTracking()
-            .FirstOrDefaultAsync(o => o.ImageId == op.ImageId && o.AuthorId == author && o.ClientOpId == op.ClientOpId);
-        if (earlier is not null) return new OpOutcome(ToApplied(earlier), Duplicate: true, RejectKind.None, null);
+        // A resubmitted op is found by looking for its earlier copy, but only when this attempt is refused or its
+        // insert breaks the (image, author, clientOpId) unique index: a query saved on every op in the common path,
+        // which runs while the image's gate is held.
+        OpOutcome outcome;
+        try { outcome = await ApplyNewAsync(db, op, author, expectedVersion, undoOf, redoOf); }
+        catch (DbUpdateException)
+        {
+            if (await EarlierAsync(db, op, author) is { } duplicate) return duplicate;
+            throw;
+        }
+        if (outcome.Applied is null && await EarlierAsync(db, op, author) is { } earlier) return earlier;
+        return outcome;
+    }
 
+    private static async Task<OpOutcome?> EarlierAsync(VisionLabelDb db, SubmitOp op, string author) =>
+        await db.AnnotationOps.AsNoTracking().FirstOrDefaultAsync(o => o.ImageId == op.ImageId && o.AuthorId == author && o.ClientOpId == op.ClientOpId) is { } earlier
+            ? new OpOutcome(ToApplied(earlier), Duplicate: true, RejectKind.None, null)
+            : null;
+
+    private async Task<OpOutcome> ApplyNewAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion, long? undoOf, long? redoOf)
+    {
+        bool replaying = undoOf is not null || redoOf is not null; // may bring back an annotation this user's undo deleted
         if (!_images.TryGetValue(op.ImageId, out var image))
         {
             var row = await db.Images.AsNoTracking().Where(i => i.Id == op.ImageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();

@@ -96,6 +96,13 @@ public sealed class HubClient : IAsyncDisposable
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { } // closed: the loop just ends
+        catch (Exception e)
+        {
+            // A message handler failed (e.g. a test's assertion): fail the calls waiting on this connection with
+            // it, instead of letting them time out with no reason given.
+            foreach (var call in _calls.Values) call.TrySetException(e);
+            throw;
+        }
     }
 
     private void Handle(string record)
