@@ -6,6 +6,7 @@ using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Datasets;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Inference;
 using VisionLabel.Server.Jobs;
@@ -31,6 +32,7 @@ public static class ServerHost
         services.Configure<ImageIntakeOptions>(builder.Configuration.GetSection(ImageIntakeOptions.Section));
         services.Configure<VisionLabel.Inference.InferenceOptions>(builder.Configuration.GetSection(VisionLabel.Inference.InferenceOptions.Section));
         services.Configure<JobOptions>(builder.Configuration.GetSection(JobOptions.Section));
+        services.Configure<DatasetOptions>(builder.Configuration.GetSection(DatasetOptions.Section));
 
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -55,6 +57,9 @@ public static class ServerHost
         services.AddSingleton<PresenceRegistry>();
         services.AddScoped<ReviewService>();
 
+        services.AddScoped<DatasetImport>();
+        services.AddScoped<DatasetExport>();
+
         // Jobs: a durable queue in the database, worked by this process unless RunWorkers is false.
         services.AddScoped<JobQueue>();
         services.AddSingleton<JobSignal>();
@@ -76,6 +81,7 @@ public static class ServerHost
         app.MapModelsApi();
         app.MapPrelabelApi();
         app.MapJobsApi();
+        app.MapDatasetsApi();
         app.MapHub<LiveHub>("/hubs/live");
         app.MapHub<AnnotationsHub>("/hubs/annotations");
         return app;

@@ -22,6 +22,11 @@ public sealed class Label
     /// <summary>"#rrggbb".</summary>
     public required string Color { get; set; }
     public int Order { get; set; }
+    /// <summary>The category id an imported dataset gave this label (COCO category id, YOLO class index), kept so
+    /// exports write the same ids back; null for labels made here.</summary>
+    public int? ExternalId { get; set; }
+    /// <summary>COCO's supercategory, kept from import for export.</summary>
+    public string? Supercategory { get; set; }
 }
 
 public enum ImageStatus { New, Prelabeled, InProgress, Submitted, Approved, Rejected }
@@ -43,6 +48,8 @@ public sealed class Image
     public long SizeBytes { get; set; }
     public required string BlobKey { get; set; }
     public ImageStatus Status { get; set; } = ImageStatus.New;
+    /// <summary>The image id an imported COCO dataset gave this image, kept so exports write it back.</summary>
+    public long? ExternalId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }

@@ -39,6 +39,7 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
         {
             e.Property(l => l.Name).HasMaxLength(200);
             e.Property(l => l.Color).HasMaxLength(7);
+            e.Property(l => l.Supercategory).HasMaxLength(200);
             e.HasIndex(l => new { l.ProjectId, l.Name }).IsUnique();
         });
         model.Entity<Image>(e =>

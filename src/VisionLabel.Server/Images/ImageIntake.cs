@@ -45,6 +45,7 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             var now = DateTime.UtcNow;
             var image = new Image
             {
+                Id = MonotonicGuid.Next(), // images uploaded or imported together keep their order
                 ProjectId = projectId, ContentHash = spooled.Hash, FileName = fileName, Width = header.Width, Height = header.Height,
                 Orientation = header.Orientation, Format = header.Format.Name(), SizeBytes = spooled.Length, BlobKey = key,
                 Status = ImageStatus.New, CreatedAt = now, UpdatedAt = now,

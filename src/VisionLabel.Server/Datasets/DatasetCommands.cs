@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Datasets;
+
+/// <summary>
+/// `visionlabel import --project NAME --format coco|yolo --path PATH` and
+/// `visionlabel export --project NAME --format coco|yolo-detect|yolo-segment --out FILE.zip`, working on the same
+/// data directory (or configured database and store) as `serve`, which may be running at the same time.
+/// </summary>
+public static class DatasetCommands
+{
+    public static IEnumerable<Command> Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Data directory, as for serve (default ./data)" };
+        var project = new Option<string>("--project") { Description = "Project name", Required = true };
+
+        var importFormat = new Option<string>("--format") { Description = "coco | yolo", Required = true };
+        var path = new Option<string>("--path") { Description = "Dataset folder, .zip, COCO .json or YOLO .yaml", Required = true };
+        var import = new Command("import", "Import a COCO or YOLO dataset into a project (created if missing)") { project, importFormat, path, data };
+        import.TreatUnmatchedTokensAsErrors = false;
+        import.SetAction(async (parse, ct) => await ImportAsync(parse.GetValue(project)!, parse.GetValue(importFormat)!, parse.GetValue(path)!,
+            HostArgs(parse.GetValue(data), parse.UnmatchedTokens), ct));
+
+        var exportFormat = new Option<string>("--format") { Description = "coco | yolo-detect | yolo-segment", Required = true };
+        var output = new Option<FileInfo>("--out") { Description = "Zip file to write", Required = true };
+        var states = new Option<string?>("--states") { Description = "Annotation states to export: accepted (default), or accepted,proposed" };
+        var status = new Option<string?>("--status") { Description = "Only images with these statuses, e.g. approved" };
+        var noImages = new Option<bool>("--no-images") { Description = "Labels only, without the image files" };
+        var scores = new Option<bool>("--scores") { Description = "COCO: write each proposal's score" };
+        var val = new Option<double?>("--val") { Description = "YOLO: share of images for the val split, e.g. 0.2" };
+        var seed = new Option<int?>("--seed") { Description = "Seed for the train/val split (default 0)" };
+        var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, data };
+        export.TreatUnmatchedTokensAsErrors = false;
+        export.SetAction(async (parse, ct) =>
+        {
+            var (options, problem) = DatasetsApi.ParseOptions(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
+                parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed));
+            if (problem is not null) return Fail(problem);
+            return await ExportAsync(parse.GetValue(project)!, parse.GetValue(exportFormat)!, parse.GetValue(output)!, options!,
+                HostArgs(parse.GetValue(data), parse.UnmatchedTokens), ct);
+        });
+        return [import, export];
+    }
+
+    private static string[] HostArgs(string? data, IReadOnlyList<string> extra)
+    {
+        var args = new List<string> { "--VisionLabel:Jobs:RunWorkers=false" };
+        if (data is not null) args.Add($"--VisionLabel:DataDirectory={data}");
+        args.AddRange(extra);
+        return args.ToArray();
+    }
+
+    private static async Task<int> ImportAsync(string projectName, string formatName, string path, string[] hostArgs, CancellationToken ct)
+    {
+        if (!DatasetFormats.Importers.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ImportList}");
+        await using var app = ServerHost.Build(hostArgs);
+        await app.Services.MigrateDatabaseAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var source = FolderSource.FromPath(path, app.Services.GetRequiredService<IOptions<DatasetOptions>>().Value);
+            var progress = new Progress<ImportProgress>(p => Console.Error.WriteLine($"  {p.ImagesDone}/{p.ImagesTotal} images"));
+            var report = await scope.ServiceProvider.GetRequiredService<DatasetImport>().IntoProjectNamedAsync(projectName, format, source, progress, ct);
+            Console.Error.WriteLine($"{(report.ProjectCreated ? "Created" : "Filled")} project '{report.ProjectName}' ({report.ProjectId}) from {path} in {clock.Elapsed.TotalSeconds:0.0} s: " +
+                                    $"{report.ImagesCreated} new images, {report.ImagesAlreadyPresent} already present, {report.AnnotationsCreated} annotations, " +
+                                    $"{report.LabelsCreated} new labels, {report.Skipped.Count} skipped");
+            foreach (var note in report.Notes) Console.Error.WriteLine($"  note: {note}");
+            foreach (var s in report.Skipped) Console.Error.WriteLine($"  skipped {s.Item}: {s.Reason}");
+            Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+            return 0;
+        }
+        catch (DatasetException e) { return Fail($"{e.Message}. Nothing was imported."); }
+    }
+
+    private static async Task<int> ExportAsync(string projectName, string formatName, FileInfo output, ExportOptions options, string[] hostArgs, CancellationToken ct)
+    {
+        if (!DatasetFormats.Exporters.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ExportList}");
+        await using var app = ServerHost.Build(hostArgs);
+        await app.Services.MigrateDatabaseAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == projectName, ct);
+        if (project is null) return Fail($"no project named '{projectName}'");
+        var clock = Stopwatch.StartNew();
+        string temp = output.FullName + ".partial";
+        ExportSummary summary;
+        // Written under a temporary name and renamed when complete, so a failed export never looks finished.
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                summary = await scope.ServiceProvider.GetRequiredService<DatasetExport>().WriteAsync(project, format, options, file, ct);
+            File.Move(temp, output.FullName, overwrite: true);
+        }
+        finally { File.Delete(temp); }
+        output.Refresh();
+        Console.Error.WriteLine($"Exported '{project.Name}' as {format.Format}: {summary.Images} images, {summary.Annotations} annotations " +
+                                $"({summary.SkippedAnnotations} left out) in {clock.Elapsed.TotalSeconds:0.0} s -> {output.FullName} ({output.Length / 1e6:0.0} MB)");
+        foreach (var note in summary.Notes) Console.Error.WriteLine($"  note: {note}");
+        return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 1;
+    }
+}

@@ -1,0 +1,43 @@
+using System.IO.Compression;
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Datasets;
+
+/// <summary>
+/// Writes a project as a zip in one format to any stream (an HTTP response or a file) as it goes: the zip is
+/// never built in memory, and images and annotations are read a page at a time.
+/// </summary>
+public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs)
+{
+    public async Task<ExportSummary> WriteAsync(Project project, IDatasetExporter format, ExportOptions options, Stream output, CancellationToken ct)
+    {
+        var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == project.Id).ToListAsync(ct);
+        var context = new ExportContext(db, blobs, project, ExportLabels(labels), options);
+        context.Summary.Format = format.Format;
+        await using (var target = new AsyncWriteStream(output))
+        {
+            await using (var zip = await ZipArchive.CreateAsync(target, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))
+            {
+                await format.WriteAsync(context, zip, ct);
+                await ExportContext.WriteSummaryAsync(zip, context.Summary, ct);
+            }
+        }
+        return context.Summary;
+    }
+
+    /// <summary>COCO ids: the imported one, else the next free one. YOLO indices: rank by (imported id, order).</summary>
+    public static List<ExportLabel> ExportLabels(List<Label> labels)
+    {
+        var ordered = labels.OrderBy(l => l.ExternalId is null ? 1 : 0).ThenBy(l => l.ExternalId).ThenBy(l => l.Order).ThenBy(l => l.Name, StringComparer.Ordinal).ToList();
+        int nextId = Math.Max(1, (labels.Max(l => l.ExternalId) ?? 0) + 1);
+        var result = new List<ExportLabel>(ordered.Count);
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            var l = ordered[i];
+            result.Add(new ExportLabel(l.Id, l.Name, l.ExternalId ?? nextId++, i, l.Supercategory));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,179 @@
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Projects;
+
+namespace VisionLabel.Server.Datasets;
+
+public sealed record ImportProgress(int ImagesDone, int ImagesTotal);
+
+public sealed record ImportReport(
+    Guid ProjectId, string ProjectName, bool ProjectCreated, string Format,
+    int ImagesCreated, int ImagesAlreadyPresent, int AnnotationsCreated, int LabelsCreated,
+    IReadOnlyList<SkippedItem> Skipped, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Stores what a format reader planned: labels for its categories (matched by name, created when missing, keeping
+/// the dataset's ids for export), each image through the normal intake (validated, de-duplicated, stored in the
+/// blob store), and each annotation after the same geometry checks as an edit. Bad items are skipped and reported.
+/// A failure part-way (or a cancel) removes everything this import added, so nothing half-imported stays behind.
+/// </summary>
+public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<DatasetImport> log)
+{
+    private const int SaveEvery = 200;
+
+    /// <summary>Imports into the project with <paramref name="projectName"/>, creating it when it does not exist.</summary>
+    public async Task<ImportReport> IntoProjectNamedAsync(string projectName, IDatasetImporter format, IDatasetSource source,
+        IProgress<ImportProgress>? progress, CancellationToken ct)
+    {
+        if (LabelRules.NameProblem(projectName) is { } problem) throw new DatasetException($"project name: {problem}");
+        var plan = await format.ReadAsync(source, ct); // a dataset that cannot be read fails here, before any write
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == projectName.Trim(), ct);
+        bool created = project is null;
+        if (project is null)
+        {
+            var now = DateTime.UtcNow;
+            project = new Project { Name = projectName.Trim(), Description = $"Imported from a {format.Format} dataset", CreatedAt = now, UpdatedAt = now };
+            db.Projects.Add(project);
+            await db.SaveChangesAsync(ct);
+        }
+        return await RunAsync(project, created, format.Format, plan, source, progress, ct);
+    }
+
+    public async Task<ImportReport> IntoProjectAsync(Project project, IDatasetImporter format, IDatasetSource source,
+        IProgress<ImportProgress>? progress, CancellationToken ct) =>
+        await RunAsync(project, false, format.Format, await format.ReadAsync(source, ct), source, progress, ct);
+
+    private async Task<ImportReport> RunAsync(Project project, bool projectCreated, string formatName, ImportPlan plan, IDatasetSource source,
+        IProgress<ImportProgress>? progress, CancellationToken ct)
+    {
+        var createdImages = new List<Guid>();
+        var createdLabels = new List<Guid>();
+        var addedToExisting = new List<Guid>(); // annotations put on images the project already had
+        var skipped = new List<SkippedItem>(plan.Skipped);
+        int imagesCreated = 0, imagesPresent = 0, annotationsCreated = 0;
+        try
+        {
+            var labels = await MapCategoriesAsync(project, plan, createdLabels, ct);
+            var now = DateTime.UtcNow;
+            for (int n = 0; n < plan.Images.Count; n++)
+            {
+                var planned = plan.Images[n];
+                UploadedFile stored;
+                await using (var content = source.Open(planned.SourcePath))
+                    stored = await intake.IngestAsync(project.Id, planned.FileName, content, ct);
+                if (stored.Outcome == UploadOutcome.Rejected)
+                {
+                    skipped.Add(new(planned.SourcePath, $"{stored.Error}{(planned.Annotations.Count > 0 ? $"; its {planned.Annotations.Count} annotation(s) are skipped too" : "")}"));
+                    continue;
+                }
+                var image = stored.Image!;
+                if (stored.Outcome == UploadOutcome.Created)
+                {
+                    imagesCreated++;
+                    createdImages.Add(image.Id);
+                    if (planned.ExternalId is { } externalId)
+                        await db.Images.Where(i => i.Id == image.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.ExternalId, externalId), ct);
+                }
+                else
+                {
+                    imagesPresent++;
+                    if (planned.Annotations.Count > 0 && await db.Annotations.AnyAsync(a => a.ImageId == image.Id, ct))
+                    {
+                        skipped.Add(new(planned.SourcePath, $"the project already has this image (as {image.FileName}) with annotations; its {planned.Annotations.Count} annotation(s) were not imported again"));
+                        continue;
+                    }
+                }
+                if (planned.DeclaredWidth is { } dw && planned.DeclaredHeight is { } dh && (dw != image.Width || dh != image.Height))
+                {
+                    skipped.Add(new(planned.SourcePath, $"the dataset says {dw}x{dh} but the file is {image.Width}x{image.Height}; its {planned.Annotations.Count} annotation(s) are skipped"));
+                    continue;
+                }
+                bool existingImage = stored.Outcome != UploadOutcome.Created;
+                foreach (var a in planned.Annotations)
+                {
+                    var normalized = AnnotationGeometry.Normalize(a.Geometry.Kind, a.Geometry.ToJson(image.Width, image.Height), image.Width, image.Height);
+                    if (normalized.Error is not null) { skipped.Add(new(a.Where, normalized.Error)); continue; }
+                    bool proposal = a.Score is not null;
+                    var annotation = new Annotation
+                    {
+                        Id = MonotonicGuid.Next(), ImageId = image.Id, LabelId = labels[a.Category], Kind = a.Geometry.Kind, Geometry = normalized.Json!,
+                        Attributes = Attributes(a, normalized.Json!, image.Height),
+                        Source = proposal ? AnnotationSourceType.Model : AnnotationSourceType.Human, ModelId = proposal ? $"import:{formatName}" : null,
+                        Score = a.Score is { } s ? Math.Clamp(s, 0, 1) : null,
+                        State = proposal ? AnnotationState.Proposed : AnnotationState.Accepted,
+                        CreatedBy = "import", CreatedAt = now, UpdatedBy = "import", UpdatedAt = now,
+                    };
+                    db.Annotations.Add(annotation);
+                    if (existingImage) addedToExisting.Add(annotation.Id);
+                    annotationsCreated++;
+                }
+                if ((n + 1) % SaveEvery == 0)
+                {
+                    await db.SaveChangesAsync(ct);
+                    db.ChangeTracker.Clear();
+                    progress?.Report(new(n + 1, plan.Images.Count));
+                }
+            }
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+            progress?.Report(new(plan.Images.Count, plan.Images.Count));
+        }
+        catch (Exception e)
+        {
+            log.LogWarning("Import into {Project} failed ({Error}); removing the {Images} image(s) and {Labels} label(s) it added", project.Name, e.Message, createdImages.Count, createdLabels.Count);
+            await UndoAsync(project.Id, projectCreated, createdImages, addedToExisting, createdLabels);
+            throw;
+        }
+        log.LogInformation("Imported {Format} into {Project}: {Images} new images, {Annotations} annotations, {Skipped} skipped",
+            formatName, project.Name, imagesCreated, annotationsCreated, skipped.Count);
+        return new ImportReport(project.Id, project.Name, projectCreated, formatName, imagesCreated, imagesPresent, annotationsCreated,
+            createdLabels.Count, skipped, plan.Notes);
+    }
+
+    private static string Attributes(PlannedAnnotation a, string geometry, int height)
+    {
+        var attributes = new System.Text.Json.Nodes.JsonObject();
+        if (a.IsCrowd) attributes["iscrowd"] = 1;
+        if (CocoMeasure.Declared(a.DeclaredBox, a.DeclaredArea, a.Geometry.Kind, geometry, height) is { } declared) attributes["coco"] = declared;
+        return attributes.ToJsonString();
+    }
+
+    /// <summary>Label id for each planned category: the project's label of that name, or a new one.</summary>
+    private async Task<Guid[]> MapCategoriesAsync(Project project, ImportPlan plan, List<Guid> created, CancellationToken ct)
+    {
+        var existing = await db.Labels.Where(l => l.ProjectId == project.Id).ToListAsync(ct);
+        var byName = existing.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var usedIds = existing.Where(l => l.ExternalId is not null).Select(l => l.ExternalId!.Value).ToHashSet();
+        int order = existing.Count == 0 ? 0 : existing.Max(l => l.Order) + 1;
+        var ids = new Guid[plan.Categories.Count];
+        for (int i = 0; i < plan.Categories.Count; i++)
+        {
+            var c = plan.Categories[i];
+            if (!byName.TryGetValue(c.Name, out var label))
+            {
+                label = new Label { ProjectId = project.Id, Name = c.Name, Color = LabelRules.DefaultColor(order), Order = order++ };
+                db.Labels.Add(label);
+                byName[c.Name] = label;
+                created.Add(label.Id);
+            }
+            // Keep the dataset's ids so exports write them back, unless the label already has its own.
+            if (label.ExternalId is null && usedIds.Add(c.ExternalId)) label.ExternalId = c.ExternalId;
+            label.Supercategory ??= c.Supercategory;
+            ids[i] = label.Id;
+        }
+        await db.SaveChangesAsync(ct);
+        return ids;
+    }
+
+    private async Task UndoAsync(Guid projectId, bool projectCreated, List<Guid> images, List<Guid> annotations, List<Guid> labels)
+    {
+        db.ChangeTracker.Clear();
+        // Not the caller's token: a cancelled import must still clean up.
+        if (projectCreated) { await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(CancellationToken.None); return; }
+        foreach (var chunk in annotations.Chunk(500)) await db.Annotations.Where(a => chunk.Contains(a.Id)).ExecuteDeleteAsync(CancellationToken.None);
+        foreach (var chunk in images.Chunk(500)) await db.Images.Where(i => chunk.Contains(i.Id)).ExecuteDeleteAsync(CancellationToken.None);
+        foreach (var chunk in labels.Chunk(500)) await db.Labels.Where(l => chunk.Contains(l.Id)).ExecuteDeleteAsync(CancellationToken.None);
+    }
+}

@@ -1,0 +1,133 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Datasets;
+
+/// <summary>
+/// Dataset import (a zip upload) and export (a zip streamed back), in the formats of <see cref="DatasetFormats"/>.
+/// </summary>
+public static class DatasetsApi
+{
+    public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/projects").WithTags("Datasets");
+        group.MapPost("/import", ImportNamed).DisableAntiforgery();
+        group.MapPost("/{projectId:guid}/import", ImportInto).DisableAntiforgery();
+        group.MapGet("/{projectId:guid}/export", Export);
+        return app;
+    }
+
+    /// <summary>POST /api/projects/import?format=coco&amp;name=NAME: creates the project (or fills the one of that name).</summary>
+    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportNamed(string? format, string? name, HttpContext context,
+        DatasetImport import, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return Problems.BadRequest("Project name missing", "Give the project to create or fill as ?name=.");
+        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectNamedAsync(name, importer, source, null, ct), ct);
+    }
+
+    /// <summary>POST /api/projects/{id}/import?format=yolo: adds a dataset to an existing project.</summary>
+    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportInto(Guid projectId, string? format, HttpContext context,
+        VisionLabelDb db, DatasetImport import, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
+    {
+        var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return Problems.NotFound("Project", projectId);
+        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectAsync(project, importer, source, null, ct), ct);
+    }
+
+    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportAsync(string? format, HttpContext context, DatasetOptions options,
+        VisionLabelOptions app, Func<IDatasetImporter, IDatasetSource, Task<ImportReport>> run, CancellationToken ct)
+    {
+        if (format is null || !DatasetFormats.Importers.TryGetValue(format, out var importer))
+            return Problems.BadRequest("Unknown import format", $"Give ?format= as one of: {DatasetFormats.ImportList}.");
+        if (!MultipartUpload.TryStart(context, options.MaxUploadBytes, out string boundary))
+            return Problems.BadRequest("Not a multipart upload", "Send the dataset as a zip file part of a multipart/form-data body.");
+
+        Directory.CreateDirectory(app.TempDirectory);
+        string temp = Path.Combine(app.TempDirectory, Guid.NewGuid().ToString("N") + ".zip");
+        try
+        {
+            bool found = false;
+            try
+            {
+                var reader = new MultipartReader(boundary, context.Request.Body);
+                while (await reader.ReadNextSectionAsync(ct) is { } section)
+                {
+                    if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var d) || !d.IsFileDisposition()) continue;
+                    var spooled = await UploadSpooler.SpoolAsync(section.Body, temp, options.MaxUploadBytes, ct);
+                    if (spooled.TooLarge) return Problems.BadRequest("Dataset too large", $"The zip is over {options.MaxUploadBytes:N0} bytes (VisionLabel:Datasets:MaxUploadBytes); import it from a folder with the CLI.");
+                    found = true;
+                    break;
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException && !ct.IsCancellationRequested)
+            {
+                return Problems.BadRequest("Upload could not be read", $"The multipart body could not be read ({e.Message}); nothing was imported.");
+            }
+            if (!found) return Problems.BadRequest("No dataset in the upload", "The multipart body had no file part; send the dataset as a zip file part.");
+
+            await using var file = File.OpenRead(temp);
+            try
+            {
+                using var source = new ZipSource(file, options);
+                return TypedResults.Ok(await run(importer, source));
+            }
+            catch (DatasetException e)
+            {
+                return Problems.BadRequest("Dataset cannot be imported", e.Message + ". Nothing was imported.");
+            }
+        }
+        finally { File.Delete(temp); }
+    }
+
+    /// <summary>
+    /// GET /api/projects/{id}/export?format=coco|yolo-detect|yolo-segment[&amp;states=accepted,proposed][&amp;status=approved]
+    /// [&amp;images=ID,ID][&amp;includeImages=false][&amp;scores=true][&amp;val=0.2&amp;seed=1]: a zip, streamed as it is written.
+    /// </summary>
+    private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, string? format, string? states, string? status,
+        string? images, bool? includeImages, bool? scores, double? val, int? seed, VisionLabelDb db, DatasetExport export, CancellationToken ct)
+    {
+        var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return Problems.NotFound("Project", projectId);
+        if (format is null || !DatasetFormats.Exporters.TryGetValue(format, out var exporter))
+            return Problems.BadRequest("Unknown export format", $"Give ?format= as one of: {DatasetFormats.ExportList}.");
+        var (options, problem) = ParseOptions(states, status, images, includeImages, scores, val, seed);
+        if (problem is not null) return Problems.BadRequest("Invalid export options", problem);
+        string fileName = $"{project.Name}-{exporter.Format}.zip";
+        return TypedResults.Stream(async body => await export.WriteAsync(project, exporter, options!, body, ct), "application/zip", fileName);
+    }
+
+    /// <summary>Export choices from their text forms (query string or CLI); the problem says which one is wrong.</summary>
+    public static (ExportOptions?, string?) ParseOptions(string? states, string? status, string? images, bool? includeImages, bool? scores, double? val, int? seed)
+    {
+        var options = new ExportOptions { IncludeImages = includeImages ?? true, IncludeScores = scores ?? false, ValFraction = val ?? 0, Seed = seed ?? 0 };
+        if (!string.IsNullOrWhiteSpace(states))
+        {
+            options.States = [];
+            foreach (var s in states.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (ApiEnum.TryParse<AnnotationState>(s, out var state) && state != AnnotationState.Rejected) options.States.Add(state);
+                else return (null, $"states: '{s}' is not one of accepted, proposed");
+        }
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            options.ImageStatuses = [];
+            foreach (var s in status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (ApiEnum.TryParse<ImageStatus>(s, out var st)) options.ImageStatuses.Add(st);
+                else return (null, $"status: '{s}' is not one of {ApiEnum.Names<ImageStatus>()}");
+        }
+        if (!string.IsNullOrWhiteSpace(images))
+        {
+            options.ImageIds = [];
+            foreach (var s in images.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (Guid.TryParse(s, out var id)) options.ImageIds.Add(id);
+                else return (null, $"images: '{s}' is not an image id");
+        }
+        if (options.ValFraction is < 0 or >= 1 || double.IsNaN(options.ValFraction)) return (null, "val must be at least 0 and below 1 (the share of images put in the val split)");
+        return (options, null);
+    }
+}

@@ -1,0 +1,132 @@
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Datasets;
+
+/// <param name="CocoId">The imported COCO category id, or the next free one.</param>
+/// <param name="ClassIndex">YOLO class index: the label's rank by (imported id, order), so COCO's sparse ids 1..90
+/// become 0..79 as Ultralytics numbers them, and imported YOLO indices stay what they were.</param>
+public sealed record ExportLabel(Guid Id, string Name, int CocoId, int ClassIndex, string? Supercategory);
+
+/// <param name="FileName">Unique within the export (a clash gets a numeric suffix).</param>
+/// <param name="Split">"train" or "val".</param>
+public sealed record ExportImage(Image Image, long CocoId, string FileName, string Split, IReadOnlyList<Annotation> Annotations);
+
+/// <summary>What went into an export; written into the zip as visionlabel-export.json.</summary>
+public sealed class ExportSummary
+{
+    public string Format { get; set; } = "";
+    public int Images { get; set; }
+    public long Annotations { get; set; }
+    public long SkippedAnnotations { get; set; }
+    public List<string> Notes { get; } = [];
+}
+
+/// <summary>
+/// The project as an exporter sees it: labels with their export ids, and images (with their annotations) read
+/// page by page in a stable order, so a pass over 10k images never holds more than one page in memory and two
+/// passes see the same ids, names and splits.
+/// </summary>
+public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project project, IReadOnlyList<ExportLabel> labels, ExportOptions options)
+{
+    private const int PageSize = 500;
+
+    public Project Project => project;
+    public IReadOnlyList<ExportLabel> Labels => labels;
+    public IReadOnlyDictionary<Guid, ExportLabel> LabelsById { get; } = labels.ToDictionary(l => l.Id);
+    public bool IncludeScores => options.IncludeScores;
+    public ExportSummary Summary { get; } = new();
+
+    public async IAsyncEnumerable<ExportImage> ImagesAsync(bool withAnnotations, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
+        if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
+        if (options.ImageIds is { Count: > 0 } ids) query = query.Where(i => ids.Contains(i.Id));
+        long nextCocoId = (await query.MaxAsync(i => i.ExternalId, ct) ?? 0) + 1;
+        var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var random = new Random(options.Seed);
+        var states = options.States;
+        for (int skip = 0; ; skip += PageSize)
+        {
+            var page = await query.OrderBy(i => i.Id).Skip(skip).Take(PageSize).ToListAsync(ct);
+            if (page.Count == 0) yield break;
+            ILookup<Guid, Annotation>? annotations = null;
+            if (withAnnotations)
+            {
+                var pageIds = page.Select(i => i.Id).ToList();
+                annotations = (await db.Annotations.AsNoTracking()
+                    .Where(a => pageIds.Contains(a.ImageId) && states.Contains(a.State))
+                    .OrderBy(a => a.Id).ToListAsync(ct)).ToLookup(a => a.ImageId);
+            }
+            foreach (var image in page)
+            {
+                string split = options.ValFraction > 0 && random.NextDouble() < options.ValFraction ? "val" : "train";
+                yield return new ExportImage(image, image.ExternalId ?? nextCocoId++, UniqueName(image.FileName, usedNames), split,
+                    annotations is null ? [] : annotations[image.Id].ToList());
+            }
+        }
+    }
+
+    /// <summary>Copies each image file into the zip under folder(image)/FileName, when the export includes images.</summary>
+    public async Task WriteImagesAsync(ZipArchive zip, Func<ExportImage, string> folder, CancellationToken ct)
+    {
+        await foreach (var image in ImagesAsync(withAnnotations: false, ct))
+        {
+            Summary.Images++;
+            if (!options.IncludeImages) continue;
+            // Stored (not deflated): JPEG/PNG/WebP do not compress further, and this keeps the export I/O-bound.
+            await using var source = await blobs.OpenReadAsync(image.Image.BlobKey, ct);
+            if (source is null) { Summary.Notes.Add($"{image.FileName}: the stored file is missing; exported without it"); continue; }
+            var entry = zip.CreateEntry($"{folder(image)}/{image.FileName}", CompressionLevel.NoCompression);
+            await using var target = await entry.OpenAsync(ct);
+            await source.CopyToAsync(target, ct);
+        }
+    }
+
+    private static string UniqueName(string fileName, HashSet<string> used)
+    {
+        string name = Path.GetFileName(fileName);
+        if (used.Add(name)) return name;
+        string stem = Path.GetFileNameWithoutExtension(name), ext = Path.GetExtension(name);
+        for (int n = 2; ; n++)
+            if (used.Add($"{stem}_{n}{ext}")) return $"{stem}_{n}{ext}";
+    }
+
+    public static async Task WriteSummaryAsync(ZipArchive zip, ExportSummary summary, CancellationToken ct)
+    {
+        var entry = zip.CreateEntry("visionlabel-export.json", CompressionLevel.Fastest);
+        await using var stream = await entry.OpenAsync(ct);
+        await JsonSerializer.SerializeAsync(stream, summary, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }, ct);
+    }
+}
+
+public sealed class ExportOptions
+{
+    /// <summary>Annotation states to include; accepted only unless proposals are asked for.</summary>
+    public List<AnnotationState> States { get; set; } = [AnnotationState.Accepted];
+    public List<ImageStatus>? ImageStatuses { get; set; }
+    public List<Guid>? ImageIds { get; set; }
+    public bool IncludeImages { get; set; } = true;
+    public bool IncludeScores { get; set; }
+    /// <summary>YOLO: the share of images put in the val split (0: all in train).</summary>
+    public double ValFraction { get; set; }
+    public int Seed { get; set; }
+}
+
+/// <summary>Reading stored geometry JSON back for exporters.</summary>
+public static class ExportGeometry
+{
+    public static List<double[]> Rings(JsonElement g) =>
+        g.GetProperty("rings").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
+
+    public static double[] Box(JsonElement g) =>
+        [g.GetProperty("x").GetDouble(), g.GetProperty("y").GetDouble(), g.GetProperty("width").GetDouble(), g.GetProperty("height").GetDouble()];
+
+    public static bool IsCrowd(Annotation a) =>
+        a.Attributes.Contains("iscrowd") && JsonDocument.Parse(a.Attributes).RootElement.TryGetProperty("iscrowd", out var c) &&
+        (c.ValueKind == JsonValueKind.True || (c.ValueKind == JsonValueKind.Number && c.GetDouble() != 0));
+}
