@@ -14,7 +14,7 @@ namespace VisionLabel.Tests;
 /// </summary>
 public class ServeCommandTests
 {
-    private static string ServerDll()
+    internal static string ServerDll()
     {
         // The server's own build output for the configuration these tests were built in.
         string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";

@@ -49,7 +49,8 @@ public static class DatasetCommands
 
     private static string[] HostArgs(string? data, IReadOnlyList<string> extra)
     {
-        var args = new List<string> { "--VisionLabel:Jobs:RunWorkers=false" };
+        // Logs go to stderr and only warnings up: stdout carries the JSON report, stderr the summary lines.
+        var args = new List<string> { "--VisionLabel:Jobs:RunWorkers=false", "--Logging:LogLevel:Default=Warning", "--Logging:Console:LogToStandardErrorThreshold=Trace" };
         if (data is not null) args.Add($"--VisionLabel:DataDirectory={data}");
         args.AddRange(extra);
         return args.ToArray();

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>`visionlabel import` and `visionlabel export` as a user runs them: separate processes on a data folder.</summary>
+public class DatasetCommandTests
+{
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
+    {
+        var process = Process.Start(new ProcessStartInfo("dotnet", [ServeCommandTests.ServerDll(), .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
+        })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Import_and_export_from_the_command_line()
+    {
+        string yaml = SharedData.Require("datasets/coco128.yaml");
+        string coco = SharedData.Require("datasets/coco_tiny_train/annotations/instances_train2017.json");
+        using var data = new TempDirectory();
+
+        // A YOLO dataset named by its yaml (the images are in coco128/ beside it), into a new project.
+        var (code, stdout, stderr) = await Run("import", "--project", "c128", "--format", "yolo", "--path", yaml, "--data", data.Path);
+        Assert.True(code == 0, stderr);
+        var report = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal((128, 929), (report.GetProperty("imagesCreated").GetInt32(), report.GetProperty("annotationsCreated").GetInt32()));
+        Assert.Contains("skipped labels/train2017/000000000656.txt: label file without a matching image", stderr);
+
+        // A COCO file by its path, into the same project: the categories match the YOLO names, so no new labels.
+        (code, stdout, stderr) = await Run("import", "--project", "c128", "--format", "coco", "--path", coco, "--data", data.Path);
+        Assert.True(code == 0, stderr);
+        report = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal((80, 0, 705), (report.GetProperty("imagesCreated").GetInt32(), report.GetProperty("labelsCreated").GetInt32(), report.GetProperty("annotationsCreated").GetInt32()));
+
+        string zipPath = Path.Combine(data.Path, "out.zip");
+        (code, _, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--val", "0.25", "--seed", "7", "--data", data.Path);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Exported 'c128' as yolo-detect: 208 images", stderr);
+        using (var zip = ZipFile.OpenRead(zipPath))
+        {
+            int val = zip.Entries.Count(e => e.FullName.StartsWith("images/val/"));
+            Assert.InRange(val, 30, 75); // about a quarter of 208
+            Assert.Equal(208, zip.Entries.Count(e => e.FullName.StartsWith("images/")));
+        }
+        Assert.False(File.Exists(zipPath + ".partial"));
+
+        (code, _, stderr) = await Run("import", "--project", "x", "--format", "coco", "--path", Path.Combine(data.Path, "nowhere"), "--data", data.Path);
+        Assert.Equal(1, code);
+        Assert.Contains("no file or folder at", stderr);
+        (code, _, stderr) = await Run("export", "--project", "missing", "--format", "coco", "--out", zipPath, "--data", data.Path);
+        Assert.Equal(1, code);
+        Assert.Contains("no project named 'missing'", stderr);
+    }
+}
