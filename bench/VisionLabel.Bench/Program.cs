@@ -1,11 +1,12 @@
 using VisionLabel.Bench;
 
-// dotnet run -c Release --project bench/VisionLabel.Bench -- inference|jobs [--images N] [--seconds S] [--shared DIR] [--device cpu|cuda] [--models a.onnx,b.onnx]
+// dotnet run -c Release --project bench/VisionLabel.Bench -- inference|jobs|export [--images N] [--seconds S] [--shared DIR] [--device cpu|cuda] [--models a.onnx,b.onnx]
 // Results are reported as ratios against a baseline measured in the same run; see docs/benchmarks.md.
 var options = BenchArgs.Parse(args);
 return options.Command switch
 {
     "inference" => await InferenceBench.RunAsync(options),
     "jobs" => await JobBench.RunAsync(options),
+    "export" => await ExportBench.RunAsync(options),
     _ => BenchArgs.Usage(),
 };

@@ -185,7 +185,15 @@ public class DatasetTests : IDisposable
     [InlineData("coco128-seg", "coco128-seg.yaml", "yolo-segment")]
     public async Task Yolo_import_then_export_gives_back_the_same_labels(string folder, string yaml, string exportFormat)
     {
-        var report = await ImportOk($"import?format=yolo&name={folder}", YoloZip(folder, yaml));
+        // Into a project made beforehand, so its import progress can be watched live.
+        var made = await (await _http.PostJson("/api/projects", new { name = folder })).Read<ProjectDto>();
+        await using var watcher = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
+        await watcher.InvokeAsync("WatchProject", made.Id);
+        var report = await ImportOk($"{made.Id}/import?format=yolo", YoloZip(folder, yaml));
+        Assert.Equal(made.Id, report.ProjectId);
+        var last = await watcher.WaitFor("ImportProgress", TimeSpan.FromSeconds(5), a => a[1].GetProperty("imagesDone").GetInt32() == 128);
+        Assert.Equal(128, last[1].GetProperty("imagesTotal").GetInt32());
+        Assert.True(watcher.Received.Count(r => r.Target == "ImportProgress") >= 128 / 25, "progress is reported as the import goes");
         Assert.Equal(128, report.ImagesCreated);
         Assert.Equal(80, report.LabelsCreated);
         // The dataset's quirks, reported: two background images, two label files without an image.

@@ -22,6 +22,7 @@ public sealed record ImportReport(
 public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<DatasetImport> log)
 {
     private const int SaveEvery = 200;
+    private const int ProgressEvery = 25;
 
     /// <summary>Imports into the project with <paramref name="projectName"/>, creating it when it does not exist.</summary>
     public async Task<ImportReport> IntoProjectNamedAsync(string projectName, IDatasetImporter format, IDatasetSource source,
@@ -113,8 +114,8 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
                 {
                     await db.SaveChangesAsync(ct);
                     db.ChangeTracker.Clear();
-                    progress?.Report(new(n + 1, plan.Images.Count));
                 }
+                if ((n + 1) % ProgressEvery == 0) progress?.Report(new(n + 1, plan.Images.Count));
             }
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();

@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using VisionLabel.Server.Common;
+using Microsoft.AspNetCore.SignalR;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
 
 namespace VisionLabel.Server.Datasets;
@@ -31,13 +33,15 @@ public static class DatasetsApi
         return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectNamedAsync(name, importer, source, null, ct), ct);
     }
 
-    /// <summary>POST /api/projects/{id}/import?format=yolo: adds a dataset to an existing project.</summary>
+    /// <summary>POST /api/projects/{id}/import?format=yolo: adds a dataset to an existing project. Watchers of the
+    /// project on /hubs/live receive ImportProgress(projectId, { imagesDone, imagesTotal }) as it goes.</summary>
     private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportInto(Guid projectId, string? format, HttpContext context,
-        VisionLabelDb db, DatasetImport import, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
+        VisionLabelDb db, DatasetImport import, IHubContext<LiveHub> live, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
-        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectAsync(project, importer, source, null, ct), ct);
+        var progress = new Progress<ImportProgress>(p => _ = live.Clients.Group(LiveEvents.ProjectGroup(projectId)).SendAsync("ImportProgress", projectId, p, CancellationToken.None));
+        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectAsync(project, importer, source, progress, ct), ct);
     }
 
     private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportAsync(string? format, HttpContext context, DatasetOptions options,
