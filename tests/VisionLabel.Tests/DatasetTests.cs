@@ -40,7 +40,7 @@ public class DatasetTests : IDisposable
     // ---- helpers -------------------------------------------------------------------------------------------
 
     /// <summary>A zip built from (entry name, bytes) pairs.</summary>
-    private static byte[] Zip(IEnumerable<(string Name, byte[] Bytes)> entries, CompressionLevel level = CompressionLevel.Fastest)
+    internal static byte[] Zip(IEnumerable<(string Name, byte[] Bytes)> entries, CompressionLevel level = CompressionLevel.Fastest)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
@@ -52,7 +52,7 @@ public class DatasetTests : IDisposable
         return buffer.ToArray();
     }
 
-    private static IEnumerable<(string, byte[])> Folder(string root, string prefix = "") =>
+    internal static IEnumerable<(string, byte[])> Folder(string root, string prefix = "") =>
         Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => (prefix + Path.GetRelativePath(root, f).Replace('\\', '/'), File.ReadAllBytes(f)));
 
@@ -99,7 +99,7 @@ public class DatasetTests : IDisposable
         return Zip(Folder(root));
     }
 
-    private static byte[] YoloZip(string folder, string yaml)
+    internal static byte[] YoloZip(string folder, string yaml)
     {
         string root = SharedData.Require($"datasets/{folder}");
         return Zip(Folder(root).Append(("data.yaml", File.ReadAllBytes(SharedData.Require($"datasets/{yaml}")))));

@@ -50,4 +50,35 @@ public class PostgresApiTests
         Assert.Equal(2, after.Version);
         app.Dispose();
     }
+
+    [Fact]
+    public async Task Dataset_round_trip_on_postgres_keeps_the_order_of_labels()
+    {
+        byte[] zip = DatasetTests.YoloZip("coco128", "coco128.yaml");
+        using var database = PostgresDatabase.Require();
+        using var data = new TempDirectory();
+        using var app = new VisionLabelApp(data.Path, new Dictionary<string, string?>
+        {
+            ["VisionLabel:Database:Provider"] = "postgres",
+            ["VisionLabel:Database:ConnectionString"] = database.ConnectionString,
+        });
+        var http = app.Client();
+        var form = new MultipartFormDataContent { { new ByteArrayContent(zip), "file", "coco128.zip" } };
+        var report = await (await http.PostAsync("/api/projects/import?format=yolo&name=c128", form)).Read<VisionLabel.Server.Datasets.ImportReport>();
+        Assert.Equal((128, 929), (report.ImagesCreated, report.AnnotationsCreated));
+
+        // Exported labels equal the input line for line: uuid order on PostgreSQL keeps the import order too.
+        var response = await http.GetAsync($"/api/projects/{report.ProjectId}/export?format=yolo-detect&includeImages=false");
+        using var exported = new System.IO.Compression.ZipArchive(await response.Content.ReadAsStreamAsync());
+        string labels = SharedData.Require("datasets/coco128/labels/train2017");
+        int files = 0;
+        foreach (var entry in exported.Entries.Where(e => e.FullName.StartsWith("labels/train/")))
+        {
+            using var reader = new StreamReader(entry.Open());
+            var want = File.ReadAllLines(Path.Combine(labels, entry.Name)).Select(l => l.Trim()).Where(l => l.Length > 0);
+            Assert.Equal(want, (await reader.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            files++;
+        }
+        Assert.Equal(126, files);
+    }
 }

@@ -40,7 +40,11 @@ public sealed class FolderSource : IDatasetSource
         switch (Path.GetExtension(full).ToLowerInvariant())
         {
             case ".zip":
-                return new ZipSource(File.OpenRead(full), options, ownsStream: true);
+            {
+                var file = File.OpenRead(full);
+                try { return new ZipSource(file, options, ownsStream: true); }
+                catch { file.Dispose(); throw; }
+            }
             case ".json":
             {
                 string root = Path.GetFileName(dir) == "annotations" ? Path.GetDirectoryName(dir)! : dir;
