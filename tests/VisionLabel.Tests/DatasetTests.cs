@@ -292,6 +292,8 @@ public class DatasetTests : IDisposable
         var notCoco = Zip([("annotations/instances.json", "{\"images\": {}}"u8.ToArray())]);
         Assert.Contains("'images' must be an array", (await (await Import("import?format=coco&name=broken", notCoco)).Problem(400)).GetProperty("detail").GetString());
         Assert.Contains("coco, yolo", (await (await Import("import?format=voc&name=broken", notCoco)).Problem(400)).GetProperty("detail").GetString());
+        Assert.Contains("not a readable zip archive", (await (await Import("import?format=coco&name=broken", Image(0))).Problem(400)).GetProperty("detail").GetString());
+        Assert.False(await ProjectExists("broken"));
     }
 
     [Fact]
