@@ -122,12 +122,15 @@ public static class ExportBench
     {
         var random = new Random(42);
         var now = DateTime.UtcNow;
+        List<Image> blobs;
+        await using (var scope = services.CreateAsyncScope())
+            blobs = await scope.ServiceProvider.GetRequiredService<VisionLabelDb>().Images.AsNoTracking()
+                .Where(i => i.ProjectId == projectId).OrderBy(i => i.Id).Take(128).ToListAsync();
         for (int start = 0; start < images; start += 500)
         {
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
             db.ChangeTracker.AutoDetectChangesEnabled = false;
-            var blobs = await db.Images.AsNoTracking().Where(i => i.ProjectId == projectId).OrderBy(i => i.Id).Take(128).ToListAsync();
             for (int i = start; i < Math.Min(images, start + 500); i++)
             {
                 var template = blobs[i % blobs.Count];

@@ -59,8 +59,7 @@ public static class DatasetCommands
     private static async Task<int> ImportAsync(string projectName, string formatName, string path, string[] hostArgs, CancellationToken ct)
     {
         if (!DatasetFormats.Importers.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ImportList}");
-        await using var app = ServerHost.Build(hostArgs);
-        await app.Services.MigrateDatabaseAsync();
+        await using var app = await OpenAsync(hostArgs);
         await using var scope = app.Services.CreateAsyncScope();
         var clock = Stopwatch.StartNew();
         try
@@ -82,8 +81,7 @@ public static class DatasetCommands
     private static async Task<int> ExportAsync(string projectName, string formatName, FileInfo output, ExportOptions options, string[] hostArgs, CancellationToken ct)
     {
         if (!DatasetFormats.Exporters.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ExportList}");
-        await using var app = ServerHost.Build(hostArgs);
-        await app.Services.MigrateDatabaseAsync();
+        await using var app = await OpenAsync(hostArgs);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == projectName, ct);
@@ -104,6 +102,14 @@ public static class DatasetCommands
                                 $"({summary.SkippedAnnotations} left out) in {clock.Elapsed.TotalSeconds:0.0} s -> {output.FullName} ({output.Length / 1e6:0.0} MB)");
         foreach (var note in summary.Notes) Console.Error.WriteLine($"  note: {note}");
         return 0;
+    }
+
+    /// <summary>The server's services on its configured database and store (migrated), without starting the web host.</summary>
+    private static async Task<WebApplication> OpenAsync(string[] hostArgs)
+    {
+        var app = ServerHost.Build(hostArgs);
+        await app.Services.MigrateDatabaseAsync();
+        return app;
     }
 
     private static int Fail(string message)

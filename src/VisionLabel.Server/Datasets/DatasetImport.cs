@@ -63,7 +63,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
                 var planned = plan.Images[n];
                 UploadedFile stored;
                 await using (var content = source.Open(planned.SourcePath))
-                    stored = await intake.IngestAsync(project.Id, planned.FileName, content, ct);
+                    stored = await intake.IngestAsync(project.Id, planned.FileName, content, ct, planned.ExternalId);
                 if (stored.Outcome == UploadOutcome.Rejected)
                 {
                     skipped.Add(new(planned.SourcePath, $"{stored.Error}{(planned.Annotations.Count > 0 ? $"; its {planned.Annotations.Count} annotation(s) are skipped too" : "")}"));
@@ -74,8 +74,6 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
                 {
                     imagesCreated++;
                     createdImages.Add(image.Id);
-                    if (planned.ExternalId is { } externalId)
-                        await db.Images.Where(i => i.Id == image.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.ExternalId, externalId), ct);
                 }
                 else
                 {

@@ -230,9 +230,6 @@ public abstract class YoloExporter : IDatasetExporter
         await using (var stream = await yaml.OpenAsync(ct)) await stream.WriteAsync(Encoding.UTF8.GetBytes(DataYaml.Write(names, hasVal)), ct);
         await export.WriteImagesAsync(zip, image => $"images/{image.Split}", ct);
     }
-
-    /// <summary>The bounding box of any geometry, in pixels.</summary>
-    protected static double[] PixelBox(Annotation a, JsonElement g, int height) => CocoMeasure.Measure(a.Kind, g, height).Box;
 }
 
 public sealed class YoloDetectExporter : YoloExporter
@@ -241,7 +238,7 @@ public sealed class YoloDetectExporter : YoloExporter
 
     protected override double[]? Values(Annotation a, JsonElement g, int width, int height)
     {
-        var b = PixelBox(a, g, height);
+        var b = CocoMeasure.Measure(a.Kind, g, height).Box;
         if (b[2] <= 0 || b[3] <= 0) return null;
         return [(b[0] + b[2] / 2) / width, (b[1] + b[3] / 2) / height, b[2] / width, b[3] / height];
     }

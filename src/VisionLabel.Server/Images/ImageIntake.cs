@@ -17,7 +17,8 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
 {
     private readonly ImageIntakeOptions _options = intakeOptions.Value;
 
-    public async Task<UploadedFile> IngestAsync(Guid projectId, string fileName, Stream content, CancellationToken ct)
+    /// <param name="externalId">The id a dataset being imported gives the image (kept for export).</param>
+    public async Task<UploadedFile> IngestAsync(Guid projectId, string fileName, Stream content, CancellationToken ct, long? externalId = null)
     {
         Directory.CreateDirectory(appOptions.Value.TempDirectory);
         string temp = Path.Combine(appOptions.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".upload");
@@ -48,7 +49,7 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
                 Id = MonotonicGuid.Next(), // images uploaded or imported together keep their order
                 ProjectId = projectId, ContentHash = spooled.Hash, FileName = fileName, Width = header.Width, Height = header.Height,
                 Orientation = header.Orientation, Format = header.Format.Name(), SizeBytes = spooled.Length, BlobKey = key,
-                Status = ImageStatus.New, CreatedAt = now, UpdatedAt = now,
+                Status = ImageStatus.New, ExternalId = externalId, CreatedAt = now, UpdatedAt = now,
             };
             db.Images.Add(image);
             try { await db.SaveChangesAsync(ct); }
