@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Collaboration;
@@ -35,10 +36,16 @@ public static class ServerHost
         services.Configure<DatasetOptions>(builder.Configuration.GetSection(DatasetOptions.Section));
 
         services.AddProblemDetails();
+        // Binding failures throw, so BadRequestProblems can say which field is wrong and why.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BadRequestProblems>();
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(o =>
         {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            // Enums only as their documented names: an integer such as "state": 9 is refused, never stored.
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            // Numbers only as JSON numbers (and so plain integers in the OpenAPI document, not integer-or-string).
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             // A missing required field or a null where none is allowed is a 400, not a silent default.
             o.SerializerOptions.RespectRequiredConstructorParameters = true;
             o.SerializerOptions.RespectNullableAnnotations = true;
@@ -50,11 +57,22 @@ public static class ServerHost
         services.AddScoped<ImageIntake>();
         services.AddSingleton<ThumbnailService>();
         // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
-        services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower)));
+        services.AddSignalR(o => o.MaximumReceiveMessageSize = AnnotationsHub.MaxMessageBytes).AddJsonProtocol(o =>
+        {
+            o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+            o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            o.PayloadSerializerOptions.RespectRequiredConstructorParameters = true;
+        });
+        // The same JSON protocol, with binding errors that name the argument (see ExplainingJsonHubProtocol).
+        services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
+        services.AddSingleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ExplainingJsonHubProtocol>();
 
-        // Collaboration: one sequencer orders every annotation change, from the hub and from REST.
+        // Collaboration: one sequencer orders every annotation change: hub, REST, jobs, imports, cascades.
+        services.AddSingleton<ImageGates>();
+        services.AddSingleton<OpBroadcaster>();
         services.AddSingleton<AnnotationSequencer>();
         services.AddSingleton<PresenceRegistry>();
+        services.AddSingleton<PresenceThrottle>();
         services.AddScoped<ReviewService>();
 
         services.AddScoped<DatasetImport>();

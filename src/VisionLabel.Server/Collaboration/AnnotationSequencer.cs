@@ -1,82 +1,119 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
-using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
 
 namespace VisionLabel.Server.Collaboration;
 
+/// <summary>Who a batch of ops comes from, which decides how it moves the image's status.</summary>
+public enum OpOrigin { Person, Job, Import, System }
+
+/// <summary>The result of a batch: the ops applied (in seq order; earlier copies for resubmitted ones) and the ones refused.</summary>
+public sealed record BatchOutcome(IReadOnlyList<AppliedOp> Applied, IReadOnlyList<(SubmitOp Op, OpOutcome Outcome)> Rejected);
+
 /// <summary>
-/// Orders every change to an image's annotations (hub ops and REST writes alike): one at a time per image, each
-/// given the next gapless sequence number, persisted with the new current state in one transaction, then
-/// broadcast as Applied to everyone on the image, in sequence order. Conflicts resolve per property: an update
-/// sets only the properties it names, so the last write in server order wins for each; an update or create
-/// that meets a deleted annotation is rejected (delete wins); a resubmitted op (same author and clientOpId)
-/// is acknowledged again without being applied twice.
+/// The one write path for an image's annotations: hub ops, REST writes, pre-labeling results, dataset imports, the
+/// label-delete cascade and image deletes all come through here. For each image, one piece of work at a time
+/// (<see cref="ImageGates"/>): the ops are decided against the current state (<see cref="AnnotationAggregate"/>),
+/// given the next gapless sequence numbers, stored with the new current state in one transaction, and broadcast
+/// as Applied in seq order (<see cref="OpBroadcaster"/>). A resubmitted op (same author and clientOpId) is
+/// acknowledged again without being applied twice.
 /// </summary>
-public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext<AnnotationsHub> hub)
+public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates gates, OpBroadcaster broadcaster)
 {
+    /// <summary>Op changes: documented enum names only (never integers), unknown properties refused so client bugs surface.</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
     };
 
-    private readonly ConcurrentDictionary<Guid, SemaphoreSlim> _gates = new();
-    // Per image, touched only under its gate: the last seq this process wrote (null: read it from the database).
+    // Per image, touched only under its gate: the last seq this process wrote, what ops need of the image,
+    // and each author's undo/redo tops. Dropped on any failure, so they are re-read from the database.
     private readonly ConcurrentDictionary<Guid, long> _lastSeq = new();
-    // What ops need of an image (its size and project never change), and whether its status may still move to in-progress.
     private readonly ConcurrentDictionary<Guid, ImageInfo> _images = new();
+    private readonly ConcurrentDictionary<(Guid ImageId, string Author), UndoState> _undo = new();
 
-    private sealed record ImageInfo(Guid Id, Guid ProjectId, int Width, int Height)
-    {
-        public bool StatusSettled { get; set; }
-    }
-
-    /// <summary>Called when an image's status is set directly (review), so the next human edit re-checks it.</summary>
+    /// <summary>Called when an image's status is set directly (review), so the next person's edit re-checks it.</summary>
     public void StatusChanged(Guid imageId)
     {
         if (_images.TryGetValue(imageId, out var info)) info.StatusSettled = false;
     }
 
-    public static string ImageGroup(Guid imageId) => $"annotations:{imageId}";
-
-    /// <param name="expectedVersion">REST's optimistic check: reject with Conflict unless the annotation is at this version.</param>
-    public async Task<OpOutcome> ApplyAsync(SubmitOp op, string author, int? expectedVersion = null, CancellationToken ct = default)
-    {
-        var gate = _gates.GetOrAdd(op.ImageId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+    /// <summary>One op from a person (hub or REST).</summary>
+    /// <param name="expectedVersion">REST's optimistic check: refused with Conflict unless the annotation is at this version.</param>
+    public Task<OpOutcome> ApplyAsync(SubmitOp op, string author, int? expectedVersion = null, CancellationToken ct = default) =>
+        RunAsync(op.ImageId, async db =>
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            if (ClientOpIdProblem(op) is { } problem) return problem;
             OpOutcome outcome;
-            try { outcome = await ApplyLockedAsync(db, op, author, expectedVersion, null, null); }
-            catch
+            // A resubmitted op is found by looking for its earlier copy only when this attempt is refused or its insert
+            // breaks the (image, author, clientOpId) unique index: no extra query on the common path.
+            try { outcome = await ApplyOpsAsync(db, op.ImageId, [op], author, OpOrigin.Person, expectedVersion, OpRole.Change, null) is var r && r.Applied.Count == 1 ? Single(r) : r.Rejected[0].Outcome; }
+            catch (DbUpdateException)
             {
-                _lastSeq.TryRemove(op.ImageId, out _); // e.g. another process took the seq, or the image is gone: re-read next time
-                _images.TryRemove(op.ImageId, out _);
+                Forget(op.ImageId);
+                if (await EarlierAsync(db, op, author) is { } duplicate) return duplicate;
                 throw;
             }
-            // Inside the gate, so every watcher receives the image's ops in sequence order.
-            if (outcome.Applied is { } applied && !outcome.Duplicate)
-                await hub.Clients.Group(ImageGroup(op.ImageId)).SendAsync("Applied", applied, CancellationToken.None);
+            if (outcome.Applied is null && outcome.Reject != RejectKind.NotFound && await EarlierAsync(db, op, author) is { } earlier) return earlier;
             return outcome;
-        }
-        finally { gate.Release(); }
-    }
+        }, ct);
+
+    /// <summary>
+    /// Several ops on one image from a job, an import or a cascade, in one transaction with whatever
+    /// <paramref name="prepare"/> writes (it runs under the image's gate, inside the transaction, and returns the ops
+    /// to apply, or null to apply none and roll back). Refused ops are reported, the rest land; resubmitted ones
+    /// (same author and clientOpId as before) are not applied again. <paramref name="statusEvent"/> moves the image's
+    /// status in the same transaction.
+    /// </summary>
+    public Task<BatchOutcome?> ApplyBatchAsync(Guid imageId, string author, OpOrigin origin, Func<VisionLabelDb, Task<IReadOnlyList<SubmitOp>?>> prepare,
+        ImageEvent? statusEvent = null, CancellationToken ct = default) =>
+        RunAsync<BatchOutcome?>(imageId, async db =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var ops = await prepare(db);
+            if (ops is null) return null;
+            // Ops this author already applied (a resumed job or import) are skipped: their earlier copies stand.
+            var ids = ops.Select(o => o.ClientOpId).ToList();
+            var earlier = new Dictionary<string, AnnotationOp>();
+            foreach (var chunk in ids.Chunk(500))
+                foreach (var o in await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.AuthorId == author && chunk.Contains(o.ClientOpId)).ToListAsync())
+                    earlier[o.ClientOpId] = o;
+            var fresh = ops.Where(o => !earlier.ContainsKey(o.ClientOpId)).ToList();
+            var bad = fresh.Select(o => (Op: o, Outcome: ClientOpIdProblem(o) ?? (o.ImageId != imageId ? OpOutcome.Rejected(RejectKind.Invalid, "op is for another image", "imageId") : null)))
+                .Where(x => x.Outcome is not null).Select(x => (x.Op, x.Outcome!)).ToList();
+            fresh.RemoveAll(o => bad.Any(b => ReferenceEquals(b.Op, o)));
+            var result = await ApplyOpsAsync(db, imageId, fresh, author, origin, null, OpRole.Change, statusEvent, commit: tx);
+            return new BatchOutcome([.. earlier.Values.OrderBy(o => o.Seq).Select(ToApplied), .. result.Applied], [.. bad, .. result.Rejected]);
+        }, ct);
+
+    /// <summary>
+    /// Deletes an image through the write path: every annotation on it is deleted as an op (so everyone on the image
+    /// sees them go, in order), then the image row; ImageDeleted tells the image's watchers. False when there is no such image.
+    /// </summary>
+    public Task<bool> DeleteImageAsync(Guid imageId, string author, CancellationToken ct = default) =>
+        RunAsync(imageId, async db =>
+        {
+            if (!await db.Images.AnyAsync(i => i.Id == imageId, ct)) return false;
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var annotationIds = await db.Annotations.Where(a => a.ImageId == imageId).Select(a => a.Id).ToListAsync(CancellationToken.None);
+            string batch = Guid.NewGuid().ToString("N");
+            var ops = annotationIds.Select(id => new SubmitOp($"image-delete:{batch}:{id}", imageId, "delete", id)).ToList();
+            var result = await ApplyOpsAsync(db, imageId, ops, author, OpOrigin.System, null, OpRole.Change, null, broadcast: false);
+            await db.Images.Where(i => i.Id == imageId).ExecuteDeleteAsync(CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+            Forget(imageId);
+            await broadcaster.AppliedAsync(imageId, result.Applied);
+            await broadcaster.ImageDeletedAsync(imageId, author);
+            return true;
+        }, ct);
 
     /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (for exact snapshots).</summary>
-    public async Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read)
-    {
-        var gate = _gates.GetOrAdd(imageId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        try { return await read(); }
-        finally { gate.Release(); }
-    }
+    public Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, read);
 
     public static async Task<long> CurrentSeqAsync(VisionLabelDb db, Guid imageId, CancellationToken ct = default) =>
         await db.AnnotationOps.Where(o => o.ImageId == imageId).MaxAsync(o => (long?)o.Seq, ct) ?? 0;
@@ -90,222 +127,168 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, IHubContext
     /// <summary>Re-applies what the user's latest undo reverted, unless they made a new change since.</summary>
     public Task<OpOutcome> RedoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: true, ct);
 
-    private async Task<OpOutcome> UndoRedoAsync(Guid imageId, string author, bool redo, CancellationToken ct)
-    {
-        var gate = _gates.GetOrAdd(imageId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+    private Task<OpOutcome> UndoRedoAsync(Guid imageId, string author, bool redo, CancellationToken ct) =>
+        RunAsync(imageId, async db =>
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            // Rebuild the user's stacks from their own ops: a new change pushes on undo and clears redo; an undo
-            // moves its target to redo; a redo moves the undo back.
-            var mine = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.AuthorId == author).OrderBy(o => o.Seq).ToListAsync(ct);
-            var undo = new Stack<AnnotationOp>();
-            var redoStack = new Stack<AnnotationOp>();
-            foreach (var o in mine)
-            {
-                if (o.UndoOf is not null) { if (undo.Count > 0) undo.Pop(); redoStack.Push(o); }
-                else if (o.RedoOf is not null) { if (redoStack.Count > 0) redoStack.Pop(); undo.Push(o); }
-                else { undo.Push(o); redoStack.Clear(); }
-            }
-            var target = redo ? (redoStack.Count > 0 ? redoStack.Peek() : null) : (undo.Count > 0 ? undo.Peek() : null);
+            var state = await UndoStateAsync(db, imageId, author);
+            long? targetSeq = redo ? state.RedoTop : state.UndoTop;
+            var target = targetSeq is { } s ? await db.AnnotationOps.AsNoTracking().FirstOrDefaultAsync(o => o.ImageId == imageId && o.Seq == s) : null;
             if (target?.Inverse is null) return OpOutcome.Rejected(RejectKind.Invalid, redo ? "nothing to redo" : "nothing to undo");
 
             var inverse = JsonDocument.Parse(target.Inverse).RootElement;
-            long next = await CurrentSeqAsync(db, imageId) + 1;
+            long next = (await LastSeqAsync(db, imageId)) + 1;
             var op = new SubmitOp($"{(redo ? "redo" : "undo")}-{target.Seq}-{next}", imageId, inverse.GetProperty("type").GetString()!, target.AnnotationId,
                 inverse.TryGetProperty("changes", out var changes) ? changes.Clone() : null);
-            var outcome = await ApplyLockedAsync(db, op, author, null, redo ? null : target.Seq, redo ? target.Seq : null);
-            if (outcome.Applied is { } applied)
-                await hub.Clients.Group(ImageGroup(imageId)).SendAsync("Applied", applied, CancellationToken.None);
-            else outcome = outcome with { Reason = $"cannot {(redo ? "redo" : "undo")}: {outcome.Reason}" };
-            return outcome;
-        }
-        finally { gate.Release(); }
+            var result = await ApplyOpsAsync(db, imageId, [op], author, OpOrigin.Person, null, new OpRole(redo ? OpRoleKind.Redo : OpRoleKind.Undo, target), null);
+            return result.Applied.Count == 1 ? Single(result) : result.Rejected[0].Outcome with { Reason = $"cannot {(redo ? "redo" : "undo")}: {result.Rejected[0].Outcome.Reason}" };
+        }, ct);
+
+    /// <summary>The image's gate and a fresh DbContext; caches are dropped if the work fails.</summary>
+    private Task<T> RunAsync<T>(Guid imageId, Func<VisionLabelDb, Task<T>> work, CancellationToken ct) =>
+        gates.RunAsync(imageId, async () =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            try { return await work(db); }
+            catch { Forget(imageId); throw; } // e.g. another process took the seq, or the image is gone: re-read next time
+        }, ct);
+
+    private void Forget(Guid imageId)
+    {
+        _lastSeq.TryRemove(imageId, out _);
+        _images.TryRemove(imageId, out _);
+        foreach (var key in _undo.Keys.Where(k => k.ImageId == imageId)) _undo.TryRemove(key, out _);
     }
 
-    private async Task<OpOutcome> ApplyLockedAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion, long? undoOf, long? redoOf)
+    private static OpOutcome Single(OpsResult r) => new(r.Applied[0], Duplicate: false, RejectKind.None, null, Current: r.Current);
+
+    private sealed record OpsResult(List<AppliedOp> Applied, List<(SubmitOp Op, OpOutcome Outcome)> Rejected, Annotation? Current);
+
+    /// <summary>
+    /// Decides, numbers, stores and (unless told not to) broadcasts ops on one image. Called under the image's gate.
+    /// Commits <paramref name="commit"/> when given (the caller's transaction), else saves in one implicit transaction.
+    /// </summary>
+    private async Task<OpsResult> ApplyOpsAsync(VisionLabelDb db, Guid imageId, IReadOnlyList<SubmitOp> ops, string author, OpOrigin origin,
+        int? expectedVersion, OpRole role, ImageEvent? statusEvent, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? commit = null, bool broadcast = true)
     {
-        if (string.IsNullOrWhiteSpace(op.ClientOpId) || op.ClientOpId.Length > 100)
-            return OpOutcome.Rejected(RejectKind.Invalid, "clientOpId is required (at most 100 characters)", "clientOpId");
-        // A resubmitted op is found by looking for its earlier copy, but only when this attempt is refused or its
-        // insert breaks the (image, author, clientOpId) unique index: a query saved on every op in the common path,
-        // which runs while the image's gate is held.
-        OpOutcome outcome;
-        try { outcome = await ApplyNewAsync(db, op, author, expectedVersion, undoOf, redoOf); }
-        catch (DbUpdateException)
+        var applied = new List<AppliedOp>();
+        var rejected = new List<(SubmitOp, OpOutcome)>();
+        var image = await ImageAsync(db, imageId);
+        if (image is null)
         {
-            if (await EarlierAsync(db, op, author) is { } duplicate) return duplicate;
-            throw;
+            rejected.AddRange(ops.Select(o => (o, OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {imageId}"))));
+            return new(applied, rejected, null);
         }
-        if (outcome.Applied is null && await EarlierAsync(db, op, author) is { } earlier) return earlier;
-        return outcome;
+        var set = await LoadAsync(db, image, ops, role.Kind != OpRoleKind.Change);
+        var now = DateTime.UtcNow;
+        long seq = await LastSeqAsync(db, imageId);
+        var undo = ops.Count > 0 ? await UndoStateAsync(db, imageId, author) : default;
+        var records = new List<AnnotationOp>();
+        bool byPerson = false;
+        Annotation? current = null;
+        foreach (var op in ops)
+        {
+            var decision = AnnotationAggregate.Decide(set, op, author, expectedVersion, role.Kind != OpRoleKind.Change, now, out var refusal);
+            if (decision is null) { rejected.Add((op, refusal)); continue; }
+            switch (decision.Effect)
+            {
+                case OpEffect.Created: db.Annotations.Add(decision.Row); break;
+                case OpEffect.Deleted: db.Annotations.Remove(decision.Row); break;
+            }
+            current = decision.Effect == OpEffect.Deleted ? null : decision.Row;
+            byPerson |= origin == OpOrigin.Person && (decision.Effect != OpEffect.Created || decision.Row.Source == AnnotationSourceType.Human);
+            var record = new AnnotationOp
+            {
+                ImageId = imageId, Seq = ++seq, ClientOpId = op.ClientOpId, AuthorId = author, Type = op.Type, AnnotationId = op.AnnotationId,
+                Changes = decision.Changes.ToJsonString(), Inverse = decision.Inverse.ToJsonString(), AppliedAt = now,
+                UndoOf = role.Kind == OpRoleKind.Undo ? role.Target!.Seq : null, RedoOf = role.Kind == OpRoleKind.Redo ? role.Target!.Seq : null,
+            };
+            undo = UndoStacks.Push(undo, record, role);
+            db.AnnotationOps.Add(record);
+            records.Add(record);
+        }
+        if (records.Count == 0 && statusEvent is null)
+        {
+            if (commit is not null) await commit.CommitAsync(CancellationToken.None); // what prepare wrote still lands
+            return new(applied, rejected, current);
+        }
+
+        var tx = commit;
+        bool ownTx = false;
+        if (tx is null && byPerson && !image.StatusSettled) { tx = await db.Database.BeginTransactionAsync(CancellationToken.None); ownTx = true; }
+        try
+        {
+            if (byPerson && !image.StatusSettled) await ImageStatusRules.ApplyAsync(db, imageId, ImageEvent.EditedByPerson, now);
+            if (statusEvent is { } e) await ImageStatusRules.ApplyAsync(db, imageId, e, now);
+            await db.SaveChangesAsync(CancellationToken.None); // the ops and the new current state together; the (image, seq) key guards the order
+            if (tx is not null) await tx.CommitAsync(CancellationToken.None);
+        }
+        finally { if (ownTx) await tx!.DisposeAsync(); }
+
+        if (byPerson) image.StatusSettled = true;
+        _lastSeq[imageId] = seq;
+        _undo[(imageId, author)] = undo;
+        applied.AddRange(records.Select(ToApplied));
+        if (broadcast) await broadcaster.AppliedAsync(imageId, applied);
+        return new(applied, rejected, current);
     }
+
+    private async Task<ImageInfo?> ImageAsync(VisionLabelDb db, Guid imageId)
+    {
+        if (_images.TryGetValue(imageId, out var image)) return image;
+        var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
+        return row is null ? null : _images[imageId] = new ImageInfo(imageId, row.ProjectId, row.Width, row.Height);
+    }
+
+    private async Task<long> LastSeqAsync(VisionLabelDb db, Guid imageId) =>
+        _lastSeq.TryGetValue(imageId, out var last) ? last : await CurrentSeqAsync(db, imageId);
+
+    private async Task<UndoState> UndoStateAsync(VisionLabelDb db, Guid imageId, string author) =>
+        _undo.TryGetValue((imageId, author), out var state) ? state : await UndoStacks.ReadAsync(db, imageId, author);
+
+    /// <summary>Loads the rows the ops touch, in as few queries as the ops need.</summary>
+    private static async Task<OpWorkingSet> LoadAsync(VisionLabelDb db, ImageInfo image, IReadOnlyList<SubmitOp> ops, bool replaying)
+    {
+        var set = new OpWorkingSet { Image = image };
+        var ids = ops.Select(o => o.AnnotationId).Distinct().ToList();
+        if (ids.Count == 1)
+        {
+            var row = await db.Annotations.FirstOrDefaultAsync(a => a.Id == ids[0]);
+            Place(set, row, ids[0], image.Id);
+        }
+        else
+        {
+            foreach (var chunk in ids.Chunk(500))
+            {
+                var rows = await db.Annotations.Where(a => chunk.Contains(a.Id)).ToDictionaryAsync(a => a.Id);
+                foreach (var id in chunk) Place(set, rows.GetValueOrDefault(id), id, image.Id);
+            }
+        }
+        // Whether a missing annotation was deleted: only asked for the ids that are missing (and not for an undo/redo create).
+        var missing = ids.Where(id => set.Rows[id] is null && !set.UsedElsewhere.Contains(id)).ToList();
+        if (missing.Count > 0 && !(replaying && ops.All(o => o.Type == "create")))
+            foreach (var chunk in missing.Chunk(500))
+                set.Deleted.UnionWith(await db.AnnotationOps.Where(o => o.ImageId == image.Id && o.Type == "delete" && chunk.Contains(o.AnnotationId))
+                    .Select(o => o.AnnotationId).ToListAsync());
+        if (ops.Any(o => o.Changes is { ValueKind: JsonValueKind.Object } c && c.TryGetProperty("labelId", out _)))
+            set.LabelIds = (await db.Labels.Where(l => l.ProjectId == image.ProjectId).Select(l => l.Id).ToListAsync()).ToHashSet();
+        else set.LabelIds = [];
+        return set;
+    }
+
+    private static void Place(OpWorkingSet set, Annotation? row, Guid id, Guid imageId)
+    {
+        if (row is not null && row.ImageId != imageId) { set.UsedElsewhere.Add(id); row = null; }
+        set.Rows[id] = row;
+    }
+
+    private static OpOutcome? ClientOpIdProblem(SubmitOp op) =>
+        string.IsNullOrWhiteSpace(op.ClientOpId) || op.ClientOpId.Length > 100
+            ? OpOutcome.Rejected(RejectKind.Invalid, "clientOpId is required (at most 100 characters)", "clientOpId")
+            : null;
 
     private static async Task<OpOutcome?> EarlierAsync(VisionLabelDb db, SubmitOp op, string author) =>
         await db.AnnotationOps.AsNoTracking().FirstOrDefaultAsync(o => o.ImageId == op.ImageId && o.AuthorId == author && o.ClientOpId == op.ClientOpId) is { } earlier
             ? new OpOutcome(ToApplied(earlier), Duplicate: true, RejectKind.None, null)
             : null;
-
-    private async Task<OpOutcome> ApplyNewAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion, long? undoOf, long? redoOf)
-    {
-        bool replaying = undoOf is not null || redoOf is not null; // may bring back an annotation this user's undo deleted
-        if (!_images.TryGetValue(op.ImageId, out var image))
-        {
-            var row = await db.Images.AsNoTracking().Where(i => i.Id == op.ImageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
-            if (row is null) return OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {op.ImageId}");
-            image = _images[op.ImageId] = new ImageInfo(op.ImageId, row.ProjectId, row.Width, row.Height);
-        }
-
-        AnnotationChanges changes;
-        try { changes = op.Changes is { ValueKind: JsonValueKind.Object } c ? c.Deserialize<AnnotationChanges>(Json)! : new AnnotationChanges(); }
-        catch (JsonException e) { return OpOutcome.Rejected(RejectKind.Invalid, "changes are not valid: " + e.Message, "changes"); }
-
-        var now = DateTime.UtcNow;
-        var normalized = new JsonObject();
-        var inverse = new JsonObject();
-        var annotation = await db.Annotations.FirstOrDefaultAsync(a => a.Id == op.AnnotationId && a.ImageId == op.ImageId);
-        bool wasDeleted() => db.AnnotationOps.Any(o => o.ImageId == op.ImageId && o.AnnotationId == op.AnnotationId && o.Type == "delete");
-
-        switch (op.Type)
-        {
-            case "create":
-            {
-                if (annotation is not null || await db.Annotations.AnyAsync(a => a.Id == op.AnnotationId))
-                    return OpOutcome.Rejected(RejectKind.Exists, $"an annotation with id {op.AnnotationId} already exists; update it or create with a new id");
-                if (!replaying && wasDeleted()) return OpOutcome.Rejected(RejectKind.Deleted, $"annotation {op.AnnotationId} was deleted; a create cannot bring it back");
-                if (changes.LabelId is not { } labelId || changes.Kind is not { } kind || changes.Geometry is not { } geometry)
-                    return OpOutcome.Rejected(RejectKind.Invalid, "a create needs labelId, kind and geometry", "changes");
-                if (await LabelProblem(db, image, labelId) is { } labelProblem) return labelProblem;
-                var g = AnnotationGeometry.Normalize(kind, geometry, image.Width, image.Height);
-                if (g.Error is not null) return OpOutcome.Rejected(RejectKind.Invalid, g.Error, "geometry");
-                if (AttributesJson(changes.Attributes) is not { } attributes) return OpOutcome.Rejected(RejectKind.Invalid, "attributes must be a JSON object", "attributes");
-                var source = changes.Source ?? new AnnotationSourceDto(AnnotationSourceType.Human);
-                if (source.Type == AnnotationSourceType.Model && string.IsNullOrWhiteSpace(source.ModelId))
-                    return OpOutcome.Rejected(RejectKind.Invalid, "a model-made annotation names its model", "source.modelId");
-                if (source.Score is { } score && (!double.IsFinite(score) || score < 0 || score > 1))
-                    return OpOutcome.Rejected(RejectKind.Invalid, "score must be between 0 and 1", "source.score");
-                annotation = new Annotation
-                {
-                    Id = op.AnnotationId, ImageId = image.Id, LabelId = labelId, Kind = kind, Geometry = g.Json!, Attributes = attributes,
-                    Source = source.Type, ModelId = source.Type == AnnotationSourceType.Model ? source.ModelId : null, Score = source.Score,
-                    State = changes.State ?? (source.Type == AnnotationSourceType.Human ? AnnotationState.Accepted : AnnotationState.Proposed),
-                    Version = 1, CreatedBy = author, CreatedAt = now, UpdatedBy = author, UpdatedAt = now,
-                };
-                db.Annotations.Add(annotation);
-                normalized["labelId"] = labelId;
-                normalized["kind"] = Name(kind);
-                normalized["geometry"] = JsonNode.Parse(annotation.Geometry);
-                normalized["attributes"] = JsonNode.Parse(annotation.Attributes);
-                normalized["state"] = Name(annotation.State);
-                normalized["source"] = JsonSerializer.SerializeToNode(new AnnotationSourceDto(annotation.Source, annotation.ModelId, annotation.Score), Json);
-                if (source.Type == AnnotationSourceType.Human) await MarkInProgress(db, image, now);
-                inverse["type"] = "delete";
-                break;
-            }
-            case "update":
-            {
-                if (annotation is null)
-                    return OpOutcome.Rejected(RejectKind.Deleted, wasDeleted() ? $"annotation {op.AnnotationId} was deleted" : $"annotation {op.AnnotationId} does not exist on this image");
-                if (expectedVersion is { } v && v != annotation.Version) return OpOutcome.Rejected(RejectKind.Conflict, "version moved", current: annotation);
-                var previous = new JsonObject();
-                if (changes.LabelId is { } labelId)
-                {
-                    if (await LabelProblem(db, image, labelId) is { } labelProblem) return labelProblem;
-                    previous["labelId"] = annotation.LabelId;
-                    annotation.LabelId = labelId;
-                    normalized["labelId"] = labelId;
-                }
-                if (changes.Kind is { } kind && kind != annotation.Kind && changes.Geometry is null)
-                    return OpOutcome.Rejected(RejectKind.Invalid, "changing the kind needs a geometry of the new kind", "geometry");
-                if (changes.Geometry is { } geometry)
-                {
-                    var g = AnnotationGeometry.Normalize(changes.Kind ?? annotation.Kind, geometry, image.Width, image.Height);
-                    if (g.Error is not null) return OpOutcome.Rejected(RejectKind.Invalid, g.Error, "geometry");
-                    previous["kind"] = Name(annotation.Kind);
-                    previous["geometry"] = JsonNode.Parse(annotation.Geometry);
-                    annotation.Kind = changes.Kind ?? annotation.Kind;
-                    annotation.Geometry = g.Json!;
-                    normalized["kind"] = Name(annotation.Kind);
-                    normalized["geometry"] = JsonNode.Parse(annotation.Geometry);
-                }
-                if (changes.Attributes is not null)
-                {
-                    if (AttributesJson(changes.Attributes) is not { } attributes) return OpOutcome.Rejected(RejectKind.Invalid, "attributes must be a JSON object", "attributes");
-                    previous["attributes"] = JsonNode.Parse(annotation.Attributes);
-                    annotation.Attributes = attributes;
-                    normalized["attributes"] = JsonNode.Parse(attributes);
-                }
-                if (changes.State is { } state)
-                {
-                    previous["state"] = Name(annotation.State);
-                    annotation.State = state;
-                    normalized["state"] = Name(state);
-                }
-                if (changes.Source is not null) return OpOutcome.Rejected(RejectKind.Invalid, "the source of an annotation cannot change", "source");
-                if (normalized.Count == 0) return OpOutcome.Rejected(RejectKind.Invalid, "an update sets at least one of labelId, geometry, attributes, state", "changes");
-                annotation.Version++;
-                annotation.UpdatedBy = author;
-                annotation.UpdatedAt = now;
-                await MarkInProgress(db, image, now);
-                inverse["type"] = "update";
-                inverse["changes"] = previous;
-                break;
-            }
-            case "delete":
-            {
-                if (annotation is null)
-                    return OpOutcome.Rejected(RejectKind.Deleted, wasDeleted() ? $"annotation {op.AnnotationId} was already deleted" : $"annotation {op.AnnotationId} does not exist on this image");
-                if (expectedVersion is { } v && v != annotation.Version) return OpOutcome.Rejected(RejectKind.Conflict, "version moved", current: annotation);
-                db.Annotations.Remove(annotation);
-                inverse["type"] = "create";
-                inverse["changes"] = new JsonObject
-                {
-                    ["labelId"] = annotation.LabelId, ["kind"] = Name(annotation.Kind), ["geometry"] = JsonNode.Parse(annotation.Geometry),
-                    ["attributes"] = JsonNode.Parse(annotation.Attributes), ["state"] = Name(annotation.State),
-                    ["source"] = JsonSerializer.SerializeToNode(new AnnotationSourceDto(annotation.Source, annotation.ModelId, annotation.Score), Json),
-                };
-                break;
-            }
-            default:
-                return OpOutcome.Rejected(RejectKind.Invalid, $"unknown op type '{op.Type}'; use create, update or delete", "type");
-        }
-
-        long seq = (_lastSeq.TryGetValue(op.ImageId, out var last) ? last : await CurrentSeqAsync(db, op.ImageId)) + 1;
-        var record = new AnnotationOp
-        {
-            ImageId = op.ImageId, Seq = seq, ClientOpId = op.ClientOpId, AuthorId = author,
-            Type = op.Type, AnnotationId = op.AnnotationId, Changes = normalized.ToJsonString(), AppliedAt = now,
-            Inverse = inverse.ToJsonString(), UndoOf = undoOf, RedoOf = redoOf,
-        };
-        db.AnnotationOps.Add(record);
-        await db.SaveChangesAsync(); // the op and the new current state in one transaction; the (image, seq) key guards the order
-        _lastSeq[op.ImageId] = seq;
-        return new OpOutcome(ToApplied(record), Duplicate: false, RejectKind.None, null, Current: op.Type == "delete" ? null : annotation);
-    }
-
-    private static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
-
-    private static async Task<OpOutcome?> LabelProblem(VisionLabelDb db, ImageInfo image, Guid labelId) =>
-        await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == image.ProjectId)
-            ? null
-            : OpOutcome.Rejected(RejectKind.Invalid, $"Label {labelId} is not a label of this image's project; list them at /api/projects/{image.ProjectId}/labels.", "labelId");
-
-    private static string? AttributesJson(JsonElement? attributes) => attributes switch
-    {
-        null => "{}",
-        { ValueKind: JsonValueKind.Object } a => a.GetRawText(),
-        { ValueKind: JsonValueKind.Null } => "{}",
-        _ => null,
-    };
-
-    /// <summary>A person touching an untouched or pre-labeled image has started work on it. Checked once, then remembered.</summary>
-    private static async Task MarkInProgress(VisionLabelDb db, ImageInfo image, DateTime now)
-    {
-        if (image.StatusSettled) return;
-        await db.Images.Where(i => i.Id == image.Id && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled))
-            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, ImageStatus.InProgress).SetProperty(i => i.UpdatedAt, now));
-        image.StatusSettled = true;
-    }
 }

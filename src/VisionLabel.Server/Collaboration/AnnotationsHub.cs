@@ -1,6 +1,6 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
-using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 
@@ -11,39 +11,52 @@ namespace VisionLabel.Server.Collaboration;
 /// documented in docs/realtime-protocol.md. Users name themselves with the X-VisionLabel-User header or the
 /// ?user= query parameter (browsers cannot set headers on WebSockets).
 /// </summary>
-public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, ReviewService review, VisionLabelDb db) : Hub
+public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, PresenceThrottle presenceThrottle, ReviewService review, VisionLabelDb db) : Hub
 {
     /// <summary>How far behind Resume replays ops; beyond that it sends a fresh snapshot.</summary>
     public const int MaxReplay = 1000;
-    private static readonly TimeSpan PresenceInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>Largest op accepted (its changes as JSON text): a 10,000-point polygon is about 200 KB.</summary>
+    public const int MaxOpBytes = 1 << 20;
+    /// <summary>Largest hub message the server reads. Above <see cref="MaxOpBytes"/> and below this, an op is refused with
+    /// a reason and the connection stays up; a message above this closes the connection (SignalR's transport limit).</summary>
+    public const int MaxMessageBytes = 16 << 20;
+    private const int MaxPresenceBytes = 16 << 10;
 
     private string User => CurrentUser.Name(Context.GetHttpContext()!);
 
     public async Task<ImageSnapshot> JoinImage(Guid imageId)
     {
-        if (!await db.Images.AnyAsync(i => i.Id == imageId)) throw new HubException($"no image has id {imageId}");
+        await RequireImage(imageId);
         // Join the group before reading, so no op applied after the snapshot's seq can be missed.
-        await Groups.AddToGroupAsync(Context.ConnectionId, AnnotationSequencer.ImageGroup(imageId));
+        await Groups.AddToGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
         var participant = presence.Join(imageId, Context.ConnectionId, User);
         var snapshot = await Snapshot(imageId);
-        await Clients.OthersInGroup(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant);
+        await Clients.OthersInGroup(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant);
         return snapshot;
     }
 
     public async Task LeaveImage(Guid imageId)
     {
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, AnnotationSequencer.ImageGroup(imageId));
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
         if (presence.Leave(imageId, Context.ConnectionId) is { } p)
-            await Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, p);
+            await Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, p);
     }
 
-    /// <summary>Applies an op; the reply acknowledges it with its sequence number, or says why it was rejected.</summary>
+    /// <summary>Applies an op; the reply acknowledges it with its sequence number, or says why it was refused.</summary>
     public async Task<OpAck> Submit(SubmitOp op)
     {
+        if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
+        if (op.Changes is { } changes && changes.GetRawText().Length is var size && size > MaxOpBytes)
+            return await Refuse(op, $"the op's changes are {size:N0} bytes; at most {MaxOpBytes:N0} are accepted (simplify the polygon or send a mask)");
         var outcome = await sequencer.ApplyAsync(op, User);
         if (outcome.Applied is { } applied) return new OpAck(op.ClientOpId, applied.Seq);
-        await Clients.Caller.SendAsync("Rejected", op.ClientOpId, outcome.Reason);
-        return new OpAck(op.ClientOpId, null, outcome.Reason);
+        return await Refuse(op, outcome.Reason ?? "refused");
+    }
+
+    private async Task<OpAck> Refuse(SubmitOp op, string reason)
+    {
+        await Clients.Caller.SendAsync("Rejected", op.ClientOpId, reason);
+        return new OpAck(op.ClientOpId, null, reason);
     }
 
     /// <summary>Reverts the caller's own latest op on the image (as a new op everyone receives as Applied).</summary>
@@ -58,28 +71,30 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         return outcome.Applied is { } applied ? new OpAck(applied.Op.ClientOpId, applied.Seq) : new OpAck(redo ? "redo" : "undo", null, outcome.Reason);
     }
 
-    /// <summary>Review: submit / approve / reject (any image status), broadcast as ImageStatusChanged.</summary>
+    /// <summary>Review: submitted / approved / rejected / in-progress (reopen), broadcast as ImageStatusChanged.</summary>
     public async Task SetImageStatus(Guid imageId, ImageStatus status)
     {
         var (_, problem) = await review.SetStatusAsync(imageId, status, User);
-        if (problem is not null) throw new HubException(problem);
+        if (problem is not null) throw new HubException($"SetImageStatus: {problem}");
     }
 
     public async Task<CommentDto> AddComment(Guid imageId, NewComment comment)
     {
+        if (comment is null) throw new HubException("AddComment(imageId, comment): comment is required, an object {x, y, text}");
         var (dto, problem) = await review.AddCommentAsync(imageId, comment, User);
-        return dto ?? throw new HubException(problem);
+        return dto ?? throw new HubException($"AddComment: {problem}");
     }
 
     public async Task<CommentDto> ResolveComment(Guid imageId, Guid commentId, bool resolved) =>
-        await review.ResolveCommentAsync(imageId, commentId, resolved) ?? throw new HubException($"no comment {commentId} on image {imageId}");
+        await review.ResolveCommentAsync(imageId, commentId, resolved) ?? throw new HubException($"ResolveComment: no comment {commentId} on image {imageId}");
 
     public async Task<ResumeResult> Resume(Guid imageId, long lastSeq)
     {
-        if (!await db.Images.AnyAsync(i => i.Id == imageId)) throw new HubException($"no image has id {imageId}");
-        await Groups.AddToGroupAsync(Context.ConnectionId, AnnotationSequencer.ImageGroup(imageId));
+        await RequireImage(imageId);
+        if (lastSeq < 0) throw new HubException("Resume(imageId, lastSeq): lastSeq is the last seq you applied, 0 or more");
+        await Groups.AddToGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
         var participant = presence.Join(imageId, Context.ConnectionId, User);
-        await Clients.OthersInGroup(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant); // back after a disconnect
+        await Clients.OthersInGroup(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant); // back after a disconnect
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         if (seq - lastSeq > MaxReplay || lastSeq > seq) return new ResumeResult(imageId, seq, [], await Snapshot(imageId));
         var ops = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.Seq > lastSeq).OrderBy(o => o.Seq).ToListAsync();
@@ -88,16 +103,24 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
 
     public async Task UpdatePresence(Guid imageId, Presence state)
     {
-        if (presence.Find(imageId, Context.ConnectionId) is not { } participant) throw new HubException("join the image before sending presence");
-        if (!presence.AllowPresence(Context.ConnectionId, PresenceInterval)) return;
-        await Clients.OthersInGroup(AnnotationSequencer.ImageGroup(imageId)).SendAsync("PresenceChanged", new PresenceChanged(imageId, participant, state));
+        if (state is null) throw new HubException("UpdatePresence(imageId, state): state is required, an object {cursor, selection, tool, editing}");
+        if (presence.Find(imageId, Context.ConnectionId) is not { } participant) throw new HubException("UpdatePresence: join the image before sending presence");
+        if ((state.Cursor?.GetRawText().Length ?? 0) + (state.Selection?.GetRawText().Length ?? 0) + (state.Tool?.Length ?? 0) > MaxPresenceBytes)
+            throw new HubException($"UpdatePresence: state is over {MaxPresenceBytes:N0} bytes; send the cursor and the selected ids, not shapes");
+        await presenceThrottle.PublishAsync(Context.ConnectionId, new PresenceChanged(imageId, participant, state));
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        presenceThrottle.Forget(Context.ConnectionId);
         foreach (var (imageId, participant) in presence.Disconnect(Context.ConnectionId))
-            await Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, participant);
+            await Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, participant);
         await base.OnDisconnectedAsync(exception);
+    }
+
+    private async Task RequireImage(Guid imageId)
+    {
+        if (!await db.Images.AnyAsync(i => i.Id == imageId)) throw new HubException($"no image has id {imageId}");
     }
 
     /// <summary>Rows and seq read while no op can land in between: the snapshot is exactly the state after op seq.</summary>
@@ -105,6 +128,6 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         var rows = await db.Annotations.AsNoTracking().Where(a => a.ImageId == imageId).OrderBy(a => a.Id).ToListAsync();
-        return new ImageSnapshot(imageId, seq, rows.Select(AnnotationDto.From).ToList(), presence.Participants(imageId), await review.CommentsAsync(imageId));
+        return new ImageSnapshot(imageId, seq, rows.Select(Annotations.AnnotationDto.From).ToList(), presence.Participants(imageId), await review.CommentsAsync(imageId));
     });
 }

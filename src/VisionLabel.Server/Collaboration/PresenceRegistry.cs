@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 
 namespace VisionLabel.Server.Collaboration;
 
-/// <summary>Who is on which image (per connection), each with a stable colour; and the presence throttle.</summary>
+/// <summary>Who is on which image (per connection), each with a stable colour.</summary>
 public sealed class PresenceRegistry
 {
     private static readonly string[] Colors = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324", "#469990", "#800000"];
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<string, Participant>> _images = new();
-    private readonly ConcurrentDictionary<string, long> _lastPresence = new();
 
     public Participant Join(Guid imageId, string connectionId, string user)
     {
@@ -22,7 +21,6 @@ public sealed class PresenceRegistry
     /// <summary>Removes a closed connection from every image; returns the images it was on.</summary>
     public List<(Guid ImageId, Participant Participant)> Disconnect(string connectionId)
     {
-        _lastPresence.TryRemove(connectionId, out _);
         var left = new List<(Guid, Participant)>();
         foreach (var (imageId, people) in _images)
             if (people.TryRemove(connectionId, out var p)) left.Add((imageId, p));
@@ -32,17 +30,10 @@ public sealed class PresenceRegistry
     public IReadOnlyList<Participant> Participants(Guid imageId) =>
         _images.TryGetValue(imageId, out var people) ? people.Values.OrderBy(p => p.Name).ToList() : [];
 
+    public IReadOnlyList<Guid> ImagesWithParticipants() => _images.Where(i => !i.Value.IsEmpty).Select(i => i.Key).ToList();
+
     public Participant? Find(Guid imageId, string connectionId) =>
         _images.TryGetValue(imageId, out var people) && people.TryGetValue(connectionId, out var p) ? p : null;
-
-    /// <summary>At most one presence broadcast per connection per interval: cursors move far faster than anyone needs.</summary>
-    public bool AllowPresence(string connectionId, TimeSpan interval)
-    {
-        long now = Environment.TickCount64;
-        long last = _lastPresence.GetOrAdd(connectionId, 0);
-        if (last != 0 && now - last < interval.TotalMilliseconds) return false;
-        return _lastPresence.TryUpdate(connectionId, now, last);
-    }
 
     private static int StableHash(string s)
     {

@@ -18,13 +18,14 @@ public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> 
 {
     public async Task<(Image? Image, string? Problem)> SetStatusAsync(Guid imageId, ImageStatus status, string by, CancellationToken ct = default)
     {
+        if (Images.ImageStatusRules.ReviewProblem(status) is { } rule) return (null, rule);
         var image = await db.Images.FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return (null, $"no image has id {imageId}");
         image.Status = status;
         image.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
         sequencer.StatusChanged(imageId);
-        await hub.Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("ImageStatusChanged", new ImageStatusChanged(imageId, status, by), ct);
+        await hub.Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ImageStatusChanged", new ImageStatusChanged(imageId, status, by), ct);
         return (image, null);
     }
 
@@ -40,7 +41,7 @@ public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> 
         db.Comments.Add(comment);
         await db.SaveChangesAsync(ct);
         var dto = CommentDto.From(comment);
-        await hub.Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("CommentAdded", dto, ct);
+        await hub.Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("CommentAdded", dto, ct);
         return (dto, null);
     }
 
@@ -52,7 +53,7 @@ public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> 
         comment.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
         var dto = CommentDto.From(comment);
-        await hub.Clients.Group(AnnotationSequencer.ImageGroup(imageId)).SendAsync("CommentChanged", dto, ct);
+        await hub.Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("CommentChanged", dto, ct);
         return dto;
     }
 

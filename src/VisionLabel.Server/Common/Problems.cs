@@ -29,6 +29,8 @@ public static class ApiEnum
                Enum.TryParse(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out value) && Enum.IsDefined(value);
     }
 
+    public static string Name<T>(T value) where T : struct, Enum => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
     public static string Names<T>() where T : struct, Enum =>
         string.Join(", ", Enum.GetNames<T>().Select(n => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(n)));
 }

@@ -175,6 +175,11 @@ public sealed class AnnotationOp
     /// <summary>Set on an undo: the seq of the op it undid. Set on a redo: the seq of the undo it reverted.</summary>
     public long? UndoOf { get; set; }
     public long? RedoOf { get; set; }
+    /// <summary>The author's undo and redo stack tops after this op, and the element below the one this op pushed
+    /// (see Collaboration/UndoStacks): undo reads two rows instead of the author's whole history.</summary>
+    public long? UndoTop { get; set; }
+    public long? RedoTop { get; set; }
+    public long? Below { get; set; }
     public DateTime AppliedAt { get; set; }
 }
 

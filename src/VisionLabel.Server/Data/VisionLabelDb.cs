@@ -107,6 +107,7 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
             e.Property(o => o.Type).HasMaxLength(16);
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.ClientOpId }).IsUnique();
+            e.HasIndex(o => new { o.ImageId, o.AuthorId, o.Seq }); // an author's latest op on an image (undo)
         });
         model.Entity<Comment>(e =>
         {

@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Common;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
@@ -19,9 +23,9 @@ public sealed record ImportReport(
 /// blob store), and each annotation after the same geometry checks as an edit. Bad items are skipped and reported.
 /// A failure part-way (or a cancel) removes everything this import added, so nothing half-imported stays behind.
 /// </summary>
-public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<DatasetImport> log)
+public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, AnnotationSequencer sequencer, ILogger<DatasetImport> log)
 {
-    private const int SaveEvery = 200;
+    public const string ImportAuthor = "import";
     private const int ProgressEvery = 25;
 
     /// <summary>Imports into the project with <paramref name="projectName"/>, creating it when it does not exist.</summary>
@@ -51,7 +55,8 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
     {
         var createdImages = new List<Guid>();
         var createdLabels = new List<Guid>();
-        var addedToExisting = new List<Guid>(); // annotations put on images the project already had
+        var addedToExisting = new List<(Guid ImageId, Guid AnnotationId)>(); // annotations put on images the project already had
+        string importId = Guid.NewGuid().ToString("N");
         var skipped = new List<SkippedItem>(plan.Skipped);
         int imagesCreated = 0, imagesPresent = 0, annotationsCreated = 0;
         try
@@ -90,33 +95,37 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
                     continue;
                 }
                 bool existingImage = stored.Outcome != UploadOutcome.Created;
+                var ops = new List<SubmitOp>();
+                var planned_ = new Dictionary<string, PlannedAnnotation>();
                 foreach (var a in planned.Annotations)
                 {
                     var normalized = AnnotationGeometry.Normalize(a.Geometry.Kind, a.Geometry.ToJson(image.Width, image.Height), image.Width, image.Height);
                     if (normalized.Error is not null) { skipped.Add(new(a.Where, normalized.Error)); continue; }
                     bool proposal = a.Score is not null;
-                    var annotation = new Annotation
+                    var id = MonotonicGuid.Next();
+                    var changes = new JsonObject
                     {
-                        Id = MonotonicGuid.Next(), ImageId = image.Id, LabelId = labels[a.Category], Kind = a.Geometry.Kind, Geometry = normalized.Json!,
-                        Attributes = Attributes(a, normalized.Json!, image.Height),
-                        Source = proposal ? AnnotationSourceType.Model : AnnotationSourceType.Human, ModelId = proposal ? $"import:{formatName}" : null,
-                        Score = a.Score is { } s ? Math.Clamp(s, 0, 1) : null,
-                        State = proposal ? AnnotationState.Proposed : AnnotationState.Accepted,
-                        CreatedBy = "import", CreatedAt = now, UpdatedBy = "import", UpdatedAt = now,
+                        ["labelId"] = labels[a.Category], ["kind"] = ApiEnum.Name(a.Geometry.Kind), ["geometry"] = JsonNode.Parse(normalized.Json!),
+                        ["attributes"] = JsonNode.Parse(Attributes(a, normalized.Json!, image.Height)),
+                        ["state"] = ApiEnum.Name(proposal ? AnnotationState.Proposed : AnnotationState.Accepted),
+                        ["source"] = proposal
+                            ? new JsonObject { ["type"] = "model", ["modelId"] = $"import:{formatName}", ["score"] = Math.Clamp(a.Score!.Value, 0, 1) }
+                            : new JsonObject { ["type"] = "human" },
                     };
-                    db.Annotations.Add(annotation);
-                    if (existingImage) addedToExisting.Add(annotation.Id);
-                    annotationsCreated++;
+                    var op = new SubmitOp($"import:{importId}:{id}", image.Id, "create", id, JsonSerializer.SerializeToElement(changes));
+                    ops.Add(op);
+                    planned_[op.ClientOpId] = a;
                 }
-                if ((n + 1) % SaveEvery == 0)
+                if (ops.Count > 0)
                 {
-                    await db.SaveChangesAsync(ct);
-                    db.ChangeTracker.Clear();
+                    // Through the sequencer, so the op log holds the image's whole history and anyone on it sees them arrive.
+                    var outcome = await sequencer.ApplyBatchAsync(image.Id, ImportAuthor, OpOrigin.Import, _ => Task.FromResult<IReadOnlyList<SubmitOp>?>(ops), ct: ct);
+                    foreach (var (op, refusal) in outcome!.Rejected) skipped.Add(new(planned_[op.ClientOpId].Where, refusal.Reason ?? "refused"));
+                    if (existingImage) addedToExisting.AddRange(outcome.Applied.Select(a => (image.Id, a.Op.AnnotationId)));
+                    annotationsCreated += outcome.Applied.Count;
                 }
                 if ((n + 1) % ProgressEvery == 0) progress?.Report(new(n + 1, plan.Images.Count));
             }
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
             progress?.Report(new(plan.Images.Count, plan.Images.Count));
         }
         catch (Exception e)
@@ -166,12 +175,16 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, ILogger<
         return ids;
     }
 
-    private async Task UndoAsync(Guid projectId, bool projectCreated, List<Guid> images, List<Guid> annotations, List<Guid> labels)
+    private async Task UndoAsync(Guid projectId, bool projectCreated, List<Guid> images, List<(Guid ImageId, Guid AnnotationId)> annotations, List<Guid> labels)
     {
         db.ChangeTracker.Clear();
         // Not the caller's token: a cancelled import must still clean up.
         if (projectCreated) { await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(CancellationToken.None); return; }
-        foreach (var chunk in annotations.Chunk(500)) await db.Annotations.Where(a => chunk.Contains(a.Id)).ExecuteDeleteAsync(CancellationToken.None);
+        // What it put on images the project already had is taken back as ops, so people on those images see it go.
+        string undoId = Guid.NewGuid().ToString("N");
+        foreach (var image in annotations.GroupBy(a => a.ImageId))
+            await sequencer.ApplyBatchAsync(image.Key, ImportAuthor, OpOrigin.Import, _ => Task.FromResult<IReadOnlyList<SubmitOp>?>(
+                image.Select(a => new SubmitOp($"import-undo:{undoId}:{a.AnnotationId}", image.Key, "delete", a.AnnotationId)).ToList()), ct: CancellationToken.None);
         foreach (var chunk in images.Chunk(500)) await db.Images.Where(i => chunk.Contains(i.Id)).ExecuteDeleteAsync(CancellationToken.None);
         foreach (var chunk in labels.Chunk(500)) await db.Labels.Where(l => chunk.Contains(l.Id)).ExecuteDeleteAsync(CancellationToken.None);
     }

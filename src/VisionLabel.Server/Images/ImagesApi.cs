@@ -127,11 +127,12 @@ public static class ImagesApi
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
-    private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Update(
+    private static async Task<Results<Ok<ImageDto>, ValidationProblem, ProblemHttpResult>> Update(
         Guid imageId, UpdateImageRequest request, HttpContext context, VisionLabelDb db, ReviewService review, CancellationToken ct)
     {
         if (request.Status is { } status)
         {
+            if (ImageStatusRules.ReviewProblem(status) is { } problem) return Problems.Invalid("status", problem);
             // Through the review service, so everyone on the image sees it change.
             var (changed, _) = await review.SetStatusAsync(imageId, status, CurrentUser.Name(context), ct);
             return changed is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(changed));
@@ -140,11 +141,11 @@ public static class ImagesApi
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, VisionLabelDb db, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
     {
-        // The blob stays (content-addressed, possibly shared); see ProjectsApi.DeleteProject.
-        int deleted = await db.Images.Where(i => i.Id == imageId).ExecuteDeleteAsync(ct);
-        return deleted == 0 ? Problems.NotFound("Image", imageId) : TypedResults.NoContent();
+        // Through the write path: its annotations are deleted as ops everyone on the image receives, then the image.
+        // The blob is removed by the storage sweep once nothing references it.
+        return await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct) ? TypedResults.NoContent() : Problems.NotFound("Image", imageId);
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Original(Guid imageId, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)

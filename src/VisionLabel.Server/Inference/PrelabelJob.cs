@@ -4,6 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Inference;
 using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Images;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Live;
@@ -15,12 +18,12 @@ namespace VisionLabel.Server.Inference;
 public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou, Dictionary<int, Guid> Mapping, bool ReplaceProposals, int MaxBatch);
 
 /// <summary>
-/// Runs a model over the job's pending images through the batched pipeline and writes proposals. Each image's
-/// writes (old proposals of this model removed, new ones added, image status, item marked done) commit in one
-/// transaction with the item's status, so an interrupted job resumes without duplicating anything.
+/// Runs a model over the job's pending images through the batched pipeline and writes proposals through the
+/// sequencer. Each image's writes (old proposals of this model removed, new ones added, image status, item marked
+/// done) commit in one transaction with the item's status, so an interrupted job resumes without duplicating anything.
 /// Re-runs replace only this model's untouched proposals: state proposed and never edited (version 1).
 /// </summary>
-public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detectors, IBlobStore blobs, IOptions<JobOptions> jobOptions,
+public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer sequencer, DetectorCache detectors, IBlobStore blobs, IOptions<JobOptions> jobOptions,
     ILogger<PrelabelJob> log) : IJobHandler
 {
     public const string JobKind = "prelabel";
@@ -43,7 +46,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
         var detector = await detectors.GetAsync(model, ct);
         var options = new DetectionOptions { Confidence = payload.Confidence, Iou = payload.Iou, Polygons = detector.Spec.Task == ModelTask.Segment };
 
-        var writer = new ResultWriter(scopes, jobId, model, payload, jobOptions.Value.WriteBatch);
+        var writer = new ResultWriter(scopes, sequencer, jobId, model, payload, jobOptions.Value.WriteBatch);
         try
         {
             await BatchPipeline.RunAsync(detector, PendingItems(jobId, ct), options, r => writer.AddAsync(r, ct),
@@ -86,8 +89,9 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
         }
     }
 
-    private sealed class ResultWriter(IServiceScopeFactory scopes, Guid jobId, DetectionModel model, PrelabelPayload payload, int batchSize)
+    private sealed class ResultWriter(IServiceScopeFactory scopes, AnnotationSequencer sequencer, Guid jobId, DetectionModel model, PrelabelPayload payload, int batchSize)
     {
+        private readonly string _author = $"model:{model.Name}";
         private readonly List<PipelineResult> _pending = [];
         private readonly string _modelKey = model.Id.ToString();
         private Task _writing = Task.CompletedTask;
@@ -118,54 +122,75 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
             await WriteAsync(batch);
         }
 
+        /// <summary>
+        /// Each image's result goes through the sequencer as one batch: its item is claimed, this model's untouched
+        /// proposals are deleted and the new ones created as ops, and the image moves to prelabeled, all in one
+        /// transaction; so everyone on the image receives the change as Applied ops and an interrupted job
+        /// resumes without writing anything twice (a claimed item is never claimed again).
+        /// </summary>
         private async Task WriteAsync(List<PipelineResult> batch)
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
             var live = scope.ServiceProvider.GetRequiredService<LiveEvents>();
-            var added = new List<(Guid ImageId, List<Annotation> Annotations)>();
-            int done = 0, failed = 0;
-            var now = DateTime.UtcNow;
-
-            // Not cancelled mid-transaction: a batch is small and must land whole or not at all.
-            await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
+            var added = new List<(Guid ImageId, List<AnnotationDto> Annotations)>();
+            foreach (var r in batch)
             {
-                foreach (var r in batch)
+                // Not cancelled mid-write: an image's result must land whole or not at all.
+                var tag = (ItemTag)r.Item.Tag!;
+                var now = DateTime.UtcNow;
+                var status = r.Error is null ? JobItemStatus.Done : JobItemStatus.Failed;
+                var outcome = await sequencer.ApplyBatchAsync(tag.ImageId, _author, OpOrigin.Job, async db =>
                 {
-                    var tag = (ItemTag)r.Item.Tag!;
-                    var status = r.Error is null ? JobItemStatus.Done : JobItemStatus.Failed;
                     int claimed = await db.JobItems.Where(i => i.JobId == jobId && i.ImageId == tag.ImageId && i.Status == JobItemStatus.Pending)
                         .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, status).SetProperty(i => i.Error, r.Error).SetProperty(i => i.FinishedAt, now), CancellationToken.None);
-                    if (claimed == 0) continue; // already written (by an earlier attempt): never twice
-                    if (r.Error is not null) { failed++; continue; }
-                    done++;
-
-                    if (payload.ReplaceProposals)
-                        await db.Annotations.Where(a => a.ImageId == tag.ImageId && a.Source == AnnotationSourceType.Model && a.ModelId == _modelKey
-                                                        && a.State == AnnotationState.Proposed && a.Version == 1)
-                            .ExecuteDeleteAsync(CancellationToken.None);
-                    // What people kept (edited, accepted, drawn) stays, and the model does not propose it again.
-                    var kept = await db.Annotations.AsNoTracking().Where(a => a.ImageId == tag.ImageId && a.Kind == AnnotationKind.Box)
-                        .Select(a => new { a.LabelId, a.Geometry }).ToListAsync(CancellationToken.None);
-                    var keptBoxes = kept.Select(a => (a.LabelId, Box: BoxOf(a.Geometry))).ToList();
-                    var annotations = r.Detections!.Where(d => payload.Mapping.ContainsKey(d.ClassId))
-                        .Where(d => !keptBoxes.Any(k => k.LabelId == payload.Mapping[d.ClassId] && BoxF.IoU(k.Box, d.Box) > (payload.Iou ?? 0.7f)))
-                        .Select(d => ToAnnotation(d, tag, now)).ToList();
-                    db.Annotations.AddRange(annotations);
-                    await db.Images.Where(m => m.Id == tag.ImageId && m.Status == ImageStatus.New)
-                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, ImageStatus.Prelabeled).SetProperty(m => m.UpdatedAt, now), CancellationToken.None);
-                    added.Add((tag.ImageId, annotations));
-                }
-                await db.SaveChangesAsync(CancellationToken.None);
-                await db.Jobs.Where(j => j.Id == jobId)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + failed), CancellationToken.None);
-                await tx.CommitAsync(CancellationToken.None);
+                    if (claimed == 0) return null; // already written (by an earlier attempt): never twice
+                    int done = r.Error is null ? 1 : 0;
+                    await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + 1 - done), CancellationToken.None);
+                    if (r.Error is not null) return [];
+                    return await OpsAsync(db, r, tag);
+                }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None);
+                if (outcome is null || r.Error is not null) continue;
+                Written++;
+                var created = outcome.Applied.Where(a => a.Op.Type == "create").Select(a => a.Op.AnnotationId).ToHashSet();
+                if (created.Count > 0) added.Add((tag.ImageId, ToDtos(scope, created)));
             }
-            Written += done;
-
             foreach (var (imageId, annotations) in added)
-                await live.ProposalsAddedAsync(new ProposalsAdded(imageId, jobId, model.Id, annotations.Select(AnnotationDto.From).ToList()));
+                await live.ProposalsAddedAsync(new ProposalsAdded(imageId, jobId, model.Id, annotations));
             await live.JobChangedAsync(jobId);
+        }
+
+        private static List<AnnotationDto> ToDtos(AsyncServiceScope scope, HashSet<Guid> ids)
+        {
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            var rows = new List<Annotation>();
+            foreach (var chunk in ids.Chunk(500)) rows.AddRange(db.Annotations.AsNoTracking().Where(a => chunk.Contains(a.Id)).OrderBy(a => a.Id).ToList());
+            return rows.Select(AnnotationDto.From).ToList();
+        }
+
+        /// <summary>Deletes of this model's untouched proposals (on a re-run that replaces them), then creates of what is new.</summary>
+        private async Task<IReadOnlyList<SubmitOp>> OpsAsync(VisionLabelDb db, PipelineResult r, ItemTag tag)
+        {
+            var ops = new List<SubmitOp>();
+            var replaced = new HashSet<Guid>();
+            if (payload.ReplaceProposals)
+            {
+                replaced = (await db.Annotations.Where(a => a.ImageId == tag.ImageId && a.Source == AnnotationSourceType.Model && a.ModelId == _modelKey
+                                                            && a.State == AnnotationState.Proposed && a.Version == 1)
+                    .Select(a => a.Id).ToListAsync(CancellationToken.None)).ToHashSet();
+                ops.AddRange(replaced.Order().Select(id => new SubmitOp($"job:{jobId}:delete:{id}", tag.ImageId, "delete", id)));
+            }
+            // What people kept (edited, accepted, drawn) stays, and the model does not propose it again.
+            var kept = await db.Annotations.AsNoTracking().Where(a => a.ImageId == tag.ImageId && a.Kind == AnnotationKind.Box)
+                .Select(a => new { a.Id, a.LabelId, a.Geometry }).ToListAsync(CancellationToken.None);
+            var keptBoxes = kept.Where(a => !replaced.Contains(a.Id)).Select(a => (a.LabelId, Box: BoxOf(a.Geometry))).ToList();
+            foreach (var d in r.Detections!)
+            {
+                if (!payload.Mapping.TryGetValue(d.ClassId, out var labelId)) continue;
+                if (keptBoxes.Any(k => k.LabelId == labelId && BoxF.IoU(k.Box, d.Box) > (payload.Iou ?? 0.7f))) continue;
+                var id = MonotonicGuid.Next();
+                ops.Add(new SubmitOp($"job:{jobId}:create:{id}", tag.ImageId, "create", id, Changes(d, labelId)));
+            }
+            return ops;
         }
 
         private static BoxF BoxOf(string geometry)
@@ -174,19 +199,16 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
             return new BoxF((float)g["x"]!.GetValue<double>(), (float)g["y"]!.GetValue<double>(), (float)g["width"]!.GetValue<double>(), (float)g["height"]!.GetValue<double>());
         }
 
-        private Annotation ToAnnotation(Detection d, ItemTag image, DateTime now)
+        private JsonElement Changes(Detection d, Guid labelId)
         {
-            string geometry;
+            JsonObject geometry;
             AnnotationKind kind;
             if (d.Mask is { } mask)
             {
                 kind = AnnotationKind.Mask;
                 var polygons = new JsonArray();
                 foreach (var ring in d.Polygons ?? []) polygons.Add(new JsonArray(ring.Select(v => (JsonNode)JsonValue.Create(Math.Round(v, 2))).ToArray()));
-                geometry = new JsonObject
-                {
-                    ["size"] = new JsonArray(mask.Height, mask.Width), ["counts"] = CocoRle.Encode(mask.Counts), ["polygons"] = polygons,
-                }.ToJsonString();
+                geometry = new JsonObject { ["size"] = new JsonArray(mask.Height, mask.Width), ["counts"] = CocoRle.Encode(mask.Counts), ["polygons"] = polygons };
             }
             else
             {
@@ -194,15 +216,13 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, DetectorCache detec
                 geometry = new JsonObject
                 {
                     ["x"] = Math.Round(d.Box.X, 2), ["y"] = Math.Round(d.Box.Y, 2), ["width"] = Math.Round(d.Box.Width, 2), ["height"] = Math.Round(d.Box.Height, 2),
-                }.ToJsonString();
+                };
             }
-            string author = $"model:{model.Name}";
-            return new Annotation
+            return JsonSerializer.SerializeToElement(new JsonObject
             {
-                ImageId = image.ImageId, LabelId = payload.Mapping[d.ClassId], Kind = kind, Geometry = geometry, Source = AnnotationSourceType.Model,
-                ModelId = _modelKey, Score = Math.Round(d.Score, 5), State = AnnotationState.Proposed, Version = 1,
-                CreatedBy = author, CreatedAt = now, UpdatedBy = author, UpdatedAt = now,
-            };
+                ["labelId"] = labelId, ["kind"] = ApiEnum.Name(kind), ["geometry"] = geometry, ["state"] = "proposed",
+                ["source"] = new JsonObject { ["type"] = "model", ["modelId"] = _modelKey, ["score"] = Math.Round(d.Score, 5) },
+            });
         }
     }
 }

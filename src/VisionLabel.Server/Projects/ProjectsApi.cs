@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 
@@ -77,10 +78,14 @@ public static class ProjectsApi
         return TypedResults.Ok(ProjectDto.From(project));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(Guid projectId, VisionLabelDb db, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
+        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, PresenceRegistry presence, CancellationToken ct)
     {
-        // Images, labels and annotations go by cascade. Blobs stay: they are content-addressed and may be
-        // shared with other projects; unreferenced blobs are for a storage sweep to collect.
+        // Images someone has open go through the write path, so those people see them go; the rest (with labels and
+        // annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
+        foreach (var imageId in presence.ImagesWithParticipants())
+            if (await db.Images.AnyAsync(i => i.Id == imageId && i.ProjectId == projectId, ct))
+                await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
     }
@@ -129,7 +134,7 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteLabel(
-        Guid projectId, Guid labelId, bool? deleteAnnotations, VisionLabelDb db, CancellationToken ct)
+        Guid projectId, Guid labelId, bool? deleteAnnotations, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, CancellationToken ct)
     {
         if (!await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == projectId, ct)) return Problems.NotFound("Label", labelId);
         int used = await db.Annotations.CountAsync(a => a.LabelId == labelId, ct);
@@ -137,6 +142,14 @@ public static class ProjectsApi
             return Problems.Conflict("Label in use",
                 $"{used} annotation(s) use this label. Relabel them first, or repeat with ?deleteAnnotations=true to delete them with the label.",
                 new Dictionary<string, object?> { ["annotationCount"] = used });
+        // The annotations go as delete ops, image by image, through the sequencer (everyone on an image sees them go
+        // and the op log keeps them); only then the label. Repeated while an edit made meanwhile still uses the label.
+        string author = CurrentUser.Name(context), batch = Guid.NewGuid().ToString("N");
+        for (List<Guid> images; (images = await db.Annotations.Where(a => a.LabelId == labelId).Select(a => a.ImageId).Distinct().Take(500).ToListAsync(ct)).Count > 0;)
+            foreach (var imageId in images)
+                await sequencer.ApplyBatchAsync(imageId, author, OpOrigin.System, async scoped =>
+                    (await scoped.Annotations.Where(a => a.ImageId == imageId && a.LabelId == labelId).Select(a => a.Id).ToListAsync(CancellationToken.None))
+                        .Select(id => new SubmitOp($"label-delete:{batch}:{id}", imageId, "delete", id)).ToList(), ct: ct);
         await db.Labels.Where(l => l.Id == labelId).ExecuteDeleteAsync(ct);
         return TypedResults.NoContent();
     }
