@@ -37,85 +37,8 @@ public class CollaborationTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>A client's copy of the image: annotations by id, properties as JSON, and the last seq applied.</summary>
-    private sealed class Replica
-    {
-        private readonly Lock _lock = new();
-        public Dictionary<Guid, JsonObject> Annotations { get; } = [];
-        public long Seq { get; private set; }
-
-        public void Load(JsonElement snapshot)
-        {
-            lock (_lock)
-            {
-                Annotations.Clear();
-                foreach (var a in snapshot.GetProperty("annotations").EnumerateArray())
-                    Annotations[a.GetProperty("id").GetGuid()] = new JsonObject
-                    {
-                        ["labelId"] = a.GetProperty("labelId").GetGuid(), ["kind"] = a.GetProperty("kind").GetString(),
-                        ["geometry"] = JsonNode.Parse(a.GetProperty("geometry").GetRawText()), ["attributes"] = JsonNode.Parse(a.GetProperty("attributes").GetRawText()),
-                        ["state"] = a.GetProperty("state").GetString(),
-                    };
-                Seq = snapshot.GetProperty("seq").GetInt64();
-            }
-        }
-
-        /// <summary>Applies ops in order; ones at or below our seq were already in our snapshot.</summary>
-        public void Apply(JsonElement applied)
-        {
-            lock (_lock)
-            {
-                long seq = applied.GetProperty("seq").GetInt64();
-                if (seq <= Seq) return;
-                Assert.True(seq == Seq + 1, $"gap: at {Seq}, received {seq}");
-                var op = applied.GetProperty("op");
-                var id = op.GetProperty("annotationId").GetGuid();
-                switch (op.GetProperty("type").GetString())
-                {
-                    case "create":
-                        Annotations[id] = new JsonObject();
-                        goto case "update";
-                    case "update":
-                        foreach (var p in op.GetProperty("changes").EnumerateObject())
-                            if (p.Name != "source") Annotations[id][p.Name] = JsonNode.Parse(p.Value.GetRawText());
-                        break;
-                    case "delete":
-                        Annotations.Remove(id);
-                        break;
-                }
-                Seq = seq;
-            }
-        }
-    }
-
-    private async Task<(HubClient Hub, Replica Replica)> Connect(string user, Replica? replica = null, long? resumeFrom = null)
-    {
-        var hub = await HubClient.ConnectAsync(_app.Server, $"/hubs/annotations?user={user}");
-        replica ??= new Replica();
-        // Ops that arrive before the snapshot is loaded wait in `pending`; the switch to applying them directly
-        // happens under a lock, so none can slip past the queue and arrive out of order.
-        var pending = new List<JsonElement>();
-        var handover = new Lock();
-        bool ready = false;
-        hub.OnMessage = (target, args) =>
-        {
-            if (target != "Applied") return;
-            lock (handover) { if (ready) replica.Apply(args[0]); else pending.Add(args[0]); }
-        };
-        if (resumeFrom is { } last)
-        {
-            var resume = await hub.CallAsync("Resume", _image.Id, last);
-            if (resume.GetProperty("snapshot").ValueKind == JsonValueKind.Object) replica.Load(resume.GetProperty("snapshot"));
-            foreach (var op in resume.GetProperty("ops").EnumerateArray()) replica.Apply(op);
-        }
-        else replica.Load(await hub.CallAsync("JoinImage", _image.Id));
-        lock (handover)
-        {
-            foreach (var op in pending.OrderBy(p => p.GetProperty("seq").GetInt64())) replica.Apply(op);
-            ready = true;
-        }
-        return (hub, replica);
-    }
+    private Task<(HubClient Hub, ImageReplica Replica)> Connect(string user, ImageReplica? replica = null, long? resumeFrom = null) =>
+        ImageReplica.ConnectAsync(_app.Server, _image.Id, user, replica, resumeFrom);
 
     private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
         new { clientOpId, imageId, type, annotationId, changes };
@@ -126,7 +49,7 @@ public class CollaborationTests : IAsyncLifetime
         const int clients = 6, opsPerClient = 40;
         var known = new ConcurrentDictionary<Guid, bool>();
         var acks = new ConcurrentBag<(string User, string ClientOpId, long? Seq, string? Rejected)>();
-        var replicas = new Replica[clients];
+        var replicas = new ImageReplica[clients];
         var hubs = new HubClient[clients];
         for (int c = 0; c < clients; c++) (hubs[c], replicas[c]) = await Connect($"user{c}");
 
@@ -204,7 +127,7 @@ public class CollaborationTests : IAsyncLifetime
         long last = log.Count;
         for (int c = 0; c < clients; c++)
         {
-            for (var deadline = DateTime.UtcNow.AddSeconds(10); replicas[c].Seq < last && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+            await replicas[c].WaitForSeq(last, TimeSpan.FromSeconds(10));
             Assert.Equal(last, replicas[c].Seq);
             Assert.Equal(server.Select(a => a.Id).Order(), replicas[c].Annotations.Keys.Order());
             foreach (var a in server)
@@ -263,7 +186,7 @@ public class CollaborationTests : IAsyncLifetime
         var viaRest = await (await _http.PostJson($"/api/images/{_image.Id}/annotations", new { labelId = _project.Labels[2].Id, kind = "box", geometry = new { x = 3, y = 3, width = 3, height = 3 } })).Read<AnnotationDto>();
         var restApplied = await alice.WaitFor("Applied", TimeSpan.FromSeconds(5), a => a[0].GetProperty("op").GetProperty("annotationId").GetGuid() == viaRest.Id);
         Assert.Equal(("rest-user", 7L), (restApplied[0].GetProperty("authorId").GetString(), restApplied[0].GetProperty("seq").GetInt64()));
-        for (var deadline = DateTime.UtcNow.AddSeconds(5); aliceView.Seq < 7 && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+        await aliceView.WaitForSeq(7, TimeSpan.FromSeconds(5));
         Assert.Equal([viaRest.Id], aliceView.Annotations.Keys);
 
         await alice.DisposeAsync();
@@ -332,7 +255,7 @@ public class CollaborationTests : IAsyncLifetime
 
         // Everyone saw every undo and redo as ordinary ops.
         long seq = (await alice.CallAsync("Resume", _image.Id, 0L)).GetProperty("seq").GetInt64();
-        for (var deadline = DateTime.UtcNow.AddSeconds(5); bobView.Seq < seq && DateTime.UtcNow < deadline;) await Task.Delay(20, TestContext.Current.CancellationToken);
+        await bobView.WaitForSeq(seq, TimeSpan.FromSeconds(5));
         Assert.Equal(new[] { x, y }.Order(), bobView.Annotations.Keys.Order());
         Assert.Equal(1, bobView.Annotations[x]["attributes"]!["v"]!.GetValue<int>());
         await alice.DisposeAsync();
