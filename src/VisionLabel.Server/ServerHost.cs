@@ -35,7 +35,9 @@ public static class ServerHost
         services.Configure<JobOptions>(builder.Configuration.GetSection(JobOptions.Section));
         services.Configure<DatasetOptions>(builder.Configuration.GetSection(DatasetOptions.Section));
 
-        services.AddProblemDetails();
+        // Validation problems name fields as the JSON does (camelCase) and say the first problem in the detail.
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemShapes.Customize);
+        services.AddValidation(); // DataAnnotations on request records (see Common/Limits.cs), checked before handlers run
         // Binding failures throw, so BadRequestProblems can say which field is wrong and why.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestProblems>();
@@ -90,6 +92,7 @@ public static class ServerHost
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodyLimits();
 
         app.MapOpenApi();
         app.MapGet("/health", Health).WithTags("Health");

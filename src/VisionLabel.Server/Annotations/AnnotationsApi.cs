@@ -11,7 +11,7 @@ public static class AnnotationsApi
 {
     public static IEndpointRouteBuilder MapAnnotationsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/images/{imageId:guid}/annotations").WithTags("Annotations");
+        var group = app.MapGroup("/api/images/{imageId:guid}/annotations").WithTags("Annotations").WithBodyLimit(Limits.AnnotationBody);
         group.MapGet("/", List);
         group.MapPost("/", Create);
         group.MapGet("/{annotationId:guid}", Get);

@@ -9,7 +9,7 @@ public sealed record CommentDto(Guid Id, Guid ImageId, double X, double Y, strin
     public static CommentDto From(Comment c) => new(c.Id, c.ImageId, c.X, c.Y, c.Text, c.Author, c.Resolved, c.CreatedAt, c.UpdatedAt);
 }
 
-public sealed record NewComment(double X, double Y, string Text);
+public sealed record NewComment(double X, double Y, [property: System.ComponentModel.DataAnnotations.StringLength(5000)] string Text);
 
 public sealed record ImageStatusChanged(Guid ImageId, ImageStatus Status, string By);
 

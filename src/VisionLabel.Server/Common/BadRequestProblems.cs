@@ -33,6 +33,8 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
             return (null, "The request body is larger than this endpoint accepts. " + bad.Message.TrimEnd('.') + ".");
         switch (bad.InnerException)
         {
+            case JsonException { InnerException: { } reader } when reader.GetType().Name == "JsonReaderException":
+                return ("body", $"the body is not valid JSON: {reader.Message.Split(" LineNumber:")[0].Trim()} (at byte {((JsonException)bad.InnerException).BytePositionInLine})");
             case JsonException json:
             {
                 string field = json.Path is { Length: > 1 } p ? p.TrimStart('$', '.') : "body";
@@ -40,7 +42,7 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
                 if (MissingRequired().Match(message) is { Success: true } m)
                     return (field == "body" ? m.Groups[1].Value.Split(',')[0].Trim('\'', ' ') : field, $"missing required propert{(m.Groups[1].Value.Contains(',') ? "ies" : "y")} {m.Groups[1].Value}");
                 if (CouldNotConvert().Match(message) is { Success: true } c)
-                    return (field, $"{field}: {ExpectedValue(c.Groups[1].Value)}");
+                    return (field, $"{field}: {ExpectedValue(TypeAtSuffix(FindType(c.Groups[1].Value), field))}");
                 if (message.Contains("could not be mapped", StringComparison.Ordinal))
                     return (field, $"{field} is not a known property");
                 if (json.InnerException is { } inner) message = inner.Message;
@@ -53,11 +55,48 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
         }
     }
 
-    /// <summary>What a value of the CLR type should look like, in API terms.</summary>
-    private static string ExpectedValue(string typeName)
+    private static Type? FindType(string typeName)
     {
         string name = typeName.Replace("System.Nullable`1[", "").TrimEnd(']');
-        var type = Type.GetType(name) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(name)).FirstOrDefault(t => t is not null);
+        return Type.GetType(name) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(name)).FirstOrDefault(t => t is not null);
+    }
+
+    /// <summary>The serializer names the innermost record that failed, so the path may start above it: try each suffix.</summary>
+    private static Type? TypeAtSuffix(Type? root, string path)
+    {
+        var segments = path.Split('.');
+        for (int i = 0; i < segments.Length; i++)
+            if (TypeAt(root, string.Join('.', segments[i..])) is { } type && type != root) return type;
+        return root;
+    }
+
+    /// <summary>
+    /// The type of the value at a JSON path under a request type ("source.type" under CreateAnnotationRequest is
+    /// AnnotationSourceType): the serializer names the request type when a constructor parameter fails to convert.
+    /// </summary>
+    private static Type? TypeAt(Type? root, string path)
+    {
+        var type = root;
+        foreach (var raw in path.Split('.'))
+        {
+            if (type is null) return null;
+            string segment = raw;
+            int bracket = segment.IndexOf('[');
+            if (bracket >= 0) segment = segment[..bracket];
+            var property = type.GetProperties().FirstOrDefault(p => p.Name.Equals(segment, StringComparison.OrdinalIgnoreCase));
+            if (property is null) return type == root && raw == path ? type : null;
+            type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            if (bracket >= 0) type = type.IsArray ? type.GetElementType() : type.GetGenericArguments().FirstOrDefault();
+        }
+        return type;
+    }
+
+    /// <summary>What a value of the CLR type should look like, in API terms.</summary>
+    private static string ExpectedValue(Type? type)
+    {
+        if (type is null) return "this value has the wrong type";
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        string name = type.FullName ?? type.Name;
         if (type is { IsEnum: true })
             return $"use one of {string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.KebabCaseLower.ConvertName))} (as a string)";
         return name switch
@@ -67,8 +106,9 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
             "System.Double" or "System.Single" => "expected a number (a JSON number)",
             "System.Boolean" => "expected true or false",
             "System.String" => "expected a string",
-            _ when name.Contains("List") || name.Contains("[]") => "expected an array",
-            _ => $"expected a {name.Split('.').Last()}",
+            "System.Text.Json.JsonElement" => "expected a JSON value",
+            _ when type.IsArray || type.IsGenericType => "expected an array",
+            _ => "expected an object",
         };
     }
 

@@ -34,3 +34,21 @@ public static class ApiEnum
     public static string Names<T>() where T : struct, Enum =>
         string.Join(", ", Enum.GetNames<T>().Select(n => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(n)));
 }
+
+/// <summary>One shape for every 4xx: errors keyed by the JSON names of fields, and a detail that says the first problem.</summary>
+public static class ProblemShapes
+{
+    public static void Customize(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails is not HttpValidationProblemDetails validation || validation.Errors.Count == 0) return;
+        var errors = validation.Errors.ToDictionary(e => JsonPath(e.Key), e => e.Value);
+        validation.Errors.Clear();
+        foreach (var (key, value) in errors) validation.Errors[key] = value;
+        if (validation.Title == "One or more validation errors occurred.") validation.Title = "The request is not valid";
+        validation.Detail ??= string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
+    }
+
+    /// <summary>"Labels[0].Name" → "labels[0].name".</summary>
+    private static string JsonPath(string key) =>
+        string.Join('.', key.Split('.').Select(s => s.Length == 0 ? s : char.ToLowerInvariant(s[0]) + s[1..]));
+}

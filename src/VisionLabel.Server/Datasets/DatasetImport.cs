@@ -159,6 +159,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
         for (int i = 0; i < plan.Categories.Count; i++)
         {
             var c = plan.Categories[i];
+            if (LabelRules.NameProblem(c.Name) is { } problem) throw new DatasetException($"category {c.ExternalId}: {problem}; fix the dataset's category names");
             if (!byName.TryGetValue(c.Name, out var label))
             {
                 label = new Label { ProjectId = project.Id, Name = c.Name, Color = LabelRules.DefaultColor(order), Order = order++ };

@@ -21,7 +21,7 @@ public static class ImagesApi
             .WithDescription("Upload one or more JPEG/PNG/WebP files as multipart/form-data (any field name). Streamed: files are never held in memory.");
         projectImages.MapGet("/", List);
 
-        var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images");
+        var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
         images.MapGet("/", Get);
         images.MapPatch("/", Update);
         images.MapDelete("/", Delete);

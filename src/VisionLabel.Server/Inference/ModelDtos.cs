@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using VisionLabel.Server.Common;
 using System.Text.Json;
 using VisionLabel.Server.Data;
 
@@ -13,7 +15,7 @@ public sealed record ModelDto(
     public static List<string> ClassNamesOf(DetectionModel m) => JsonSerializer.Deserialize<List<string>>(m.ClassNames) ?? [];
 }
 
-public sealed record UpdateModelRequest(string? Name = null, IReadOnlyList<string>? ClassNames = null);
+public sealed record UpdateModelRequest([property: StringLength(Limits.Name)] string? Name = null, [property: MaxLength(Limits.ClassesPerModel)] IReadOnlyList<string>? ClassNames = null);
 
 /// <summary>One model class and the project label it becomes (null: the class is skipped).</summary>
 public sealed record ClassMapping(int ClassIndex, string ClassName, Guid? LabelId, string? LabelName);
@@ -22,4 +24,4 @@ public sealed record ModelMappingDto(Guid ProjectId, Guid ModelId, bool Saved, I
 
 public sealed record ClassMappingInput(int ClassIndex, Guid? LabelId);
 
-public sealed record SaveMappingRequest(IReadOnlyList<ClassMappingInput> Classes);
+public sealed record SaveMappingRequest([property: MaxLength(Limits.ClassesPerModel)] IReadOnlyList<ClassMappingInput> Classes);

@@ -28,12 +28,12 @@ public static class ModelsApi
             .WithDescription("multipart/form-data: 'file' = the .onnx model; optional 'names' = class names file (one per line); optional 'name' field.");
         models.MapGet("/", List);
         models.MapGet("/{modelId:guid}", Get);
-        models.MapPatch("/{modelId:guid}", Update);
+        models.MapPatch("/{modelId:guid}", Update).WithBodyLimit(Limits.SmallJsonBody);
         models.MapDelete("/{modelId:guid}", Delete);
 
         var mapping = app.MapGroup("/api/projects/{projectId:guid}/models/{modelId:guid}/mapping").WithTags("Models");
         mapping.MapGet("/", GetMapping);
-        mapping.MapPut("/", SaveMapping);
+        mapping.MapPut("/", SaveMapping).WithBodyLimit(Limits.SmallJsonBody);
         return app;
     }
 
@@ -70,7 +70,9 @@ public static class ModelsApi
             var existing = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.ContentHash == spooled.Sha256, ct);
             if (existing is not null) return TypedResults.Ok(ModelDto.From(existing)); // same bytes: the same model
 
+            if (displayName is { Length: > Limits.Name }) return Problems.BadRequest("Model name too long", $"name is {displayName.Length} characters; at most {Limits.Name}.");
             IReadOnlyList<string>? names = namesText is null ? null : PythonDictNames.FromLines(namesText);
+            if (names is not null && ClassNamesProblem(names) is { } namesProblem) return Problems.BadRequest("Class names not valid", $"names: {namesProblem}.");
             ModelSpec spec;
             try
             {
@@ -101,6 +103,12 @@ public static class ModelsApi
         finally { File.Delete(temp); }
     }
 
+    private static string? ClassNamesProblem(IReadOnlyList<string> names) =>
+        names.Count > Limits.ClassesPerModel ? $"{names.Count} class names; at most {Limits.ClassesPerModel}" :
+        names.Select((n, i) => (n, i)).FirstOrDefault(x => string.IsNullOrWhiteSpace(x.n) || x.n.Trim().Length > Limits.Name) is ({ } bad, var at)
+            ? string.IsNullOrWhiteSpace(bad) ? $"class {at} has a blank name" : $"class {at}'s name is {bad.Trim().Length} characters; at most {Limits.Name}"
+            : null;
+
     private static async Task<string> ReadSmallText(Stream body, CancellationToken ct)
     {
         using var reader = new StreamReader(body, Encoding.UTF8);
@@ -124,13 +132,14 @@ public static class ModelsApi
         if (request.Name is not null)
         {
             if (string.IsNullOrWhiteSpace(request.Name)) return Problems.Invalid("name", "a name is required");
+            if (request.Name.Trim().Length > Limits.Name) return Problems.Invalid("name", $"a name is at most {Limits.Name} characters");
             model.Name = request.Name.Trim();
         }
         if (request.ClassNames is { } names)
         {
             int count = ModelDto.ClassNamesOf(model).Count;
             if (names.Count != count) return Problems.Invalid("classNames", $"the model has {count} classes; give exactly {count} names");
-            if (names.Any(string.IsNullOrWhiteSpace)) return Problems.Invalid("classNames", "class names cannot be blank");
+            if (ClassNamesProblem(names) is { } namesProblem) return Problems.Invalid("classNames", namesProblem);
             model.ClassNames = JsonSerializer.Serialize(names.Select(n => n.Trim()));
             model.ClassNamesSource = "edited";
         }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -14,14 +15,15 @@ namespace VisionLabel.Server.Inference;
 /// ExistingProposals: "replace" (default) this model's untouched proposals, or "keep" them and add.
 /// </summary>
 public sealed record PrelabelRequest(
-    Guid ModelId, IReadOnlyList<Guid>? ImageIds = null, IReadOnlyList<string>? Status = null, float? Confidence = null,
-    float? Iou = null, IReadOnlyList<ClassMappingInput>? Mapping = null, string? ExistingProposals = null, int? MaxBatch = null);
+    Guid ModelId, [property: MaxLength(Limits.ImageIdsPerRequest)] IReadOnlyList<Guid>? ImageIds = null, [property: MaxLength(10)] IReadOnlyList<string>? Status = null,
+    float? Confidence = null, float? Iou = null, [property: MaxLength(Limits.ClassesPerModel)] IReadOnlyList<ClassMappingInput>? Mapping = null,
+    string? ExistingProposals = null, [property: Range(1, 64)] int? MaxBatch = null);
 
 public static class PrelabelApi
 {
     public static IEndpointRouteBuilder MapPrelabelApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/projects/{projectId:guid}/prelabel", Enqueue).WithTags("Jobs")
+        app.MapPost("/api/projects/{projectId:guid}/prelabel", Enqueue).WithTags("Jobs").WithBodyLimit(Limits.PrelabelBody)
             .WithDescription("Starts a background pre-labeling job; 202 with the job. Follow it at /api/jobs/{id} or over /hubs/live.");
         return app;
     }
@@ -75,7 +77,11 @@ public static class PrelabelApi
         List<Guid>? explicitIds = null;
         if (request.ImageIds is { Count: > 0 } ids)
         {
-            var found = await db.Images.AsNoTracking().Where(i => i.ProjectId == projectId && ids.Contains(i.Id)).Select(i => new { i.Id, i.Status }).ToListAsync(ct);
+            // In chunks: one query with 100,000 parameters is more than SQLite (and sense) allows.
+            var found = new List<(Guid Id, ImageStatus Status)>();
+            foreach (var chunk in ids.Distinct().Chunk(500))
+                found.AddRange((await db.Images.AsNoTracking().Where(i => i.ProjectId == projectId && chunk.Contains(i.Id)).Select(i => new { i.Id, i.Status }).ToListAsync(ct))
+                    .Select(i => (i.Id, i.Status)));
             var missing = ids.Except(found.Select(f => f.Id)).ToList();
             if (missing.Count > 0) return Problems.Invalid("imageIds", $"{missing.Count} image id(s) are not in this project, e.g. {missing[0]}");
             explicitIds = found.Where(f => statuses.Count == 0 || statuses.Contains(f.Status)).Select(f => f.Id).Distinct().ToList();
@@ -85,7 +91,7 @@ public static class PrelabelApi
         var job = new Job
         {
             Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, NextAttemptAt = now, MaxAttempts = options.Value.MaxAttempts,
-            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, Math.Clamp(request.MaxBatch ?? 8, 1, 64))),
+            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8)),
         };
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 
 namespace VisionLabel.Server.Projects;
@@ -13,7 +15,11 @@ public sealed record ProjectDto(Guid Id, string Name, string? Description, IRead
         p.Labels.OrderBy(l => l.Order).ThenBy(l => l.Name).Select(LabelDto.From).ToList(), p.CreatedAt, p.UpdatedAt);
 }
 
-public sealed record CreateLabelRequest(string Name, string? Color = null, int? Order = null);
-public sealed record UpdateLabelRequest(string? Name = null, string? Color = null, int? Order = null);
-public sealed record CreateProjectRequest(string Name, string? Description = null, IReadOnlyList<CreateLabelRequest>? Labels = null);
-public sealed record UpdateProjectRequest(string? Name = null, string? Description = null);
+// Limits are declared on the requests and checked by minimal-API validation (AddValidation) before a handler runs:
+// a 400 ValidationProblem names the field. Rules that need the database (names taken) stay in the handlers.
+public sealed record CreateLabelRequest([property: StringLength(200)] string Name, [property: StringLength(7)] string? Color = null, int? Order = null);
+public sealed record UpdateLabelRequest([property: StringLength(200)] string? Name = null, [property: StringLength(7)] string? Color = null, int? Order = null);
+public sealed record CreateProjectRequest(
+    [property: StringLength(200)] string Name, [property: StringLength(Limits.Description)] string? Description = null,
+    [property: MaxLength(Limits.LabelsPerProject)] IReadOnlyList<CreateLabelRequest>? Labels = null);
+public sealed record UpdateProjectRequest([property: StringLength(200)] string? Name = null, [property: StringLength(Limits.Description)] string? Description = null);

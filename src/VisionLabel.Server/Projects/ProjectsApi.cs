@@ -10,7 +10,7 @@ public static class ProjectsApi
 {
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
-        var projects = app.MapGroup("/api/projects").WithTags("Projects");
+        var projects = app.MapGroup("/api/projects").WithTags("Projects").WithBodyLimit(Limits.SmallJsonBody);
         projects.MapGet("/", ListProjects);
         projects.MapPost("/", CreateProject);
         projects.MapGet("/{projectId:guid}", GetProject);
