@@ -8,5 +8,6 @@ return options.Command switch
     "inference" => await InferenceBench.RunAsync(options),
     "jobs" => await JobBench.RunAsync(options),
     "export" => await ExportBench.RunAsync(options),
+    "intake" => await IntakeBench.RunAsync(options),
     _ => BenchArgs.Usage(),
 };

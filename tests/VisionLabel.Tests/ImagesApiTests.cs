@@ -111,6 +111,45 @@ public class ImagesApiTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(_data.Path, "tmp")));
     }
 
+    /// <summary>A JPEG whose header, markers and end are intact but whose entropy-coded scan has a burst of garbage.</summary>
+    private static byte[] GarbledJpeg()
+    {
+        var jpeg = ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480));
+        int sos = 0;
+        for (int i = 2; i < jpeg.Length - 1; i++) if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) { sos = i; break; }
+        int start = sos + (jpeg.Length - sos) / 2;
+        var random = new Random(7);
+        for (int i = start; i < start + 400; i++) jpeg[i] = (byte)random.Next(0, 0xFF); // no 0xFF: no fake markers
+        jpeg[start + 400] = 0xFF; jpeg[start + 401] = 0xD3; // and an RST marker where none belongs
+        return jpeg;
+    }
+
+    /// <summary>A PNG whose IDAT chunk fails its CRC (the data intact, one bit of the stored CRC flipped).</summary>
+    private static byte[] PngWithBadCrc()
+    {
+        var png = TestImages.Png(TestImages.Quadrants(64, 48));
+        int idat = 8;
+        while (System.Text.Encoding.ASCII.GetString(png, idat + 4, 4) != "IDAT") idat += 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(idat));
+        int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(idat));
+        png[idat + 8 + length] ^= 0x01; // the CRC field after the chunk's data
+        return png;
+    }
+
+    [Fact]
+    public async Task Intake_decodes_the_whole_image_so_garbled_scan_data_and_bad_crcs_are_refused_at_upload()
+    {
+        var project = await NewProject();
+        byte[] good = ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 48));
+        var garbled = GarbledJpeg();
+        ImageHeaderReader.Read(new MemoryStream(garbled)); // the header alone looks fine
+        var problem = await (await Upload(project.Id, ("garbled.jpg", garbled), ("bad-crc.png", PngWithBadCrc()), ("good.jpg", good))).Problem(400);
+        var errors = problem.GetProperty("errors");
+        Assert.Contains("corrupt JPEG", errors.GetProperty("garbled.jpg")[0].GetString());
+        Assert.Contains("CRC", errors.GetProperty("bad-crc.png")[0].GetString(), StringComparison.OrdinalIgnoreCase);
+        var page = await (await _http.GetAsync($"/api/projects/{project.Id}/images")).Read<ImagePage>();
+        Assert.Equal(["good.jpg"], page.Items.Select(i => i.FileName));
+    }
+
     [Fact]
     public async Task Duplicate_content_is_reported_and_not_stored_twice_but_other_projects_may_hold_it()
     {
@@ -185,15 +224,17 @@ public class ImagesApiTests : IDisposable
     }
 
     [Fact]
-    public async Task A_corrupt_file_that_passes_the_header_check_gets_422_for_its_thumbnail_not_500()
+    public async Task A_stored_file_damaged_after_upload_gets_422_for_its_thumbnail_not_500()
     {
         var project = await NewProject();
-        // Valid markers and an end-of-image marker, but the entropy-coded data is noise.
         byte[] jpeg = ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 64));
+        var summary = await (await Upload(project.Id, ("noise.jpg", jpeg))).Read<UploadSummary>();
+        // The storage damages the file: valid markers and an end-of-image marker, but the entropy-coded data is noise.
         int sos = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
         var random = new Random(7);
         for (int i = sos + 20; i < jpeg.Length - 2; i++) jpeg[i] = (byte)random.Next(0, 0xFF);
-        var summary = await (await Upload(project.Id, ("noise.jpg", jpeg))).Read<UploadSummary>();
+        var blob = Assert.Single(Directory.GetFiles(Path.Combine(_data.Path, "blobs"), summary.Files[0].Image!.ContentHash + "*", SearchOption.AllDirectories));
+        await File.WriteAllBytesAsync(blob, jpeg, TestContext.Current.CancellationToken);
         var problem = await (await _http.GetAsync($"/api/images/{summary.Files[0].Image!.Id}/thumbnail")).Problem(422);
         Assert.Contains("noise.jpg", problem.GetProperty("detail").GetString());
     }

@@ -42,6 +42,7 @@ internal static unsafe partial class LibPng
     private const string Lib = "libpng16.so.16";
     public const uint ImageVersion = 1;
     public const uint FormatRgb = 0x02;
+    public const uint FormatGray = 0x00;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PngImage

@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Imaging;
@@ -40,6 +41,10 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             var existing = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.ProjectId == projectId && i.ContentHash == spooled.Hash, ct);
             if (existing is not null) return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(existing), null);
 
+            // A header can be intact over garbled scan data or a chunk with a bad CRC: decode it all once, now, so a
+            // broken file is refused here instead of failing later in a thumbnail or a pre-labeling job.
+            if (VerifyProblem(temp, header.Format) is { } broken) return Rejected(fileName, broken);
+
             string key = BlobKeys.Original(spooled.Hash);
             if (!await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
 
@@ -65,6 +70,24 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             return new UploadedFile(fileName, UploadOutcome.Created, ImageDto.From(image), null);
         }
         finally { File.Delete(temp); }
+    }
+
+    /// <summary>Decodes the spooled file through a memory map (no managed copy of a large file); null when intact.</summary>
+    private static unsafe string? VerifyProblem(string path, ImageFormat format)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > int.MaxValue) return $"file is {length:N0} bytes; images up to 2 GB can be checked";
+        using var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        using var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        try
+        {
+            ImageCodec.Verify(new ReadOnlySpan<byte>(pointer + view.PointerOffset, (int)length), format);
+            return null;
+        }
+        catch (InvalidImageException e) { return e.Message; }
+        finally { view.SafeMemoryMappedViewHandle.ReleasePointer(); }
     }
 
     private async Task<Spooled> SpoolAsync(Stream content, string path, CancellationToken ct)
