@@ -12,6 +12,7 @@ using VisionLabel.Server.Images;
 using VisionLabel.Server.Inference;
 using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Live;
+using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Storage;
 
@@ -77,6 +78,10 @@ public static class ServerHost
         services.AddSingleton<PresenceThrottle>();
         services.AddScoped<ReviewService>();
 
+        services.AddOptions<MaintenanceOptions>().Bind(builder.Configuration.GetSection(MaintenanceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MaintenanceSweeper>();
+        services.AddHostedService<MaintenanceWorker>();
+
         services.AddScoped<DatasetImport>();
         services.AddScoped<DatasetExport>();
 
@@ -112,6 +117,8 @@ public static class ServerHost
     {
         var app = Build(args);
         await app.Services.MigrateDatabaseAsync();
+        // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
+        await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();
         var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
         var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);

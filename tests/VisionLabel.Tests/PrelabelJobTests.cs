@@ -189,12 +189,15 @@ public class PrelabelJobTests : IAsyncLifetime
     public async Task A_corrupt_image_fails_alone_and_is_reported()
     {
         var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
-        // Valid header and end marker, noise for image data: intake accepts it, decoding fails in the job.
+        // Intake decodes every upload, so the damage happens in storage afterwards: valid header and end marker,
+        // noise for image data. Decoding fails in the job, for this image alone.
         byte[] noise = ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 64));
+        var (project, images) = await Project(model, 6, ("noise.jpg", noise.ToArray()));
         int sos = noise.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
         var random = new Random(3);
         for (int i = sos + 20; i < noise.Length - 2; i++) noise[i] = (byte)random.Next(0, 0xFF);
-        var (project, images) = await Project(model, 6, ("noise.jpg", noise));
+        var stored = images.Single(i => i.FileName == "noise.jpg");
+        File.WriteAllBytes(Path.Combine(_data.Path, "blobs", VisionLabel.Server.Storage.BlobKeys.Original(stored.ContentHash)), noise);
 
         var job = await Enqueue(project.Id, new { modelId = model.Id });
         var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);

@@ -23,16 +23,16 @@ public class ServeCommandTests
         return dll;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static async Task<Process> Serve(string url, string data)
+    internal static async Task<Process> Serve(string url, string data, params string[] extra)
     {
-        var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "serve", "--urls", url, "--data", data])
+        var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "serve", "--urls", url, "--data", data, .. extra])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         })!;

@@ -46,7 +46,9 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             if (VerifyProblem(temp, header.Format) is { } broken) return Rejected(fileName, broken);
 
             string key = BlobKeys.Original(spooled.Hash);
-            if (!await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
+            // Reused content is touched, so a sweep's grace period protects it while this row is being written.
+            if (await blobs.ExistsAsync(key, ct)) await blobs.TouchAsync(key, ct);
+            else await blobs.PutFileAsync(key, temp, ct);
 
             var now = DateTime.UtcNow;
             var image = new Image
@@ -66,6 +68,8 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
                 if (winner is null) throw;
                 return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(winner), null);
             }
+            // A sweep may have removed the reused blob between our check and our commit (it was unreferenced then): put it back.
+            if (File.Exists(temp) && !await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
             log.LogDebug("Stored {File} as {ImageId} ({Width}x{Height} {Format})", fileName, image.Id, image.Width, image.Height, image.Format);
             return new UploadedFile(fileName, UploadOutcome.Created, ImageDto.From(image), null);
         }

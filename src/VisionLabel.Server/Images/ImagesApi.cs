@@ -7,6 +7,7 @@ using VisionLabel.Imaging;
 using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Storage;
 
 namespace VisionLabel.Server.Images;
@@ -141,11 +142,15 @@ public static class ImagesApi
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid imageId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer,
+        MaintenanceSweeper sweeper, IOptions<ImageIntakeOptions> intake, CancellationToken ct)
     {
         // Through the write path: its annotations are deleted as ops everyone on the image receives, then the image.
-        // The blob is removed by the storage sweep once nothing references it.
-        return await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct) ? TypedResults.NoContent() : Problems.NotFound("Image", imageId);
+        // Its blobs are touched, so the sweep removes them a grace period from now if nothing else references them.
+        var hash = await db.Images.Where(i => i.Id == imageId).Select(i => i.ContentHash).FirstOrDefaultAsync(ct);
+        if (hash is null || !await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct)) return Problems.NotFound("Image", imageId);
+        await sweeper.TouchImageBlobsAsync([hash], intake.Value.ThumbnailSize, ct);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Original(Guid imageId, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Maintenance;
 
 namespace VisionLabel.Server.Projects;
 
@@ -79,14 +80,17 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, PresenceRegistry presence, CancellationToken ct)
+        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, PresenceRegistry presence,
+        MaintenanceSweeper sweeper, Microsoft.Extensions.Options.IOptions<ImageIntakeOptions> intake, CancellationToken ct)
     {
+        var hashes = await db.Images.Where(i => i.ProjectId == projectId).Select(i => i.ContentHash).ToListAsync(ct);
         // Images someone has open go through the write path, so those people see them go; the rest (with labels and
         // annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
         foreach (var imageId in presence.ImagesWithParticipants())
             if (await db.Images.AnyAsync(i => i.Id == imageId && i.ProjectId == projectId, ct))
                 await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
+        await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, ct); // the sweep's grace period starts now
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
     }
 

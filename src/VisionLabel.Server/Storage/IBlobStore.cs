@@ -19,7 +19,15 @@ public interface IBlobStore
     Task<bool> ExistsAsync(string key, CancellationToken ct = default);
 
     Task DeleteAsync(string key, CancellationToken ct = default);
+
+    /// <summary>Marks the object as just used (its last-modified time becomes now), so a sweep's grace period starts again.</summary>
+    Task TouchAsync(string key, CancellationToken ct = default);
+
+    /// <summary>Every object whose key starts with <paramref name="prefix"/>, with its last-modified time.</summary>
+    IAsyncEnumerable<BlobEntry> ListAsync(string prefix, CancellationToken ct = default);
 }
+
+public readonly record struct BlobEntry(string Key, DateTime LastModifiedUtc);
 
 public static class BlobKeys
 {
@@ -29,6 +37,15 @@ public static class BlobKeys
     public static string Thumbnail(string sha256Hex, int size) => $"thumbnails/{size}/{sha256Hex[..2]}/{sha256Hex}.jpg";
 
     public static string Model(string sha256Hex) => $"models/{sha256Hex[..2]}/{sha256Hex}.onnx";
+
+    /// <summary>The content hash a key was made from (originals, thumbnails and models are all named by it), or null.</summary>
+    public static string? HashOf(string key)
+    {
+        string name = key[(key.LastIndexOf('/') + 1)..];
+        int dot = name.IndexOf('.');
+        string hash = dot < 0 ? name : name[..dot];
+        return hash.Length == 64 && hash.All(char.IsAsciiHexDigitLower) ? hash : null;
+    }
 }
 
 public static class BlobStoreExtensions

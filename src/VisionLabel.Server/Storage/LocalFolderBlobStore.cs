@@ -70,6 +70,31 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
+    public Task TouchAsync(string key, CancellationToken ct = default)
+    {
+        try { File.SetLastWriteTimeUtc(PathOf(key), DateTime.UtcNow); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { }
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<BlobEntry> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+    {
+        string folder = Path.Combine(_root, prefix.TrimEnd('/'));
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            ct.ThrowIfCancellationRequested();
+            string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+            DateTime modified;
+            try { modified = File.GetLastWriteTimeUtc(file); } catch (IOException) { continue; }
+            yield return new BlobEntry(key, modified);
+        }
+        await Task.CompletedTask;
+    }
+
+    /// <summary>Half-written files a crash left in the staging folder, older than <paramref name="maxAge"/>; returns how many went.</summary>
+    public int SweepStaging(TimeSpan maxAge) => Maintenance.Sweeps.DeleteOlderThan(_staging, maxAge);
+
     private static void Commit(string temp, string final)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);

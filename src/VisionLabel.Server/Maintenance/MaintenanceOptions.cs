@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace VisionLabel.Server.Maintenance;
+
+/// <summary>Section "VisionLabel:Maintenance": what the sweeps remove, and when.</summary>
+public sealed class MaintenanceOptions
+{
+    public const string Section = "VisionLabel:Maintenance";
+
+    /// <summary>Temp uploads, import spools and half-written blobs older than this are left over from a crash.
+    /// Longer than the slowest upload you expect (one temp file is written for the whole of a file's upload).</summary>
+    public TimeSpan TempMaxAge { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>A blob nothing references is removed once it has not been written or reused for this long, so an upload
+    /// of the same content running while its image or project is deleted keeps its file.</summary>
+    public TimeSpan BlobGracePeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often the sweeps run while the server is up (they also run once at start-up, before it serves).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(15);
+}

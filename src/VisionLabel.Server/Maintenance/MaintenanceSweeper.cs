@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Storage;
+
+namespace VisionLabel.Server.Maintenance;
+
+public sealed record SweepReport(int TempFiles, int StagingFiles, int Blobs);
+
+/// <summary>
+/// Removes what nothing needs any more: temp uploads and import spools a crash left in the temp folder, half-written
+/// blobs in the local store's staging folder, and blobs (originals, thumbnails, models) no row references.
+/// A blob is only removed once it has not been written or reused for the grace period: intake and deletes touch the
+/// blobs they reuse or orphan, and intake checks its blob is still there after it has committed its row.
+/// </summary>
+public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore blobs, IOptions<MaintenanceOptions> options,
+    IOptions<VisionLabelOptions> app, ILogger<MaintenanceSweeper> log)
+{
+    public async Task<SweepReport> SweepAsync(CancellationToken ct = default)
+    {
+        var o = options.Value;
+        int temp = Sweeps.DeleteOlderThan(app.Value.TempDirectory, o.TempMaxAge);
+        int staging = blobs is LocalFolderBlobStore local ? local.SweepStaging(o.TempMaxAge) : 0;
+
+        HashSet<string> imageHashes, modelHashes;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            imageHashes = (await db.Images.AsNoTracking().Select(i => i.ContentHash).Distinct().ToListAsync(ct)).ToHashSet();
+            modelHashes = (await db.Models.AsNoTracking().Select(m => m.ContentHash).ToListAsync(ct)).ToHashSet();
+        }
+        var cutoff = DateTime.UtcNow - o.BlobGracePeriod;
+        int removed = 0;
+        foreach (var (prefix, referenced) in new[] { ("originals/", imageHashes), ("thumbnails/", imageHashes), ("models/", modelHashes) })
+            await foreach (var blob in blobs.ListAsync(prefix, ct))
+            {
+                if (BlobKeys.HashOf(blob.Key) is not { } hash || referenced.Contains(hash) || blob.LastModifiedUtc > cutoff) continue;
+                await blobs.DeleteAsync(blob.Key, ct);
+                removed++;
+            }
+        var report = new SweepReport(temp, staging, removed);
+        if (temp + staging + removed > 0)
+            log.LogInformation("Sweep removed {Temp} temp file(s), {Staging} staged blob(s), {Blobs} unreferenced blob(s)", temp, staging, removed);
+        return report;
+    }
+
+    /// <summary>Restarts the grace period of an image's blobs (it was just deleted, or its content was just reused).</summary>
+    public async Task TouchImageBlobsAsync(IEnumerable<string> contentHashes, int thumbnailSize, CancellationToken ct = default)
+    {
+        foreach (var hash in contentHashes)
+        {
+            await blobs.TouchAsync(BlobKeys.Original(hash), ct);
+            await blobs.TouchAsync(BlobKeys.Thumbnail(hash, thumbnailSize), ct);
+        }
+    }
+}
+
+/// <summary>Runs the sweep every SweepInterval while the server is up (the start-up sweep runs before it serves).</summary>
+public sealed class MaintenanceWorker(MaintenanceSweeper sweeper, IOptions<MaintenanceOptions> options, ILogger<MaintenanceWorker> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try { await sweeper.SweepAsync(stoppingToken); }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
+            catch (Exception e) { log.LogWarning(e, "Sweep failed; it runs again in {Interval}", options.Value.SweepInterval); }
+        }
+    }
+}
