@@ -42,9 +42,14 @@ public class DatasetCommandTests
         Assert.Equal((80, 0, 705), (report.GetProperty("imagesCreated").GetInt32(), report.GetProperty("labelsCreated").GetInt32(), report.GetProperty("annotationsCreated").GetInt32()));
 
         string zipPath = Path.Combine(data.Path, "out.zip");
-        (code, _, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--val", "0.25", "--seed", "7", "--data", data.Path);
+        (code, stdout, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--val", "0.25", "--seed", "7", "--data", data.Path);
         Assert.True(code == 0, stderr);
         Assert.Contains("Exported 'c128' as yolo-detect: 208 images", stderr);
+        // stdout is the report: the filter used and the counts per state (all imported labels are accepted).
+        var exported = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(["accepted"], exported.GetProperty("filter").GetProperty("states").EnumerateArray().Select(e => e.GetString()));
+        long accepted = exported.GetProperty("annotationsByState").GetProperty("accepted").GetInt64();
+        Assert.Equal(accepted, exported.GetProperty("exportedByState").GetProperty("accepted").GetInt64() + exported.GetProperty("skippedAnnotations").GetInt64());
         using (var zip = ZipFile.OpenRead(zipPath))
         {
             int val = zip.Entries.Count(e => e.FullName.StartsWith("images/val/"));

@@ -84,6 +84,10 @@ public class DatasetTests : IDisposable
 
     private static JsonElement Json(byte[] bytes) => JsonDocument.Parse(bytes).RootElement;
 
+    /// <summary>An object's properties sorted by name, as compact JSON.</summary>
+    private static string Canonical(JsonElement o) =>
+        new JsonObject(o.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Name, JsonNode.Parse(p.Value.GetRawText())))).ToJsonString();
+
     private async Task<bool> ProjectExists(string name) =>
         (await (await _http.GetAsync("/api/projects")).Read<List<ProjectDto>>()).Any(p => p.Name == name);
 
@@ -437,13 +441,28 @@ public class DatasetTests : IDisposable
             Enumerable.Range(0, 8).Select(i => ($"images/{i}.jpg", Image(i))).Prepend(("annotations/instances.json", Encoding.UTF8.GetBytes(coco.ToJsonString())))));
         Assert.Equal(16, report.AnnotationsCreated);
 
-        var accepted = Json((await Export(report.ProjectId, "format=coco&includeImages=false"))["annotations/instances.json"]);
+        // One proposal is rejected by a reviewer: never exported, but counted.
+        var firstImage = JsonDocument.Parse(await (await _http.GetAsync($"/api/projects/{report.ProjectId}/images?limit=1")).Content.ReadAsStringAsync())
+            .RootElement.GetProperty("items")[0].GetProperty("id").GetGuid();
+        var proposal = (await (await _http.GetAsync($"/api/images/{firstImage}/annotations")).Read<List<JsonElement>>()).Single(a => a.GetProperty("state").GetString() == "proposed");
+        await (await _http.PatchJson($"/api/images/{firstImage}/annotations/{proposal.GetProperty("id").GetGuid()}", new { version = 1, state = "rejected" })).Read<JsonElement>();
+
+        var defaultExport = await Export(report.ProjectId, "format=coco&includeImages=false");
+        var accepted = Json(defaultExport["annotations/instances.json"]);
         Assert.Equal(8, accepted.GetProperty("annotations").GetArrayLength());
+        // The manifest says what the default left out and why: reviewed ground truth only.
+        var manifest = Json(defaultExport["visionlabel-export.json"]);
+        Assert.Equal(["accepted"], manifest.GetProperty("filter").GetProperty("states").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("""{"accepted":8,"proposed":7,"rejected":1}""", Canonical(manifest.GetProperty("annotationsByState")));
+        Assert.Equal("""{"accepted":8}""", Canonical(manifest.GetProperty("exportedByState")));
+        Assert.Equal("""{"proposed":7,"rejected":1}""", Canonical(manifest.GetProperty("leftOutByState")));
+        Assert.Contains(manifest.GetProperty("notes").EnumerateArray(), n => n.GetString()!.Contains("7 proposed annotation(s)"));
         var all = await Export(report.ProjectId, "format=coco&states=accepted,proposed&scores=true&includeImages=false");
         Assert.DoesNotContain(all.Keys, k => k.StartsWith("images/"));
         var withProposals = Json(all["annotations/instances.json"]).GetProperty("annotations").EnumerateArray().ToList();
-        Assert.Equal(16, withProposals.Count);
-        Assert.Equal(8, withProposals.Count(a => a.TryGetProperty("score", out var s) && s.GetDouble() == 0.75));
+        Assert.Equal(15, withProposals.Count);
+        Assert.Equal(7, withProposals.Count(a => a.TryGetProperty("score", out var s) && s.GetDouble() == 0.75));
+        Assert.Equal("""{"accepted":8,"proposed":7}""", Canonical(Json(all["visionlabel-export.json"]).GetProperty("exportedByState")));
 
         var images = await (await _http.GetAsync($"/api/projects/{report.ProjectId}/images")).Content.ReadAsStringAsync();
         var firstTwo = JsonDocument.Parse(images).RootElement.GetProperty("items").EnumerateArray().Take(2).Select(i => i.GetProperty("id").GetGuid()).ToList();

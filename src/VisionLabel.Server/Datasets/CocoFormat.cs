@@ -229,7 +229,7 @@ public sealed class CocoExporter : IDatasetExporter
                 {
                     if (!export.LabelsById.TryGetValue(a.LabelId, out var label)) continue;
                     WriteAnnotation(json, nextId++, image, a, label.CocoId, export.IncludeScores);
-                    export.Summary.Annotations++;
+                    export.Summary.Exported(a);
                 }
                 if (json.BytesPending > 1 << 16) await json.FlushAsync(ct);
             }

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Storage;
 
@@ -15,7 +16,17 @@ public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs)
     {
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == project.Id).ToListAsync(ct);
         var context = new ExportContext(db, blobs, project, ExportLabels(labels), options);
-        context.Summary.Format = format.Format;
+        var summary = context.Summary;
+        summary.Format = format.Format;
+        summary.Filter = new ExportFilter(options.States.Select(s => ApiEnum.Name(s)).ToList(), options.ImageStatuses?.Select(s => ApiEnum.Name(s)).ToList(),
+            options.ImageIds?.Count, options.IncludeImages, options.IncludeScores, options.ValFraction, options.Seed);
+        var selected = context.SelectedImages().Select(i => i.Id);
+        summary.AnnotationsByState = (await db.Annotations.AsNoTracking().Where(a => selected.Contains(a.ImageId))
+                .GroupBy(a => a.State).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(ct))
+            .ToDictionary(g => ApiEnum.Name(g.Key), g => g.Count);
+        summary.LeftOutByState = summary.AnnotationsByState.Where(s => !summary.Filter.States.Contains(s.Key)).ToDictionary();
+        if (summary.LeftOutByState.GetValueOrDefault("proposed") is > 0 and var proposed)
+            summary.Notes.Add($"{proposed} proposed annotation(s) (model proposals nobody has reviewed) are not in this export; add proposed to states to include them");
         await using (var target = new AsyncWriteStream(output))
         {
             await using (var zip = await ZipArchive.CreateAsync(target, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))

@@ -21,7 +21,11 @@ public static class DatasetsApi
         var group = app.MapGroup("/api/projects").WithTags("Datasets");
         group.MapPost("/import", ImportNamed).DisableAntiforgery();
         group.MapPost("/{projectId:guid}/import", ImportInto).DisableAntiforgery();
-        group.MapGet("/{projectId:guid}/export", Export);
+        group.MapGet("/{projectId:guid}/export", Export).WithDescription(
+            "Streams the project as a zip: ?format=coco|yolo-detect|yolo-segment. ?states= picks annotation states (comma-separated; " +
+            "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
+            "?status= and ?images= select images; includeImages, scores, val and seed as documented. The zip's visionlabel-export.json gives the " +
+            "filter used and counts per state: in the selected images, exported, and left out.");
         return app;
     }
 

@@ -16,15 +16,34 @@ public sealed record ExportLabel(Guid Id, string Name, int CocoId, int ClassInde
 /// <param name="Split">"train" or "val".</param>
 public sealed record ExportImage(Image Image, long CocoId, string FileName, string Split, IReadOnlyList<Annotation> Annotations);
 
-/// <summary>What went into an export; written into the zip as visionlabel-export.json.</summary>
+/// <summary>
+/// What went into an export and what did not; written into the zip as visionlabel-export.json and printed by the CLI.
+/// The counts per state are over the selected images: what the project holds, what was exported, and what the
+/// state filter left out (so an export without proposals says how many it left out).
+/// </summary>
 public sealed class ExportSummary
 {
     public string Format { get; set; } = "";
+    public ExportFilter Filter { get; set; } = new([], null, null, true, false, 0, 0);
     public int Images { get; set; }
     public long Annotations { get; set; }
+    /// <summary>Of the included states, left out because the format cannot hold them (e.g. crowd regions in YOLO).</summary>
     public long SkippedAnnotations { get; set; }
+    public Dictionary<string, long> AnnotationsByState { get; set; } = [];
+    public Dictionary<string, long> ExportedByState { get; } = [];
+    public Dictionary<string, long> LeftOutByState { get; set; } = [];
     public List<string> Notes { get; } = [];
+
+    public void Exported(Annotation a)
+    {
+        Annotations++;
+        string state = Common.ApiEnum.Name(a.State);
+        ExportedByState[state] = ExportedByState.GetValueOrDefault(state) + 1;
+    }
 }
+
+/// <summary>The choices an export was made with, as the API names them.</summary>
+public sealed record ExportFilter(IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed);
 
 /// <summary>
 /// The project as an exporter sees it: labels with their export ids, and images (with their annotations) read
@@ -41,11 +60,18 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public bool IncludeScores => options.IncludeScores;
     public ExportSummary Summary { get; } = new();
 
-    public async IAsyncEnumerable<ExportImage> ImagesAsync(bool withAnnotations, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The images the export's filters select.</summary>
+    public IQueryable<Image> SelectedImages()
     {
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
         if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
         if (options.ImageIds is { Count: > 0 } ids) query = query.Where(i => ids.Contains(i.Id));
+        return query;
+    }
+
+    public async IAsyncEnumerable<ExportImage> ImagesAsync(bool withAnnotations, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var query = SelectedImages();
         long nextCocoId = (await query.MaxAsync(i => i.ExternalId, ct) ?? 0) + 1;
         var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var random = new Random(options.Seed);
@@ -106,7 +132,8 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
 
 public sealed class ExportOptions
 {
-    /// <summary>Annotation states to include; accepted only unless proposals are asked for.</summary>
+    /// <summary>Annotation states to include. Default: accepted only, the reviewed ground truth, as a training set wants
+    /// it; model proposals nobody has reviewed are left out unless asked for (and the summary says how many).</summary>
     public List<AnnotationState> States { get; set; } = [AnnotationState.Accepted];
     public List<ImageStatus>? ImageStatuses { get; set; }
     public List<Guid>? ImageIds { get; set; }

@@ -218,7 +218,7 @@ public abstract class YoloExporter : IDatasetExporter
                 // Six significant digits, as Ultralytics writes them (Python's %g).
                 foreach (double v in values) text.Append(' ').Append(Math.Clamp(v, 0, 1).ToString("G6", CultureInfo.InvariantCulture).Replace('E', 'e'));
                 text.Append('\n');
-                export.Summary.Annotations++;
+                export.Summary.Exported(a);
             }
             if (text.Length == 0) continue; // a background image: no label file, as Ultralytics expects
             var entry = zip.CreateEntry($"labels/{image.Split}/{Path.GetFileNameWithoutExtension(image.FileName)}.txt", CompressionLevel.Fastest);
