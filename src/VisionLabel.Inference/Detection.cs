@@ -20,15 +20,7 @@ public readonly record struct BoxF(float X, float Y, float Width, float Height)
 /// <summary>A binary mask as COCO RLE over the whole original image (column-major runs starting with zeros).</summary>
 public sealed record RleMask(int Height, int Width, long[] Counts)
 {
-    public long Area
-    {
-        get
-        {
-            long area = 0;
-            for (int i = 1; i < Counts.Length; i += 2) area += Counts[i];
-            return area;
-        }
-    }
+    public long Area => CocoRle.Area(Counts);
 }
 
 public sealed record Detection(int ClassId, float Score, BoxF Box)

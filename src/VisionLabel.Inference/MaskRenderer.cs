@@ -93,35 +93,7 @@ public static class MaskRenderer
         for (; i < x.Length; i++) y[i] += a * x[i];
     }
 
-    /// <summary>
-    /// COCO RLE (column-major, starting with zeros) of a whole image that is empty outside one window; O(window)
-    /// whatever the image size. Canonical: runs alternate and only the first may be empty, as pycocotools writes.
-    /// </summary>
-    public static RleMask ToRle(byte[] window, int x0, int y0, int w, int h, int imageWidth, int imageHeight)
-    {
-        if (w == 0 || h == 0) return new RleMask(imageHeight, imageWidth, [(long)imageWidth * imageHeight]);
-        var counts = new List<long>();
-        long run = 0;
-        bool on = false;
-        void Zeros(long n)
-        {
-            if (n == 0) return;
-            if (on) { counts.Add(run); run = 0; on = false; }
-            run += n;
-        }
-        Zeros((long)x0 * imageHeight + y0);
-        for (int x = 0; x < w; x++)
-        {
-            if (x > 0) Zeros(imageHeight - h); // bottom of the previous column and top of this one
-            for (int y = 0, i = x; y < h; y++, i += w)
-            {
-                bool v = window[i] != 0;
-                if (v != on) { counts.Add(run); run = 0; on = v; }
-                run++;
-            }
-        }
-        Zeros((long)(imageHeight - y0 - h) + (long)(imageWidth - x0 - w) * imageHeight);
-        counts.Add(run);
-        return new RleMask(imageHeight, imageWidth, counts.ToArray());
-    }
+    /// <summary>The whole-image COCO RLE of a mask that is empty outside one window (see <see cref="CocoRle.FromWindow"/>).</summary>
+    public static RleMask ToRle(byte[] window, int x0, int y0, int w, int h, int imageWidth, int imageHeight) =>
+        new(imageHeight, imageWidth, CocoRle.FromWindow(window, x0, y0, w, h, imageWidth, imageHeight));
 }

@@ -1,3 +1,4 @@
+using VisionLabel.Inference;
 using System.Net;
 using System.Text.Json;
 using VisionLabel.Imaging;

@@ -1,3 +1,4 @@
+using VisionLabel.Inference;
 using VisionLabel.Server.Annotations;
 
 namespace VisionLabel.Tests;
@@ -59,7 +60,7 @@ public class WindowRleTests
             for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) full[(x0 + x) * H + y0 + y] = window[y * w + x];
 
             var rle = VisionLabel.Inference.MaskRenderer.ToRle(window, x0, y0, w, h, W, H);
-            Assert.Equal(VisionLabel.Server.Annotations.CocoRle.FromMask(full), rle.Counts);
+            Assert.Equal(VisionLabel.Inference.CocoRle.FromMask(full), rle.Counts);
         }
     }
 }

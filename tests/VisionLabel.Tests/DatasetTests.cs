@@ -1,3 +1,4 @@
+using VisionLabel.Inference;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net.Http.Headers;

@@ -92,7 +92,7 @@ public class ServeCommandTests
             var image = root.GetProperty("images").EnumerateArray().Single(i => i.GetProperty("id").GetInt32() == a.GetProperty("image_id").GetInt32());
             var rle = a.GetProperty("segmentation");
             Assert.Equal([image.GetProperty("height").GetInt32(), image.GetProperty("width").GetInt32()], rle.GetProperty("size").EnumerateArray().Select(v => v.GetInt32()));
-            var counts = VisionLabel.Server.Annotations.CocoRle.Decode(rle.GetProperty("counts").GetString()!)!;
+            var counts = VisionLabel.Inference.CocoRle.Decode(rle.GetProperty("counts").GetString()!)!;
             Assert.Equal((long)image.GetProperty("height").GetInt32() * image.GetProperty("width").GetInt32(), counts.Sum());
             Assert.Equal(a.GetProperty("area").GetInt64(), counts.Where((_, i) => i % 2 == 1).Sum());
             Assert.InRange(a.GetProperty("score").GetDouble(), 0.25, 1);

@@ -62,7 +62,7 @@ internal static class AnnotationAggregate
                 if (changes.LabelId is not { } labelId || changes.Kind is not { } kind || changes.Geometry is not { } geometry)
                     return Reject(out rejected, RejectKind.Invalid, "a create needs labelId, kind and geometry", "changes");
                 if (LabelProblem(set, labelId) is { } labelProblem) { rejected = labelProblem; return null; }
-                var g = AnnotationGeometry.Normalize(kind, geometry, image.Width, image.Height);
+                var g = Geometry.Parse(kind, geometry, image.Width, image.Height);
                 if (g.Error is not null) return Reject(out rejected, RejectKind.Invalid, g.Error, "geometry");
                 if (AttributesJson(changes.Attributes) is not { } attributes) return Reject(out rejected, RejectKind.Invalid, "attributes must be a JSON object", "attributes");
                 var source = changes.Source ?? new AnnotationSourceDto(AnnotationSourceType.Human);
@@ -73,7 +73,7 @@ internal static class AnnotationAggregate
                     return Reject(out rejected, RejectKind.Invalid, "score must be between 0 and 1", "source.score");
                 row = new Annotation
                 {
-                    Id = op.AnnotationId, ImageId = image.Id, LabelId = labelId, Kind = kind, Geometry = g.Json!, Attributes = attributes,
+                    Id = op.AnnotationId, ImageId = image.Id, LabelId = labelId, Kind = kind, Geometry = g.Value!.ToJsonString(), Attributes = attributes,
                     Source = source.Type, ModelId = source.Type == AnnotationSourceType.Model ? source.ModelId : null, Score = source.Score,
                     State = changes.State ?? (source.Type == AnnotationSourceType.Human ? AnnotationState.Accepted : AnnotationState.Proposed),
                     Version = 1, CreatedBy = author, CreatedAt = now, UpdatedBy = author, UpdatedAt = now,
@@ -91,11 +91,12 @@ internal static class AnnotationAggregate
                     return Reject(out rejected, RejectKind.Invalid, "changing the kind needs a geometry of the new kind", "geometry");
                 // Everything is checked before anything is changed: a refused update leaves the row as it was.
                 if (changes.LabelId is { } labelId && LabelProblem(set, labelId) is { } labelProblem) { rejected = labelProblem; return null; }
-                AnnotationGeometry.Result? g = null;
+                Geometry? g = null;
                 if (changes.Geometry is { } geometry)
                 {
-                    g = AnnotationGeometry.Normalize(changes.Kind ?? row.Kind, geometry, image.Width, image.Height);
-                    if (g.Value.Error is not null) return Reject(out rejected, RejectKind.Invalid, g.Value.Error, "geometry");
+                    var parsed = Geometry.Parse(changes.Kind ?? row.Kind, geometry, image.Width, image.Height);
+                    if (parsed.Error is not null) return Reject(out rejected, RejectKind.Invalid, parsed.Error, "geometry");
+                    g = parsed.Value;
                 }
                 string? attributes = null;
                 if (changes.Attributes is not null && (attributes = AttributesJson(changes.Attributes)) is null)
@@ -109,14 +110,15 @@ internal static class AnnotationAggregate
                     row.LabelId = label;
                     normalized["labelId"] = label;
                 }
-                if (g is { Json: { } json })
+                if (g is not null)
                 {
+                    string json = g.ToJsonString();
                     previous["kind"] = ApiEnum.Name(row.Kind);
                     previous["geometry"] = JsonNode.Parse(row.Geometry);
                     row.Kind = changes.Kind ?? row.Kind;
                     row.Geometry = json;
                     normalized["kind"] = ApiEnum.Name(row.Kind);
-                    normalized["geometry"] = JsonNode.Parse(json);
+                    normalized["geometry"] = g.ToJson();
                 }
                 if (attributes is not null)
                 {

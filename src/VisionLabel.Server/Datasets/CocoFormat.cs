@@ -1,3 +1,4 @@
+using VisionLabel.Inference;
 using System.IO.Compression;
 using System.Text.Json;
 using VisionLabel.Server.Annotations;
@@ -241,19 +242,18 @@ public sealed class CocoExporter : IDatasetExporter
 
     private static void WriteAnnotation(Utf8JsonWriter json, long id, ExportImage image, Annotation a, int categoryId, bool scores)
     {
-        using var geometry = JsonDocument.Parse(a.Geometry);
-        var g = geometry.RootElement;
+        var g = Geometry.Read(a.Kind, a.Geometry);
         json.WriteStartObject();
         json.WriteNumber("id", id);
         json.WriteNumber("image_id", image.CocoId);
         json.WriteNumber("category_id", categoryId);
         int h = image.Image.Height, w = image.Image.Width;
         json.WritePropertyName("segmentation");
-        switch (a.Kind)
+        switch (g)
         {
-            case AnnotationKind.Polygon:
+            case PolygonGeometry polygon:
                 json.WriteStartArray();
-                foreach (var ring in ExportGeometry.Rings(g))
+                foreach (var ring in polygon.Rings)
                 {
                     json.WriteStartArray();
                     foreach (double v in ring) json.WriteNumberValue(v);
@@ -261,13 +261,13 @@ public sealed class CocoExporter : IDatasetExporter
                 }
                 json.WriteEndArray();
                 break;
-            case AnnotationKind.Mask:
+            case MaskGeometry mask:
                 json.WriteStartObject();
                 json.WriteStartArray("size");
                 json.WriteNumberValue(h);
                 json.WriteNumberValue(w);
                 json.WriteEndArray();
-                json.WriteString("counts", g.GetProperty("counts").GetString());
+                json.WriteString("counts", mask.Counts);
                 json.WriteEndObject();
                 break;
             default:
@@ -275,7 +275,7 @@ public sealed class CocoExporter : IDatasetExporter
                 json.WriteEndArray();
                 break;
         }
-        var (box, area) = CocoMeasure.Measure(a.Kind, g, h);
+        var (box, area) = (g.Bounds, g.Area);
         var (declaredBox, declaredArea) = CocoMeasure.StillDeclared(a);
         box = declaredBox ?? box;
         area = declaredArea ?? area;

@@ -99,14 +99,14 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                 var planned_ = new Dictionary<string, PlannedAnnotation>();
                 foreach (var a in planned.Annotations)
                 {
-                    var normalized = AnnotationGeometry.Normalize(a.Geometry.Kind, a.Geometry.ToJson(image.Width, image.Height), image.Width, image.Height);
-                    if (normalized.Error is not null) { skipped.Add(new(a.Where, normalized.Error)); continue; }
+                    var geometry = a.Geometry.ToGeometry(image.Width, image.Height);
+                    if (geometry.Problem(image.Width, image.Height) is { } problem) { skipped.Add(new(a.Where, problem)); continue; }
                     bool proposal = a.Score is not null;
                     var id = MonotonicGuid.Next();
                     var changes = new JsonObject
                     {
-                        ["labelId"] = labels[a.Category], ["kind"] = ApiEnum.Name(a.Geometry.Kind), ["geometry"] = JsonNode.Parse(normalized.Json!),
-                        ["attributes"] = JsonNode.Parse(Attributes(a, normalized.Json!, image.Height)),
+                        ["labelId"] = labels[a.Category], ["kind"] = ApiEnum.Name(a.Geometry.Kind), ["geometry"] = geometry.ToJson(),
+                        ["attributes"] = Attributes(a, geometry),
                         ["state"] = ApiEnum.Name(proposal ? AnnotationState.Proposed : AnnotationState.Accepted),
                         ["source"] = proposal
                             ? new JsonObject { ["type"] = "model", ["modelId"] = $"import:{formatName}", ["score"] = Math.Clamp(a.Score!.Value, 0, 1) }
@@ -140,12 +140,12 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             createdLabels.Count, skipped, plan.Notes);
     }
 
-    private static string Attributes(PlannedAnnotation a, string geometry, int height)
+    private static JsonObject Attributes(PlannedAnnotation a, Geometry geometry)
     {
-        var attributes = new System.Text.Json.Nodes.JsonObject();
+        var attributes = new JsonObject();
         if (a.IsCrowd) attributes["iscrowd"] = 1;
-        if (CocoMeasure.Declared(a.DeclaredBox, a.DeclaredArea, a.Geometry.Kind, geometry, height) is { } declared) attributes["coco"] = declared;
-        return attributes.ToJsonString();
+        if (CocoMeasure.Declared(a.DeclaredBox, a.DeclaredArea, geometry) is { } declared) attributes["coco"] = declared;
+        return attributes;
     }
 
     /// <summary>Label id for each planned category: the project's label of that name, or a new one.</summary>

@@ -144,15 +144,9 @@ public sealed class ExportOptions
     public int Seed { get; set; }
 }
 
-/// <summary>Reading stored geometry JSON back for exporters.</summary>
+/// <summary>What exporters read from an annotation besides its geometry.</summary>
 public static class ExportGeometry
 {
-    public static List<double[]> Rings(JsonElement g) =>
-        g.GetProperty("rings").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
-
-    public static double[] Box(JsonElement g) =>
-        [g.GetProperty("x").GetDouble(), g.GetProperty("y").GetDouble(), g.GetProperty("width").GetDouble(), g.GetProperty("height").GetDouble()];
-
     public static bool IsCrowd(Annotation a) =>
         a.Attributes.Contains("iscrowd") && JsonDocument.Parse(a.Attributes).RootElement.TryGetProperty("iscrowd", out var c) &&
         (c.ValueKind == JsonValueKind.True || (c.ValueKind == JsonValueKind.Number && c.GetDouble() != 0));

@@ -40,20 +40,16 @@ public sealed record PlannedGeometry(AnnotationKind Kind, double[]? Box = null, 
     public static PlannedGeometry FromRings(List<double[]> rings, bool normalized = false) => new(AnnotationKind.Polygon, Rings: rings, Normalized: normalized);
     public static PlannedGeometry FromMask(List<long> runs, int height, int width) => new(AnnotationKind.Mask, MaskRuns: runs, MaskHeight: height, MaskWidth: width);
 
-    /// <summary>The geometry in VisionLabel's JSON form, in pixels of an image of the given size.</summary>
-    public JsonElement ToJson(int width, int height)
+    /// <summary>The geometry in pixels of an image of the given size (not yet checked against it: see Geometry.Problem).</summary>
+    public Geometry ToGeometry(int width, int height)
     {
         double sx = Normalized ? width : 1, sy = Normalized ? height : 1;
-        JsonObject json = Kind switch
+        return Kind switch
         {
-            AnnotationKind.Box => new JsonObject { ["x"] = Box![0] * sx, ["y"] = Box[1] * sy, ["width"] = Box[2] * sx, ["height"] = Box[3] * sy },
-            AnnotationKind.Polygon => new JsonObject
-            {
-                ["rings"] = new JsonArray(Rings!.Select(r => (JsonNode)new JsonArray(r.Select((v, i) => (JsonNode)JsonValue.Create(v * (i % 2 == 0 ? sx : sy))!).ToArray())).ToArray()),
-            },
-            _ => new JsonObject { ["size"] = new JsonArray(MaskHeight, MaskWidth), ["counts"] = CocoRle.Encode(MaskRuns!) },
+            AnnotationKind.Box => new BoxGeometry(Box![0] * sx, Box[1] * sy, Box[2] * sx, Box[3] * sy),
+            AnnotationKind.Polygon => new PolygonGeometry(Rings!.Select(r => r.Select((v, i) => v * (i % 2 == 0 ? sx : sy)).ToArray()).ToList()),
+            _ => new MaskGeometry(MaskHeight, MaskWidth, MaskRuns!),
         };
-        return JsonSerializer.SerializeToElement(json);
     }
 }
 

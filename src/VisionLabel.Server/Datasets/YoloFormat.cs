@@ -195,7 +195,7 @@ public abstract class YoloExporter : IDatasetExporter
     public abstract string Format { get; }
 
     /// <summary>The numbers after the class index, as fractions of the image size; null to leave the object out.</summary>
-    protected abstract double[]? Values(Annotation a, JsonElement geometry, int width, int height);
+    protected abstract double[]? Values(Annotation a, Geometry geometry, int width, int height);
 
     public async Task WriteAsync(ExportContext export, ZipArchive zip, CancellationToken ct)
     {
@@ -211,8 +211,7 @@ public abstract class YoloExporter : IDatasetExporter
                 if (!export.LabelsById.TryGetValue(a.LabelId, out var label)) continue;
                 // Ultralytics' own COCO converter leaves crowd regions out: they are not single objects.
                 if (ExportGeometry.IsCrowd(a)) { crowd++; export.Summary.SkippedAnnotations++; continue; }
-                using var g = JsonDocument.Parse(a.Geometry);
-                var values = Values(a, g.RootElement, image.Image.Width, image.Image.Height);
+                var values = Values(a, Geometry.Read(a.Kind, a.Geometry), image.Image.Width, image.Image.Height);
                 if (values is null) { export.Summary.SkippedAnnotations++; continue; }
                 text.Append(label.ClassIndex.ToString(CultureInfo.InvariantCulture));
                 // Six significant digits, as Ultralytics writes them (Python's %g).
@@ -236,9 +235,9 @@ public sealed class YoloDetectExporter : YoloExporter
 {
     public override string Format => "yolo-detect";
 
-    protected override double[]? Values(Annotation a, JsonElement g, int width, int height)
+    protected override double[]? Values(Annotation a, Geometry g, int width, int height)
     {
-        var b = CocoMeasure.Measure(a.Kind, g, height).Box;
+        var b = g.Bounds;
         if (b[2] <= 0 || b[3] <= 0) return null;
         return [(b[0] + b[2] / 2) / width, (b[1] + b[3] / 2) / height, b[2] / width, b[3] / height];
     }
@@ -252,24 +251,16 @@ public sealed class YoloSegmentExporter : YoloExporter
 {
     public override string Format => "yolo-segment";
 
-    protected override double[]? Values(Annotation a, JsonElement g, int width, int height)
+    protected override double[]? Values(Annotation a, Geometry g, int width, int height)
     {
-        List<double[]> rings;
-        switch (a.Kind)
+        List<double[]> rings = g switch
         {
-            case AnnotationKind.Polygon: rings = ExportGeometry.Rings(g); break;
-            case AnnotationKind.Box:
-            {
-                var b = ExportGeometry.Box(g);
-                rings = [[b[0], b[1], b[0] + b[2], b[1], b[0] + b[2], b[1] + b[3], b[0], b[1] + b[3]]];
-                break;
-            }
-            default:
-                rings = g.TryGetProperty("polygons", out var outline) && outline.ValueKind == JsonValueKind.Array && outline.GetArrayLength() > 0
-                    ? outline.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList()
-                    : TraceMask(g, width, height);
-                break;
-        }
+            PolygonGeometry polygon => [.. polygon.Rings],
+            BoxGeometry box => [box.Corners()],
+            MaskGeometry { Outline.Count: > 0 } mask => [.. mask.Outline],
+            MaskGeometry mask => TraceMask(mask),
+            _ => [],
+        };
         if (rings.Count == 0) return null;
         var values = new List<double>();
         foreach (var ring in rings)
@@ -277,9 +268,10 @@ public sealed class YoloSegmentExporter : YoloExporter
         return values.Count >= 6 ? values.ToArray() : null;
     }
 
-    private static List<double[]> TraceMask(JsonElement g, int width, int height)
+    private static List<double[]> TraceMask(MaskGeometry mask)
     {
-        var columnMajor = CocoRle.ToMask(CocoRle.Decode(g.GetProperty("counts").GetString()!)!, height, width);
+        var columnMajor = mask.ColumnMajorPixels();
+        int width = mask.Width, height = mask.Height;
         var rowMajor = new byte[columnMajor.Length];
         for (int x = 0; x < width; x++)
             for (int y = 0; y < height; y++)

@@ -195,32 +195,18 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
 
         private static BoxF BoxOf(string geometry)
         {
-            var g = JsonNode.Parse(geometry)!;
-            return new BoxF((float)g["x"]!.GetValue<double>(), (float)g["y"]!.GetValue<double>(), (float)g["width"]!.GetValue<double>(), (float)g["height"]!.GetValue<double>());
+            var b = (BoxGeometry)Geometry.Read(AnnotationKind.Box, geometry);
+            return new BoxF((float)b.X, (float)b.Y, (float)b.Width, (float)b.Height);
         }
 
         private JsonElement Changes(Detection d, Guid labelId)
         {
-            JsonObject geometry;
-            AnnotationKind kind;
-            if (d.Mask is { } mask)
-            {
-                kind = AnnotationKind.Mask;
-                var polygons = new JsonArray();
-                foreach (var ring in d.Polygons ?? []) polygons.Add(new JsonArray(ring.Select(v => (JsonNode)JsonValue.Create(Math.Round(v, 2))).ToArray()));
-                geometry = new JsonObject { ["size"] = new JsonArray(mask.Height, mask.Width), ["counts"] = CocoRle.Encode(mask.Counts), ["polygons"] = polygons };
-            }
-            else
-            {
-                kind = AnnotationKind.Box;
-                geometry = new JsonObject
-                {
-                    ["x"] = Math.Round(d.Box.X, 2), ["y"] = Math.Round(d.Box.Y, 2), ["width"] = Math.Round(d.Box.Width, 2), ["height"] = Math.Round(d.Box.Height, 2),
-                };
-            }
+            Geometry geometry = d.Mask is { } mask
+                ? new MaskGeometry(mask.Height, mask.Width, mask.Counts, (d.Polygons ?? []).Select(r => r.Select(v => Math.Round((double)v, 2)).ToArray()).ToList())
+                : new BoxGeometry(Math.Round(d.Box.X, 2), Math.Round(d.Box.Y, 2), Math.Round(d.Box.Width, 2), Math.Round(d.Box.Height, 2));
             return JsonSerializer.SerializeToElement(new JsonObject
             {
-                ["labelId"] = labelId, ["kind"] = ApiEnum.Name(kind), ["geometry"] = geometry, ["state"] = "proposed",
+                ["labelId"] = labelId, ["kind"] = ApiEnum.Name(geometry.Kind), ["geometry"] = geometry.ToJson(), ["state"] = "proposed",
                 ["source"] = new JsonObject { ["type"] = "model", ["modelId"] = _modelKey, ["score"] = Math.Round(d.Score, 5) },
             });
         }
