@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts a throwaway server (SQLite, temp data folder), makes a project with one image, and runs load.mjs.
 #   bench/collab-load/run.sh [--editors 50] [--watchers 10] [--rate 5] [--seconds 20]
+# SERVER_DLL=path/VisionLabel.Server.dll runs that build instead of this checkout's (e.g. an earlier revision);
+# FLOOR_DLL=path/SignalRFloor.dll runs the broadcast-only hub of bench/signalr-floor (no project, no image needed).
+# bench/collab-load/compare.sh runs all three in one sitting.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/../.."
@@ -8,11 +11,22 @@ data="$(mktemp -d /tmp/visionlabel-collab.XXXXXX)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 [ -d "$here/node_modules/@microsoft/signalr" ] || (cd "$here" && npm install --no-audit --no-fund >/dev/null)
-"$root/visionlabel" serve --urls "$url" --data "$data" --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
+if [ -n "${FLOOR_DLL:-}" ]; then
+  dotnet "$FLOOR_DLL" --urls "$url" >"$data/server.log" 2>&1 &
+elif [ -n "${SERVER_DLL:-}" ]; then
+  dotnet "$SERVER_DLL" serve --urls "$url" --data "$data" --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
+else
+  "$root/visionlabel" serve --urls "$url" --data "$data" --Logging:LogLevel:Default=Warning >"$data/server.log" 2>&1 &
+fi
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do curl -sf "$url/health" >/dev/null && break; sleep 0.5; done
 
+if [ -n "${FLOOR_DLL:-}" ]; then
+  uuid() { python3 -c 'import uuid; print(uuid.uuid4())'; }
+  node "$here/load.mjs" --url "$url" --image "$(uuid)" --labels "$(uuid),$(uuid),$(uuid)" "$@"
+  exit
+fi
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 project=$(curl -sf -XPOST "$url/api/projects" -H 'content-type: application/json' \
   -d '{"name":"load","labels":[{"name":"a"},{"name":"b"},{"name":"c"}]}')

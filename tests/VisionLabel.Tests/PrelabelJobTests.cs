@@ -244,8 +244,7 @@ public class PrelabelJobTests : IAsyncLifetime
         var (project, images) = await Project(model, 8);
         await using var hub = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
         await hub.InvokeAsync("WatchProject", project.Id);
-        await hub.InvokeAsync("WatchImage", images[0].Id);
-        await Task.Delay(200);
+        await hub.InvokeAsync("WatchImage", images[0].Id); // completed: the groups are joined before the job starts
 
         var job = await Enqueue(project.Id, new { modelId = model.Id });
         var completed = await hub.WaitFor("JobProgress", TimeSpan.FromSeconds(60), a => a[0].GetProperty("status").GetString() == "completed");

@@ -58,17 +58,41 @@ public sealed class HubClient : IAsyncDisposable
 
     public bool IsOpen => _socket.State == WebSocketState.Open;
 
-    /// <summary>Waits until a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived.</summary>
+    private readonly Lock _waitersLock = new();
+    private readonly List<(string Target, Func<JsonElement[], bool>? Match, TaskCompletionSource<JsonElement[]> Done)> _waiters = [];
+
+    /// <summary>
+    /// Completes when a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived (one
+    /// that arrived before the call counts): an event, not a poll.
+    /// </summary>
     public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        var done = new TaskCompletionSource<JsonElement[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_waitersLock)
         {
             foreach (var (t, a) in Received)
                 if (t == target && (match is null || match(a))) return a;
-            await Task.Delay(20);
+            _waiters.Add((target, match, done));
         }
-        throw new TimeoutException($"no '{target}' message within {timeout}; received: {string.Join(", ", Received.Select(r => r.Target))}");
+        try { return await done.Task.WaitAsync(timeout); }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"no '{target}' message within {timeout}; received: {string.Join(", ", Received.Select(r => r.Target))}");
+        }
+        finally { lock (_waitersLock) _waiters.RemoveAll(w => w.Done == done); }
+    }
+
+    private void Arrived(string target, JsonElement[] args)
+    {
+        lock (_waitersLock)
+        {
+            Received.Enqueue((target, args));
+            foreach (var w in _waiters.Where(w => w.Target == target && (w.Match is null || w.Match(args))).ToList())
+            {
+                w.Done.TrySetResult(args);
+                _waiters.Remove(w);
+            }
+        }
     }
 
     private static Task SendText(WebSocket socket, string text) =>
@@ -109,11 +133,11 @@ public sealed class HubClient : IAsyncDisposable
     {
         using var doc = JsonDocument.Parse(record);
         var root = doc.RootElement;
-        if (!root.TryGetProperty("type", out var type)) { Received.Enqueue(("__handshake", [])); return; }
+        if (!root.TryGetProperty("type", out var type)) { Arrived("__handshake", []); return; }
         if (type.GetInt32() == 1)
         {
             var args = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
-            Received.Enqueue((root.GetProperty("target").GetString()!, args));
+            Arrived(root.GetProperty("target").GetString()!, args);
             OnMessage?.Invoke(root.GetProperty("target").GetString()!, args);
         }
         else if (type.GetInt32() == 3 && _calls.TryRemove(root.GetProperty("invocationId").GetString()!, out var call))
