@@ -22,10 +22,7 @@ public class AnnotationsApiTests : IAsyncLifetime
     {
         _app = new VisionLabelApp(_data.Path);
         _http = _app.Client("alice");
-        _project = await (await _http.PostJson("/api/projects", new { name = "ann", labels = new[] { new { name = "car" }, new { name = "dog" } } })).Read<ProjectDto>();
-        var upload = await (await _http.PostAsync($"/api/projects/{_project.Id}/images",
-            HttpExtensions.Files(("scene.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(200, 100)))))).Read<UploadSummary>();
-        _image = upload.Files[0].Image!;
+        (_project, _image) = await _http.ProjectWithImage("ann", ["car", "dog"], 200, 100);
     }
 
     public ValueTask DisposeAsync()

@@ -26,9 +26,7 @@ public class BadInputTests : IAsyncLifetime
     {
         _app = new VisionLabelApp(_data.Path);
         _http = _app.Client("tester");
-        _project = await (await _http.PostJson("/api/projects", new { name = "bad-input", labels = new[] { new { name = "a" } } })).Read<ProjectDto>();
-        _image = (await (await _http.PostAsync($"/api/projects/{_project.Id}/images",
-            HttpExtensions.Files(("scene.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        (_project, _image) = await _http.ProjectWithImage("bad-input", ["a"], 640, 480);
     }
 
     public ValueTask DisposeAsync()
@@ -153,11 +151,7 @@ public class BadInputTests : IAsyncLifetime
             ["annotations"] = new JsonArray(),
         };
         var zip = DatasetTests.Zip([("annotations/instances.json", Encoding.UTF8.GetBytes(coco.ToJsonString())), ("images/a.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 48)))]);
-        var form = new MultipartFormDataContent();
-        var part = new ByteArrayContent(zip);
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        form.Add(part, "file", "dataset.zip");
-        await Refused(await _http.PostAsync("/api/projects/import?format=coco&name=long-names", form), 400, "category 7", "200");
+        await Refused(await _http.PostAsync("/api/projects/import?format=coco&name=long-names", HttpExtensions.ZipUpload(zip)), 400, "category 7", "200");
         Assert.DoesNotContain(await (await _http.GetAsync("/api/projects")).Read<List<ProjectDto>>(), p => p.Name == "long-names");
         await Refused(await _http.GetAsync($"/api/projects/{_project.Id}/export?format=coco&states=finished"), 400, "states");
         await Refused(await _http.GetAsync($"/api/projects/{_project.Id}/export?format=voc"), 400, "format");

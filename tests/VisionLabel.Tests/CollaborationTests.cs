@@ -25,9 +25,7 @@ public class CollaborationTests : IAsyncLifetime
     {
         _app = new VisionLabelApp(_data.Path);
         _http = _app.Client("rest-user");
-        _project = await (await _http.PostJson("/api/projects", new { name = "collab", labels = new[] { new { name = "a" }, new { name = "b" }, new { name = "c" } } })).Read<ProjectDto>();
-        _image = (await (await _http.PostAsync($"/api/projects/{_project.Id}/images",
-            HttpExtensions.Files(("scene.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        (_project, _image) = await _http.ProjectWithImage("collab", ["a", "b", "c"], 640, 480);
     }
 
     public ValueTask DisposeAsync()

@@ -59,11 +59,7 @@ public class DatasetTests : IDisposable
 
     private async Task<HttpResponseMessage> Import(string query, byte[] zip)
     {
-        var form = new MultipartFormDataContent();
-        var part = new ByteArrayContent(zip);
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        form.Add(part, "file", "dataset.zip");
-        return await _http.PostAsync("/api/projects/" + query, form);
+        return await _http.PostAsync("/api/projects/" + query, HttpExtensions.ZipUpload(zip));
     }
 
     private async Task<ImportReport> ImportOk(string query, byte[] zip) => await (await Import(query, zip)).Read<ImportReport>();

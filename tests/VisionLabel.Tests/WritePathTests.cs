@@ -168,11 +168,7 @@ public class WritePathTests : IAsyncLifetime
         var (carol, carolView) = await Connect(image.Id, "carol");
         await carol.DisposeAsync();
 
-        var form = new MultipartFormDataContent();
-        var part = new ByteArrayContent(zip);
-        part.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        form.Add(part, "file", "dataset.zip");
-        var report = await (await _http.PostAsync($"/api/projects/{project.Id}/import?format=coco", form)).Read<VisionLabel.Server.Datasets.ImportReport>();
+        var report = await (await _http.PostAsync($"/api/projects/{project.Id}/import?format=coco", HttpExtensions.ZipUpload(zip))).Read<VisionLabel.Server.Datasets.ImportReport>();
         Assert.Equal((1, 1, 3), (report.ImagesCreated, report.ImagesAlreadyPresent, report.AnnotationsCreated));
 
         var (state, seq) = await ServerState(image.Id);

@@ -52,7 +52,11 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             OpOutcome outcome;
             // A resubmitted op is found by looking for its earlier copy only when this attempt is refused or its insert
             // breaks the (image, author, clientOpId) unique index: no extra query on the common path.
-            try { outcome = await ApplyOpsAsync(db, op.ImageId, [op], author, OpOrigin.Person, expectedVersion, OpRole.Change, null) is var r && r.Applied.Count == 1 ? Single(r) : r.Rejected[0].Outcome; }
+            try
+            {
+                var result = await ApplyOpsAsync(db, op.ImageId, [op], author, OpOrigin.Person, expectedVersion, OpRole.Change, null);
+                outcome = result.Applied.Count == 1 ? Single(result) : result.Rejected[0].Outcome;
+            }
             catch (DbUpdateException)
             {
                 Forget(op.ImageId);

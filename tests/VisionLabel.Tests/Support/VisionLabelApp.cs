@@ -1,3 +1,5 @@
+using VisionLabel.Server.Projects;
+using VisionLabel.Server.Images;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -68,6 +70,25 @@ public static class HttpExtensions
         if (names is not null) form.Add(new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(names)), "names", "names.txt");
         if (name is not null) form.Add(new StringContent(name), "name");
         return client.PostAsync("/api/models", form);
+    }
+
+    /// <summary>A project with these labels and one uploaded JPEG of the given size (the usual starting point).</summary>
+    public static async Task<(ProjectDto Project, ImageDto Image)> ProjectWithImage(this HttpClient client, string name, string[] labels, int width, int height)
+    {
+        var project = await (await client.PostJson("/api/projects", new { name, labels = labels.Select(l => new { name = l }) })).Read<ProjectDto>();
+        var upload = await (await client.PostAsync($"/api/projects/{project.Id}/images",
+            Files(("scene.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(width, height)))))).Read<UploadSummary>();
+        return (project, upload.Files[0].Image!);
+    }
+
+    /// <summary>A dataset zip as the multipart 'file' part the import endpoints take.</summary>
+    public static MultipartFormDataContent ZipUpload(byte[] zip)
+    {
+        var form = new MultipartFormDataContent();
+        var part = new ByteArrayContent(zip);
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        form.Add(part, "file", "dataset.zip");
+        return form;
     }
 
     public static MultipartFormDataContent Files(params (string Name, byte[] Bytes)[] files)
