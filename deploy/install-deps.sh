@@ -14,6 +14,7 @@ have_lib 'libpng16.so.16 ' || missing+=(libpng16-16)
 have_lib 'libwebp.so.7 ' || missing+=(libwebp7)
 if [ "$what" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium) # browser tests (Microsoft.Playwright drives Debian's chromium)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

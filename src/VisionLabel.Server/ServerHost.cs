@@ -15,6 +15,7 @@ using VisionLabel.Server.Live;
 using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Storage;
+using VisionLabel.Server.Web;
 
 namespace VisionLabel.Server;
 
@@ -82,6 +83,7 @@ public static class ServerHost
         services.AddSingleton<MaintenanceSweeper>();
         services.AddHostedService<MaintenanceWorker>();
 
+        services.AddWebApp(builder.Configuration);
         services.AddScoped<DatasetImport>();
         services.AddScoped<DatasetExport>();
 
@@ -108,6 +110,7 @@ public static class ServerHost
         app.MapPrelabelApi();
         app.MapJobsApi();
         app.MapDatasetsApi();
+        app.MapWebApp();
         app.MapHub<LiveHub>("/hubs/live");
         app.MapHub<AnnotationsHub>("/hubs/annotations");
         return app;

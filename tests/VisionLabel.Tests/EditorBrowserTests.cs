@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Playwright;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>
+/// The labeling app in a real browser against the server as a user runs it (its own process, real Kestrel): the
+/// editor opens with the image fitted and every shape drawn, keyboard and mouse work straight after load, and two
+/// people on one image see each other's edits and cursors live.
+/// </summary>
+public class EditorBrowserTests : IAsyncLifetime
+{
+    private readonly TempDirectory _data = new();
+    private Process _server = null!;
+    private Browser _browser = null!;
+    private string _url = "";
+    private HttpClient _http = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _browser = await Browser.LaunchAsync();
+        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
+        _server = await ServeCommandTests.Serve(_url, _data.Path);
+        _http = new HttpClient { BaseAddress = new Uri(_url) };
+        _http.DefaultRequestHeaders.Add("X-VisionLabel-User", "setup");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
+        _http.Dispose();
+        _data.Dispose();
+    }
+
+    /// <summary>The page's view transform (CSS pixels of the stage), as the editor publishes it on its canvas.</summary>
+    private static async Task<(double Scale, double Tx, double Ty)> View(IPage page)
+    {
+        var canvas = page.Locator("canvas.base");
+        double Get(string? v) => double.Parse(v!, CultureInfo.InvariantCulture);
+        return (Get(await canvas.GetAttributeAsync("data-scale")), Get(await canvas.GetAttributeAsync("data-tx")), Get(await canvas.GetAttributeAsync("data-ty")));
+    }
+
+    /// <summary>Page coordinates of an image point.</summary>
+    private static async Task<(float X, float Y)> OnPage(IPage page, double ix, double iy)
+    {
+        var (scale, tx, ty) = await View(page);
+        var stage = (await page.Locator(".stage").BoundingBoxAsync())!;
+        return ((float)(stage.X + tx + ix * scale), (float)(stage.Y + ty + iy * scale));
+    }
+
+    private static Task WaitForCanvas(IPage page, string attributes) =>
+        page.Locator($"canvas.base{attributes}").WaitForAsync(new LocatorWaitForOptions { Timeout = 15_000 });
+
+    [Fact]
+    public async Task The_app_routes_answer_html_and_deep_links_survive()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "routes" })).Read<ProjectDto>();
+        foreach (var path in new[] { "/", $"/projects/{project.Id}", $"/images/{Guid.NewGuid()}?user=x&y=1" })
+        {
+            var response = await _http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("no-cache", response.Headers.CacheControl?.ToString());
+        }
+        var index = await _http.GetStringAsync("/");
+        string asset = System.Text.RegularExpressions.Regex.Match(index, "/assets/[^\"]+\\.js").Value;
+        var js = await _http.GetAsync(asset);
+        Assert.Equal(HttpStatusCode.OK, js.StatusCode);
+        Assert.Contains("immutable", js.Headers.CacheControl?.ToString());
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/nothing-here")).StatusCode); // the API keeps its 404s
+
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/?user=carol");
+        await page.GetByText("routes").ClickAsync();
+        await page.WaitForURLAsync($"**/projects/{project.Id}");
+        await page.ReloadAsync();
+        await page.GetByText("Upload images").WaitForAsync();
+    }
+
+    [Fact]
+    public async Task Two_people_on_one_image_draw_and_see_each_others_edits_and_cursors_live()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "live", labels = new[] { new { name = "car" }, new { name = "dog" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("street.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[1].Id, kind = "box", geometry = new { x = 20, y = 20, width = 60, height = 40 } });
+
+        var alice = await _browser.NewPageAsync();
+        var bob = await _browser.NewPageAsync();
+        await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
+        await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
+        // Opens fitted, every shape drawn, with no interaction.
+        await WaitForCanvas(alice, "[data-ready='true'][data-shapes='1'][data-drawn='1']");
+        await WaitForCanvas(bob, "[data-ready='true'][data-shapes='1']");
+        var (scale, tx, ty) = await View(alice);
+        var stage = (await alice.Locator(".stage").BoundingBoxAsync())!;
+        Assert.InRange(640 * scale, stage.Width * 0.9, stage.Width + 1); // or the height bounds it
+        Assert.True(tx >= 0 && ty >= 0);
+
+        // B + left-drag commits a box with the first label, no click first and no confirm step.
+        await alice.Keyboard.PressAsync("b");
+        var (x0, y0) = await OnPage(alice, 100, 120);
+        var (x1, y1) = await OnPage(alice, 300, 260);
+        await alice.Mouse.MoveAsync(x0, y0);
+        await alice.Mouse.DownAsync();
+        await alice.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 8 });
+        await alice.Mouse.UpAsync();
+        await WaitForCanvas(alice, "[data-seq='2'][data-pending='0']"); // confirmed by the server
+        await bob.Locator("canvas.base[data-shapes='2']").WaitForAsync(new LocatorWaitForOptions { Timeout = 1000 }); // bob sees it within a second
+
+        var annotations = await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>();
+        var drawn = Assert.Single(annotations, a => a.GetProperty("createdBy").GetString() == "alice");
+        Assert.Equal(project.Labels[0].Id, drawn.GetProperty("labelId").GetGuid());
+        var g = drawn.GetProperty("geometry");
+        Assert.InRange(g.GetProperty("x").GetDouble(), 99, 101);
+        Assert.InRange(g.GetProperty("y").GetDouble(), 119, 121);
+        Assert.InRange(g.GetProperty("width").GetDouble(), 199, 201);
+        Assert.InRange(g.GetProperty("height").GetDouble(), 139, 141);
+
+        // Bob sees alice's cursor when she moves over the image.
+        await alice.Mouse.MoveAsync(x0 + 30, y0 + 30);
+        await bob.Locator(".overlay[data-cursors='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await bob.GetByText("alice").First.WaitForAsync();
+
+        // One wheel notch zooms in at the cursor; middle-drag pans.
+        await alice.Mouse.WheelAsync(0, -100);
+        await alice.WaitForFunctionAsync($"() => Math.abs(Number(document.querySelector('canvas.base').dataset.scale) - {(scale * 1.2).ToString(CultureInfo.InvariantCulture)}) < 1e-6");
+        var before = await View(alice);
+        await alice.Mouse.MoveAsync(x1, y1);
+        await alice.Mouse.DownAsync(new MouseDownOptions { Button = MouseButton.Middle });
+        await alice.Mouse.MoveAsync(x1 - 50, y1 - 30, new MouseMoveOptions { Steps = 4 });
+        await alice.Mouse.UpAsync(new MouseUpOptions { Button = MouseButton.Middle });
+        var after = await View(alice);
+        Assert.Equal(before.Tx - 50, after.Tx, 3);
+        Assert.Equal(before.Ty - 30, after.Ty, 3);
+
+        // Undo takes alice's box away for everyone.
+        await alice.Keyboard.PressAsync("Control+z");
+        await bob.Locator("canvas.base[data-shapes='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await alice.Keyboard.PressAsync("?");
+        await alice.GetByRole(AriaRole.Dialog, new() { Name = "Shortcuts" }).WaitForAsync();
+    }
+}

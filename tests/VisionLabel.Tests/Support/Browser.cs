@@ -1,0 +1,43 @@
+using Microsoft.Playwright;
+
+namespace VisionLabel.Tests.Support;
+
+/// <summary>
+/// Debian's chromium driven by Microsoft.Playwright (its bundled driver; nothing is downloaded), one browser per
+/// test class. Tests that need it skip with a message when chromium or the built web app is missing.
+/// </summary>
+public sealed class Browser : IAsyncDisposable
+{
+    public const string Chromium = "/usr/bin/chromium";
+    private readonly IPlaywright _playwright;
+    public IBrowser Instance { get; }
+
+    private Browser(IPlaywright playwright, IBrowser browser) => (_playwright, Instance) = (playwright, browser);
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        if (!File.Exists(Chromium)) Assert.Skip($"needs {Chromium} (apt-get install chromium; tests/run installs it as root)");
+        if (!File.Exists(Path.Combine(SharedData.RepositoryRoot, "web", "dist", "index.html")))
+            Assert.Skip("needs the built web app (web/build.sh; tests/run builds it)");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        return new Browser(playwright, browser);
+    }
+
+    /// <summary>A fresh browser context (its own storage: another person) with a page.</summary>
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
+    {
+        var context = await Instance.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        return await context.NewPageAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Instance.DisposeAsync();
+        _playwright.Dispose();
+    }
+}

@@ -1,0 +1,50 @@
+// REST client for the server's /api. Errors are the server's ProblemDetails, surfaced with their detail text.
+import { currentUser } from './user';
+
+export interface Label { id: string; name: string; color: string; order: number }
+export interface Project { id: string; name: string; description?: string | null; labels: Label[] }
+export type ImageStatus = 'new' | 'prelabeled' | 'in-progress' | 'submitted' | 'approved' | 'rejected';
+export interface ImageInfo { id: string; projectId: string; fileName: string; width: number; height: number; status: ImageStatus }
+export interface ImagePage { items: ImageInfo[]; total: number; offset: number; limit: number }
+export type Kind = 'box' | 'polygon' | 'mask';
+export type State = 'proposed' | 'accepted' | 'rejected';
+export interface Box { x: number; y: number; width: number; height: number }
+export interface Polygon { rings: number[][] }
+export interface Mask { size: [number, number]; counts: string; polygons?: number[][] }
+export type GeometryJson = Box | Polygon | Mask;
+export interface Source { type: 'human' | 'model'; modelId?: string | null; score?: number | null }
+export interface Annotation {
+  id: string; imageId: string; labelId: string; kind: Kind; geometry: GeometryJson; attributes: Record<string, unknown>;
+  source: Source; state: State; version: number;
+}
+export interface UploadSummary { files: { fileName: string; outcome: string; image: ImageInfo | null; error: string | null }[] }
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string) { super(message); }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { 'X-VisionLabel-User': currentUser() };
+  let payload: BodyInit | undefined;
+  if (body instanceof FormData) payload = body;
+  else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
+  const response = await fetch(path, { method, headers, body: payload });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (!response.ok) throw new ApiError(response.status, json?.detail ?? json?.title ?? `${response.status} ${response.statusText}`);
+  return json as T;
+}
+
+export const api = {
+  projects: () => request<Project[]>('GET', '/api/projects'),
+  project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
+  createProject: (name: string, labels: { name: string; color?: string }[]) => request<Project>('POST', '/api/projects', { name, labels }),
+  images: (projectId: string, offset: number, limit: number, status?: string) =>
+    request<ImagePage>('GET', `/api/projects/${projectId}/images?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ''}`),
+  image: (id: string) => request<ImageInfo>('GET', `/api/images/${id}`),
+  upload: (projectId: string, files: File[]) => {
+    const form = new FormData();
+    for (const f of files) form.append('files', f, f.name);
+    return request<UploadSummary>('POST', `/api/projects/${projectId}/images`, form);
+  },
+};

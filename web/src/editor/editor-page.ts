@@ -1,0 +1,375 @@
+import { html, render } from 'lit';
+import { api, ImageInfo, Label, Project } from '../api';
+import { toast } from '../toast';
+import { hitTest, Shape } from './shapes';
+import { LiveImage } from './live';
+import { Renderer } from './renderer';
+import { Viewport } from './viewport';
+
+type Tool = 'select' | 'box';
+
+/** Every shortcut, as the ? overlay lists it. */
+const shortcuts: [string, string][] = [
+  ['V', 'select tool: click a shape to select it, drag on empty space to pan'],
+  ['B', 'box tool: drag to draw a box with the current label'],
+  ['1 … 9', 'current label (and the selected shape\'s label)'],
+  ['A / R', 'accept / reject the selected proposal'],
+  ['Shift+A', 'accept every proposal at or above the score slider'],
+  ['Delete', 'delete the selected shape'],
+  ['Ctrl+Z / Ctrl+Shift+Z', 'undo / redo your own last change'],
+  ['F', 'fit the image'],
+  ['Wheel', 'zoom at the cursor'],
+  ['Space+drag, middle drag', 'pan'],
+  ['Esc', 'cancel the drawing, clear the selection'],
+  ['?', 'this help'],
+];
+
+/**
+ * The editor: the image on a canvas with every shape, live with everyone else on the image. The base canvas holds
+ * the image and shapes and is redrawn only when they or the view change; cursors and the shape being drawn are on
+ * an overlay, so a cursor moving never repaints the shapes.
+ */
+export class EditorPage {
+  private readonly view = new Viewport();
+  private readonly renderer = new Renderer();
+  private readonly live: LiveImage;
+  private readonly base: HTMLCanvasElement;
+  private readonly overlay: HTMLCanvasElement;
+  private readonly stage: HTMLDivElement;
+  private readonly side: HTMLDivElement;
+  private readonly bar: HTMLDivElement;
+  private image: HTMLImageElement | null = null;
+  private info: ImageInfo | undefined;
+  private project: Project | undefined;
+  private labels = new Map<string, Label>();
+  private currentLabel = '';
+  private tool: Tool = 'select';
+  private selected = new Set<string>();
+  private hiddenLabels = new Set<string>();
+  private fillOpacity = 0.15;
+  private scoreThreshold = 0.5;
+  private drag: { kind: 'pan' | 'box'; x0: number; y0: number; x: number; y: number } | null = null;
+  private spaceDown = false;
+  private helpOpen = false;
+  private baseDirty = true;
+  private overlayDirty = true;
+  private frame = 0;
+  private readonly cleanup: (() => void)[] = [];
+
+  constructor(root: HTMLElement, private readonly imageId: string, private readonly user: string) {
+    root.innerHTML = `<div class="editor"><div class="bar"></div><div class="stage" tabindex="0"><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
+    this.bar = root.querySelector('.bar')!;
+    this.stage = root.querySelector('.stage')!;
+    this.base = root.querySelector('canvas.base')!;
+    this.overlay = root.querySelector('canvas.overlay')!;
+    this.side = root.querySelector('.side')!;
+    this.live = new LiveImage(imageId, user);
+    this.live.onChange = () => { this.baseDirty = true; this.overlayDirty = true; this.panel(); this.schedule(); };
+    this.live.onPresence = () => { this.overlayDirty = true; this.panel(); this.schedule(); };
+    this.live.onStatus = connected => { this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
+    this.live.onRejected = reason => toast(`Not applied: ${reason}`, true);
+    this.listen();
+    this.open().catch(err => toast(`Cannot open the image: ${(err as Error).message}`, true));
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    for (const c of this.cleanup) c();
+    this.live.stop();
+  }
+
+  private async open(): Promise<void> {
+    this.info = await api.image(this.imageId);
+    // The live connection is not waited for to show the image: a page that cannot reach the hub still shows it,
+    // says it is offline, and keeps trying.
+    const live = this.live.start().catch(() => { toast('Cannot reach the live server: retrying', true); return this.live.retry(); });
+    const [project] = await Promise.all([api.project(this.info.projectId), this.loadImage()]);
+    this.project = project;
+    this.labels = new Map(project.labels.map(l => [l.id, l]));
+    this.currentLabel = project.labels[0]?.id ?? '';
+    this.resize();
+    this.fit();
+    this.panel();
+    this.stage.focus();
+    await live;
+    this.base.dataset.ready = 'true'; // image fitted and the server's shapes loaded
+    this.baseDirty = true;
+    this.schedule();
+  }
+
+  private loadImage(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const img = new Image();
+      img.onload = () => { this.image = img; this.baseDirty = true; this.schedule(); resolve(); };
+      img.onerror = () => reject(new Error('the image file could not be loaded'));
+      img.src = `/api/images/${this.imageId}/original`;
+    });
+  }
+
+  private fit(): void {
+    if (!this.info) return;
+    this.view.fit(this.info.width, this.info.height, this.stage.clientWidth, this.stage.clientHeight);
+    this.viewChanged();
+  }
+
+  private viewChanged(): void {
+    this.baseDirty = true;
+    this.overlayDirty = true;
+    // For tests and tools: the view transform (CSS pixels of the stage) and what is on screen.
+    Object.assign(this.base.dataset, { scale: String(this.view.scale), tx: String(this.view.tx), ty: String(this.view.ty) });
+    this.schedule();
+  }
+
+  private resize(): void {
+    const dpr = window.devicePixelRatio || 1;
+    for (const c of [this.base, this.overlay]) {
+      c.width = Math.round(this.stage.clientWidth * dpr);
+      c.height = Math.round(this.stage.clientHeight * dpr);
+    }
+    this.baseDirty = this.overlayDirty = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.paint(); });
+  }
+
+  private paint(): void {
+    const dpr = window.devicePixelRatio || 1, w = this.stage.clientWidth, h = this.stage.clientHeight;
+    if (this.baseDirty) {
+      const ctx = this.base.getContext('2d')!;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const shapes = this.live.shapes();
+      const drawn = this.renderer.draw(ctx, this.view, w, h, this.image, shapes.values(),
+        { labels: this.labels, selected: this.selected, hiddenLabels: this.hiddenLabels, fillOpacity: this.fillOpacity });
+      Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(this.live.seq), pending: String(this.live.pending.length) });
+      this.baseDirty = false;
+    }
+    if (this.overlayDirty) {
+      const ctx = this.overlay.getContext('2d')!;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      this.paintOverlay(ctx);
+      this.overlayDirty = false;
+    }
+  }
+
+  private paintOverlay(ctx: CanvasRenderingContext2D): void {
+    if (this.drag?.kind === 'box') {
+      const [x0, y0] = this.view.toScreen(...this.view.toImage(this.drag.x0, this.drag.y0));
+      ctx.strokeStyle = this.labels.get(this.currentLabel)?.color ?? '#fff';
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(x0, y0, this.drag.x - this.drag.x0, this.drag.y - this.drag.y0);
+    }
+    const shapes = this.live.shapes();
+    let cursors = 0;
+    for (const [connection, p] of this.live.presence) {
+      const who = this.live.participants.get(connection);
+      if (!who) continue;
+      for (const id of [...(p.selection ?? []), ...(p.editing ? [p.editing] : [])]) {
+        const s = shapes.get(id);
+        if (!s) continue;
+        const [x0, y0] = this.view.toScreen(s.bounds[0], s.bounds[1]), [x1, y1] = this.view.toScreen(s.bounds[2], s.bounds[3]);
+        ctx.strokeStyle = who.color;
+        ctx.setLineDash([4, 3]);
+        ctx.strokeRect(x0 - 3, y0 - 3, x1 - x0 + 6, y1 - y0 + 6);
+        ctx.setLineDash([]);
+        if (p.editing === id) { ctx.fillStyle = who.color; ctx.font = '12px system-ui'; ctx.fillText(`${who.name} is editing`, x0, y0 - 6); }
+      }
+      if (!p.cursor) continue;
+      cursors++;
+      const [sx, sy] = this.view.toScreen(p.cursor.x, p.cursor.y);
+      ctx.fillStyle = who.color;
+      ctx.beginPath();
+      ctx.moveTo(sx, sy); ctx.lineTo(sx + 12, sy + 4); ctx.lineTo(sx + 4, sy + 12); ctx.closePath(); ctx.fill();
+      ctx.font = '12px system-ui';
+      ctx.fillText(who.name, sx + 12, sy + 22);
+    }
+    this.overlay.dataset.cursors = String(cursors);
+  }
+
+  private listen(): void {
+    const on = <K extends keyof HTMLElementEventMap>(target: HTMLElement | Window, type: K, handler: (e: HTMLElementEventMap[K]) => void, options?: AddEventListenerOptions) => {
+      target.addEventListener(type, handler as EventListener, options);
+      this.cleanup.push(() => target.removeEventListener(type, handler as EventListener, options));
+    };
+    on(window, 'resize', () => { this.resize(); this.viewChanged(); });
+    on(window, 'keydown', e => this.key(e));
+    on(window, 'keyup', e => { if (e.key === ' ') this.spaceDown = false; });
+    on(this.stage, 'wheel', e => {
+      e.preventDefault();
+      const r = this.stage.getBoundingClientRect();
+      this.view.zoomAt(e.clientX - r.left, e.clientY - r.top, Math.pow(1.2, -Math.sign(e.deltaY)));
+      this.viewChanged();
+    }, { passive: false });
+    on(this.stage, 'pointerdown', e => this.down(e));
+    on(this.stage, 'pointermove', e => this.move(e));
+    on(this.stage, 'pointerup', e => this.up(e));
+    on(this.stage, 'auxclick', e => e.preventDefault());
+  }
+
+  private local(e: PointerEvent): [number, number] {
+    const r = this.stage.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  }
+
+  private down(e: PointerEvent): void {
+    this.stage.focus();
+    const [x, y] = this.local(e);
+    this.stage.setPointerCapture(e.pointerId);
+    if (e.button === 1 || (e.button === 0 && this.spaceDown)) { this.drag = { kind: 'pan', x0: x, y0: y, x, y }; e.preventDefault(); return; }
+    if (e.button !== 0) return;
+    if (this.tool === 'box') { this.drag = { kind: 'box', x0: x, y0: y, x, y }; return; }
+    const [ix, iy] = this.view.toImage(x, y);
+    const hit = hitTest(this.live.shapes().values(), ix, iy, s => !this.hiddenLabels.has(s.labelId));
+    if (hit) {
+      if (e.shiftKey) { if (this.selected.has(hit.id)) this.selected.delete(hit.id); else this.selected.add(hit.id); }
+      else this.selected = new Set([hit.id]);
+    } else {
+      if (!e.shiftKey) this.selected.clear();
+      this.drag = { kind: 'pan', x0: x, y0: y, x, y }; // drag on empty space pans
+    }
+    this.selectionChanged();
+  }
+
+  private move(e: PointerEvent): void {
+    const [x, y] = this.local(e);
+    const [ix, iy] = this.view.toImage(x, y);
+    this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool });
+    if (!this.drag) return;
+    if (this.drag.kind === 'pan') { this.view.pan(x - this.drag.x, y - this.drag.y); this.viewChanged(); }
+    this.drag.x = x; this.drag.y = y;
+    this.overlayDirty = true;
+    this.schedule();
+  }
+
+  private up(e: PointerEvent): void {
+    const drag = this.drag;
+    this.drag = null;
+    if (this.stage.hasPointerCapture(e.pointerId)) this.stage.releasePointerCapture(e.pointerId);
+    this.overlayDirty = true;
+    this.schedule();
+    if (drag?.kind !== 'box' || !this.info) return;
+    const [ax, ay] = this.view.toImage(drag.x0, drag.y0), [bx, by] = this.view.toImage(drag.x, drag.y);
+    const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
+    const x0 = clamp(Math.min(ax, bx), this.info.width), x1 = clamp(Math.max(ax, bx), this.info.width);
+    const y0 = clamp(Math.min(ay, by), this.info.height), y1 = clamp(Math.max(ay, by), this.info.height);
+    if ((x1 - x0) * this.view.scale < 3 || (y1 - y0) * this.view.scale < 3) return; // a click, not a box
+    if (!this.currentLabel) { toast('The project has no labels: add one first', true); return; }
+    const id = crypto.randomUUID();
+    this.live.create(id, { labelId: this.currentLabel, kind: 'box', geometry: { x: round(x0), y: round(y0), width: round(x1 - x0), height: round(y1 - y0) } });
+    this.selected = new Set([id]);
+    this.selectionChanged();
+  }
+
+  private key(e: KeyboardEvent): void {
+    if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+    const k = e.key.toLowerCase();
+    if (e.key === ' ') { this.spaceDown = true; e.preventDefault(); return; }
+    if ((e.ctrlKey || e.metaKey) && k === 'z') { e.preventDefault(); this.undo(e.shiftKey); return; }
+    if ((e.ctrlKey || e.metaKey) && k === 'y') { e.preventDefault(); this.undo(true); return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === '?') { this.helpOpen = !this.helpOpen; this.panel(); return; }
+    if (e.key === 'Escape') { this.drag = null; this.helpOpen = false; this.selected.clear(); this.selectionChanged(); return; }
+    if (k === 'b') this.setTool('box');
+    else if (k === 'v') this.setTool('select');
+    else if (k === 'f') this.fit();
+    else if (e.key === 'Delete' || e.key === 'Backspace') this.deleteSelected();
+    else if (k === 'a' && e.shiftKey) this.acceptAbove();
+    else if (k === 'a') this.setState('accepted');
+    else if (k === 'r') this.setState('rejected');
+    else if (/^[1-9]$/.test(e.key)) this.pickLabel(Number(e.key) - 1);
+    else return;
+    e.preventDefault();
+  }
+
+  private setTool(tool: Tool): void { this.tool = tool; this.stage.style.cursor = tool === 'box' ? 'crosshair' : 'default'; this.panel(); toast(tool === 'box' ? 'Box tool: drag to draw' : 'Select tool'); }
+
+  private pickLabel(index: number): void {
+    const label = this.project?.labels[index];
+    if (!label) { toast(`There is no label ${index + 1}`, true); return; }
+    this.currentLabel = label.id;
+    for (const id of this.selected) this.live.update(id, { labelId: label.id });
+    toast(`Label: ${label.name}${this.selected.size ? ` (${this.selected.size} shape(s) relabelled)` : ''}`);
+    this.panel();
+  }
+
+  private setState(state: 'accepted' | 'rejected'): void {
+    if (this.selected.size === 0) { toast('Select a shape first (V, then click it)', true); return; }
+    for (const id of this.selected) this.live.update(id, { state });
+    toast(`${this.selected.size} shape(s) ${state}`);
+  }
+
+  private acceptAbove(): void {
+    const proposals = [...this.live.shapes().values()].filter(s => s.state === 'proposed' && (s.source.score ?? 0) >= this.scoreThreshold);
+    for (const s of proposals) this.live.update(s.id, { state: 'accepted' });
+    toast(`Accepted ${proposals.length} proposal(s) scoring ${Math.round(this.scoreThreshold * 100)}% or more`);
+  }
+
+  private deleteSelected(): void {
+    if (this.selected.size === 0) return;
+    for (const id of this.selected) this.live.remove(id);
+    toast(`Deleted ${this.selected.size} shape(s)`);
+    this.selected.clear();
+    this.selectionChanged();
+  }
+
+  private async undo(redo: boolean): Promise<void> {
+    try {
+      const problem = await this.live.undo(redo);
+      toast(problem ? `Cannot ${redo ? 'redo' : 'undo'}: ${problem}` : redo ? 'Redone' : 'Undone', !!problem);
+    } catch { toast('Undo needs the connection; try again when it is back', true); }
+  }
+
+  private selectionChanged(): void {
+    this.baseDirty = true;
+    this.live.sendPresence({ selection: [...this.selected], tool: this.tool });
+    this.panel();
+    this.schedule();
+  }
+
+  private panel(): void {
+    const shapes = [...this.live.shapes().values()];
+    const selected = shapes.filter(s => this.selected.has(s.id));
+    render(html`
+      <a href=${this.info ? `/projects/${this.info.projectId}` : '/'}>← ${this.project?.name ?? 'Project'}</a>
+      <strong>${this.info?.fileName ?? ''}</strong>
+      <button class="tool ${this.tool === 'select' ? 'active' : ''}" title="Select (V)" @click=${() => this.setTool('select')}>Select <kbd>V</kbd></button>
+      <button class="tool ${this.tool === 'box' ? 'active' : ''}" title="Box (B)" @click=${() => this.setTool('box')}>Box <kbd>B</kbd></button>
+      <button title="Fit (F)" @click=${() => this.fit()}>Fit <kbd>F</kbd></button>
+      <button title="Undo (Ctrl+Z)" @click=${() => this.undo(false)}>Undo</button>
+      <button title="Redo (Ctrl+Shift+Z)" @click=${() => this.undo(true)}>Redo</button>
+      <span class=${this.live.connected ? 'muted' : 'error'}>${this.live.connected ? 'live' : 'offline — edits are kept and sent on reconnect'}</span>
+      <button style="margin-left:auto" title="Shortcuts (?)" @click=${() => { this.helpOpen = !this.helpOpen; this.panel(); }}>?</button>`, this.bar);
+    render(html`
+      <h4>Labels</h4>
+      ${(this.project?.labels ?? []).map((l, i) => html`
+        <div class="label-row ${l.id === this.currentLabel ? 'current' : ''}" @click=${() => this.pickLabel(i)}>
+          <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
+          <input type="checkbox" title="show" .checked=${!this.hiddenLabels.has(l.id)}
+            @click=${(e: Event) => e.stopPropagation()}
+            @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.baseDirty = true; this.schedule(); }} />
+        </div>`)}
+      <p><label>Fill <input type="range" min="0" max="0.6" step="0.05" .value=${String(this.fillOpacity)}
+        @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.baseDirty = true; this.schedule(); }} /></label></p>
+      <p><label>Accept ≥ ${Math.round(this.scoreThreshold * 100)}% <input type="range" min="0" max="1" step="0.05" .value=${String(this.scoreThreshold)}
+        @input=${(e: Event) => { this.scoreThreshold = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label>
+        <button @click=${() => this.acceptAbove()} title="Shift+A">Accept all</button></p>
+      <h4>Shapes <span class="muted">${shapes.length} · ${shapes.filter(s => s.state === 'proposed').length} proposed</span></h4>
+      ${selected.map(s => html`<div class="card">${this.labels.get(s.labelId)?.name} · ${s.kind} · ${s.state}
+        ${s.source.score != null ? html`· ${(s.source.score * 100).toFixed(0)}%` : ''}<br />
+        <button @click=${() => this.setState('accepted')}>Accept <kbd>A</kbd></button>
+        <button @click=${() => this.setState('rejected')}>Reject <kbd>R</kbd></button>
+        <button @click=${() => this.deleteSelected()}>Delete</button></div>`)}
+      <h4>On this image</h4>
+      ${[...this.live.participants.values()].map(p => html`<div class="participant"><span class="swatch" style="background:${p.color}"></span> ${p.name}${p.name === this.user ? ' (you)' : ''}</div>`)}
+      ${this.helpOpen ? html`<div class="help" role="dialog" aria-label="Shortcuts"><h3>Shortcuts</h3>
+        <table>${shortcuts.map(([k, what]) => html`<tr><td><kbd>${k}</kbd></td><td>${what}</td></tr>`)}</table>
+        <p><button @click=${() => { this.helpOpen = false; this.panel(); }}>Close</button></p></div>` : ''}`, this.side);
+  }
+}
+
+const round = (v: number) => Math.round(v * 100) / 100;
+
+export type { Shape };

@@ -1,0 +1,202 @@
+import * as signalR from '@microsoft/signalr';
+import type { Annotation, GeometryJson, Kind, State } from '../api';
+import { bounds, fromAnnotation, Shape } from './shapes';
+
+export interface SubmitOp { clientOpId: string; imageId: string; type: 'create' | 'update' | 'delete'; annotationId: string; changes?: Record<string, unknown> }
+export interface AppliedOp { seq: number; authorId: string; op: SubmitOp }
+export interface Participant { connectionId: string; userId: string; name: string; color: string }
+export interface Presence { cursor?: { x: number; y: number } | null; selection?: string[] | null; tool?: string | null; editing?: string | null }
+interface Snapshot { imageId: string; seq: number; annotations: Annotation[]; participants: Participant[] }
+interface Ack { clientOpId: string; seq: number | null; rejected?: string | null }
+
+/**
+ * One image, live: the server's state (every Applied op in seq order) plus this user's ops not yet confirmed,
+ * applied on top so edits show at once and settle into the server's order (Figma's model). When the connection
+ * drops, edits keep going into the pending list; on reconnect, Resume replays what was missed and every pending op
+ * is resubmitted with its clientOpId, so nothing is lost and nothing is applied twice.
+ */
+export class LiveImage {
+  readonly confirmed = new Map<string, Shape>();
+  pending: SubmitOp[] = [];
+  seq = 0;
+  connected = false;
+  participants = new Map<string, Participant>();
+  presence = new Map<string, Presence>();
+  onChange: () => void = () => {};
+  onPresence: () => void = () => {};
+  onStatus: (connected: boolean) => void = () => {};
+  onRejected: (reason: string) => void = () => {};
+
+  private readonly connection: signalR.HubConnection;
+  private readonly session = Math.random().toString(36).slice(2, 10);
+  private counter = 0;
+  private held = new Map<number, AppliedOp>(); // arrived ahead of a gap; applied when the gap fills
+  private presenceTimer: number | undefined;
+  private presenceLatest: Presence | undefined;
+  private presenceSentAt = 0;
+  private stopped = false;
+
+  constructor(readonly imageId: string, readonly user: string) {
+    this.connection = new signalR.HubConnectionBuilder()
+      .withUrl(`/hubs/annotations?user=${encodeURIComponent(user)}`)
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(5000, 250 * 2 ** ctx.previousRetryCount) })
+      .configureLogging(signalR.LogLevel.Warning)
+      .build();
+    this.connection.on('Applied', (op: AppliedOp) => this.arrive(op));
+    this.connection.on('Rejected', (_id: string, reason: string) => this.onRejected(reason));
+    this.connection.on('ParticipantJoined', (_image: string, p: Participant) => { this.participants.set(p.connectionId, p); this.onPresence(); });
+    this.connection.on('ParticipantLeft', (_image: string, p: Participant) => { this.participants.delete(p.connectionId); this.presence.delete(p.connectionId); this.onPresence(); });
+    this.connection.on('PresenceChanged', (e: { participant: Participant; presence: Presence }) => {
+      this.participants.set(e.participant.connectionId, e.participant);
+      this.presence.set(e.participant.connectionId, e.presence);
+      this.onPresence();
+    });
+    this.connection.onreconnecting(() => this.setConnected(false));
+    this.connection.onreconnected(() => this.resume());
+    this.connection.onclose(() => { this.setConnected(false); if (!this.stopped) this.restartLater(); });
+  }
+
+  async start(): Promise<void> {
+    if (this.connection.state === signalR.HubConnectionState.Disconnected) await this.connection.start();
+    const snapshot = await this.connection.invoke<Snapshot>('JoinImage', this.imageId);
+    this.load(snapshot);
+    this.setConnected(true);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.connection.stop();
+  }
+
+  /** The shapes to draw: the server's state with this user's pending ops applied on top. */
+  shapes(): Map<string, Shape> {
+    if (this.pending.length === 0) return this.confirmed;
+    const view = new Map(this.confirmed);
+    for (const op of this.pending) apply(view, op);
+    return view;
+  }
+
+  create(id: string, changes: { labelId: string; kind: Kind; geometry: GeometryJson; state?: State }): void {
+    this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'create', annotationId: id, changes });
+  }
+  update(id: string, changes: Record<string, unknown>): void {
+    this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'update', annotationId: id, changes });
+  }
+  remove(id: string): void {
+    this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'delete', annotationId: id });
+  }
+
+  async undo(redo = false): Promise<string | null> {
+    const ack = await this.connection.invoke<Ack>(redo ? 'Redo' : 'Undo', this.imageId);
+    return ack.rejected ?? null;
+  }
+
+  /** At most one presence message per 50 ms, and the latest one always goes out (trailing edge). */
+  sendPresence(presence: Presence): void {
+    this.presenceLatest = presence;
+    if (this.presenceTimer !== undefined || !this.connected) return;
+    const wait = Math.max(0, 50 - (performance.now() - this.presenceSentAt));
+    this.presenceTimer = window.setTimeout(() => {
+      this.presenceTimer = undefined;
+      this.presenceSentAt = performance.now();
+      if (this.connected && this.presenceLatest) this.connection.send('UpdatePresence', this.imageId, this.presenceLatest).catch(() => {});
+    }, wait);
+  }
+
+  private nextId(): string { return `${this.session}-${++this.counter}`; }
+
+  private submit(op: SubmitOp): void {
+    this.pending.push(op);
+    this.onChange();
+    if (this.connected) this.send(op);
+  }
+
+  private async send(op: SubmitOp): Promise<void> {
+    let ack: Ack;
+    try { ack = await this.connection.invoke<Ack>('Submit', op); }
+    catch { return; } // offline: it stays pending and is resubmitted after Resume
+    if (ack.seq === null || ack.seq === undefined) {
+      this.pending = this.pending.filter(p => p.clientOpId !== op.clientOpId);
+      this.onRejected(ack.rejected ?? 'refused');
+      this.onChange();
+    }
+  }
+
+  private load(snapshot: Snapshot): void {
+    this.confirmed.clear();
+    for (const a of snapshot.annotations) this.confirmed.set(a.id, fromAnnotation(a));
+    this.seq = snapshot.seq;
+    this.held.clear();
+    this.participants = new Map(snapshot.participants.map(p => [p.connectionId, p]));
+    this.onPresence();
+    this.onChange();
+  }
+
+  private arrive(applied: AppliedOp): void {
+    if (applied.seq <= this.seq) return;
+    this.held.set(applied.seq, applied);
+    let changed = false;
+    for (let next = this.held.get(this.seq + 1); next; next = this.held.get(this.seq + 1)) {
+      this.held.delete(next.seq);
+      apply(this.confirmed, next.op);
+      this.seq = next.seq;
+      if (next.authorId === this.user) this.pending = this.pending.filter(p => p.clientOpId !== next!.op.clientOpId);
+      changed = true;
+    }
+    if (changed) this.onChange();
+    if (this.held.size > 0 && this.connected) window.setTimeout(() => { if (this.held.size > 0) this.resume(); }, 1000); // a gap that does not fill
+  }
+
+  private async resume(): Promise<void> {
+    try {
+      const result = await this.connection.invoke<{ seq: number; ops: AppliedOp[]; snapshot: Snapshot | null }>('Resume', this.imageId, this.seq);
+      if (result.snapshot) this.load(result.snapshot);
+      for (const op of result.ops) this.arrive(op);
+      this.setConnected(true);
+      for (const op of [...this.pending]) await this.send(op); // same clientOpIds: ops the server already has are acked, not applied again
+    } catch { this.setConnected(false); }
+  }
+
+  /** Keeps trying to connect (every 2 s) until it does; then joins as start() would. */
+  retry(): Promise<void> {
+    return new Promise(resolve => {
+      const attempt = () => window.setTimeout(async () => {
+        if (this.stopped) return;
+        try { await this.start(); resolve(); } catch { attempt(); }
+      }, 2000);
+      attempt();
+    });
+  }
+
+  private restartLater(): void {
+    window.setTimeout(async () => {
+      if (this.stopped) return;
+      try { await this.connection.start(); await this.resume(); } catch { this.restartLater(); }
+    }, 2000);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    this.onStatus(connected);
+  }
+}
+
+/** Applies one op to a shape map (server order, or a pending op on top of it). */
+function apply(shapes: Map<string, Shape>, op: SubmitOp): void {
+  const c = (op.changes ?? {}) as Record<string, any>;
+  if (op.type === 'delete') { shapes.delete(op.annotationId); return; }
+  const current = shapes.get(op.annotationId);
+  if (op.type === 'update' && !current) return;
+  const s: Shape = current ? { ...current } : {
+    id: op.annotationId, labelId: c.labelId, kind: c.kind, geometry: c.geometry, state: c.state ?? 'accepted',
+    source: c.source ?? { type: 'human' }, attributes: c.attributes ?? {}, bounds: [0, 0, 0, 0],
+  };
+  if (c.labelId !== undefined) s.labelId = c.labelId;
+  if (c.kind !== undefined) s.kind = c.kind;
+  if (c.geometry !== undefined) s.geometry = c.geometry;
+  if (c.state !== undefined) s.state = c.state;
+  if (c.attributes !== undefined) s.attributes = c.attributes;
+  s.bounds = bounds(s.kind, s.geometry);
+  shapes.set(op.annotationId, s);
+}

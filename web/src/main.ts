@@ -1,0 +1,41 @@
+// VisionLabel in the browser. Routes: / (projects), /projects/{id} (one project), /images/{id} (the editor).
+// Links are ordinary anchors; navigation goes through history.pushState so deep links survive a reload.
+import { currentUser } from './user';
+import { projectsPage } from './pages/projects-page';
+import { projectPage } from './pages/project-page';
+import { EditorPage } from './editor/editor-page';
+
+const app = document.getElementById('app')!;
+let teardown: (() => void) | undefined;
+
+export function navigate(path: string): void {
+  history.pushState(null, '', path);
+  route();
+}
+
+function route(): void {
+  teardown?.();
+  teardown = undefined;
+  app.replaceChildren();
+  const path = location.pathname;
+  let m: RegExpMatchArray | null;
+  if ((m = path.match(/^\/images\/([0-9a-f-]{36})$/i))) {
+    const editor = new EditorPage(app, m[1], currentUser());
+    teardown = () => editor.dispose();
+  } else if ((m = path.match(/^\/projects\/([0-9a-f-]{36})$/i))) {
+    projectPage(app, m[1]);
+  } else {
+    projectsPage(app);
+  }
+}
+
+document.addEventListener('click', e => {
+  const a = (e.target as HTMLElement).closest('a');
+  if (!a || a.origin !== location.origin || a.target || e.ctrlKey || e.metaKey || e.shiftKey || a.hasAttribute('download')) return;
+  if (!/^\/(projects|images)\/|^\/$/.test(a.pathname)) return;
+  e.preventDefault();
+  navigate(a.pathname + a.search);
+});
+window.addEventListener('popstate', route);
+currentUser();
+route();

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vite';
+
+// `npm run dev`: the Vite dev server on :5173, proxying the API and the hubs to a server on :5080
+// (`./visionlabel serve`). `npm run build`: the production build into dist/, which the server serves at /.
+export default defineConfig({
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, target: 'es2022' },
+  server: {
+    proxy: {
+      '/api': 'http://localhost:5080',
+      '/openapi': 'http://localhost:5080',
+      '/hubs': { target: 'http://localhost:5080', ws: true },
+    },
+  },
+});
