@@ -147,4 +147,52 @@ public class EditorBrowserTests : IAsyncLifetime
         await alice.Keyboard.PressAsync("?");
         await alice.GetByRole(AriaRole.Dialog, new() { Name = "Shortcuts" }).WaitForAsync();
     }
+
+    [Fact]
+    public async Task A_polygon_is_drawn_by_keyboard_and_clicks_and_review_and_comment_pins_reach_the_other_page()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "review", labels = new[] { new { name = "tree" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("park.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(800, 600)))))).Read<UploadSummary>()).Files[0].Image!;
+        var annotator = await _browser.NewPageAsync();
+        var reviewer = await _browser.NewPageAsync();
+        await annotator.GotoAsync($"{_url}/images/{image.Id}?user=ann");
+        await reviewer.GotoAsync($"{_url}/images/{image.Id}?user=rev");
+        await WaitForCanvas(annotator, "[data-ready='true']");
+        await WaitForCanvas(reviewer, "[data-ready='true']");
+
+        // P, three clicks, Enter: a polygon through those points, in image pixels within 1 px.
+        await annotator.Keyboard.PressAsync("p");
+        double[] points = [100, 100, 400, 150, 250, 450];
+        for (int i = 0; i < points.Length; i += 2)
+        {
+            var (px, py) = await OnPage(annotator, points[i], points[i + 1]);
+            await annotator.Mouse.ClickAsync(px, py);
+        }
+        await annotator.Keyboard.PressAsync("Enter");
+        await WaitForCanvas(annotator, "[data-seq='1'][data-pending='0']");
+        await reviewer.Locator("canvas.base[data-shapes='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 1000 });
+        var polygon = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
+        Assert.Equal("polygon", polygon.GetProperty("kind").GetString());
+        var ring = polygon.GetProperty("geometry").GetProperty("rings")[0].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(points.Length, ring.Length);
+        for (int i = 0; i < points.Length; i++) Assert.InRange(ring[i], points[i] - 1, points[i] + 1);
+
+        // The annotator submits; the reviewer approves; the annotator's page shows it live.
+        await annotator.GetByRole(AriaRole.Button, new() { Name = "Submit for review" }).ClickAsync();
+        await reviewer.Locator("canvas.base[data-status='submitted']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await reviewer.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await annotator.Locator("canvas.base[data-status='approved']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        Assert.Equal("approved", (await (await _http.GetAsync($"/api/images/{image.Id}")).Read<JsonElement>()).GetProperty("status").GetString());
+
+        // A comment pin added by the reviewer appears for the annotator.
+        reviewer.Dialog += (_, dialog) => dialog.AcceptAsync("is this one tree or two?");
+        await reviewer.Keyboard.PressAsync("c");
+        var (cx, cy) = await OnPage(reviewer, 500, 300);
+        await reviewer.Mouse.ClickAsync(cx, cy);
+        await annotator.Locator(".overlay[data-comments='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await annotator.GetByText("is this one tree or two?").WaitForAsync();
+        var comment = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/comments")).Read<List<JsonElement>>());
+        Assert.Equal(("rev", 500.0, 300.0), (comment.GetProperty("author").GetString(), Math.Round(comment.GetProperty("x").GetDouble()), Math.Round(comment.GetProperty("y").GetDouble())));
+    }
 }

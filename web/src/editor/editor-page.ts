@@ -1,17 +1,21 @@
 import { html, render } from 'lit';
 import { api, ImageInfo, Label, Project } from '../api';
+import { navigate } from '../main';
 import { toast } from '../toast';
 import { hitTest, Shape } from './shapes';
 import { LiveImage } from './live';
 import { Renderer } from './renderer';
 import { Viewport } from './viewport';
 
-type Tool = 'select' | 'box';
+type Tool = 'select' | 'box' | 'polygon' | 'comment';
 
 /** Every shortcut, as the ? overlay lists it. */
 const shortcuts: [string, string][] = [
   ['V', 'select tool: click a shape to select it, drag on empty space to pan'],
   ['B', 'box tool: drag to draw a box with the current label'],
+  ['P', 'polygon tool: click the points; Enter or double-click closes it, Backspace removes the last point'],
+  ['C', 'comment tool: click to pin a comment on the image'],
+  ['← / →', 'previous / next image of the project'],
   ['1 … 9', 'current label (and the selected shape\'s label)'],
   ['A / R', 'accept / reject the selected proposal'],
   ['Shift+A', 'accept every proposal at or above the score slider'],
@@ -49,6 +53,11 @@ export class EditorPage {
   private fillOpacity = 0.15;
   private scoreThreshold = 0.5;
   private drag: { kind: 'pan' | 'box'; x0: number; y0: number; x: number; y: number } | null = null;
+  /** The polygon being drawn, in image pixels (x0, y0, x1, y1, …), and the cursor for its rubber band. */
+  private draft: number[] | null = null;
+  private cursor: [number, number] | null = null;
+  private status = '';
+  private neighbours: string[] = [];
   private spaceDown = false;
   private helpOpen = false;
   private baseDirty = true;
@@ -68,6 +77,14 @@ export class EditorPage {
     this.live.onPresence = () => { this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onStatus = connected => { this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
     this.live.onRejected = reason => toast(`Not applied: ${reason}`, true);
+    this.live.onReview = event => {
+      const [kind, status, by] = event.split(':');
+      if (kind === 'status') { this.status = status; this.base.dataset.status = status; if (by !== this.user) toast(`${by} set the image to ${status}`); }
+      else if (kind === 'comment' && status && status !== this.user) toast(`${status} added a comment`);
+      this.overlayDirty = true;
+      this.panel();
+      this.schedule();
+    };
     this.listen();
     this.open().catch(err => toast(`Cannot open the image: ${(err as Error).message}`, true));
   }
@@ -80,6 +97,8 @@ export class EditorPage {
 
   private async open(): Promise<void> {
     this.info = await api.image(this.imageId);
+    this.status = this.info.status;
+    api.images(this.info.projectId, 0, 1000).then(page => { this.neighbours = page.items.map(i => i.id); this.panel(); }).catch(() => {});
     // The live connection is not waited for to show the image: a page that cannot reach the hub still shows it,
     // says it is offline, and keeps trying.
     const live = this.live.start().catch(() => { toast('Cannot reach the live server: retrying', true); return this.live.retry(); });
@@ -162,6 +181,29 @@ export class EditorPage {
       ctx.lineWidth = 1.5;
       ctx.strokeRect(x0, y0, this.drag.x - this.drag.x0, this.drag.y - this.drag.y0);
     }
+    if (this.draft && this.draft.length >= 2) {
+      ctx.strokeStyle = this.labels.get(this.currentLabel)?.color ?? '#fff';
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      for (let i = 0; i + 1 < this.draft.length; i += 2) {
+        const [sx, sy] = this.view.toScreen(this.draft[i], this.draft[i + 1]);
+        if (i === 0) ctx.moveTo(sx, sy); else ctx.lineTo(sx, sy);
+        ctx.fillStyle = ctx.strokeStyle;
+        ctx.fillRect(sx - 3, sy - 3, 6, 6);
+      }
+      if (this.cursor) ctx.lineTo(...this.view.toScreen(...this.cursor));
+      ctx.stroke();
+    }
+    let pin = 0;
+    for (const c of this.live.comments.values()) {
+      pin++;
+      const [sx, sy] = this.view.toScreen(c.x, c.y);
+      ctx.fillStyle = c.resolved ? '#5b6573' : '#ffb020';
+      ctx.beginPath(); ctx.arc(sx, sy - 10, 9, 0, Math.PI * 2); ctx.fill();
+      ctx.beginPath(); ctx.moveTo(sx - 5, sy - 5); ctx.lineTo(sx, sy); ctx.lineTo(sx + 5, sy - 5); ctx.fill();
+      ctx.fillStyle = '#000'; ctx.font = 'bold 11px system-ui'; ctx.textAlign = 'center'; ctx.fillText(String(pin), sx, sy - 6); ctx.textAlign = 'start';
+    }
+    this.overlay.dataset.comments = String(this.live.comments.size);
     const shapes = this.live.shapes();
     let cursors = 0;
     for (const [connection, p] of this.live.presence) {
@@ -207,6 +249,7 @@ export class EditorPage {
     on(this.stage, 'pointermove', e => this.move(e));
     on(this.stage, 'pointerup', e => this.up(e));
     on(this.stage, 'auxclick', e => e.preventDefault());
+    on(this.stage, 'dblclick', () => { if (this.tool === 'polygon' && this.draft) this.closeDraft(); });
   }
 
   private local(e: PointerEvent): [number, number] {
@@ -222,6 +265,13 @@ export class EditorPage {
     if (e.button !== 0) return;
     if (this.tool === 'box') { this.drag = { kind: 'box', x0: x, y0: y, x, y }; return; }
     const [ix, iy] = this.view.toImage(x, y);
+    if (this.tool === 'polygon') {
+      this.draft = [...(this.draft ?? []), round(clampTo(ix, this.info!.width)), round(clampTo(iy, this.info!.height))];
+      this.overlayDirty = true;
+      this.schedule();
+      return;
+    }
+    if (this.tool === 'comment') { this.comment(ix, iy); return; }
     const hit = hitTest(this.live.shapes().values(), ix, iy, s => !this.hiddenLabels.has(s.labelId));
     if (hit) {
       if (e.shiftKey) { if (this.selected.has(hit.id)) this.selected.delete(hit.id); else this.selected.add(hit.id); }
@@ -237,6 +287,8 @@ export class EditorPage {
     const [x, y] = this.local(e);
     const [ix, iy] = this.view.toImage(x, y);
     this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool });
+    this.cursor = [ix, iy];
+    if (this.draft) { this.overlayDirty = true; this.schedule(); }
     if (!this.drag) return;
     if (this.drag.kind === 'pan') { this.view.pan(x - this.drag.x, y - this.drag.y); this.viewChanged(); }
     this.drag.x = x; this.drag.y = y;
@@ -271,8 +323,13 @@ export class EditorPage {
     if ((e.ctrlKey || e.metaKey) && k === 'y') { e.preventDefault(); this.undo(true); return; }
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === '?') { this.helpOpen = !this.helpOpen; this.panel(); return; }
-    if (e.key === 'Escape') { this.drag = null; this.helpOpen = false; this.selected.clear(); this.selectionChanged(); return; }
+    if (e.key === 'Escape') { this.drag = null; this.draft = null; this.helpOpen = false; this.selected.clear(); this.selectionChanged(); return; }
+    if (this.draft && e.key === 'Enter') { this.closeDraft(); e.preventDefault(); return; }
+    if (this.draft && e.key === 'Backspace') { this.draft = this.draft.slice(0, -2); if (this.draft.length === 0) this.draft = null; this.overlayDirty = true; this.schedule(); e.preventDefault(); return; }
+    if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') { this.step(e.key === 'ArrowRight' ? 1 : -1); e.preventDefault(); return; }
     if (k === 'b') this.setTool('box');
+    else if (k === 'p') this.setTool('polygon');
+    else if (k === 'c') this.setTool('comment');
     else if (k === 'v') this.setTool('select');
     else if (k === 'f') this.fit();
     else if (e.key === 'Delete' || e.key === 'Backspace') this.deleteSelected();
@@ -284,7 +341,57 @@ export class EditorPage {
     e.preventDefault();
   }
 
-  private setTool(tool: Tool): void { this.tool = tool; this.stage.style.cursor = tool === 'box' ? 'crosshair' : 'default'; this.panel(); toast(tool === 'box' ? 'Box tool: drag to draw' : 'Select tool'); }
+  private setTool(tool: Tool): void {
+    if (this.draft && tool !== 'polygon') this.draft = null;
+    this.tool = tool;
+    this.stage.style.cursor = tool === 'select' ? 'default' : 'crosshair';
+    this.overlayDirty = true;
+    this.panel();
+    this.schedule();
+    toast({ select: 'Select tool', box: 'Box tool: drag to draw', polygon: 'Polygon tool: click points, Enter closes', comment: 'Comment tool: click to pin a comment' }[tool]);
+  }
+
+  private closeDraft(): void {
+    let points = this.draft;
+    this.draft = null;
+    // A double-click's second press added the same point again: drop points within 2 screen pixels of the one before.
+    if (points) {
+      const kept: number[] = [];
+      for (let i = 0; i + 1 < points.length; i += 2) {
+        const n = kept.length;
+        if (n >= 2 && Math.hypot(points[i] - kept[n - 2], points[i + 1] - kept[n - 1]) * this.view.scale < 2) continue;
+        kept.push(points[i], points[i + 1]);
+      }
+      points = kept;
+    }
+    this.overlayDirty = true;
+    this.schedule();
+    if (!points || points.length < 6) { toast('A polygon needs at least 3 points', true); return; }
+    if (!this.currentLabel) { toast('The project has no labels: add one first', true); return; }
+    const id = crypto.randomUUID();
+    this.live.create(id, { labelId: this.currentLabel, kind: 'polygon', geometry: { rings: [points] } });
+    this.selected = new Set([id]);
+    this.selectionChanged();
+  }
+
+  private async comment(x: number, y: number): Promise<void> {
+    const text = prompt('Comment')?.trim();
+    if (!text) return;
+    try { await this.live.addComment(round(x), round(y), text); toast('Comment pinned'); }
+    catch (err) { toast(`Comment not added: ${(err as Error).message}`, true); }
+  }
+
+  private async review(status: string): Promise<void> {
+    try { await this.live.setStatus(status); this.status = status; this.base.dataset.status = status; toast(`Image ${status}`); this.panel(); }
+    catch (err) { toast(`Not changed: ${(err as Error).message}`, true); }
+  }
+
+  private step(direction: number): void {
+    const at = this.neighbours.indexOf(this.imageId);
+    const next = at < 0 ? undefined : this.neighbours[at + direction];
+    if (!next) { toast(direction > 0 ? 'This is the last image' : 'This is the first image'); return; }
+    navigate(`/images/${next}${location.search}`);
+  }
 
   private pickLabel(index: number): void {
     const label = this.project?.labels[index];
@@ -337,10 +444,19 @@ export class EditorPage {
       <strong>${this.info?.fileName ?? ''}</strong>
       <button class="tool ${this.tool === 'select' ? 'active' : ''}" title="Select (V)" @click=${() => this.setTool('select')}>Select <kbd>V</kbd></button>
       <button class="tool ${this.tool === 'box' ? 'active' : ''}" title="Box (B)" @click=${() => this.setTool('box')}>Box <kbd>B</kbd></button>
+      <button class="tool ${this.tool === 'polygon' ? 'active' : ''}" title="Polygon (P)" @click=${() => this.setTool('polygon')}>Polygon <kbd>P</kbd></button>
+      <button class="tool ${this.tool === 'comment' ? 'active' : ''}" title="Comment (C)" @click=${() => this.setTool('comment')}>Comment <kbd>C</kbd></button>
       <button title="Fit (F)" @click=${() => this.fit()}>Fit <kbd>F</kbd></button>
       <button title="Undo (Ctrl+Z)" @click=${() => this.undo(false)}>Undo</button>
       <button title="Redo (Ctrl+Shift+Z)" @click=${() => this.undo(true)}>Redo</button>
       <span class=${this.live.connected ? 'muted' : 'error'}>${this.live.connected ? 'live' : 'offline — edits are kept and sent on reconnect'}</span>
+ <span class="chip" aria-label="status">${this.status}</span>
+      <button @click=${() => this.review('submitted')}>Submit for review</button>
+      <button @click=${() => this.review('approved')}>Approve</button>
+      <button @click=${() => this.review('rejected')}>Reject</button>
+      <button @click=${() => this.review('in-progress')}>Reopen</button>
+      <button title="Previous image (←)" @click=${() => this.step(-1)}>←</button>
+      <button title="Next image (→)" @click=${() => this.step(1)}>→</button>
       <button style="margin-left:auto" title="Shortcuts (?)" @click=${() => { this.helpOpen = !this.helpOpen; this.panel(); }}>?</button>`, this.bar);
     render(html`
       <h4>Labels</h4>
@@ -362,6 +478,11 @@ export class EditorPage {
         <button @click=${() => this.setState('accepted')}>Accept <kbd>A</kbd></button>
         <button @click=${() => this.setState('rejected')}>Reject <kbd>R</kbd></button>
         <button @click=${() => this.deleteSelected()}>Delete</button></div>`)}
+      <h4>Comments</h4>
+      ${[...this.live.comments.values()].map((c, i) => html`<div class="comment ${c.resolved ? 'muted' : ''}">
+        <strong>${i + 1}</strong> ${c.author}: ${c.text}
+        <label><input type="checkbox" .checked=${c.resolved} @change=${(e: Event) => this.live.resolveComment(c.id, (e.target as HTMLInputElement).checked)
+          .then(() => toast('Comment updated')).catch(err => toast((err as Error).message, true))} /> resolved</label></div>`)}
       <h4>On this image</h4>
       ${[...this.live.participants.values()].map(p => html`<div class="participant"><span class="swatch" style="background:${p.color}"></span> ${p.name}${p.name === this.user ? ' (you)' : ''}</div>`)}
       ${this.helpOpen ? html`<div class="help" role="dialog" aria-label="Shortcuts"><h3>Shortcuts</h3>
@@ -371,5 +492,6 @@ export class EditorPage {
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;
+const clampTo = (v: number, max: number) => Math.min(max, Math.max(0, v));
 
 export type { Shape };

@@ -6,7 +6,8 @@ export interface SubmitOp { clientOpId: string; imageId: string; type: 'create' 
 export interface AppliedOp { seq: number; authorId: string; op: SubmitOp }
 export interface Participant { connectionId: string; userId: string; name: string; color: string }
 export interface Presence { cursor?: { x: number; y: number } | null; selection?: string[] | null; tool?: string | null; editing?: string | null }
-interface Snapshot { imageId: string; seq: number; annotations: Annotation[]; participants: Participant[] }
+export interface Comment { id: string; imageId: string; x: number; y: number; text: string; author: string; resolved: boolean }
+interface Snapshot { imageId: string; seq: number; annotations: Annotation[]; participants: Participant[]; comments: Comment[] }
 interface Ack { clientOpId: string; seq: number | null; rejected?: string | null }
 
 /**
@@ -22,7 +23,9 @@ export class LiveImage {
   connected = false;
   participants = new Map<string, Participant>();
   presence = new Map<string, Presence>();
+  comments = new Map<string, Comment>();
   onChange: () => void = () => {};
+  onReview: (event: string) => void = () => {};
   onPresence: () => void = () => {};
   onStatus: (connected: boolean) => void = () => {};
   onRejected: (reason: string) => void = () => {};
@@ -51,6 +54,9 @@ export class LiveImage {
       this.presence.set(e.participant.connectionId, e.presence);
       this.onPresence();
     });
+    this.connection.on('ImageStatusChanged', (e: { status: string; by: string }) => this.onReview(`status:${e.status}:${e.by}`));
+    this.connection.on('CommentAdded', (c: Comment) => { this.comments.set(c.id, c); this.onReview(`comment:${c.author}`); });
+    this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onReview('comment-changed'); });
     this.connection.onreconnecting(() => this.setConnected(false));
     this.connection.onreconnected(() => this.resume());
     this.connection.onclose(() => { this.setConnected(false); if (!this.stopped) this.restartLater(); });
@@ -85,6 +91,17 @@ export class LiveImage {
   remove(id: string): void {
     this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'delete', annotationId: id });
   }
+
+  /** Review: submitted, approved, rejected, or in-progress (reopen); everyone on the image sees it. */
+  setStatus(status: string): Promise<void> { return this.connection.invoke('SetImageStatus', this.imageId, status); }
+
+  async addComment(x: number, y: number, text: string): Promise<void> {
+    const c = await this.connection.invoke<Comment>('AddComment', this.imageId, { x, y, text });
+    this.comments.set(c.id, c);
+    this.onReview('comment');
+  }
+
+  resolveComment(id: string, resolved: boolean): Promise<void> { return this.connection.invoke('ResolveComment', this.imageId, id, resolved); }
 
   async undo(redo = false): Promise<string | null> {
     const ack = await this.connection.invoke<Ack>(redo ? 'Redo' : 'Undo', this.imageId);
@@ -128,6 +145,7 @@ export class LiveImage {
     this.seq = snapshot.seq;
     this.held.clear();
     this.participants = new Map(snapshot.participants.map(p => [p.connectionId, p]));
+    this.comments = new Map((snapshot.comments ?? []).map(c => [c.id, c]));
     this.onPresence();
     this.onChange();
   }
