@@ -17,6 +17,11 @@ export interface Annotation {
   id: string; imageId: string; labelId: string; kind: Kind; geometry: GeometryJson; attributes: Record<string, unknown>;
   source: Source; state: State; version: number;
 }
+export interface Model { id: string; name: string; task: string; family: string; classNames: string[] }
+export type JobStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'dead';
+export interface Job { id: string; kind: string; projectId: string; status: JobStatus; total: number; done: number; failed: number; lastError?: string | null }
+export interface JobItem { imageId: string; status: string; error?: string | null }
+export interface ImportReport { imagesCreated: number; imagesAlreadyPresent: number; annotationsCreated: number; labelsCreated: number; skipped: { item: string; reason: string }[] }
 export interface UploadSummary { files: { fileName: string; outcome: string; image: ImageInfo | null; error: string | null }[] }
 
 export class ApiError extends Error {
@@ -42,6 +47,21 @@ export const api = {
   images: (projectId: string, offset: number, limit: number, status?: string) =>
     request<ImagePage>('GET', `/api/projects/${projectId}/images?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ''}`),
   image: (id: string) => request<ImageInfo>('GET', `/api/images/${id}`),
+  models: () => request<Model[]>('GET', '/api/models'),
+  uploadModel: (file: File, names?: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    if (names) form.append('names', names, names.name);
+    return request<Model>('POST', '/api/models', form);
+  },
+  prelabel: (projectId: string, modelId: string) => request<Job>('POST', `/api/projects/${projectId}/prelabel`, { modelId }),
+  job: (id: string) => request<Job>('GET', `/api/jobs/${id}`),
+  failedItems: (id: string) => request<JobItem[]>('GET', `/api/jobs/${id}/items?status=failed`),
+  importDataset: (projectId: string, format: string, zip: File) => {
+    const form = new FormData();
+    form.append('file', zip, zip.name);
+    return request<ImportReport>('POST', `/api/projects/${projectId}/import?format=${format}`, form);
+  },
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

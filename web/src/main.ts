@@ -16,16 +16,18 @@ export function navigate(path: string): void {
 function route(): void {
   teardown?.();
   teardown = undefined;
-  app.replaceChildren();
+  // A fresh container per page: lit keeps its render state on the container it rendered into.
+  const page = document.createElement('div');
+  app.replaceChildren(page);
   const path = location.pathname;
   let m: RegExpMatchArray | null;
   if ((m = path.match(/^\/images\/([0-9a-f-]{36})$/i))) {
-    const editor = new EditorPage(app, m[1], currentUser());
+    const editor = new EditorPage(page, m[1], currentUser());
     teardown = () => editor.dispose();
   } else if ((m = path.match(/^\/projects\/([0-9a-f-]{36})$/i))) {
-    projectPage(app, m[1]);
+    teardown = projectPage(page, m[1]);
   } else {
-    projectsPage(app);
+    projectsPage(page);
   }
 }
 

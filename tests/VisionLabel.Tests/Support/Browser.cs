@@ -28,11 +28,17 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
+    /// <summary>Script errors and console errors of every page, for failure messages.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Errors { get; } = new();
+
     /// <summary>A fresh browser context (its own storage: another person) with a page.</summary>
     public async Task<IPage> NewPageAsync(int width = 1280, int height = 800)
     {
         var context = await Instance.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
-        return await context.NewPageAsync();
+        var page = await context.NewPageAsync();
+        page.PageError += (_, error) => Errors.Enqueue($"page error: {error}");
+        page.Console += (_, message) => { if (message.Type == "error") Errors.Enqueue($"console: {message.Text}"); };
+        return page;
     }
 
     public async ValueTask DisposeAsync()

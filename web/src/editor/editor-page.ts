@@ -17,6 +17,7 @@ const shortcuts: [string, string][] = [
   ['C', 'comment tool: click to pin a comment on the image'],
   ['← / →', 'previous / next image of the project'],
   ['1 … 9', 'current label (and the selected shape\'s label)'],
+  ['Tab / Shift+Tab', 'select the next / previous proposal (highest score first)'],
   ['A / R', 'accept / reject the selected proposal'],
   ['Shift+A', 'accept every proposal at or above the score slider'],
   ['Delete', 'delete the selected shape'],
@@ -326,6 +327,7 @@ export class EditorPage {
     if (e.key === 'Escape') { this.drag = null; this.draft = null; this.helpOpen = false; this.selected.clear(); this.selectionChanged(); return; }
     if (this.draft && e.key === 'Enter') { this.closeDraft(); e.preventDefault(); return; }
     if (this.draft && e.key === 'Backspace') { this.draft = this.draft.slice(0, -2); if (this.draft.length === 0) this.draft = null; this.overlayDirty = true; this.schedule(); e.preventDefault(); return; }
+    if (e.key === 'Tab') { this.nextProposal(e.shiftKey ? -1 : 1); e.preventDefault(); return; }
     if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') { this.step(e.key === 'ArrowRight' ? 1 : -1); e.preventDefault(); return; }
     if (k === 'b') this.setTool('box');
     else if (k === 'p') this.setTool('polygon');
@@ -408,6 +410,18 @@ export class EditorPage {
     toast(`${this.selected.size} shape(s) ${state}`);
   }
 
+  /** Walks the proposals still to review, highest score first, so a reviewer can go through them by keyboard. */
+  private nextProposal(direction: number): void {
+    const proposals = [...this.live.shapes().values()].filter(s => s.state === 'proposed')
+      .sort((a, b) => (b.source.score ?? 0) - (a.source.score ?? 0) || a.id.localeCompare(b.id));
+    if (proposals.length === 0) { toast('No proposals left to review'); return; }
+    const at = proposals.findIndex(p => this.selected.has(p.id));
+    const next = proposals[(at + direction + proposals.length) % proposals.length] ?? proposals[0];
+    this.selected = new Set([next.id]);
+    this.selectionChanged();
+    toast(`${this.labels.get(next.labelId)?.name ?? ''} ${((next.source.score ?? 0) * 100).toFixed(0)}% — A accepts, R rejects`);
+  }
+
   private acceptAbove(): void {
     const proposals = [...this.live.shapes().values()].filter(s => s.state === 'proposed' && (s.source.score ?? 0) >= this.scoreThreshold);
     for (const s of proposals) this.live.update(s.id, { state: 'accepted' });
@@ -432,6 +446,7 @@ export class EditorPage {
   private selectionChanged(): void {
     this.baseDirty = true;
     this.live.sendPresence({ selection: [...this.selected], tool: this.tool });
+    this.base.dataset.selected = [...this.selected].join(',');
     this.panel();
     this.schedule();
   }

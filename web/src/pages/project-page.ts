@@ -1,17 +1,78 @@
 import { html, render } from 'lit';
-import { api, ImageInfo, Project } from '../api';
+import { api, ImageInfo, Job, JobItem, Model, Project } from '../api';
+import { ProjectEvents } from '../live-events';
 import { currentUser } from '../user';
 import { toast } from '../toast';
 
 const pageSize = 200;
 
-/** One project: its images as a thumbnail grid (paged), a status filter, and upload by picker or drag and drop. */
-export function projectPage(root: HTMLElement, projectId: string): void {
+/**
+ * One project: its images as a thumbnail grid (paged), a status filter, upload by picker or drag and drop, models
+ * and pre-labeling with a live progress bar and the failed items, and dataset import (with progress) and export.
+ */
+export function projectPage(root: HTMLElement, projectId: string): () => void {
   let project: Project | undefined;
   let images: ImageInfo[] = [];
   let total = 0;
   let status = '';
   const uploads: { name: string; state: string; error?: string }[] = [];
+  let models: Model[] = [];
+  let modelId = '';
+  let job: Job | undefined;
+  let failed: JobItem[] = [];
+  let importing = '';
+  const events = new ProjectEvents(projectId);
+  events.onJob = async j => {
+    if (j.id !== job?.id) return;
+    job = j;
+    if (j.status === 'completed' || j.status === 'dead' || j.status === 'cancelled') {
+      failed = j.failed > 0 ? await api.failedItems(j.id) : [];
+      toast(`Pre-labeling ${j.status}: ${j.done} done, ${j.failed} failed`);
+      await load(true);
+    }
+    draw();
+  };
+  events.onImport = (done, total) => { importing = `importing: ${done} of ${total} images`; draw(); };
+  events.start().catch(() => toast('Live progress is unavailable; reload to see results', true));
+
+  const uploadModel = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      const model = await api.uploadModel(file);
+      toast(`Model ${model.name}: ${model.task}, ${model.classNames.length} classes`);
+      models = await api.models();
+      modelId = model.id;
+      draw();
+    } catch (err) { toast(`Model refused: ${(err as Error).message}`, true); }
+  };
+
+  const prelabel = async () => {
+    if (!modelId) { toast('Upload or pick a model first', true); return; }
+    try {
+      job = await api.prelabel(projectId, modelId);
+      failed = [];
+      toast(`Pre-labeling ${job.total} images`);
+      draw();
+      job = await api.job(job.id); // it may have moved before the first event
+      draw();
+    } catch (err) { toast(`Cannot pre-label: ${(err as Error).message}`, true); }
+  };
+
+  const importZip = async (form: HTMLFormElement) => {
+    const data = new FormData(form);
+    const file = data.get('zip') as File | null;
+    if (!file || !file.size) { toast('Pick a dataset .zip first', true); return; }
+    importing = 'uploading…';
+    draw();
+    try {
+      const report = await api.importDataset(projectId, String(data.get('format')), file);
+      importing = `imported ${report.imagesCreated} images, ${report.annotationsCreated} annotations; ${report.skipped.length} skipped`;
+      toast(importing);
+      await load(true);
+    } catch (err) { importing = ''; toast(`Import refused: ${(err as Error).message}`, true); }
+    draw();
+  };
 
   const load = async (reset: boolean) => {
     const page = await api.images(projectId, reset ? 0 : images.length, pageSize, status || undefined);
@@ -50,6 +111,26 @@ export function projectPage(root: HTMLElement, projectId: string): void {
         <span class="muted">or drop files anywhere on this page</span>
         ${uploads.slice(0, 20).map(u => html`<div class=${u.error ? 'error' : 'muted'}>${u.name}: ${u.state}${u.error ? ` — ${u.error}` : ''}</div>`)}
       </div>
+      <div class="card">
+        <label>Model <select aria-label="Model" @change=${(e: Event) => { modelId = (e.target as HTMLSelectElement).value; }}>
+          <option value="">pick a model</option>
+          ${models.map(m => html`<option value=${m.id} ?selected=${m.id === modelId}>${m.name} (${m.task})</option>`)}
+        </select></label>
+        <label>Upload a model (.onnx) <input type="file" accept=".onnx" @change=${(e: Event) => uploadModel(e.target as HTMLInputElement)} /></label>
+        <button class="primary" @click=${prelabel}>Pre-label</button>
+        ${job ? html`<div><progress max=${job.total} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
+          <span class="job-status">${job.status}: ${job.done + job.failed} of ${job.total}${job.failed ? `, ${job.failed} failed` : ''}</span></div>` : ''}
+        ${failed.map(f => html`<div class="error">${images.find(i => i.id === f.imageId)?.fileName ?? f.imageId}: ${f.error}</div>`)}
+      </div>
+      <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
+        <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
+        <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
+        <span style="margin-left:2rem">Export:
+          <a href="/api/projects/${projectId}/export?format=coco" download>COCO</a> ·
+          <a href="/api/projects/${projectId}/export?format=yolo-detect" download>YOLO detect</a> ·
+          <a href="/api/projects/${projectId}/export?format=yolo-segment" download>YOLO segment</a> ·
+          <a href="/api/projects/${projectId}/export?format=coco&states=accepted,proposed" download>COCO with proposals</a></span>
+      </form>
       <p>
         <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(true); }}>
           ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
@@ -65,4 +146,6 @@ export function projectPage(root: HTMLElement, projectId: string): void {
   draw();
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => toast((err as Error).message, true));
   load(true).catch(err => toast((err as Error).message, true));
+  api.models().then(m => { models = m; draw(); }).catch(() => {});
+  return () => { events.stop(); };
 }

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>
+/// A labeler's whole flow in the browser, on real coco128 images and a real YOLO model: create a project with
+/// labels, upload images, upload a model, pre-label with live progress, then correct the proposals by keyboard,
+/// draw, undo and redo; the API then holds exactly those annotations.
+/// </summary>
+public class LabelingFlowBrowserTests : IAsyncLifetime
+{
+    private readonly TempDirectory _data = new();
+    private Process _server = null!;
+    private Browser _browser = null!;
+    private string _url = "";
+    private HttpClient _http = null!;
+    private IPage? _page;
+
+    public async ValueTask InitializeAsync()
+    {
+        SharedData.Require("models/yolov8n-det-int8-640.onnx");
+        _browser = await Browser.LaunchAsync();
+        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
+        _server = await ServeCommandTests.Serve(_url, _data.Path, "--VisionLabel:Inference:Device=cpu", "--VisionLabel:Jobs:PollInterval=00:00:00.200");
+        _http = new HttpClient { BaseAddress = new Uri(_url) };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        if (_server is { HasExited: false }) _server.Kill(entireProcessTree: true);
+        _http?.Dispose();
+        _data.Dispose();
+    }
+
+    private static async Task<(float X, float Y)> OnPage(IPage page, double ix, double iy)
+    {
+        var canvas = page.Locator("canvas.base");
+        double Get(string? v) => double.Parse(v!, CultureInfo.InvariantCulture);
+        double scale = Get(await canvas.GetAttributeAsync("data-scale")), tx = Get(await canvas.GetAttributeAsync("data-tx")), ty = Get(await canvas.GetAttributeAsync("data-ty"));
+        var stage = (await page.Locator(".stage").BoundingBoxAsync())!;
+        return ((float)(stage.X + tx + ix * scale), (float)(stage.Y + ty + iy * scale));
+    }
+
+    private static Task Settled(IPage page, int seq) =>
+        page.Locator($"canvas.base[data-seq='{seq}'][data-pending='0']").WaitForAsync(new LocatorWaitForOptions { Timeout = 10_000 });
+
+    private async Task<List<JsonElement>> Annotations(string imageId) =>
+        await (await _http.GetAsync($"/api/images/{imageId}/annotations")).Read<List<JsonElement>>();
+
+    [Fact]
+    public async Task Create_upload_prelabel_review_draw_undo_redo_and_the_API_holds_exactly_that()
+    {
+        try { await Flow(); }
+        catch (Exception) when (Environment.GetEnvironmentVariable("VISIONLABEL_SCREENSHOT") is { } shot && _page is not null)
+        {
+            await _page.ScreenshotAsync(new PageScreenshotOptions { Path = shot });
+            throw;
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException && !_browser.Errors.IsEmpty)
+        {
+            throw new Exception($"{e.Message}\nbrowser errors:\n{string.Join("\n", _browser.Errors)}", e);
+        }
+    }
+
+    private async Task Flow()
+    {
+        var page = _page = await _browser.NewPageAsync(1400, 900);
+        await page.GotoAsync($"{_url}/?user=lee");
+        await page.GetByLabel("Project name").FillAsync("street");
+        await page.GetByLabel("Labels").FillAsync("person, car, bus, truck, bicycle, motorcycle, dog, cat, horse, giraffe, elephant, zebra, bird, bowl, cup");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        await page.WaitForURLAsync("**/projects/*");
+        string projectId = page.Url.Split('/').Last();
+
+        var files = Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().Take(20).ToArray();
+        await page.Locator("input[type=file][multiple]").SetInputFilesAsync(files);
+        await page.GetByText("20 of 20 images").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+
+        await page.Locator("input[type=file][accept='.onnx']").SetInputFilesAsync(SharedData.Require("models/yolov8n-det-int8-640.onnx"));
+        await page.GetByLabel("Model").Locator("option", new() { HasText = "detect" }).WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pre-label" }).ClickAsync();
+        await page.Locator(".job-status", new() { HasText = "completed: 20 of 20" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        Assert.Equal("20", await page.GetByLabel("pre-labeling progress").GetAttributeAsync("value"));
+
+        // The image with the most proposals.
+        var images = JsonDocument.Parse(await _http.GetStringAsync($"/api/projects/{projectId}/images?limit=100")).RootElement.GetProperty("items").EnumerateArray().ToList();
+        var counts = new Dictionary<string, int>();
+        foreach (var i in images) counts[i.GetProperty("id").GetString()!] = (await Annotations(i.GetProperty("id").GetString()!)).Count;
+        string imageId = counts.MaxBy(c => c.Value).Key;
+        int proposals = counts[imageId];
+        Assert.True(proposals >= 3, $"need 3 proposals, the busiest image has {proposals}");
+        var image = images.Single(i => i.GetProperty("id").GetString() == imageId);
+        int width = image.GetProperty("width").GetInt32(), height = image.GetProperty("height").GetInt32();
+
+        await page.GotoAsync($"{_url}/images/{imageId}?user=lee");
+        await page.Locator($"canvas.base[data-ready='true'][data-shapes='{proposals}']").WaitForAsync(new LocatorWaitForOptions { Timeout = 15_000 });
+        // Tab walks the proposals by score; A accepts, R rejects.
+        var decided = new List<(string Id, string State)>();
+        foreach (var (key, state) in new[] { ("a", "accepted"), ("a", "accepted"), ("r", "rejected") })
+        {
+            await page.Keyboard.PressAsync("Tab");
+            string id = (await page.Locator("canvas.base").GetAttributeAsync("data-selected"))!;
+            Assert.DoesNotContain(decided, d => d.Id == id);
+            await page.Keyboard.PressAsync(key);
+            decided.Add((id, state));
+        }
+        await Settled(page, proposals + 3);
+
+        // A box (B + drag) and a polygon (P + clicks + Enter), then undo and redo of the polygon.
+        await page.Keyboard.PressAsync("b");
+        var (bx0, by0) = await OnPage(page, width * 0.1, height * 0.1);
+        var (bx1, by1) = await OnPage(page, width * 0.3, height * 0.25);
+        await page.Mouse.MoveAsync(bx0, by0);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(bx1, by1, new MouseMoveOptions { Steps = 5 });
+        await page.Mouse.UpAsync();
+        await Settled(page, proposals + 4);
+        await page.Keyboard.PressAsync("p");
+        double[] ring = [width * 0.5, height * 0.5, width * 0.7, height * 0.55, width * 0.6, height * 0.8];
+        for (int i = 0; i < ring.Length; i += 2)
+        {
+            var (px, py) = await OnPage(page, ring[i], ring[i + 1]);
+            await page.Mouse.ClickAsync(px, py);
+        }
+        await page.Keyboard.PressAsync("Enter");
+        await Settled(page, proposals + 5);
+        await page.Keyboard.PressAsync("Control+z");
+        await Settled(page, proposals + 6);
+        await page.Keyboard.PressAsync("Control+Shift+z");
+        await Settled(page, proposals + 7);
+
+        var stored = await Annotations(imageId);
+        Assert.Equal(proposals + 2, stored.Count);
+        foreach (var (id, state) in decided)
+            Assert.Equal(state, stored.Single(a => a.GetProperty("id").GetString() == id).GetProperty("state").GetString());
+        var untouched = stored.Where(a => a.GetProperty("source").GetProperty("type").GetString() == "model" && decided.All(d => d.Id != a.GetProperty("id").GetString())).ToList();
+        Assert.Equal(proposals - 3, untouched.Count);
+        Assert.All(untouched, a => Assert.Equal("proposed", a.GetProperty("state").GetString()));
+        var mine = stored.Where(a => a.GetProperty("createdBy").GetString() == "lee").ToList();
+        var box = Assert.Single(mine, a => a.GetProperty("kind").GetString() == "box").GetProperty("geometry");
+        Assert.InRange(box.GetProperty("x").GetDouble(), width * 0.1 - 1, width * 0.1 + 1);
+        Assert.InRange(box.GetProperty("width").GetDouble(), width * 0.2 - 1, width * 0.2 + 1);
+        Assert.InRange(box.GetProperty("height").GetDouble(), height * 0.15 - 1, height * 0.15 + 1);
+        var polygon = Assert.Single(mine, a => a.GetProperty("kind").GetString() == "polygon").GetProperty("geometry").GetProperty("rings")[0]
+            .EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.Equal(ring.Length, polygon.Length);
+        for (int i = 0; i < ring.Length; i++) Assert.InRange(polygon[i], ring[i] - 1, ring[i] + 1);
+        Assert.All(mine, a => Assert.Equal("accepted", a.GetProperty("state").GetString()));
+    }
+}
