@@ -195,4 +195,59 @@ public class EditorBrowserTests : IAsyncLifetime
         var comment = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/comments")).Read<List<JsonElement>>());
         Assert.Equal(("rev", 500.0, 300.0), (comment.GetProperty("author").GetString(), Math.Round(comment.GetProperty("x").GetDouble()), Math.Round(comment.GetProperty("y").GetDouble())));
     }
+
+    [Fact]
+    public async Task Concurrent_changes_converge_and_edits_made_offline_arrive_exactly_once()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "offline", labels = new[] { new { name = "car" }, new { name = "dog" }, new { name = "cat" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("lot.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 200, y = 150, width = 100, height = 80 } });
+        var alice = await _browser.NewPageAsync();
+        var bob = await _browser.NewPageAsync();
+        await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
+        await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
+        await WaitForCanvas(alice, "[data-ready='true'][data-shapes='1']");
+        await WaitForCanvas(bob, "[data-ready='true'][data-shapes='1']");
+
+        // Both select the shape and relabel it at the same moment: both pages end with the server's choice.
+        foreach (var page in new[] { alice, bob })
+        {
+            var (x, y) = await OnPage(page, 250, 190);
+            await page.Mouse.ClickAsync(x, y);
+        }
+        await Task.WhenAll(alice.Keyboard.PressAsync("2"), bob.Keyboard.PressAsync("3"));
+        await WaitForCanvas(alice, "[data-seq='3'][data-pending='0']");
+        await WaitForCanvas(bob, "[data-seq='3'][data-pending='0']");
+        var shape = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
+        string winner = project.Labels.Single(l => l.Id == shape.GetProperty("labelId").GetGuid()).Name;
+        Assert.Contains(winner, new[] { "dog", "cat" });
+        foreach (var page in new[] { alice, bob })
+            await page.Locator(".side .card", new() { HasText = winner }).WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+
+        // Bob drops off the network, keeps working (two boxes and a reject), and comes back.
+        await bob.Context.SetOfflineAsync(true);
+        await WaitForCanvas(bob, "[data-connected='false']");
+        await bob.GetByText("offline").First.WaitForAsync();
+        await bob.Keyboard.PressAsync("r");
+        await bob.Keyboard.PressAsync("b");
+        foreach (var (ix, iy) in new[] { (20.0, 20.0), (400.0, 300.0) })
+        {
+            var (x0, y0) = await OnPage(bob, ix, iy);
+            var (x1, y1) = await OnPage(bob, ix + 60, iy + 50);
+            await bob.Mouse.MoveAsync(x0, y0);
+            await bob.Mouse.DownAsync();
+            await bob.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 4 });
+            await bob.Mouse.UpAsync();
+        }
+        await WaitForCanvas(bob, "[data-pending='3'][data-shapes='3']"); // shown at once, waiting to be sent
+        await bob.Context.SetOfflineAsync(false);
+        await WaitForCanvas(bob, "[data-connected='true'][data-pending='0'][data-seq='6']");
+        await WaitForCanvas(alice, "[data-seq='6'][data-shapes='3']");
+
+        var stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>();
+        Assert.Equal(3, stored.Count);
+        Assert.Equal(2, stored.Count(a => a.GetProperty("createdBy").GetString() == "bob"));
+        Assert.Equal("rejected", stored.Single(a => a.GetProperty("id").GetGuid() == shape.GetProperty("id").GetGuid()).GetProperty("state").GetString());
+    }
 }

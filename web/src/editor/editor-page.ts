@@ -76,7 +76,7 @@ export class EditorPage {
     this.live = new LiveImage(imageId, user);
     this.live.onChange = () => { this.baseDirty = true; this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onPresence = () => { this.overlayDirty = true; this.panel(); this.schedule(); };
-    this.live.onStatus = connected => { this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
+    this.live.onStatus = connected => { this.base.dataset.connected = String(connected); this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
     this.live.onRejected = reason => toast(`Not applied: ${reason}`, true);
     this.live.onReview = event => {
       const [kind, status, by] = event.split(':');

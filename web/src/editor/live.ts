@@ -60,7 +60,13 @@ export class LiveImage {
     this.connection.onreconnecting(() => this.setConnected(false));
     this.connection.onreconnected(() => this.resume());
     this.connection.onclose(() => { this.setConnected(false); if (!this.stopped) this.restartLater(); });
+    // A socket can outlive the network for a long time before it notices; the browser knows at once.
+    window.addEventListener('offline', this.wentOffline);
+    window.addEventListener('online', this.cameOnline);
   }
+
+  private readonly wentOffline = () => { this.setConnected(false); this.connection.stop(); };
+  private readonly cameOnline = () => { if (this.connection.state === signalR.HubConnectionState.Disconnected) this.restartLater(0); };
 
   async start(): Promise<void> {
     if (this.connection.state === signalR.HubConnectionState.Disconnected) await this.connection.start();
@@ -71,6 +77,8 @@ export class LiveImage {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    window.removeEventListener('offline', this.wentOffline);
+    window.removeEventListener('online', this.cameOnline);
     await this.connection.stop();
   }
 
@@ -186,11 +194,17 @@ export class LiveImage {
     });
   }
 
-  private restartLater(): void {
+  private restarting = false;
+
+  private restartLater(delay = 2000): void {
+    if (this.restarting) return;
+    this.restarting = true;
     window.setTimeout(async () => {
-      if (this.stopped) return;
+      this.restarting = false;
+      if (this.stopped || this.connection.state !== signalR.HubConnectionState.Disconnected) return;
+      if (!navigator.onLine) { this.restartLater(); return; }
       try { await this.connection.start(); await this.resume(); } catch { this.restartLater(); }
-    }, 2000);
+    }, delay);
   }
 
   private setConnected(connected: boolean): void {
