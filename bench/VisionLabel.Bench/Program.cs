@@ -9,5 +9,6 @@ return options.Command switch
     "jobs" => await JobBench.RunAsync(options),
     "export" => await ExportBench.RunAsync(options),
     "intake" => await IntakeBench.RunAsync(options),
+    "canvas" => await CanvasBench.RunAsync(options),
     _ => BenchArgs.Usage(),
 };

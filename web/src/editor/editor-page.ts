@@ -5,6 +5,7 @@ import { toast } from '../toast';
 import { hitTest, Shape } from './shapes';
 import { LiveImage } from './live';
 import { Renderer } from './renderer';
+import { SceneCache } from './scene-cache';
 import { Viewport } from './viewport';
 
 type Tool = 'select' | 'box' | 'polygon' | 'comment';
@@ -37,13 +38,14 @@ const shortcuts: [string, string][] = [
 export class EditorPage {
   private readonly view = new Viewport();
   private readonly renderer = new Renderer();
+  private readonly scene = new SceneCache();
   private readonly live: LiveImage;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly stage: HTMLDivElement;
   private readonly side: HTMLDivElement;
   private readonly bar: HTMLDivElement;
-  private image: HTMLImageElement | null = null;
+  private readonly photo: HTMLImageElement;
   private info: ImageInfo | undefined;
   private project: Project | undefined;
   private labels = new Map<string, Label>();
@@ -67,14 +69,15 @@ export class EditorPage {
   private readonly cleanup: (() => void)[] = [];
 
   constructor(root: HTMLElement, private readonly imageId: string, private readonly user: string) {
-    root.innerHTML = `<div class="editor"><div class="bar"></div><div class="stage" tabindex="0"><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
+    root.innerHTML = `<div class="editor"><div class="bar"></div><div class="stage" tabindex="0"><img class="photo" alt="" draggable="false" /><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
     this.bar = root.querySelector('.bar')!;
     this.stage = root.querySelector('.stage')!;
     this.base = root.querySelector('canvas.base')!;
     this.overlay = root.querySelector('canvas.overlay')!;
     this.side = root.querySelector('.side')!;
+    this.photo = root.querySelector('img.photo')!;
     this.live = new LiveImage(imageId, user);
-    this.live.onChange = () => { this.baseDirty = true; this.overlayDirty = true; this.panel(); this.schedule(); };
+    this.live.onChange = () => { this.baseDirty = true; this.scene.invalidate(); this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onPresence = () => { this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onStatus = connected => { this.base.dataset.connected = String(connected); this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
     this.live.onRejected = reason => toast(`Not applied: ${reason}`, true);
@@ -113,16 +116,15 @@ export class EditorPage {
     this.stage.focus();
     await live;
     this.base.dataset.ready = 'true'; // image fitted and the server's shapes loaded
-    this.baseDirty = true;
+    this.baseDirty = true; this.scene.invalidate();
     this.schedule();
   }
 
   private loadImage(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const img = new Image();
-      img.onload = () => { this.image = img; this.baseDirty = true; this.schedule(); resolve(); };
-      img.onerror = () => reject(new Error('the image file could not be loaded'));
-      img.src = `/api/images/${this.imageId}/original`;
+      this.photo.onload = () => { this.baseDirty = true; this.scene.invalidate(); this.schedule(); resolve(); };
+      this.photo.onerror = () => reject(new Error('the image file could not be loaded'));
+      this.photo.src = `/api/images/${this.imageId}/original`;
     });
   }
 
@@ -133,7 +135,7 @@ export class EditorPage {
   }
 
   private viewChanged(): void {
-    this.baseDirty = true;
+    this.baseDirty = true; // the scene cache decides whether a full render is needed
     this.overlayDirty = true;
     // For tests and tools: the view transform (CSS pixels of the stage) and what is on screen.
     Object.assign(this.base.dataset, { scale: String(this.view.scale), tx: String(this.view.tx), ty: String(this.view.ty) });
@@ -159,10 +161,15 @@ export class EditorPage {
     const dpr = window.devicePixelRatio || 1, w = this.stage.clientWidth, h = this.stage.clientHeight;
     if (this.baseDirty) {
       const ctx = this.base.getContext('2d')!;
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       const shapes = this.live.shapes();
-      const drawn = this.renderer.draw(ctx, this.view, w, h, this.image, shapes.values(),
-        { labels: this.labels, selected: this.selected, hiddenLabels: this.hiddenLabels, fillOpacity: this.fillOpacity });
+      // The image is an <img> under the canvas: the compositor scales it, the canvas only holds the shapes.
+      this.photo.style.transform = `matrix(${this.view.scale}, 0, 0, ${this.view.scale}, ${this.view.tx}, ${this.view.ty})`;
+      this.photo.style.imageRendering = this.view.scale >= 2 ? 'pixelated' : 'auto'; // pixels stay crisp when zoomed in
+      let drawn = Number(this.base.dataset.drawn ?? 0);
+      this.scene.paint(ctx, this.view, w, h, dpr, scene => {
+        drawn = this.renderer.draw(scene, this.view, w, h, shapes.values(),
+          { labels: this.labels, selected: this.selected, hiddenLabels: this.hiddenLabels, fillOpacity: this.fillOpacity });
+      }, () => { this.baseDirty = true; this.scene.invalidate(); this.schedule(); });
       Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(this.live.seq), pending: String(this.live.pending.length) });
       this.baseDirty = false;
     }
@@ -444,7 +451,7 @@ export class EditorPage {
   }
 
   private selectionChanged(): void {
-    this.baseDirty = true;
+    this.baseDirty = true; this.scene.invalidate();
     this.live.sendPresence({ selection: [...this.selected], tool: this.tool });
     this.base.dataset.selected = [...this.selected].join(',');
     this.panel();
@@ -480,10 +487,10 @@ export class EditorPage {
           <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
           <input type="checkbox" title="show" .checked=${!this.hiddenLabels.has(l.id)}
             @click=${(e: Event) => e.stopPropagation()}
-            @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.baseDirty = true; this.schedule(); }} />
+            @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} />
         </div>`)}
       <p><label>Fill <input type="range" min="0" max="0.6" step="0.05" .value=${String(this.fillOpacity)}
-        @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.baseDirty = true; this.schedule(); }} /></label></p>
+        @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} /></label></p>
       <p><label>Accept ≥ ${Math.round(this.scoreThreshold * 100)}% <input type="range" min="0" max="1" step="0.05" .value=${String(this.scoreThreshold)}
         @input=${(e: Event) => { this.scoreThreshold = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label>
         <button @click=${() => this.acceptAbove()} title="Shift+A">Accept all</button></p>

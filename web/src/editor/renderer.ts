@@ -10,22 +10,33 @@ export interface DrawOptions {
 }
 
 /**
- * Draws the image and its shapes on a 2D canvas. Only shapes whose bounds meet the view are drawn; shapes under
- * two screen pixels are drawn as a dot (level of detail); masks are drawn from a bitmap of their own bounds, made
- * once per geometry, never as paths.
+ * Draws the image and its shapes on a 2D canvas. Only shapes whose bounds meet the view are drawn, batched into
+ * one path per colour and style; shapes under two screen pixels are drawn as a dot and polygon points under a
+ * screen pixel apart are skipped (level of detail); masks are drawn from a bitmap of their own bounds, made once per
+ * geometry, never as paths.
  */
 export class Renderer {
   private readonly masks = new WeakMap<object, { canvas: HTMLCanvasElement; x: number; y: number }>();
 
-  draw(ctx: CanvasRenderingContext2D, view: Viewport, width: number, height: number, image: HTMLImageElement | null,
-       shapes: Iterable<Shape>, o: DrawOptions): number {
+  /** Draws the shapes (the image itself is an <img> under this canvas, scaled by the compositor). */
+  draw(ctx: CanvasRenderingContext2D, view: Viewport, width: number, height: number, shapes: Iterable<Shape>, o: DrawOptions): number {
     ctx.save();
     ctx.clearRect(0, 0, width, height);
     ctx.setTransform(ctx.getTransform().multiply(new DOMMatrix([view.scale, 0, 0, view.scale, view.tx, view.ty])));
-    ctx.imageSmoothingEnabled = view.scale < 2; // pixels stay crisp when zoomed in
-    if (image) ctx.drawImage(image, 0, 0);
     const [vx0, vy0] = view.toImage(0, 0), [vx1, vy1] = view.toImage(width, height);
     const px = 1 / view.scale; // one screen pixel in image units
+    // Shapes are batched into one path per colour and style, so 10,000 shapes cost a handful of fill and stroke
+    // calls instead of 20,000; the selected ones are drawn again on top.
+    const batches = new Map<string, Batch>();
+    const batch = (color: string, style: Style) => {
+      const key = `${color}|${style}`;
+      let b = batches.get(key);
+      if (!b) batches.set(key, b = { color, style, fill: new Path2D(), stroke: new Path2D(), dots: new Path2D() });
+      return b;
+    };
+    const selected: Shape[] = [];
+    const captions: Shape[] = [];
+    const masks: { shape: Shape; color: string; style: Style }[] = [];
     let drawn = 0;
     for (const s of shapes) {
       if (o.hiddenLabels.has(s.labelId)) continue;
@@ -33,47 +44,63 @@ export class Renderer {
       if (x1 < vx0 || y1 < vy0 || x0 > vx1 || y0 > vy1) continue;
       drawn++;
       const color = o.labels.get(s.labelId)?.color ?? '#ffffff';
-      const selected = o.selected.has(s.id);
-      const proposal = s.state === 'proposed';
-      ctx.lineWidth = (selected ? 3 : 1.5) * px;
-      ctx.strokeStyle = color;
-      ctx.setLineDash(proposal ? [6 * px, 4 * px] : []);
-      if ((x1 - x0) < 2 * px && (y1 - y0) < 2 * px) { ctx.fillStyle = color; ctx.fillRect(x0, y0, 2 * px, 2 * px); continue; }
-      ctx.globalAlpha = s.state === 'rejected' ? 0.35 : 1;
+      const style: Style = s.state === 'rejected' ? 'rejected' : s.state === 'proposed' ? 'proposed' : 'solid';
+      if (o.selected.has(s.id)) selected.push(s);
+      // Level of detail: a shape under 2 screen pixels is a dot; a polygon under 6 is its box.
+      if ((x1 - x0) < 2 * px && (y1 - y0) < 2 * px) { batch(color, style).dots.rect(x0, y0, 2 * px, 2 * px); continue; }
+      if (s.kind === 'polygon' && (x1 - x0) < 6 * px && (y1 - y0) < 6 * px) { const b = batch(color, style); b.fill.rect(x0, y0, x1 - x0, y1 - y0); b.stroke.rect(x0, y0, x1 - x0, y1 - y0); continue; }
+      if (s.kind === 'mask') { masks.push({ shape: s, color, style }); continue; }
+      const b = batch(color, style);
       if (s.kind === 'box') {
-        const b = s.geometry as Box;
-        this.fill(ctx, color, o.fillOpacity, selected, () => ctx.fillRect(b.x, b.y, b.width, b.height));
-        ctx.strokeRect(b.x, b.y, b.width, b.height);
-      } else if (s.kind === 'polygon') {
-        const path = ringsPath((s.geometry as Polygon).rings);
-        this.fill(ctx, color, o.fillOpacity, selected, () => ctx.fill(path, 'evenodd'));
-        ctx.stroke(path);
-      } else {
-        const m = this.mask(s.geometry as Mask, color);
-        ctx.globalAlpha *= Math.min(1, o.fillOpacity * 2 + (selected ? 0.3 : 0));
-        ctx.drawImage(m.canvas, m.x, m.y);
-        ctx.globalAlpha = 1;
-        ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-      }
+        const g = s.geometry as Box;
+        b.fill.rect(g.x, g.y, g.width, g.height);
+        b.stroke.rect(g.x, g.y, g.width, g.height);
+      } else addRings(b.fill, b.stroke, (s.geometry as Polygon).rings, 2 * px); // points under 2 screen pixels apart merge
+      if (style === 'proposed' && s.source.score != null && (x1 - x0) * view.scale > 60) captions.push(s);
+    }
+    for (const b of batches.values()) {
+      ctx.globalAlpha = b.style === 'rejected' ? 0.35 : 1;
+      ctx.fillStyle = ctx.strokeStyle = b.color;
+      ctx.fill(b.dots);
+      if (o.fillOpacity > 0) { ctx.globalAlpha *= o.fillOpacity; ctx.fill(b.fill); ctx.globalAlpha = b.style === 'rejected' ? 0.35 : 1; }
+      ctx.lineWidth = px; // one device pixel: Skia's fast hairline path (a wider line costs the full stroker)
+      ctx.setLineDash(b.style === 'proposed' ? [6 * px, 4 * px] : []);
+      ctx.stroke(b.stroke);
+    }
+    ctx.setLineDash([]);
+    for (const { shape, color, style } of masks) {
+      const m = this.mask(shape.geometry as Mask, color);
+      ctx.globalAlpha = (style === 'rejected' ? 0.35 : 1) * Math.min(1, o.fillOpacity * 2 + (o.selected.has(shape.id) ? 0.3 : 0));
+      ctx.drawImage(m.canvas, m.x, m.y);
       ctx.globalAlpha = 1;
-      if (proposal && s.source.score != null && (x1 - x0) * view.scale > 30) {
-        ctx.setLineDash([]);
-        ctx.font = `${12 * px}px system-ui`;
-        ctx.fillStyle = color;
-        ctx.fillText(`${o.labels.get(s.labelId)?.name ?? ''} ${(s.source.score * 100).toFixed(0)}%`, x0 + 2 * px, y0 - 3 * px);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.5 * px;
+      const [x0, y0, x1, y1] = shape.bounds;
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+    }
+    ctx.globalAlpha = 1;
+    for (const s of selected) {
+      const color = o.labels.get(s.labelId)?.color ?? '#ffffff';
+      const fill = new Path2D(), stroke = new Path2D();
+      if (s.kind === 'box') { const g = s.geometry as Box; fill.rect(g.x, g.y, g.width, g.height); stroke.rect(g.x, g.y, g.width, g.height); }
+      else if (s.kind === 'polygon') addRings(fill, stroke, (s.geometry as Polygon).rings, 0);
+      else { const [x0, y0, x1, y1] = s.bounds; stroke.rect(x0, y0, x1 - x0, y1 - y0); }
+      ctx.fillStyle = ctx.strokeStyle = color;
+      ctx.globalAlpha = Math.min(1, o.fillOpacity + 0.15);
+      ctx.fill(fill, 'evenodd');
+      ctx.globalAlpha = 1;
+      ctx.lineWidth = 3 * px;
+      ctx.stroke(stroke);
+    }
+    if (captions.length <= 300) {
+      ctx.font = `${12 * px}px system-ui`;
+      for (const s of captions) {
+        ctx.fillStyle = o.labels.get(s.labelId)?.color ?? '#ffffff';
+        ctx.fillText(`${o.labels.get(s.labelId)?.name ?? ''} ${(s.source.score! * 100).toFixed(0)}%`, s.bounds[0] + 2 * px, s.bounds[1] - 3 * px);
       }
     }
     ctx.restore();
     return drawn;
-  }
-
-  private fill(ctx: CanvasRenderingContext2D, color: string, opacity: number, selected: boolean, paint: () => void): void {
-    const alpha = Math.min(1, opacity + (selected ? 0.15 : 0));
-    if (alpha <= 0) return;
-    ctx.globalAlpha *= alpha;
-    ctx.fillStyle = color;
-    paint();
-    ctx.globalAlpha /= alpha;
   }
 
   /** The mask as a bitmap of its bounds, in the label's colour (cached per geometry object). */
@@ -105,12 +132,19 @@ export class Renderer {
   }
 }
 
-function ringsPath(rings: number[][]): Path2D {
-  const path = new Path2D();
+type Style = 'solid' | 'proposed' | 'rejected';
+interface Batch { color: string; style: Style; fill: Path2D; stroke: Path2D; dots: Path2D }
+
+/** Adds rings to a fill and a stroke path, skipping points closer than `minStep` to the last one drawn (level of detail). */
+function addRings(fill: Path2D, stroke: Path2D, rings: number[][], minStep: number): void {
   for (const r of rings) {
-    path.moveTo(r[0], r[1]);
-    for (let i = 2; i + 1 < r.length; i += 2) path.lineTo(r[i], r[i + 1]);
-    path.closePath();
+    fill.moveTo(r[0], r[1]); stroke.moveTo(r[0], r[1]);
+    let lx = r[0], ly = r[1];
+    for (let i = 2; i + 1 < r.length; i += 2) {
+      if (Math.abs(r[i] - lx) < minStep && Math.abs(r[i + 1] - ly) < minStep && i + 3 < r.length) continue;
+      lx = r[i]; ly = r[i + 1];
+      fill.lineTo(lx, ly); stroke.lineTo(lx, ly);
+    }
+    fill.closePath(); stroke.closePath();
   }
-  return path;
 }
