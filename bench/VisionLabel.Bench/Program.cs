@@ -10,5 +10,6 @@ return options.Command switch
     "export" => await ExportBench.RunAsync(options),
     "intake" => await IntakeBench.RunAsync(options),
     "canvas" => await CanvasBench.RunAsync(options),
+    "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };
