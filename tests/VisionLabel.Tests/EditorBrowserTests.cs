@@ -250,4 +250,56 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.Equal(2, stored.Count(a => a.GetProperty("createdBy").GetString() == "bob"));
         Assert.Equal("rejected", stored.Single(a => a.GetProperty("id").GetGuid() == shape.GetProperty("id").GetGuid()).GetProperty("state").GetString());
     }
+
+    private async Task Drag(IPage page, (double X, double Y) from, (double X, double Y) to, KeyboardModifier[]? modifiers = null)
+    {
+        var (x0, y0) = await OnPage(page, from.X, from.Y);
+        var (x1, y1) = await OnPage(page, to.X, to.Y);
+        await page.Mouse.MoveAsync(x0, y0);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 6 });
+        await page.Mouse.UpAsync();
+    }
+
+    [Fact]
+    public async Task Shapes_are_moved_and_reshaped_with_the_select_tool()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "edit", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("road.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
+        var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",
+            geometry = new { rings = new[] { new double[] { 400, 100, 560, 100, 560, 260, 400, 260 } } } })).Read<JsonElement>();
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/images/{image.Id}?user=eve");
+        await WaitForCanvas(page, "[data-ready='true'][data-shapes='2']");
+        async Task<JsonElement> Geometry(JsonElement a) =>
+            (await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{a.GetProperty("id").GetGuid()}")).Read<JsonElement>()).GetProperty("geometry");
+
+        // Drag the box by its body: it moves; then its bottom-right handle: it resizes.
+        await Drag(page, (150, 140), (200, 180));
+        await WaitForCanvas(page, "[data-seq='3'][data-pending='0']");
+        var g = await Geometry(box);
+        Assert.Equal((150.0, 140.0, 100.0, 80.0), (Math.Round(g.GetProperty("x").GetDouble()), Math.Round(g.GetProperty("y").GetDouble()), Math.Round(g.GetProperty("width").GetDouble()), Math.Round(g.GetProperty("height").GetDouble())));
+        await Drag(page, (250, 220), (300, 260));
+        await WaitForCanvas(page, "[data-seq='4'][data-pending='0']");
+        g = await Geometry(box);
+        Assert.Equal((150.0, 140.0, 150.0, 120.0), (Math.Round(g.GetProperty("x").GetDouble()), Math.Round(g.GetProperty("y").GetDouble()), Math.Round(g.GetProperty("width").GetDouble()), Math.Round(g.GetProperty("height").GetDouble())));
+
+        // The polygon: select it, drag a vertex, insert one on an edge by double-click, delete one with Alt+click.
+        var (px, py) = await OnPage(page, 480, 180);
+        await page.Mouse.ClickAsync(px, py);
+        await Drag(page, (560, 260), (600, 300));
+        await WaitForCanvas(page, "[data-seq='5'][data-pending='0']");
+        var (ex, ey) = await OnPage(page, 480, 100);
+        await page.Mouse.DblClickAsync(ex, ey);
+        await WaitForCanvas(page, "[data-seq='6'][data-pending='0']");
+        var (vx, vy) = await OnPage(page, 400, 260);
+        await page.Keyboard.DownAsync("Alt");
+        await page.Mouse.ClickAsync(vx, vy);
+        await page.Keyboard.UpAsync("Alt");
+        await WaitForCanvas(page, "[data-seq='7'][data-pending='0']");
+        var ring = (await Geometry(polygon)).GetProperty("rings")[0].EnumerateArray().Select(v => Math.Round(v.GetDouble())).ToArray();
+        Assert.Equal(new double[] { 400, 100, 480, 100, 560, 100, 600, 300 }, ring);
+    }
 }

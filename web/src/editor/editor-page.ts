@@ -6,13 +6,18 @@ import { hitTest, Shape } from './shapes';
 import { LiveImage } from './live';
 import { Renderer } from './renderer';
 import { SceneCache } from './scene-cache';
+import { deleteVertex, dragHandle, handleAt, handles, insertVertex, move } from './editing';
+import type { GeometryJson } from '../api';
+import { bounds } from './shapes';
 import { Viewport } from './viewport';
 
 type Tool = 'select' | 'box' | 'polygon' | 'comment';
 
 /** Every shortcut, as the ? overlay lists it. */
 const shortcuts: [string, string][] = [
-  ['V', 'select tool: click a shape to select it, drag on empty space to pan'],
+  ['V', 'select tool: click a shape to select it (Shift adds), drag it to move it, drag its handles to reshape it; drag on empty space to pan'],
+  ['Double-click an edge', 'insert a polygon vertex (select tool)'],
+  ['Alt+click a vertex', 'delete a polygon vertex'],
   ['B', 'box tool: drag to draw a box with the current label'],
   ['P', 'polygon tool: click the points; Enter or double-click closes it, Backspace removes the last point'],
   ['C', 'comment tool: click to pin a comment on the image'],
@@ -59,6 +64,8 @@ export class EditorPage {
   /** The polygon being drawn, in image pixels (x0, y0, x1, y1, …), and the cursor for its rubber band. */
   private draft: number[] | null = null;
   private cursor: [number, number] | null = null;
+  /** A shape being moved or reshaped: its geometry as dragged so far, shown at once and sent on release. */
+  private edit: { id: string; handle: number | null; x0: number; y0: number; preview: GeometryJson | null } | null = null;
   private status = '';
   private neighbours: string[] = [];
   private spaceDown = false;
@@ -161,7 +168,7 @@ export class EditorPage {
     const dpr = window.devicePixelRatio || 1, w = this.stage.clientWidth, h = this.stage.clientHeight;
     if (this.baseDirty) {
       const ctx = this.base.getContext('2d')!;
-      const shapes = this.live.shapes();
+      const shapes = this.displayed();
       // The image is an <img> under the canvas: the compositor scales it, the canvas only holds the shapes.
       this.photo.style.transform = `matrix(${this.view.scale}, 0, 0, ${this.view.scale}, ${this.view.tx}, ${this.view.ty})`;
       this.photo.style.imageRendering = this.view.scale >= 2 ? 'pixelated' : 'auto'; // pixels stay crisp when zoomed in
@@ -182,7 +189,30 @@ export class EditorPage {
     }
   }
 
+  /** The live shapes, with the one being dragged at its dragged geometry. */
+  private displayed(): Map<string, Shape> {
+    const shapes = this.live.shapes();
+    const preview = this.edit?.preview;
+    const current = this.edit ? shapes.get(this.edit.id) : undefined;
+    if (!preview || !current) return shapes;
+    const view = new Map(shapes);
+    view.set(current.id, { ...current, geometry: preview, bounds: bounds(current.kind, preview) });
+    return view;
+  }
+
   private paintOverlay(ctx: CanvasRenderingContext2D): void {
+    if (this.tool === 'select' && this.selected.size === 1) {
+      const s = this.displayed().get([...this.selected][0]);
+      if (s) {
+        ctx.fillStyle = '#fff';
+        ctx.strokeStyle = '#000';
+        for (const h of handles(s)) {
+          const [x, y] = this.view.toScreen(h.x, h.y);
+          ctx.fillRect(x - 4, y - 4, 8, 8);
+          ctx.strokeRect(x - 4, y - 4, 8, 8);
+        }
+      }
+    }
     if (this.drag?.kind === 'box') {
       const [x0, y0] = this.view.toScreen(...this.view.toImage(this.drag.x0, this.drag.y0));
       ctx.strokeStyle = this.labels.get(this.currentLabel)?.color ?? '#fff';
@@ -257,7 +287,15 @@ export class EditorPage {
     on(this.stage, 'pointermove', e => this.move(e));
     on(this.stage, 'pointerup', e => this.up(e));
     on(this.stage, 'auxclick', e => e.preventDefault());
-    on(this.stage, 'dblclick', () => { if (this.tool === 'polygon' && this.draft) this.closeDraft(); });
+    on(this.stage, 'dblclick', e => {
+      if (this.tool === 'polygon' && this.draft) { this.closeDraft(); return; }
+      if (this.tool !== 'select' || this.selected.size !== 1) return;
+      const s = this.live.shapes().get([...this.selected][0]);
+      const r = this.stage.getBoundingClientRect();
+      const [ix, iy] = this.view.toImage(e.clientX - r.left, e.clientY - r.top);
+      const g = s && insertVertex(s, ix, iy, 6 / this.view.scale);
+      if (s && g) { this.live.update(s.id, { geometry: g }); toast('Vertex inserted'); }
+    });
   }
 
   private local(e: PointerEvent): [number, number] {
@@ -280,10 +318,29 @@ export class EditorPage {
       return;
     }
     if (this.tool === 'comment') { this.comment(ix, iy); return; }
-    const hit = hitTest(this.live.shapes().values(), ix, iy, s => !this.hiddenLabels.has(s.labelId));
+    if (this.selected.size === 1 && !e.shiftKey) {
+      const s = this.live.shapes().get([...this.selected][0]);
+      const h = s && handleAt(s, ix, iy, 6 / this.view.scale);
+      if (s && h) {
+        if (e.altKey) {
+          const g = deleteVertex(s, h.index);
+          if (g) { this.live.update(s.id, { geometry: g }); toast('Vertex deleted'); } else toast('A polygon keeps at least 3 points', true);
+          return;
+        }
+        this.edit = { id: s.id, handle: h.index, x0: ix, y0: iy, preview: null };
+        return;
+      }
+    }
+    // On the selected polygon's outline counts as on the polygon (a double-click there inserts a vertex).
+    const selectedShape = this.selected.size === 1 ? this.live.shapes().get([...this.selected][0]) : undefined;
+    const onOutline = selectedShape && insertVertex(selectedShape, ix, iy, 6 / this.view.scale) ? selectedShape : undefined;
+    const hit = onOutline ?? hitTest(this.live.shapes().values(), ix, iy, s => !this.hiddenLabels.has(s.labelId));
     if (hit) {
       if (e.shiftKey) { if (this.selected.has(hit.id)) this.selected.delete(hit.id); else this.selected.add(hit.id); }
-      else this.selected = new Set([hit.id]);
+      else {
+        this.selected = new Set([hit.id]);
+        this.edit = { id: hit.id, handle: null, x0: ix, y0: iy, preview: null }; // dragging it moves it
+      }
     } else {
       if (!e.shiftKey) this.selected.clear();
       this.drag = { kind: 'pan', x0: x, y0: y, x, y }; // drag on empty space pans
@@ -297,6 +354,20 @@ export class EditorPage {
     this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool });
     this.cursor = [ix, iy];
     if (this.draft) { this.overlayDirty = true; this.schedule(); }
+    if (this.edit && this.info) {
+      const s = this.live.shapes().get(this.edit.id);
+      if (!s) { this.edit = null; return; }
+      const moved = Math.hypot(ix - this.edit.x0, iy - this.edit.y0) * this.view.scale > 2;
+      if (!moved && !this.edit.preview) return;
+      this.edit.preview = this.edit.handle !== null
+        ? dragHandle(s, this.edit.handle, ix, iy, this.info.width, this.info.height)
+        : move(s, ix - this.edit.x0, iy - this.edit.y0, this.info.width, this.info.height);
+      this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool, editing: s.id });
+      this.baseDirty = true; this.scene.invalidate();
+      this.overlayDirty = true;
+      this.schedule();
+      return;
+    }
     if (!this.drag) return;
     if (this.drag.kind === 'pan') { this.view.pan(x - this.drag.x, y - this.drag.y); this.viewChanged(); }
     this.drag.x = x; this.drag.y = y;
@@ -307,6 +378,12 @@ export class EditorPage {
   private up(e: PointerEvent): void {
     const drag = this.drag;
     this.drag = null;
+    const edit = this.edit;
+    this.edit = null;
+    if (edit?.preview) {
+      this.live.update(edit.id, { geometry: edit.preview }); // one op per drag
+      this.live.sendPresence({ selection: [...this.selected], tool: this.tool, editing: null });
+    }
     if (this.stage.hasPointerCapture(e.pointerId)) this.stage.releasePointerCapture(e.pointerId);
     this.overlayDirty = true;
     this.schedule();
