@@ -302,4 +302,52 @@ public class EditorBrowserTests : IAsyncLifetime
         var ring = (await Geometry(polygon)).GetProperty("rings")[0].EnumerateArray().Select(v => Math.Round(v.GetDouble())).ToArray();
         Assert.Equal(new double[] { 400, 100, 480, 100, 560, 100, 600, 300 }, ring);
     }
+
+    [Fact]
+    public async Task A_mask_is_painted_with_the_brush_and_cut_with_the_eraser()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "masks", labels = new[] { new { name = "grass" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("field.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/images/{image.Id}?user=mia");
+        await WaitForCanvas(page, "[data-ready='true']");
+
+        // M, then a stroke from (100, 200) to (300, 200) with the default 12 px brush: a 200 x 24 band with round ends.
+        await page.Keyboard.PressAsync("m");
+        await Drag(page, (100, 200), (300, 200));
+        await WaitForCanvas(page, "[data-seq='1'][data-pending='0'][data-shapes='1']");
+        var mask = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
+        Assert.Equal(("mask", "mia"), (mask.GetProperty("kind").GetString(), mask.GetProperty("createdBy").GetString()));
+        var runs = CocoRleText(mask.GetProperty("geometry").GetProperty("counts").GetString()!);
+        long area = runs.Where((_, i) => i % 2 == 1).Sum();
+        double expected = 200 * 24 + Math.PI * 12 * 12;
+        Assert.InRange(area, expected * 0.95, expected * 1.05);
+        var (bx, by, bw, bh) = Box(runs, 480);
+        Assert.Equal((88, 188, 224, 24), (bx, by, bw, bh), new ToleranceComparer(1));
+
+        // E, a stroke across the middle: the band is cut in two, the same annotation, a smaller area.
+        await page.Keyboard.PressAsync("e");
+        await Drag(page, (200, 160), (200, 240));
+        await WaitForCanvas(page, "[data-seq='2'][data-pending='0']");
+        var cut = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
+        Assert.Equal(mask.GetProperty("id").GetGuid(), cut.GetProperty("id").GetGuid());
+        long after = CocoRleText(cut.GetProperty("geometry").GetProperty("counts").GetString()!).Where((_, i) => i % 2 == 1).Sum();
+        Assert.InRange(after, area - 24 * 26, area - 24 * 22);
+    }
+
+    private static List<long> CocoRleText(string text) => VisionLabel.Inference.CocoRle.Decode(text)!;
+
+    private static (int, int, int, int) Box(List<long> runs, int height)
+    {
+        var b = VisionLabel.Inference.CocoRle.Box(runs, height);
+        return ((int)b[0], (int)b[1], (int)b[2], (int)b[3]);
+    }
+
+    private sealed class ToleranceComparer(int tolerance) : IEqualityComparer<(int, int, int, int)>
+    {
+        public bool Equals((int, int, int, int) a, (int, int, int, int) b) =>
+            Math.Abs(a.Item1 - b.Item1) <= tolerance && Math.Abs(a.Item2 - b.Item2) <= tolerance && Math.Abs(a.Item3 - b.Item3) <= tolerance && Math.Abs(a.Item4 - b.Item4) <= tolerance;
+        public int GetHashCode((int, int, int, int) v) => 0;
+    }
 }

@@ -133,9 +133,18 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         await Settled(page, proposals + 6);
         await page.Keyboard.PressAsync("Control+Shift+z");
         await Settled(page, proposals + 7);
+        // A mask painted with the brush (M + drag) across the lower left of the image.
+        await page.Keyboard.PressAsync("m");
+        var (mx0, my0) = await OnPage(page, width * 0.1, height * 0.8);
+        var (mx1, my1) = await OnPage(page, width * 0.3, height * 0.85);
+        await page.Mouse.MoveAsync(mx0, my0);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(mx1, my1, new MouseMoveOptions { Steps = 6 });
+        await page.Mouse.UpAsync();
+        await Settled(page, proposals + 8);
 
         var stored = await Annotations(imageId);
-        Assert.Equal(proposals + 2, stored.Count);
+        Assert.Equal(proposals + 3, stored.Count);
         foreach (var (id, state) in decided)
             Assert.Equal(state, stored.Single(a => a.GetProperty("id").GetString() == id).GetProperty("state").GetString());
         var untouched = stored.Where(a => a.GetProperty("source").GetProperty("type").GetString() == "model" && decided.All(d => d.Id != a.GetProperty("id").GetString())).ToList();
@@ -150,6 +159,10 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
             .EnumerateArray().Select(v => v.GetDouble()).ToArray();
         Assert.Equal(ring.Length, polygon.Length);
         for (int i = 0; i < ring.Length; i++) Assert.InRange(polygon[i], ring[i] - 1, ring[i] + 1);
+        var mask = Assert.Single(mine, a => a.GetProperty("kind").GetString() == "mask").GetProperty("geometry");
+        var maskBox = VisionLabel.Inference.CocoRle.Box(VisionLabel.Inference.CocoRle.Decode(mask.GetProperty("counts").GetString()!)!, height);
+        Assert.InRange(maskBox[0], width * 0.1 - 13, width * 0.1 - 11); // the brush's 12 px radius around the stroke
+        Assert.InRange(maskBox[0] + maskBox[2], width * 0.3 + 11, width * 0.3 + 13);
         Assert.All(mine, a => Assert.Equal("accepted", a.GetProperty("state").GetString()));
     }
 }

@@ -6,12 +6,14 @@ import { hitTest, Shape } from './shapes';
 import { LiveImage } from './live';
 import { Renderer } from './renderer';
 import { SceneCache } from './scene-cache';
+import { MaskPainter } from './mask-painter';
+import type { Mask } from '../api';
 import { deleteVertex, dragHandle, handleAt, handles, insertVertex, move } from './editing';
 import type { GeometryJson } from '../api';
 import { bounds } from './shapes';
 import { Viewport } from './viewport';
 
-type Tool = 'select' | 'box' | 'polygon' | 'comment';
+type Tool = 'select' | 'box' | 'polygon' | 'brush' | 'eraser' | 'comment';
 
 /** Every shortcut, as the ? overlay lists it. */
 const shortcuts: [string, string][] = [
@@ -20,6 +22,7 @@ const shortcuts: [string, string][] = [
   ['Alt+click a vertex', 'delete a polygon vertex'],
   ['B', 'box tool: drag to draw a box with the current label'],
   ['P', 'polygon tool: click the points; Enter or double-click closes it, Backspace removes the last point'],
+  ['M / E', 'mask brush / eraser: paint on the selected mask, or a new one; [ and ] change the size'],
   ['C', 'comment tool: click to pin a comment on the image'],
   ['← / →', 'previous / next image of the project'],
   ['1 … 9', 'current label (and the selected shape\'s label)'],
@@ -64,6 +67,9 @@ export class EditorPage {
   /** The polygon being drawn, in image pixels (x0, y0, x1, y1, …), and the cursor for its rubber band. */
   private draft: number[] | null = null;
   private cursor: [number, number] | null = null;
+  /** The mask being painted (one stroke at a time; each stroke is one op) and the brush radius in image pixels. */
+  private painting: { id: string | null; painter: MaskPainter } | null = null;
+  private brushRadius = 12;
   /** A shape being moved or reshaped: its geometry as dragged so far, shown at once and sent on release. */
   private edit: { id: string; handle: number | null; x0: number; y0: number; preview: GeometryJson | null } | null = null;
   private status = '';
@@ -192,6 +198,7 @@ export class EditorPage {
   /** The live shapes, with the one being dragged at its dragged geometry. */
   private displayed(): Map<string, Shape> {
     const shapes = this.live.shapes();
+    if (this.painting?.id) { const view = new Map(shapes); view.delete(this.painting.id); return view; } // on the overlay while painted
     const preview = this.edit?.preview;
     const current = this.edit ? shapes.get(this.edit.id) : undefined;
     if (!preview || !current) return shapes;
@@ -201,6 +208,18 @@ export class EditorPage {
   }
 
   private paintOverlay(ctx: CanvasRenderingContext2D): void {
+    if (this.painting) {
+      ctx.save();
+      ctx.globalAlpha = 0.5;
+      ctx.setTransform(ctx.getTransform().multiply(new DOMMatrix([this.view.scale, 0, 0, this.view.scale, this.view.tx, this.view.ty])));
+      ctx.drawImage(this.painting.painter.canvas, 0, 0);
+      ctx.restore();
+    }
+    if ((this.tool === 'brush' || this.tool === 'eraser') && this.cursor) {
+      const [sx, sy] = this.view.toScreen(...this.cursor);
+      ctx.strokeStyle = this.tool === 'eraser' ? '#ff5a5f' : '#fff';
+      ctx.beginPath(); ctx.arc(sx, sy, this.brushRadius * this.view.scale, 0, Math.PI * 2); ctx.stroke();
+    }
     if (this.tool === 'select' && this.selected.size === 1) {
       const s = this.displayed().get([...this.selected][0]);
       if (s) {
@@ -318,6 +337,7 @@ export class EditorPage {
       return;
     }
     if (this.tool === 'comment') { this.comment(ix, iy); return; }
+    if (this.tool === 'brush' || this.tool === 'eraser') { this.startStroke(ix, iy); return; }
     if (this.selected.size === 1 && !e.shiftKey) {
       const s = this.live.shapes().get([...this.selected][0]);
       const h = s && handleAt(s, ix, iy, 6 / this.view.scale);
@@ -353,7 +373,8 @@ export class EditorPage {
     const [ix, iy] = this.view.toImage(x, y);
     this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool });
     this.cursor = [ix, iy];
-    if (this.draft) { this.overlayDirty = true; this.schedule(); }
+    if (this.draft || this.tool === 'brush' || this.tool === 'eraser') { this.overlayDirty = true; this.schedule(); }
+    if (this.painting && e.buttons & 1) { this.painting.painter.stroke(ix, iy, this.brushRadius, this.tool === 'eraser'); return; }
     if (this.edit && this.info) {
       const s = this.live.shapes().get(this.edit.id);
       if (!s) { this.edit = null; return; }
@@ -378,6 +399,7 @@ export class EditorPage {
   private up(e: PointerEvent): void {
     const drag = this.drag;
     this.drag = null;
+    if (this.painting) { this.finishStroke(); return; }
     const edit = this.edit;
     this.edit = null;
     if (edit?.preview) {
@@ -416,6 +438,9 @@ export class EditorPage {
     if (k === 'b') this.setTool('box');
     else if (k === 'p') this.setTool('polygon');
     else if (k === 'c') this.setTool('comment');
+    else if (k === 'm') this.setTool('brush');
+    else if (k === 'e') this.setTool('eraser');
+    else if (e.key === '[' || e.key === ']') { this.brushRadius = Math.max(1, Math.min(300, Math.round(this.brushRadius * (e.key === ']' ? 1.25 : 0.8)))); toast(`Brush ${this.brushRadius} px`); this.panel(); this.overlayDirty = true; this.schedule(); }
     else if (k === 'v') this.setTool('select');
     else if (k === 'f') this.fit();
     else if (e.key === 'Delete' || e.key === 'Backspace') this.deleteSelected();
@@ -434,7 +459,43 @@ export class EditorPage {
     this.overlayDirty = true;
     this.panel();
     this.schedule();
-    toast({ select: 'Select tool', box: 'Box tool: drag to draw', polygon: 'Polygon tool: click points, Enter closes', comment: 'Comment tool: click to pin a comment' }[tool]);
+    toast({ select: 'Select tool', box: 'Box tool: drag to draw', polygon: 'Polygon tool: click points, Enter closes', comment: 'Comment tool: click to pin a comment',
+      brush: 'Mask brush: paint on the selected mask or a new one ([ and ] size)', eraser: 'Eraser: erase from the selected mask' }[tool]);
+  }
+
+  /** A brush or eraser stroke starts: on the selected mask, or (brush only) on a new one. */
+  private startStroke(x: number, y: number): void {
+    if (!this.info) return;
+    const selected = this.selected.size === 1 ? this.live.shapes().get([...this.selected][0]) : undefined;
+    const target = selected?.kind === 'mask' ? selected : undefined;
+    if (!target && this.tool === 'eraser') { toast('Select a mask to erase from', true); return; }
+    if (!target && !this.currentLabel) { toast('The project has no labels: add one first', true); return; }
+    const color = this.labels.get(target?.labelId ?? this.currentLabel)?.color ?? '#ffffff';
+    const painter = this.painting && this.painting.id === (target?.id ?? null) ? this.painting.painter
+      : new MaskPainter(this.info.width, this.info.height, color, target ? target.geometry as Mask : undefined);
+    this.painting = { id: target?.id ?? null, painter };
+    painter.begin();
+    painter.stroke(x, y, this.brushRadius, this.tool === 'eraser');
+    this.baseDirty = true; this.scene.invalidate();
+    this.overlayDirty = true;
+    this.schedule();
+  }
+
+  /** The stroke ends: the whole mask is sent as one op (a create for a new mask; a delete when it was erased away). */
+  private finishStroke(): void {
+    const { id, painter } = this.painting!;
+    this.painting = null;
+    const rle = painter.toRle();
+    if (id && rle) this.live.update(id, { geometry: rle });
+    else if (id) { this.live.remove(id); toast('Mask erased'); }
+    else if (rle) {
+      const created = crypto.randomUUID();
+      this.live.create(created, { labelId: this.currentLabel, kind: 'mask', geometry: rle });
+      this.selected = new Set([created]); // the next stroke paints on the same mask
+    }
+    this.baseDirty = true; this.scene.invalidate();
+    this.overlayDirty = true;
+    this.selectionChanged();
   }
 
   private closeDraft(): void {
@@ -544,6 +605,8 @@ export class EditorPage {
       <button class="tool ${this.tool === 'select' ? 'active' : ''}" title="Select (V)" @click=${() => this.setTool('select')}>Select <kbd>V</kbd></button>
       <button class="tool ${this.tool === 'box' ? 'active' : ''}" title="Box (B)" @click=${() => this.setTool('box')}>Box <kbd>B</kbd></button>
       <button class="tool ${this.tool === 'polygon' ? 'active' : ''}" title="Polygon (P)" @click=${() => this.setTool('polygon')}>Polygon <kbd>P</kbd></button>
+      <button class="tool ${this.tool === 'brush' ? 'active' : ''}" title="Mask brush (M)" @click=${() => this.setTool('brush')}>Brush <kbd>M</kbd></button>
+      <button class="tool ${this.tool === 'eraser' ? 'active' : ''}" title="Eraser (E)" @click=${() => this.setTool('eraser')}>Eraser <kbd>E</kbd></button>
       <button class="tool ${this.tool === 'comment' ? 'active' : ''}" title="Comment (C)" @click=${() => this.setTool('comment')}>Comment <kbd>C</kbd></button>
       <button title="Fit (F)" @click=${() => this.fit()}>Fit <kbd>F</kbd></button>
       <button title="Undo (Ctrl+Z)" @click=${() => this.undo(false)}>Undo</button>
@@ -566,6 +629,8 @@ export class EditorPage {
             @click=${(e: Event) => e.stopPropagation()}
             @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} />
         </div>`)}
+      <p><label>Brush ${this.brushRadius} px <input type="range" min="1" max="150" .value=${String(this.brushRadius)} aria-label="Brush size"
+        @input=${(e: Event) => { this.brushRadius = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label></p>
       <p><label>Fill <input type="range" min="0" max="0.6" step="0.05" .value=${String(this.fillOpacity)}
         @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} /></label></p>
       <p><label>Accept ≥ ${Math.round(this.scoreThreshold * 100)}% <input type="range" min="0" max="1" step="0.05" .value=${String(this.scoreThreshold)}

@@ -82,3 +82,21 @@ function insideRings(rings: number[][], x: number, y: number): boolean {
       if ((r[i + 1] > y) !== (r[j + 1] > y) && x < ((r[j] - r[i]) * (y - r[i + 1])) / (r[j + 1] - r[i + 1]) + r[i]) inside = !inside;
   return inside;
 }
+
+/** Run lengths → COCO's compressed RLE text (pycocotools' rleToString), the form the server stores. */
+export function encodeRle(counts: number[]): string {
+  let s = '';
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i];
+    if (i > 2) x -= counts[i - 2];
+    let more = true;
+    while (more) {
+      let c = x & 0x1f;
+      x >>= 5;
+      more = (c & 0x10) !== 0 ? x !== -1 : x !== 0;
+      if (more) c |= 0x20;
+      s += String.fromCharCode(c + 48);
+    }
+  }
+  return s;
+}
