@@ -40,6 +40,19 @@ public class ProjectsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Stats_count_every_projects_images_by_status()
+    {
+        var (a, image) = await _http.ProjectWithImage("stats-a", ["x"], 64, 48);
+        await _http.PostAsync($"/api/projects/{a.Id}/images", HttpExtensions.Files(("2.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(65, 48)))));
+        await (await _http.PatchJson($"/api/images/{image.Id}", new { status = "approved" })).Read<System.Text.Json.JsonElement>();
+        var empty = await (await _http.PostJson("/api/projects", new { name = "stats-b" })).Read<ProjectDto>();
+        var stats = await (await _http.GetAsync("/api/projects/stats")).Read<List<ProjectStatsDto>>();
+        var forA = Assert.Single(stats, s => s.ProjectId == a.Id);
+        Assert.Equal((2, 1, 1, 0), (forA.Total, forA.ByStatus["approved"], forA.ByStatus["new"], forA.ByStatus["in-progress"]));
+        Assert.Equal(0, Assert.Single(stats, s => s.ProjectId == empty.Id).Total);
+    }
+
+    [Fact]
     public async Task Project_and_label_crud()
     {
         var created = await (await _http.PostJson("/api/projects", new

@@ -43,6 +43,11 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 export const api = {
   projects: () => request<Project[]>('GET', '/api/projects'),
   project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
+  stats: () => request<{ projectId: string; total: number; byStatus: Record<ImageStatus, number> }[]>('GET', '/api/projects/stats'),
+  createLabel: (projectId: string, name: string, color?: string) => request<Label>('POST', `/api/projects/${projectId}/labels`, { name, color }),
+  updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
+  deleteLabel: (projectId: string, labelId: string, withAnnotations: boolean) =>
+    request<void>('DELETE', `/api/projects/${projectId}/labels/${labelId}${withAnnotations ? '?deleteAnnotations=true' : ''}`),
   createProject: (name: string, labels: { name: string; color?: string }[]) => request<Project>('POST', '/api/projects', { name, labels }),
   images: (projectId: string, offset: number, limit: number, status?: string) =>
     request<ImagePage>('GET', `/api/projects/${projectId}/images?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ''}`),

@@ -17,6 +17,9 @@ public sealed record ProjectDto(Guid Id, string Name, string? Description, IRead
 
 // Limits are declared on the requests and checked by minimal-API validation (AddValidation) before a handler runs:
 // a 400 ValidationProblem names the field. Rules that need the database (names taken) stay in the handlers.
+/// <summary>A project's images by status ("new", "prelabeled", "in-progress", "submitted", "approved", "rejected").</summary>
+public sealed record ProjectStatsDto(Guid ProjectId, int Total, Dictionary<string, int> ByStatus);
+
 public sealed record CreateLabelRequest([property: StringLength(200)] string Name, [property: StringLength(7)] string? Color = null, int? Order = null);
 public sealed record UpdateLabelRequest([property: StringLength(200)] string? Name = null, [property: StringLength(7)] string? Color = null, int? Order = null);
 public sealed record CreateProjectRequest(

@@ -13,6 +13,7 @@ public static class ProjectsApi
     {
         var projects = app.MapGroup("/api/projects").WithTags("Projects").WithBodyLimit(Limits.SmallJsonBody);
         projects.MapGet("/", ListProjects);
+        projects.MapGet("/stats", Stats).WithDescription("Image counts by status for every project, in one query (for project lists).");
         projects.MapPost("/", CreateProject);
         projects.MapGet("/{projectId:guid}", GetProject);
         projects.MapPatch("/{projectId:guid}", UpdateProject);
@@ -30,6 +31,18 @@ public static class ProjectsApi
     {
         var list = await db.Projects.AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
         return TypedResults.Ok(list.Select(ProjectDto.From).ToList());
+    }
+
+    private static async Task<Ok<List<ProjectStatsDto>>> Stats(VisionLabelDb db, CancellationToken ct)
+    {
+        var rows = await db.Images.AsNoTracking().GroupBy(i => new { i.ProjectId, i.Status })
+            .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        var projects = await db.Projects.AsNoTracking().Select(p => p.Id).ToListAsync(ct);
+        return TypedResults.Ok(projects.Select(id =>
+        {
+            var mine = rows.Where(r => r.ProjectId == id).ToList();
+            return new ProjectStatsDto(id, mine.Sum(r => r.Count), Enum.GetValues<ImageStatus>().ToDictionary(ApiEnum.Name, s => mine.Where(r => r.Status == s).Sum(r => r.Count)));
+        }).ToList());
     }
 
     private static async Task<Results<Ok<ProjectDto>, ProblemHttpResult>> GetProject(Guid projectId, VisionLabelDb db, CancellationToken ct)

@@ -59,6 +59,20 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     } catch (err) { toast(`Cannot pre-label: ${(err as Error).message}`, true); }
   };
 
+  const reloadProject = async () => { project = await api.project(projectId); draw(); };
+  const labelAction = async (action: () => Promise<unknown>, done: string) => {
+    try { await action(); toast(done); await reloadProject(); } catch (err) { toast((err as Error).message, true); }
+  };
+  const deleteLabel = async (labelId: string, name: string) => {
+    try { await api.deleteLabel(projectId, labelId, false); toast(`Label ${name} deleted`); }
+    catch (err) {
+      if (!confirm(`${(err as Error).message}\n\nDelete the label and those annotations?`)) return;
+      await labelAction(() => api.deleteLabel(projectId, labelId, true), `Label ${name} and its annotations deleted`);
+      return;
+    }
+    await reloadProject();
+  };
+
   const importZip = async (form: HTMLFormElement) => {
     const data = new FormData(form);
     const file = data.get('zip') as File | null;
@@ -111,6 +125,15 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <span class="muted">or drop files anywhere on this page</span>
         ${uploads.slice(0, 20).map(u => html`<div class=${u.error ? 'error' : 'muted'}>${u.name}: ${u.state}${u.error ? ` — ${u.error}` : ''}</div>`)}
       </div>
+      <details class="card"><summary>Labels (${project?.labels.length ?? 0})</summary>
+        ${(project?.labels ?? []).map(l => html`<div class="label-edit">
+          <input type="color" .value=${l.color} aria-label="colour of ${l.name}" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { color: (e.target as HTMLInputElement).value }), `${l.name}: colour changed`)} />
+          <input .value=${l.name} aria-label="name of ${l.name}" maxlength="200" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { name: (e.target as HTMLInputElement).value }), 'Label renamed')} />
+          <button @click=${() => deleteLabel(l.id, l.name)}>Delete</button></div>`)}
+        <form @submit=${(e: SubmitEvent) => { e.preventDefault(); const input = (e.target as HTMLFormElement).elements.namedItem('label') as HTMLInputElement;
+            labelAction(() => api.createLabel(projectId, input.value), `Label ${input.value} added`).then(() => { input.value = ''; }); }}>
+          <input name="label" placeholder="New label" aria-label="New label" maxlength="200" required /> <button type="submit">Add label</button></form>
+      </details>
       <div class="card">
         <label>Model <select aria-label="Model" @change=${(e: Event) => { modelId = (e.target as HTMLSelectElement).value; }}>
           <option value="">pick a model</option>

@@ -7,7 +7,7 @@ import { navigate } from '../main';
 /** Projects: the list (with each one's image count), and a form to create one with its labels. */
 export function projectsPage(root: HTMLElement): void {
   let projects: Project[] = [];
-  const totals = new Map<string, number>();
+  const totals = new Map<string, { total: number; byStatus: Record<string, number> }>();
   let error = '';
 
   const create = async (e: SubmitEvent) => {
@@ -30,7 +30,8 @@ export function projectsPage(root: HTMLElement): void {
       ${projects.map(p => html`
         <div class="card">
           <a href="/projects/${p.id}"><strong>${p.name}</strong></a>
-          <span class="muted"> · ${totals.get(p.id) ?? '…'} images</span>
+          <span class="muted"> · ${totals.get(p.id)?.total ?? '…'} images</span>
+          <span class="muted status-counts">${Object.entries(totals.get(p.id)?.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(' · ')}</span>
           <div>${p.labels.map(l => html`<span class="chip" style="border-color:${l.color}">${l.name}</span>`)}</div>
         </div>`)}
       <form class="card" @submit=${create}>
@@ -45,7 +46,7 @@ export function projectsPage(root: HTMLElement): void {
   api.projects().then(async list => {
     projects = list;
     draw();
-    await Promise.all(list.map(async p => { totals.set(p.id, (await api.images(p.id, 0, 1)).total); }));
+    for (const s of await api.stats()) totals.set(s.projectId, s);
     draw();
   }).catch(err => { error = (err as Error).message; draw(); });
 }
