@@ -10,7 +10,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
   touch node_modules
 fi
-if [ ! -f "$stamp" ] || [ -n "$(find src index.html bench.html package.json package-lock.json vite.config.ts tsconfig.json -newer "$stamp" -print -quit)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find src index.html bench.html openapi.json package.json package-lock.json vite.config.ts tsconfig.json -newer "$stamp" -print -quit)" ]; then
   echo "Building the web app..." >&2
   npm run --silent build >&2
   touch "$stamp"

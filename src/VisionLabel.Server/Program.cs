@@ -23,7 +23,7 @@ serve.SetAction(async (parse, ct) =>
     return 0;
 });
 
-var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve, PrelabelCommand.Create() };
+var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve, PrelabelCommand.Create(), VisionLabel.Server.Web.OpenApiCommand.Create() };
 foreach (var command in VisionLabel.Server.Datasets.DatasetCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
 

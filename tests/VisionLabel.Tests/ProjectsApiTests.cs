@@ -40,6 +40,16 @@ public class ProjectsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task The_web_apps_copy_of_the_OpenAPI_document_is_up_to_date()
+    {
+        // The browser app's API types are generated from web/openapi.json; an API change must come with a new copy.
+        string live = VisionLabel.Server.Web.OpenApiCommand.Normalize(await _http.GetStringAsync("/openapi/v1.json"));
+        string committed = await File.ReadAllTextAsync(Path.Combine(SharedData.RepositoryRoot, "web", "openapi.json"));
+        Assert.True(live == committed,
+            "web/openapi.json is out of date: run `dotnet src/VisionLabel.Server/bin/Release/net10.0/VisionLabel.Server.dll openapi --out web/openapi.json` and commit it");
+    }
+
+    [Fact]
     public async Task Stats_count_every_projects_images_by_status()
     {
         var (a, image) = await _http.ProjectWithImage("stats-a", ["x"], 64, 48);

@@ -1,28 +1,34 @@
 // REST client for the server's /api. Errors are the server's ProblemDetails, surfaced with their detail text.
 import { currentUser } from './user';
 
-export interface Label { id: string; name: string; color: string; order: number }
-export interface Project { id: string; name: string; description?: string | null; labels: Label[] }
-export type ImageStatus = 'new' | 'prelabeled' | 'in-progress' | 'submitted' | 'approved' | 'rejected';
-export interface ImageInfo { id: string; projectId: string; fileName: string; width: number; height: number; status: ImageStatus }
-export interface ImagePage { items: ImageInfo[]; total: number; offset: number; limit: number }
-export type Kind = 'box' | 'polygon' | 'mask';
-export type State = 'proposed' | 'accepted' | 'rejected';
+// Types of the server's API, generated from its OpenAPI document (web/openapi.json → src/api-schema.d.ts by
+// `npm run gen-api`; the server writes the document with `visionlabel openapi --out web/openapi.json`, and a test
+// fails when the committed copy is out of date). Only geometry and attributes are refined here: the document calls
+// them free JSON, the editor knows their shape by kind.
+import type { components } from './api-schema';
+type Schemas = components['schemas'];
+
+export type Label = Schemas['LabelDto'];
+export type Project = Schemas['ProjectDto'];
+export type ImageStatus = Schemas['ImageStatus'];
+export type ImageInfo = Schemas['ImageDto'];
+export type ImagePage = Schemas['ImagePage'];
+export type Kind = Schemas['AnnotationKind'];
+export type State = Schemas['AnnotationState'];
+export type Source = Schemas['AnnotationSourceDto'];
+export type Model = Schemas['ModelDto'];
+export type JobStatus = Schemas['JobStatus'];
+export type Job = Schemas['JobDto'];
+export type JobItem = Schemas['JobItemDto'];
+export type ImportReport = Schemas['ImportReport'];
+export type UploadSummary = Schemas['UploadSummary'];
+export type ProjectStats = Schemas['ProjectStatsDto'];
+
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Polygon { rings: number[][] }
 export interface Mask { size: [number, number]; counts: string; polygons?: number[][] }
 export type GeometryJson = Box | Polygon | Mask;
-export interface Source { type: 'human' | 'model'; modelId?: string | null; score?: number | null }
-export interface Annotation {
-  id: string; imageId: string; labelId: string; kind: Kind; geometry: GeometryJson; attributes: Record<string, unknown>;
-  source: Source; state: State; version: number;
-}
-export interface Model { id: string; name: string; task: string; family: string; classNames: string[] }
-export type JobStatus = 'queued' | 'running' | 'completed' | 'cancelled' | 'dead';
-export interface Job { id: string; kind: string; projectId: string; status: JobStatus; total: number; done: number; failed: number; lastError?: string | null }
-export interface JobItem { imageId: string; status: string; error?: string | null }
-export interface ImportReport { imagesCreated: number; imagesAlreadyPresent: number; annotationsCreated: number; labelsCreated: number; skipped: { item: string; reason: string }[] }
-export interface UploadSummary { files: { fileName: string; outcome: string; image: ImageInfo | null; error: string | null }[] }
+export type Annotation = Omit<Schemas['AnnotationDto'], 'geometry' | 'attributes'> & { geometry: GeometryJson; attributes: Record<string, unknown> };
 
 export class ApiError extends Error {
   constructor(public status: number, message: string) { super(message); }
@@ -43,7 +49,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 export const api = {
   projects: () => request<Project[]>('GET', '/api/projects'),
   project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
-  stats: () => request<{ projectId: string; total: number; byStatus: Record<ImageStatus, number> }[]>('GET', '/api/projects/stats'),
+  stats: () => request<ProjectStats[]>('GET', '/api/projects/stats'),
   createLabel: (projectId: string, name: string, color?: string) => request<Label>('POST', `/api/projects/${projectId}/labels`, { name, color }),
   updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
   deleteLabel: (projectId: string, labelId: string, withAnnotations: boolean) =>
