@@ -79,7 +79,8 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
 
         var files = Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().Take(20).ToArray();
         await page.Locator("input[type=file][multiple]").SetInputFilesAsync(files);
-        await page.GetByText("20 of 20 images").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        await page.Locator(".image-total", new() { HasText = "20 images" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        Assert.Equal(20, await page.Locator(".vcell img").CountAsync()); // all in view: the grid renders what is on screen
 
         await page.Locator("input[type=file][accept='.onnx']").SetInputFilesAsync(SharedData.Require("models/yolov8n-det-int8-640.onnx"));
         await page.GetByLabel("Model").Locator("option", new() { HasText = "detect" }).WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Attached });

@@ -1,10 +1,9 @@
 import { html, render } from 'lit';
-import { api, ImageInfo, Job, JobItem, Model, Project } from '../api';
+import { api, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
+import { ImageGrid } from './image-grid';
 import { currentUser } from '../user';
 import { toast } from '../toast';
-
-const pageSize = 200;
 
 /**
  * One project: its images as a thumbnail grid (paged), a status filter, upload by picker or drag and drop, models
@@ -12,8 +11,9 @@ const pageSize = 200;
  */
 export function projectPage(root: HTMLElement, projectId: string): () => void {
   let project: Project | undefined;
-  let images: ImageInfo[] = [];
   let total = 0;
+  let grid: ImageGrid | undefined;
+  const gridHost = document.createElement('div');
   let status = '';
   const uploads: { name: string; state: string; error?: string }[] = [];
   let models: Model[] = [];
@@ -88,12 +88,11 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     draw();
   };
 
-  const load = async (reset: boolean) => {
-    const page = await api.images(projectId, reset ? 0 : images.length, pageSize, status || undefined);
-    images = reset ? page.items : images.concat(page.items);
-    total = page.total;
-    draw();
+  const load = async (_reset: boolean) => {
+    grid ??= new ImageGrid(gridHost, projectId, status, t => { total = t; draw(); });
+    await grid.reload(status);
   };
+  const fileName = (imageId: string) => imageId;
 
   const upload = async (files: File[]) => {
     if (files.length === 0) return;
@@ -143,7 +142,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <button class="primary" @click=${prelabel}>Pre-label</button>
         ${job ? html`<div><progress max=${job.total} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
           <span class="job-status">${job.status}: ${job.done + job.failed} of ${job.total}${job.failed ? `, ${job.failed} failed` : ''}</span></div>` : ''}
-        ${failed.map(f => html`<div class="error">${images.find(i => i.id === f.imageId)?.fileName ?? f.imageId}: ${f.error}</div>`)}
+        ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">${fileName(f.imageId)}</a>: ${f.error}</div>`)}
       </div>
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
         <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
@@ -158,17 +157,14 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(true); }}>
           ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
         </select></label>
-        <span class="muted">${images.length} of ${total} images</span>
+        <span class="muted image-total">${total} images</span>
       </p>
-      <div class="grid">
-        ${images.map(i => html`<a href="/images/${i.id}"><img loading="lazy" src="/api/images/${i.id}/thumbnail" alt=${i.fileName} /><span>${i.fileName} · ${i.status}</span></a>`)}
-      </div>
-      ${images.length < total ? html`<p><button @click=${() => load(false)}>Show more</button></p>` : ''}
+      ${gridHost}
     </main>`, root);
 
   draw();
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => toast((err as Error).message, true));
   load(true).catch(err => toast((err as Error).message, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
-  return () => { events.stop(); };
+  return () => { events.stop(); grid?.dispose(); };
 }

@@ -1,0 +1,67 @@
+import { html, render } from 'lit';
+import { api, ImageInfo } from '../api';
+
+const pageSize = 200;
+const cell = 170; // px: thumbnail 160 + gap
+const rowHeight = 190;
+
+/**
+ * A project's images as a virtualised thumbnail grid: only the rows in view (and one screen above and below) are in
+ * the DOM, and pages of 200 are fetched as they scroll into view, so 100,000 images cost what one screen costs.
+ */
+export class ImageGrid {
+  private readonly pages = new Map<number, ImageInfo[] | 'loading'>();
+  private total = 0;
+  private readonly host: HTMLDivElement;
+  private readonly onScroll = () => this.draw();
+  private readonly onResize = () => this.draw();
+
+  constructor(root: HTMLElement, private readonly projectId: string, private status: string, private readonly changed: (total: number) => void) {
+    this.host = document.createElement('div');
+    this.host.className = 'vgrid';
+    root.replaceChildren(this.host);
+    window.addEventListener('scroll', this.onScroll, { passive: true });
+    window.addEventListener('resize', this.onResize);
+  }
+
+  dispose(): void {
+    window.removeEventListener('scroll', this.onScroll);
+    window.removeEventListener('resize', this.onResize);
+  }
+
+  async reload(status = this.status): Promise<void> {
+    this.status = status;
+    this.pages.clear();
+    await this.fetch(0);
+  }
+
+  private async fetch(page: number): Promise<void> {
+    if (this.pages.has(page)) return;
+    this.pages.set(page, 'loading');
+    const result = await api.images(this.projectId, page * pageSize, pageSize, this.status || undefined);
+    this.pages.set(page, result.items);
+    if (result.total !== this.total) { this.total = result.total; this.changed(this.total); }
+    this.draw();
+  }
+
+  private draw(): void {
+    const columns = Math.max(1, Math.floor(this.host.clientWidth / cell));
+    const rows = Math.ceil(this.total / columns);
+    const top = this.host.getBoundingClientRect().top + window.scrollY;
+    const first = Math.max(0, Math.floor((window.scrollY - top) / rowHeight) - 3);
+    const last = Math.min(rows, Math.ceil((window.scrollY - top + window.innerHeight) / rowHeight) + 3);
+    const cells = [];
+    for (let row = first; row < last; row++)
+      for (let col = 0; col < columns; col++) {
+        const index = row * columns + col;
+        if (index >= this.total) break;
+        const page = this.pages.get(Math.floor(index / pageSize));
+        if (page === undefined) this.fetch(Math.floor(index / pageSize));
+        const image = Array.isArray(page) ? page[index % pageSize] : undefined;
+        cells.push(html`<a class="vcell" style="top:${row * rowHeight}px;left:${col * cell}px" href=${image ? `/images/${image.id}` : '#'}>
+          ${image ? html`<img loading="lazy" src="/api/images/${image.id}/thumbnail" alt=${image.fileName} /><span>${image.fileName} · ${image.status}</span>` : html`<span class="muted">…</span>`}</a>`);
+      }
+    this.host.style.height = `${rows * rowHeight}px`;
+    render(html`${cells}`, this.host);
+  }
+}
