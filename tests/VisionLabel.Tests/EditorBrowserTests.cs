@@ -350,4 +350,34 @@ public class EditorBrowserTests : IAsyncLifetime
             Math.Abs(a.Item1 - b.Item1) <= tolerance && Math.Abs(a.Item2 - b.Item2) <= tolerance && Math.Abs(a.Item3 - b.Item3) <= tolerance && Math.Abs(a.Item4 - b.Item4) <= tolerance;
         public int GetHashCode((int, int, int, int) v) => 0;
     }
+
+    /// <summary>The alpha of the shapes canvas at an image point (the photo is an img under it, so 0 means no shape there).</summary>
+    private static async Task<int> ShapeAlpha(IPage page, double ix, double iy) => await page.EvaluateAsync<int>(@"([ix, iy]) => {
+        const c = document.querySelector('canvas.base'), d = c.dataset, dpr = window.devicePixelRatio || 1;
+        const x = Math.round((ix * Number(d.scale) + Number(d.tx)) * dpr), y = Math.round((iy * Number(d.scale) + Number(d.ty)) * dpr);
+        let max = 0;
+        const data = c.getContext('2d').getImageData(x - 2, y - 2, 5, 5).data;
+        for (let i = 3; i < data.length; i += 4) max = Math.max(max, data[i]);
+        return max; }", new[] { ix, iy });
+
+    [Fact]
+    public async Task A_peers_move_repaints_where_the_shape_was_and_where_it_is()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "repaint", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("road.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/images/{image.Id}?user=zoe");
+        await WaitForCanvas(page, "[data-ready='true'][data-shapes='1']");
+        await page.WaitForFunctionAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
+        Assert.True(await ShapeAlpha(page, 100, 140) > 0, "the box's left edge is drawn");
+        Assert.Equal(0, await ShapeAlpha(page, 300, 140));
+
+        await (await _http.PatchJson($"/api/images/{image.Id}/annotations/{box.GetProperty("id").GetGuid()}", new { version = 1, geometry = new { x = 300, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
+        await WaitForCanvas(page, "[data-seq='2']");
+        await page.WaitForFunctionAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
+        Assert.Equal(0, await ShapeAlpha(page, 100, 140)); // where it was: cleared
+        Assert.True(await ShapeAlpha(page, 300, 140) > 0, "where it is now: drawn");
+    }
 }

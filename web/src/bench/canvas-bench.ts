@@ -140,7 +140,14 @@ async function run(): Promise<Result> {
       image.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
       scene.paint(ctx, view, width, height, dpr, c => { renderer.draw(c, view, width, height, shapes.values(), options); }, () => {});
     };
-    applyOp = id => { const s = shapes.get(id)!; const b = s.geometry as any; s.geometry = { ...b, x: b.x + 5 }; s.bounds = bounds(s.kind, s.geometry); scene.invalidate(); };
+    // As the editor does for a peer's op: repaint where the shape was and where it is now, not the whole scene.
+    applyOp = id => {
+      const s = shapes.get(id)!, before = s.bounds, b = s.geometry as any;
+      s.geometry = { ...b, x: b.x + 5 };
+      s.bounds = bounds(s.kind, s.geometry);
+      const region: [number, number, number, number] = [Math.min(before[0], s.bounds[0]), Math.min(before[1], s.bounds[1]), Math.max(before[2], s.bounds[2]), Math.max(before[3], s.bounds[3])];
+      scene.patch(view, dpr, region, (c, r) => { renderer.draw(c, view, width, height, shapes.values(), options, r); });
+    };
   }
 
   const frames: number[] = [], work: number[] = [];

@@ -47,6 +47,9 @@ export class EditorPage {
   private readonly view = new Viewport();
   private readonly renderer = new Renderer();
   private readonly scene = new SceneCache();
+  /** Bounds of every shape as last drawn, so a change repaints where the shape was and where it is now. */
+  private drawnBounds = new Map<string, [number, number, number, number]>();
+  private patches: string[] | null = [];
   private readonly live: LiveImage;
   private readonly base: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
@@ -90,7 +93,7 @@ export class EditorPage {
     this.side = root.querySelector('.side')!;
     this.photo = root.querySelector('img.photo')!;
     this.live = new LiveImage(imageId, user);
-    this.live.onChange = () => { this.baseDirty = true; this.scene.invalidate(); this.overlayDirty = true; this.panel(); this.schedule(); };
+    this.live.onChange = changed => { this.shapesChanged(changed); this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onPresence = () => { this.overlayDirty = true; this.panel(); this.schedule(); };
     this.live.onStatus = connected => { this.base.dataset.connected = String(connected); this.panel(); if (!connected) toast('Connection lost: keep working, your edits are sent when it is back'); else toast('Connected'); };
     this.live.onRejected = reason => toast(`Not applied: ${reason}`, true);
@@ -179,9 +182,21 @@ export class EditorPage {
       this.photo.style.transform = `matrix(${this.view.scale}, 0, 0, ${this.view.scale}, ${this.view.tx}, ${this.view.ty})`;
       this.photo.style.imageRendering = this.view.scale >= 2 ? 'pixelated' : 'auto'; // pixels stay crisp when zoomed in
       let drawn = Number(this.base.dataset.drawn ?? 0);
+      const options = { labels: this.labels, selected: this.selected, hiddenLabels: this.hiddenLabels, fillOpacity: this.fillOpacity };
+      const patches = this.patches;
+      this.patches = [];
+      if (patches === null) this.scene.invalidate();
+      else if (patches.length > 0) {
+        let region: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+        for (const id of patches)
+          for (const b of [this.drawnBounds.get(id), shapes.get(id)?.bounds])
+            if (b) region = [Math.min(region[0], b[0]), Math.min(region[1], b[1]), Math.max(region[2], b[2]), Math.max(region[3], b[3])];
+        if (region[0] < region[2]) this.scene.patch(this.view, dpr, region, (scene, r) => { this.renderer.draw(scene, this.view, w, h, shapes.values(), options, r); });
+        for (const id of patches) { const b = shapes.get(id)?.bounds; if (b) this.drawnBounds.set(id, b); else this.drawnBounds.delete(id); }
+      }
       this.scene.paint(ctx, this.view, w, h, dpr, scene => {
-        drawn = this.renderer.draw(scene, this.view, w, h, shapes.values(),
-          { labels: this.labels, selected: this.selected, hiddenLabels: this.hiddenLabels, fillOpacity: this.fillOpacity });
+        this.drawnBounds = new Map([...shapes.values()].map(s => [s.id, s.bounds]));
+        drawn = this.renderer.draw(scene, this.view, w, h, shapes.values(), options);
       }, () => { this.baseDirty = true; this.scene.invalidate(); this.schedule(); });
       Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(this.live.seq), pending: String(this.live.pending.length) });
       this.baseDirty = false;
@@ -193,6 +208,13 @@ export class EditorPage {
       this.paintOverlay(ctx);
       this.overlayDirty = false;
     }
+  }
+
+  /** A few shapes changed: repaint their old and new places on the next frame; many (or unknown): repaint all. */
+  private shapesChanged(changed?: string[]): void {
+    this.baseDirty = true;
+    if (!changed || changed.length > 50 || this.patches === null) { this.patches = null; return; }
+    this.patches.push(...changed);
   }
 
   /** The live shapes, with the one being dragged at its dragged geometry. */

@@ -24,7 +24,8 @@ export class LiveImage {
   participants = new Map<string, Participant>();
   presence = new Map<string, Presence>();
   comments = new Map<string, Comment>();
-  onChange: () => void = () => {};
+  /** The shapes changed: these annotation ids (or, without them, anything). */
+  onChange: (changed?: string[]) => void = () => {};
   onReview: (event: string) => void = () => {};
   onPresence: () => void = () => {};
   onStatus: (connected: boolean) => void = () => {};
@@ -132,7 +133,7 @@ export class LiveImage {
 
   private submit(op: SubmitOp): void {
     this.pending.push(op);
-    this.onChange();
+    this.onChange([op.annotationId]);
     if (this.connected) this.send(op);
   }
 
@@ -143,7 +144,7 @@ export class LiveImage {
     if (ack.seq === null || ack.seq === undefined) {
       this.pending = this.pending.filter(p => p.clientOpId !== op.clientOpId);
       this.onRejected(ack.rejected ?? 'refused');
-      this.onChange();
+      this.onChange([op.annotationId]);
     }
   }
 
@@ -161,15 +162,15 @@ export class LiveImage {
   private arrive(applied: AppliedOp): void {
     if (applied.seq <= this.seq) return;
     this.held.set(applied.seq, applied);
-    let changed = false;
+    const changed: string[] = [];
     for (let next = this.held.get(this.seq + 1); next; next = this.held.get(this.seq + 1)) {
       this.held.delete(next.seq);
       apply(this.confirmed, next.op);
       this.seq = next.seq;
       if (next.authorId === this.user) this.pending = this.pending.filter(p => p.clientOpId !== next!.op.clientOpId);
-      changed = true;
+      changed.push(next.op.annotationId);
     }
-    if (changed) this.onChange();
+    if (changed.length) this.onChange(changed);
     if (this.held.size > 0 && this.connected) window.setTimeout(() => { if (this.held.size > 0) this.resume(); }, 1000); // a gap that does not fill
   }
 

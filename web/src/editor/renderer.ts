@@ -19,11 +19,24 @@ export class Renderer {
   private readonly masks = new WeakMap<object, { canvas: HTMLCanvasElement; x: number; y: number }>();
 
   /** Draws the shapes (the image itself is an <img> under this canvas, scaled by the compositor). */
-  draw(ctx: CanvasRenderingContext2D, view: Viewport, width: number, height: number, shapes: Iterable<Shape>, o: DrawOptions): number {
+  /**
+   * Draws the shapes (the image itself is an <img> under this canvas, scaled by the compositor). With `region` (image
+   * pixels), only that rectangle is cleared and redrawn: a peer's op repaints what it touched, not 10,000 shapes.
+   */
+  draw(ctx: CanvasRenderingContext2D, view: Viewport, width: number, height: number, shapes: Iterable<Shape>, o: DrawOptions,
+       region?: [number, number, number, number]): number {
     ctx.save();
-    ctx.clearRect(0, 0, width, height);
+    if (!region) ctx.clearRect(0, 0, width, height);
     ctx.setTransform(ctx.getTransform().multiply(new DOMMatrix([view.scale, 0, 0, view.scale, view.tx, view.ty])));
-    const [vx0, vy0] = view.toImage(0, 0), [vx1, vy1] = view.toImage(width, height);
+    let [vx0, vy0] = view.toImage(0, 0), [vx1, vy1] = view.toImage(width, height);
+    if (region) {
+      [vx0, vy0, vx1, vy1] = [Math.max(vx0, region[0]), Math.max(vy0, region[1]), Math.min(vx1, region[2]), Math.min(vy1, region[3])];
+      if (vx1 <= vx0 || vy1 <= vy0) { ctx.restore(); return 0; }
+      ctx.beginPath();
+      ctx.rect(vx0, vy0, vx1 - vx0, vy1 - vy0);
+      ctx.clip();
+      ctx.clearRect(vx0, vy0, vx1 - vx0, vy1 - vy0);
+    }
     const px = 1 / view.scale; // one screen pixel in image units
     // Shapes are batched into one path per colour and style, so 10,000 shapes cost a handful of fill and stroke
     // calls instead of 20,000; the selected ones are drawn again on top.

@@ -19,6 +19,18 @@ export class SceneCache {
   invalidate(): void { this.valid = false; }
 
   /**
+   * Some shapes changed inside `region` (image pixels): redraws just that part of the cached render, when the cache
+   * is for exactly this view; otherwise the next frame renders in full. `margin` (screen pixels) covers strokes and captions.
+   */
+  patch(view: Viewport, dpr: number, region: [number, number, number, number], render: (ctx: CanvasRenderingContext2D, region: [number, number, number, number]) => void, margin = 20): void {
+    if (!this.valid || view.scale !== this.at.scale || view.tx !== this.at.tx || view.ty !== this.at.ty) { this.valid = false; return; }
+    const m = margin / view.scale;
+    const ctx = this.cache.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    render(ctx, [region[0] - m, region[1] - m, region[2] + m, region[3] + m]);
+  }
+
+  /**
    * Paints the shapes for `view` onto `target` (CSS-pixel coordinates, already scaled for the device pixel ratio):
    * a full render through `render` when needed, else the cached bitmap transformed. Returns whether it rendered in full.
    * `resettle` is called when a later full render would sharpen a moved bitmap.
