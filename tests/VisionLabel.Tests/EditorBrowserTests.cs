@@ -380,4 +380,45 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.Equal(0, await ShapeAlpha(page, 100, 140)); // where it was: cleared
         Assert.True(await ShapeAlpha(page, 300, 140) > 0, "where it is now: drawn");
     }
+
+    [Fact]
+    public async Task Rubber_band_selects_hide_hides_and_K_turns_a_polygon_into_a_mask_and_back()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "band", labels = new[] { new { name = "tree" } } })).Read<ProjectDto>();
+        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("wood.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        foreach (var x in new[] { 50, 150, 450 })
+            await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x, y = 50, width = 60, height = 60 } });
+        var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",
+            geometry = new { rings = new[] { new double[] { 300, 300, 400, 300, 400, 400, 300, 400 } } } })).Read<JsonElement>();
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/images/{image.Id}?user=ivy");
+        await WaitForCanvas(page, "[data-ready='true'][data-shapes='4']");
+
+        // Shift+drag from empty space around the first two boxes selects exactly them; H hides them; Shift+H shows them.
+        await page.Keyboard.DownAsync("Shift");
+        await Drag(page, (30, 30), (230, 130));
+        await page.Keyboard.UpAsync("Shift");
+        var selected = (await page.Locator("canvas.base").GetAttributeAsync("data-selected"))!.Split(',');
+        Assert.Equal(2, selected.Length);
+        await page.Keyboard.PressAsync("h");
+        await WaitForCanvas(page, "[data-drawn='2']");
+        await page.Keyboard.PressAsync("Shift+H");
+        await WaitForCanvas(page, "[data-drawn='4']");
+
+        // K: the polygon becomes a mask of the same pixels (and keeps its outline); K again: back to the polygon.
+        var (px, py) = await OnPage(page, 350, 350);
+        await page.Mouse.ClickAsync(px, py);
+        await page.Keyboard.PressAsync("k");
+        await WaitForCanvas(page, "[data-seq='5'][data-pending='0']");
+        var stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
+        Assert.Equal("mask", stored.GetProperty("kind").GetString());
+        var runs = VisionLabel.Inference.CocoRle.Decode(stored.GetProperty("geometry").GetProperty("counts").GetString()!)!;
+        Assert.Equal(100 * 100, runs.Where((_, i) => i % 2 == 1).Sum());
+        await page.Keyboard.PressAsync("k");
+        await WaitForCanvas(page, "[data-seq='6'][data-pending='0']");
+        stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
+        Assert.Equal("polygon", stored.GetProperty("kind").GetString());
+        Assert.Equal(8, stored.GetProperty("geometry").GetProperty("rings")[0].GetArrayLength());
+    }
 }

@@ -28,6 +28,9 @@ const shortcuts: [string, string][] = [
   ['1 … 9', 'current label (and the selected shape\'s label)'],
   ['Tab / Shift+Tab', 'select the next / previous proposal (highest score first)'],
   ['A / R', 'accept / reject the selected proposal'],
+  ['Shift+drag on empty space', 'select every shape inside the rectangle (select tool)'],
+  ['H / Shift+H', 'hide the selected shapes / show every hidden shape'],
+  ['K', 'convert the selected polygon to a mask, or a mask to its polygon outline'],
   ['Shift+A', 'accept every proposal at or above the score slider'],
   ['Delete', 'delete the selected shape'],
   ['Ctrl+Z / Ctrl+Shift+Z', 'undo / redo your own last change'],
@@ -66,7 +69,8 @@ export class EditorPage {
   private hiddenLabels = new Set<string>();
   private fillOpacity = 0.15;
   private scoreThreshold = 0.5;
-  private drag: { kind: 'pan' | 'box'; x0: number; y0: number; x: number; y: number } | null = null;
+  private drag: { kind: 'pan' | 'box' | 'band'; x0: number; y0: number; x: number; y: number } | null = null;
+  private hiddenShapes = new Set<string>();
   /** The polygon being drawn, in image pixels (x0, y0, x1, y1, …), and the cursor for its rubber band. */
   private draft: number[] | null = null;
   private cursor: [number, number] | null = null;
@@ -219,7 +223,8 @@ export class EditorPage {
 
   /** The live shapes, with the one being dragged at its dragged geometry. */
   private displayed(): Map<string, Shape> {
-    const shapes = this.live.shapes();
+    let shapes = this.live.shapes();
+    if (this.hiddenShapes.size > 0) { shapes = new Map(shapes); for (const id of this.hiddenShapes) shapes.delete(id); }
     if (this.painting?.id) { const view = new Map(shapes); view.delete(this.painting.id); return view; } // on the overlay while painted
     const preview = this.edit?.preview;
     const current = this.edit ? shapes.get(this.edit.id) : undefined;
@@ -253,6 +258,12 @@ export class EditorPage {
           ctx.strokeRect(x - 4, y - 4, 8, 8);
         }
       }
+    }
+    if (this.drag?.kind === 'band') {
+      ctx.strokeStyle = '#9ad';
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(this.drag.x0, this.drag.y0, this.drag.x - this.drag.x0, this.drag.y - this.drag.y0);
+      ctx.setLineDash([]);
     }
     if (this.drag?.kind === 'box') {
       const [x0, y0] = this.view.toScreen(...this.view.toImage(this.drag.x0, this.drag.y0));
@@ -383,8 +394,10 @@ export class EditorPage {
         this.selected = new Set([hit.id]);
         this.edit = { id: hit.id, handle: null, x0: ix, y0: iy, preview: null }; // dragging it moves it
       }
+    } else if (e.shiftKey) {
+      this.drag = { kind: 'band', x0: x, y0: y, x, y }; // shift+drag on empty space: rubber-band selection
     } else {
-      if (!e.shiftKey) this.selected.clear();
+      this.selected.clear();
       this.drag = { kind: 'pan', x0: x, y0: y, x, y }; // drag on empty space pans
     }
     this.selectionChanged();
@@ -431,6 +444,15 @@ export class EditorPage {
     if (this.stage.hasPointerCapture(e.pointerId)) this.stage.releasePointerCapture(e.pointerId);
     this.overlayDirty = true;
     this.schedule();
+    if (drag?.kind === 'band') {
+      const [ax, ay] = this.view.toImage(drag.x0, drag.y0), [bx, by] = this.view.toImage(drag.x, drag.y);
+      const [x0, x1, y0, y1] = [Math.min(ax, bx), Math.max(ax, bx), Math.min(ay, by), Math.max(ay, by)];
+      for (const s of this.displayed().values())
+        if (!this.hiddenLabels.has(s.labelId) && s.bounds[0] >= x0 && s.bounds[2] <= x1 && s.bounds[1] >= y0 && s.bounds[3] <= y1) this.selected.add(s.id);
+      toast(`${this.selected.size} shape(s) selected`);
+      this.selectionChanged();
+      return;
+    }
     if (drag?.kind !== 'box' || !this.info) return;
     const [ax, ay] = this.view.toImage(drag.x0, drag.y0), [bx, by] = this.view.toImage(drag.x, drag.y);
     const clamp = (v: number, max: number) => Math.min(max, Math.max(0, v));
@@ -460,6 +482,9 @@ export class EditorPage {
     if (k === 'b') this.setTool('box');
     else if (k === 'p') this.setTool('polygon');
     else if (k === 'c') this.setTool('comment');
+    else if (k === 'h' && e.shiftKey) { toast(`${this.hiddenShapes.size} hidden shape(s) shown`); this.hiddenShapes.clear(); this.shapesChanged(); this.schedule(); }
+    else if (k === 'h') { for (const id of this.selected) this.hiddenShapes.add(id); toast(`${this.selected.size} shape(s) hidden (Shift+H shows them)`); this.selected.clear(); this.selectionChanged(); }
+    else if (k === 'k') this.convert();
     else if (k === 'm') this.setTool('brush');
     else if (k === 'e') this.setTool('eraser');
     else if (e.key === '[' || e.key === ']') { this.brushRadius = Math.max(1, Math.min(300, Math.round(this.brushRadius * (e.key === ']' ? 1.25 : 0.8)))); toast(`Brush ${this.brushRadius} px`); this.panel(); this.overlayDirty = true; this.schedule(); }
@@ -483,6 +508,25 @@ export class EditorPage {
     this.schedule();
     toast({ select: 'Select tool', box: 'Box tool: drag to draw', polygon: 'Polygon tool: click points, Enter closes', comment: 'Comment tool: click to pin a comment',
       brush: 'Mask brush: paint on the selected mask or a new one ([ and ] size)', eraser: 'Eraser: erase from the selected mask' }[tool]);
+  }
+
+  /** Polygon → mask (rasterised at full resolution), or mask → its polygon outline (as models propose it). */
+  private convert(): void {
+    const s = this.selected.size === 1 ? this.live.shapes().get([...this.selected][0]) : undefined;
+    if (!s || !this.info) { toast('Select one polygon or mask to convert', true); return; }
+    if (s.kind === 'polygon') {
+      const painter = new MaskPainter(this.info.width, this.info.height, '#ffffff');
+      painter.fillRings((s.geometry as { rings: number[][] }).rings);
+      const rle = painter.toRle();
+      if (!rle) { toast('The polygon covers no pixel', true); return; }
+      this.live.update(s.id, { kind: 'mask', geometry: { ...rle, polygons: (s.geometry as { rings: number[][] }).rings } });
+      toast('Polygon converted to a mask');
+    } else if (s.kind === 'mask') {
+      const outline = (s.geometry as Mask).polygons;
+      if (!outline?.length) { toast('This mask has no outline to convert (paint masks keep none yet)', true); return; }
+      this.live.update(s.id, { kind: 'polygon', geometry: { rings: outline } });
+      toast('Mask converted to its polygon outline');
+    } else toast('Boxes convert to nothing; draw a polygon (P) or a mask (M)', true);
   }
 
   /** A brush or eraser stroke starts: on the selected mask, or (brush only) on a new one. */

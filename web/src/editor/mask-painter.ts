@@ -39,6 +39,21 @@ export class MaskPainter {
 
   begin(): void { this.last = null; }
 
+  /** Sets every pixel whose centre is inside the rings (even-odd), as a polygon becomes a mask. */
+  fillRings(rings: number[][]): void {
+    for (let y = 0; y < this.height; y++) {
+      const cy = y + 0.5, xs: number[] = [];
+      for (const r of rings)
+        for (let i = 0, j = r.length - 2; i < r.length; j = i, i += 2) {
+          const [x1, y1, x2, y2] = [r[j], r[j + 1], r[i], r[i + 1]];
+          if ((y1 > cy) !== (y2 > cy)) xs.push(x1 + ((cy - y1) * (x2 - x1)) / (y2 - y1));
+        }
+      xs.sort((a, b) => a - b);
+      for (let k = 0; k + 1 < xs.length; k += 2)
+        for (let x = Math.max(0, Math.ceil(xs[k] - 0.5)); x < Math.min(this.width, Math.ceil(xs[k + 1] - 0.5)); x++) this.pixels[y * this.width + x] = 1;
+    }
+  }
+
   /** Paints (or erases) a disc of `radius` image pixels at (x, y), and along the segment from the last point. */
   stroke(x: number, y: number, radius: number, erase: boolean): void {
     const [lx, ly] = this.last ?? [x, y];
