@@ -10,6 +10,7 @@ return options.Command switch
     "export" => await ExportBench.RunAsync(options),
     "intake" => await IntakeBench.RunAsync(options),
     "canvas" => await CanvasBench.RunAsync(options),
+    "grid" => await GridBench.RunAsync(options),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };
