@@ -420,5 +420,19 @@ public class EditorBrowserTests : IAsyncLifetime
         stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("polygon", stored.GetProperty("kind").GetString());
         Assert.Equal(8, stored.GetProperty("geometry").GetProperty("rings")[0].GetArrayLength());
+
+        // A mask with no outline (as the brush makes them) is traced: a 50x50 square gives back its four corners.
+        var runs2 = new List<long> { 500L * 480 + 300 };
+        for (int col = 0; col < 50; col++) { runs2.Add(50); runs2.Add(col < 49 ? 130 + 300 : 130 + 90L * 480); }
+        var square = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "mask",
+            geometry = new { size = new[] { 480, 640 }, counts = VisionLabel.Inference.CocoRle.Encode(runs2) } })).Read<JsonElement>();
+        await WaitForCanvas(page, "[data-seq='7']");
+        var (sx, sy) = await OnPage(page, 525, 325);
+        await page.Mouse.ClickAsync(sx, sy);
+        await page.Keyboard.PressAsync("k");
+        await WaitForCanvas(page, "[data-seq='8'][data-pending='0']");
+        var traced = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{square.GetProperty("id").GetGuid()}")).Read<JsonElement>();
+        Assert.Equal("polygon", traced.GetProperty("kind").GetString());
+        Assert.Equal(new double[] { 500, 300, 550, 300, 550, 350, 500, 350 }, traced.GetProperty("geometry").GetProperty("rings")[0].EnumerateArray().Select(v => v.GetDouble()));
     }
 }

@@ -7,6 +7,7 @@ import { LiveImage } from './live';
 import { Renderer } from './renderer';
 import { SceneCache } from './scene-cache';
 import { MaskPainter } from './mask-painter';
+import { traceRings } from './trace';
 import type { Mask } from '../api';
 import { deleteVertex, dragHandle, handleAt, handles, insertVertex, move } from './editing';
 import type { GeometryJson } from '../api';
@@ -522,8 +523,13 @@ export class EditorPage {
       this.live.update(s.id, { kind: 'mask', geometry: { ...rle, polygons: (s.geometry as { rings: number[][] }).rings } });
       toast('Polygon converted to a mask');
     } else if (s.kind === 'mask') {
-      const outline = (s.geometry as Mask).polygons;
-      if (!outline?.length) { toast('This mask has no outline to convert (paint masks keep none yet)', true); return; }
+      let outline = (s.geometry as Mask).polygons;
+      if (!outline?.length) {
+        // A painted mask has no outline: trace it (each region's outer boundary, simplified to within 0.75 px).
+        const painter = new MaskPainter(this.info.width, this.info.height, '#ffffff', s.geometry as Mask);
+        outline = traceRings(painter.pixels, this.info.width, this.info.height);
+        if (!outline.length) { toast('The mask is empty', true); return; }
+      }
       this.live.update(s.id, { kind: 'polygon', geometry: { rings: outline } });
       toast('Mask converted to its polygon outline');
     } else toast('Boxes convert to nothing; draw a polygon (P) or a mask (M)', true);
