@@ -14,50 +14,31 @@ public static class CanvasBench
     {
         const string chromium = "/usr/bin/chromium";
         if (!File.Exists(chromium)) { Console.Error.WriteLine($"needs {chromium}"); return 2; }
-        string data = Path.Combine(Path.GetTempPath(), "visionlabel-canvas-bench-" + Guid.NewGuid().ToString("N"));
-        int port = System.Net.Sockets.TcpListener.Create(0) is var l ? Start(l) : 0;
-        var app = ServerHost.Build(["--urls", $"http://127.0.0.1:{port}", $"--VisionLabel:DataDirectory={data}", "--Logging:LogLevel:Default=Warning"]);
-        await VisionLabel.Server.Data.DatabaseSetup.MigrateDatabaseAsync(app.Services);
-        await app.StartAsync();
-        try
+        await using var server = await BenchServer.StartAsync("canvas-bench");
+        string url = server.Url;
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            ExecutablePath = chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        });
+        Console.WriteLine("| renderer | shapes | frames | frame p50 / p95 / p99 / max (ms) | draw work p50 / p95 / p99 (ms) | dropped (>25 ms) | op to frame p50 / p99 (ms) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        var results = new Dictionary<string, JsonElement>();
+        for (int round = 0; round < options.Rounds; round++)
+            foreach (var renderer in new[] { "canvas", "svg" })
             {
-                ExecutablePath = chromium, Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-            });
-            Console.WriteLine("| renderer | shapes | frames | frame p50 / p95 / p99 / max (ms) | draw work p50 / p95 / p99 (ms) | dropped (>25 ms) | op to frame p50 / p99 (ms) |");
-            Console.WriteLine("|---|---|---|---|---|---|---|");
-            var results = new Dictionary<string, JsonElement>();
-            for (int round = 0; round < options.Rounds; round++)
-                foreach (var renderer in new[] { "canvas", "svg" })
-                {
-                    var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } })).NewPageAsync();
-                    await page.GotoAsync($"http://127.0.0.1:{port}/bench.html?renderer={renderer}&seconds={options.Seconds}&skip={Environment.GetEnvironmentVariable("CANVAS_BENCH_SKIP")}");
-                    var r = await page.EvaluateAsync<JsonElement>("() => window.benchResult", null);
-                    await page.Context.CloseAsync();
-                    results[renderer] = r;
-                    JsonElement f = r.GetProperty("frameMs"), w = r.GetProperty("workMs"), o = r.GetProperty("opToFrameMs");
-                    Console.WriteLine($"| {renderer} | {r.GetProperty("shapes")} | {r.GetProperty("frames")} | {f.GetProperty("p50")} / {f.GetProperty("p95")} / {f.GetProperty("p99")} / {f.GetProperty("max")} | " +
-                                      $"{w.GetProperty("p50")} / {w.GetProperty("p95")} / {w.GetProperty("p99")} | {r.GetProperty("droppedFrames")} | {o.GetProperty("p50")} / {o.GetProperty("p99")} |");
-                }
-            double canvasP95 = results["canvas"].GetProperty("frameMs").GetProperty("p95").GetDouble(), svgP95 = results["svg"].GetProperty("frameMs").GetProperty("p95").GetDouble();
-            Console.WriteLine($"\nlast round: SVG p95 frame / canvas p95 frame = {svgP95 / canvasP95:0.0}x");
-        }
-        finally
-        {
-            await app.StopAsync();
-            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
-        }
+                var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } })).NewPageAsync();
+                await page.GotoAsync($"{url}/bench.html?renderer={renderer}&seconds={options.Seconds}&skip={Environment.GetEnvironmentVariable("CANVAS_BENCH_SKIP")}");
+                var r = await page.EvaluateAsync<JsonElement>("() => window.benchResult", null);
+                await page.Context.CloseAsync();
+                results[renderer] = r;
+                JsonElement f = r.GetProperty("frameMs"), w = r.GetProperty("workMs"), o = r.GetProperty("opToFrameMs");
+                Console.WriteLine($"| {renderer} | {r.GetProperty("shapes")} | {r.GetProperty("frames")} | {f.GetProperty("p50")} / {f.GetProperty("p95")} / {f.GetProperty("p99")} / {f.GetProperty("max")} | " +
+                                  $"{w.GetProperty("p50")} / {w.GetProperty("p95")} / {w.GetProperty("p99")} | {r.GetProperty("droppedFrames")} | {o.GetProperty("p50")} / {o.GetProperty("p99")} |");
+            }
+        double canvasP95 = results["canvas"].GetProperty("frameMs").GetProperty("p95").GetDouble(), svgP95 = results["svg"].GetProperty("frameMs").GetProperty("p95").GetDouble();
+        Console.WriteLine($"\nlast round: SVG p95 frame / canvas p95 frame = {svgP95 / canvasP95:0.0}x");
         return 0;
-    }
-
-    private static int Start(System.Net.Sockets.TcpListener listener)
-    {
-        listener.Start();
-        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

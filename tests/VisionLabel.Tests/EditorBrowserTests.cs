@@ -87,9 +87,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Two_people_on_one_image_draw_and_see_each_others_edits_and_cursors_live()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "live", labels = new[] { new { name = "car" }, new { name = "dog" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("street.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("live", ["car", "dog"], 640, 480);
         await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[1].Id, kind = "box", geometry = new { x = 20, y = 20, width = 60, height = 40 } });
 
         var alice = await _browser.NewPageAsync();
@@ -151,9 +149,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_polygon_is_drawn_by_keyboard_and_clicks_and_review_and_comment_pins_reach_the_other_page()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "review", labels = new[] { new { name = "tree" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("park.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(800, 600)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("review", ["tree"], 800, 600);
         var annotator = await _browser.NewPageAsync();
         var reviewer = await _browser.NewPageAsync();
         await annotator.GotoAsync($"{_url}/images/{image.Id}?user=ann");
@@ -199,9 +195,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_changes_converge_and_edits_made_offline_arrive_exactly_once()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "offline", labels = new[] { new { name = "car" }, new { name = "dog" }, new { name = "cat" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("lot.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("offline", ["car", "dog", "cat"], 640, 480);
         await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 200, y = 150, width = 100, height = 80 } });
         var alice = await _browser.NewPageAsync();
         var bob = await _browser.NewPageAsync();
@@ -264,9 +258,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Shapes_are_moved_and_reshaped_with_the_select_tool()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "edit", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("road.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("edit", ["car"], 640, 480);
         var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
         var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",
             geometry = new { rings = new[] { new double[] { 400, 100, 560, 100, 560, 260, 400, 260 } } } })).Read<JsonElement>();
@@ -306,9 +298,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_mask_is_painted_with_the_brush_and_cut_with_the_eraser()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "masks", labels = new[] { new { name = "grass" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("field.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("masks", ["grass"], 640, 480);
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=mia");
         await WaitForCanvas(page, "[data-ready='true']");
@@ -363,9 +353,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task A_peers_move_repaints_where_the_shape_was_and_where_it_is()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "repaint", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("road.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("repaint", ["car"], 640, 480);
         var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=zoe");
@@ -384,9 +372,7 @@ public class EditorBrowserTests : IAsyncLifetime
     [Fact]
     public async Task Rubber_band_selects_hide_hides_and_K_turns_a_polygon_into_a_mask_and_back()
     {
-        var project = await (await _http.PostJson("/api/projects", new { name = "band", labels = new[] { new { name = "tree" } } })).Read<ProjectDto>();
-        var image = (await (await _http.PostAsync($"/api/projects/{project.Id}/images",
-            HttpExtensions.Files(("wood.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(640, 480)))))).Read<UploadSummary>()).Files[0].Image!;
+        var (project, image) = await _http.ProjectWithImage("band", ["tree"], 640, 480);
         foreach (var x in new[] { 50, 150, 450 })
             await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x, y = 50, width = 60, height = 60 } });
         var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",

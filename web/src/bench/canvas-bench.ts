@@ -5,7 +5,7 @@
 import type { Label } from '../api';
 import { Renderer } from '../editor/renderer';
 import { SceneCache } from '../editor/scene-cache';
-import { bounds, Shape } from '../editor/shapes';
+import { bounds, encodeRle, Shape } from '../editor/shapes';
 import { Viewport } from '../editor/viewport';
 
 const params = new URLSearchParams(location.search);
@@ -19,23 +19,6 @@ const width = stage.clientWidth, height = stage.clientHeight;
 let seed = 42;
 const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
 const labels = new Map<string, Label>(['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4'].map((color, i) => [`l${i}`, { id: `l${i}`, name: `label${i}`, color, order: i }]));
-
-function encodeRle(counts: number[]): string {
-  let s = '';
-  for (let i = 0; i < counts.length; i++) {
-    let x = counts[i];
-    if (i > 2) x -= counts[i - 2];
-    let more = true;
-    while (more) {
-      let c = x & 0x1f;
-      x >>= 5;
-      more = (c & 0x10) !== 0 ? x !== -1 : x !== 0;
-      if (more) c |= 0x20;
-      s += String.fromCharCode(c + 48);
-    }
-  }
-  return s;
-}
 
 function makeShapes(): Map<string, Shape> {
   const shapes = new Map<string, Shape>();
