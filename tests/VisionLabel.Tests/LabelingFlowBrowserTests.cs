@@ -77,8 +77,13 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         await page.WaitForURLAsync("**/projects/*");
         string projectId = page.Url.Split('/').Last();
 
-        var files = Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().Take(20).ToArray();
-        await page.Locator("input[type=file][multiple]").SetInputFilesAsync(files);
+        var files = Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().Take(20).ToList();
+        string notAnImage = Path.Combine(_data.Path, "notes.jpg");
+        await File.WriteAllTextAsync(notAnImage, "meeting notes, not a photo");
+        await page.Locator("input[type=file][multiple]").SetInputFilesAsync([.. files, notAnImage]);
+        // Each file reports on its own line: the 20 photos stored, the text file refused with the reason.
+        await page.Locator(".error", new() { HasText = "notes.jpg: rejected" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        Assert.Contains("not a JPEG, PNG or WebP", await page.Locator(".error", new() { HasText = "notes.jpg" }).InnerTextAsync());
         await page.Locator(".image-total", new() { HasText = "20 images" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         Assert.Equal(20, await page.Locator(".vcell img").CountAsync()); // all in view: the grid renders what is on screen
 

@@ -73,6 +73,23 @@ export const api = {
     form.append('file', zip, zip.name);
     return request<ImportReport>('POST', `/api/projects/${projectId}/import?format=${format}`, form);
   },
+  /** One file, with upload progress (XMLHttpRequest: fetch cannot report how much of a body has gone). */
+  uploadWithProgress: (projectId: string, file: File, progress: (sent: number, total: number) => void) => new Promise<UploadSummary>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/projects/${projectId}/images`);
+    xhr.setRequestHeader('X-VisionLabel-User', currentUser());
+    xhr.upload.onprogress = e => { if (e.lengthComputable) progress(e.loaded, e.total); };
+    xhr.onload = () => {
+      const json = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      // A refused file is a 400 whose body still lists each file's outcome.
+      if (json?.files) resolve(json as UploadSummary);
+      else reject(new ApiError(xhr.status, json?.detail ?? json?.title ?? `${xhr.status} ${xhr.statusText}`));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'the upload was interrupted; check the connection and try again'));
+    const form = new FormData();
+    form.append('files', file, file.name);
+    xhr.send(form);
+  }),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

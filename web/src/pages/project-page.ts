@@ -102,7 +102,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       uploads.unshift(line);
       draw();
       try {
-        const result = await api.upload(projectId, [file]);
+        const result = await api.uploadWithProgress(projectId, file, (sent, size) => { line.state = `uploading ${Math.round((100 * sent) / size)}%`; draw(); });
         const f = result.files[0];
         line.state = f.outcome;
         line.error = f.error ?? undefined;
