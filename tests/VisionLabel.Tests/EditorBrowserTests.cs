@@ -421,4 +421,28 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.Equal("polygon", traced.GetProperty("kind").GetString());
         Assert.Equal(new double[] { 500, 300, 550, 300, 550, 350, 500, 350 }, traced.GetProperty("geometry").GetProperty("rings")[0].EnumerateArray().Select(v => v.GetDouble()));
     }
+
+    [Fact]
+    public async Task A_server_restart_mid_session_loses_no_edit()
+    {
+        var (project, image) = await _http.ProjectWithImage("restart", ["car"], 640, 480);
+        var page = await _browser.NewPageAsync();
+        await page.GotoAsync($"{_url}/images/{image.Id}?user=sam");
+        await WaitForCanvas(page, "[data-ready='true'][data-connected='true']");
+
+        // The server dies (kill -9): the page says so and keeps taking edits.
+        System.Diagnostics.Process.Start("kill", ["-KILL", _server.Id.ToString()])!.WaitForExit();
+        await _server.WaitForExitAsync(TestContext.Current.CancellationToken);
+        await WaitForCanvas(page, "[data-connected='false']");
+        await page.GetByText("offline").First.WaitForAsync();
+        await page.Keyboard.PressAsync("b");
+        await Drag(page, (100, 100), (200, 180));
+        await WaitForCanvas(page, "[data-pending='1'][data-shapes='1']");
+
+        // It comes back on the same data: the page reconnects, resumes and sends the box, once.
+        _server = await ServeCommandTests.Serve(_url, _data.Path);
+        await page.Locator("canvas.base[data-connected='true'][data-pending='0'][data-seq='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        var stored = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
+        Assert.Equal(("sam", 100.0), (stored.GetProperty("createdBy").GetString(), Math.Round(stored.GetProperty("geometry").GetProperty("x").GetDouble())));
+    }
 }
