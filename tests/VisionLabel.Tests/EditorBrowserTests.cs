@@ -39,25 +39,6 @@ public class EditorBrowserTests : IAsyncLifetime
         _data.Dispose();
     }
 
-    /// <summary>The page's view transform (CSS pixels of the stage), as the editor publishes it on its canvas.</summary>
-    private static async Task<(double Scale, double Tx, double Ty)> View(IPage page)
-    {
-        var canvas = page.Locator("canvas.base");
-        double Get(string? v) => double.Parse(v!, CultureInfo.InvariantCulture);
-        return (Get(await canvas.GetAttributeAsync("data-scale")), Get(await canvas.GetAttributeAsync("data-tx")), Get(await canvas.GetAttributeAsync("data-ty")));
-    }
-
-    /// <summary>Page coordinates of an image point.</summary>
-    private static async Task<(float X, float Y)> OnPage(IPage page, double ix, double iy)
-    {
-        var (scale, tx, ty) = await View(page);
-        var stage = (await page.Locator(".stage").BoundingBoxAsync())!;
-        return ((float)(stage.X + tx + ix * scale), (float)(stage.Y + ty + iy * scale));
-    }
-
-    private static Task WaitForCanvas(IPage page, string attributes) =>
-        page.Locator($"canvas.base{attributes}").WaitForAsync(new LocatorWaitForOptions { Timeout = 15_000 });
-
     [Fact]
     public async Task The_app_routes_answer_html_and_deep_links_survive()
     {
@@ -95,22 +76,22 @@ public class EditorBrowserTests : IAsyncLifetime
         await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
         await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
         // Opens fitted, every shape drawn, with no interaction.
-        await WaitForCanvas(alice, "[data-ready='true'][data-shapes='1'][data-drawn='1']");
-        await WaitForCanvas(bob, "[data-ready='true'][data-shapes='1']");
-        var (scale, tx, ty) = await View(alice);
+        await alice.WaitForCanvas("[data-ready='true'][data-shapes='1'][data-drawn='1']");
+        await bob.WaitForCanvas("[data-ready='true'][data-shapes='1']");
+        var (scale, tx, ty) = await alice.View();
         var stage = (await alice.Locator(".stage").BoundingBoxAsync())!;
         Assert.InRange(640 * scale, stage.Width * 0.9, stage.Width + 1); // or the height bounds it
         Assert.True(tx >= 0 && ty >= 0);
 
         // B + left-drag commits a box with the first label, no click first and no confirm step.
         await alice.Keyboard.PressAsync("b");
-        var (x0, y0) = await OnPage(alice, 100, 120);
-        var (x1, y1) = await OnPage(alice, 300, 260);
+        var (x0, y0) = await alice.OnPage(100, 120);
+        var (x1, y1) = await alice.OnPage(300, 260);
         await alice.Mouse.MoveAsync(x0, y0);
         await alice.Mouse.DownAsync();
         await alice.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 8 });
         await alice.Mouse.UpAsync();
-        await WaitForCanvas(alice, "[data-seq='2'][data-pending='0']"); // confirmed by the server
+        await alice.WaitForCanvas("[data-seq='2'][data-pending='0']"); // confirmed by the server
         await bob.Locator("canvas.base[data-shapes='2']").WaitForAsync(new LocatorWaitForOptions { Timeout = 1000 }); // bob sees it within a second
 
         var annotations = await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>();
@@ -130,12 +111,12 @@ public class EditorBrowserTests : IAsyncLifetime
         // One wheel notch zooms in at the cursor; middle-drag pans.
         await alice.Mouse.WheelAsync(0, -100);
         await alice.WaitForFunctionAsync($"() => Math.abs(Number(document.querySelector('canvas.base').dataset.scale) - {(scale * 1.2).ToString(CultureInfo.InvariantCulture)}) < 1e-6");
-        var before = await View(alice);
+        var before = await alice.View();
         await alice.Mouse.MoveAsync(x1, y1);
         await alice.Mouse.DownAsync(new MouseDownOptions { Button = MouseButton.Middle });
         await alice.Mouse.MoveAsync(x1 - 50, y1 - 30, new MouseMoveOptions { Steps = 4 });
         await alice.Mouse.UpAsync(new MouseUpOptions { Button = MouseButton.Middle });
-        var after = await View(alice);
+        var after = await alice.View();
         Assert.Equal(before.Tx - 50, after.Tx, 3);
         Assert.Equal(before.Ty - 30, after.Ty, 3);
 
@@ -154,19 +135,19 @@ public class EditorBrowserTests : IAsyncLifetime
         var reviewer = await _browser.NewPageAsync();
         await annotator.GotoAsync($"{_url}/images/{image.Id}?user=ann");
         await reviewer.GotoAsync($"{_url}/images/{image.Id}?user=rev");
-        await WaitForCanvas(annotator, "[data-ready='true']");
-        await WaitForCanvas(reviewer, "[data-ready='true']");
+        await annotator.WaitForCanvas("[data-ready='true']");
+        await reviewer.WaitForCanvas("[data-ready='true']");
 
         // P, three clicks, Enter: a polygon through those points, in image pixels within 1 px.
         await annotator.Keyboard.PressAsync("p");
         double[] points = [100, 100, 400, 150, 250, 450];
         for (int i = 0; i < points.Length; i += 2)
         {
-            var (px, py) = await OnPage(annotator, points[i], points[i + 1]);
+            var (px, py) = await annotator.OnPage(points[i], points[i + 1]);
             await annotator.Mouse.ClickAsync(px, py);
         }
         await annotator.Keyboard.PressAsync("Enter");
-        await WaitForCanvas(annotator, "[data-seq='1'][data-pending='0']");
+        await annotator.WaitForCanvas("[data-seq='1'][data-pending='0']");
         await reviewer.Locator("canvas.base[data-shapes='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 1000 });
         var polygon = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
         Assert.Equal("polygon", polygon.GetProperty("kind").GetString());
@@ -184,7 +165,7 @@ public class EditorBrowserTests : IAsyncLifetime
         // A comment pin added by the reviewer appears for the annotator.
         reviewer.Dialog += (_, dialog) => dialog.AcceptAsync("is this one tree or two?");
         await reviewer.Keyboard.PressAsync("c");
-        var (cx, cy) = await OnPage(reviewer, 500, 300);
+        var (cx, cy) = await reviewer.OnPage(500, 300);
         await reviewer.Mouse.ClickAsync(cx, cy);
         await annotator.Locator(".overlay[data-comments='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
         await annotator.GetByText("is this one tree or two?").WaitForAsync();
@@ -201,18 +182,18 @@ public class EditorBrowserTests : IAsyncLifetime
         var bob = await _browser.NewPageAsync();
         await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
         await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
-        await WaitForCanvas(alice, "[data-ready='true'][data-shapes='1']");
-        await WaitForCanvas(bob, "[data-ready='true'][data-shapes='1']");
+        await alice.WaitForCanvas("[data-ready='true'][data-shapes='1']");
+        await bob.WaitForCanvas("[data-ready='true'][data-shapes='1']");
 
         // Both select the shape and relabel it at the same moment: both pages end with the server's choice.
         foreach (var page in new[] { alice, bob })
         {
-            var (x, y) = await OnPage(page, 250, 190);
+            var (x, y) = await page.OnPage(250, 190);
             await page.Mouse.ClickAsync(x, y);
         }
         await Task.WhenAll(alice.Keyboard.PressAsync("2"), bob.Keyboard.PressAsync("3"));
-        await WaitForCanvas(alice, "[data-seq='3'][data-pending='0']");
-        await WaitForCanvas(bob, "[data-seq='3'][data-pending='0']");
+        await alice.WaitForCanvas("[data-seq='3'][data-pending='0']");
+        await bob.WaitForCanvas("[data-seq='3'][data-pending='0']");
         var shape = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
         string winner = project.Labels.Single(l => l.Id == shape.GetProperty("labelId").GetGuid()).Name;
         Assert.Contains(winner, new[] { "dog", "cat" });
@@ -221,38 +202,28 @@ public class EditorBrowserTests : IAsyncLifetime
 
         // Bob drops off the network, keeps working (two boxes and a reject), and comes back.
         await bob.Context.SetOfflineAsync(true);
-        await WaitForCanvas(bob, "[data-connected='false']");
+        await bob.WaitForCanvas("[data-connected='false']");
         await bob.GetByText("offline").First.WaitForAsync();
         await bob.Keyboard.PressAsync("r");
         await bob.Keyboard.PressAsync("b");
         foreach (var (ix, iy) in new[] { (20.0, 20.0), (400.0, 300.0) })
         {
-            var (x0, y0) = await OnPage(bob, ix, iy);
-            var (x1, y1) = await OnPage(bob, ix + 60, iy + 50);
+            var (x0, y0) = await bob.OnPage(ix, iy);
+            var (x1, y1) = await bob.OnPage(ix + 60, iy + 50);
             await bob.Mouse.MoveAsync(x0, y0);
             await bob.Mouse.DownAsync();
             await bob.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 4 });
             await bob.Mouse.UpAsync();
         }
-        await WaitForCanvas(bob, "[data-pending='3'][data-shapes='3']"); // shown at once, waiting to be sent
+        await bob.WaitForCanvas("[data-pending='3'][data-shapes='3']"); // shown at once, waiting to be sent
         await bob.Context.SetOfflineAsync(false);
-        await WaitForCanvas(bob, "[data-connected='true'][data-pending='0'][data-seq='6']");
-        await WaitForCanvas(alice, "[data-seq='6'][data-shapes='3']");
+        await bob.WaitForCanvas("[data-connected='true'][data-pending='0'][data-seq='6']");
+        await alice.WaitForCanvas("[data-seq='6'][data-shapes='3']");
 
         var stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>();
         Assert.Equal(3, stored.Count);
         Assert.Equal(2, stored.Count(a => a.GetProperty("createdBy").GetString() == "bob"));
         Assert.Equal("rejected", stored.Single(a => a.GetProperty("id").GetGuid() == shape.GetProperty("id").GetGuid()).GetProperty("state").GetString());
-    }
-
-    private async Task Drag(IPage page, (double X, double Y) from, (double X, double Y) to, KeyboardModifier[]? modifiers = null)
-    {
-        var (x0, y0) = await OnPage(page, from.X, from.Y);
-        var (x1, y1) = await OnPage(page, to.X, to.Y);
-        await page.Mouse.MoveAsync(x0, y0);
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(x1, y1, new MouseMoveOptions { Steps = 6 });
-        await page.Mouse.UpAsync();
     }
 
     [Fact]
@@ -264,33 +235,33 @@ public class EditorBrowserTests : IAsyncLifetime
             geometry = new { rings = new[] { new double[] { 400, 100, 560, 100, 560, 260, 400, 260 } } } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=eve");
-        await WaitForCanvas(page, "[data-ready='true'][data-shapes='2']");
+        await page.WaitForCanvas("[data-ready='true'][data-shapes='2']");
         async Task<JsonElement> Geometry(JsonElement a) =>
             (await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{a.GetProperty("id").GetGuid()}")).Read<JsonElement>()).GetProperty("geometry");
 
         // Drag the box by its body: it moves; then its bottom-right handle: it resizes.
-        await Drag(page, (150, 140), (200, 180));
-        await WaitForCanvas(page, "[data-seq='3'][data-pending='0']");
+        await page.Drag((150, 140), (200, 180));
+        await page.WaitForCanvas("[data-seq='3'][data-pending='0']");
         var g = await Geometry(box);
         Assert.Equal((150.0, 140.0, 100.0, 80.0), (Math.Round(g.GetProperty("x").GetDouble()), Math.Round(g.GetProperty("y").GetDouble()), Math.Round(g.GetProperty("width").GetDouble()), Math.Round(g.GetProperty("height").GetDouble())));
-        await Drag(page, (250, 220), (300, 260));
-        await WaitForCanvas(page, "[data-seq='4'][data-pending='0']");
+        await page.Drag((250, 220), (300, 260));
+        await page.WaitForCanvas("[data-seq='4'][data-pending='0']");
         g = await Geometry(box);
         Assert.Equal((150.0, 140.0, 150.0, 120.0), (Math.Round(g.GetProperty("x").GetDouble()), Math.Round(g.GetProperty("y").GetDouble()), Math.Round(g.GetProperty("width").GetDouble()), Math.Round(g.GetProperty("height").GetDouble())));
 
         // The polygon: select it, drag a vertex, insert one on an edge by double-click, delete one with Alt+click.
-        var (px, py) = await OnPage(page, 480, 180);
+        var (px, py) = await page.OnPage(480, 180);
         await page.Mouse.ClickAsync(px, py);
-        await Drag(page, (560, 260), (600, 300));
-        await WaitForCanvas(page, "[data-seq='5'][data-pending='0']");
-        var (ex, ey) = await OnPage(page, 480, 100);
+        await page.Drag((560, 260), (600, 300));
+        await page.WaitForCanvas("[data-seq='5'][data-pending='0']");
+        var (ex, ey) = await page.OnPage(480, 100);
         await page.Mouse.DblClickAsync(ex, ey);
-        await WaitForCanvas(page, "[data-seq='6'][data-pending='0']");
-        var (vx, vy) = await OnPage(page, 400, 260);
+        await page.WaitForCanvas("[data-seq='6'][data-pending='0']");
+        var (vx, vy) = await page.OnPage(400, 260);
         await page.Keyboard.DownAsync("Alt");
         await page.Mouse.ClickAsync(vx, vy);
         await page.Keyboard.UpAsync("Alt");
-        await WaitForCanvas(page, "[data-seq='7'][data-pending='0']");
+        await page.WaitForCanvas("[data-seq='7'][data-pending='0']");
         var ring = (await Geometry(polygon)).GetProperty("rings")[0].EnumerateArray().Select(v => Math.Round(v.GetDouble())).ToArray();
         Assert.Equal(new double[] { 400, 100, 480, 100, 560, 100, 600, 300 }, ring);
     }
@@ -301,12 +272,12 @@ public class EditorBrowserTests : IAsyncLifetime
         var (project, image) = await _http.ProjectWithImage("masks", ["grass"], 640, 480);
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=mia");
-        await WaitForCanvas(page, "[data-ready='true']");
+        await page.WaitForCanvas("[data-ready='true']");
 
         // M, then a stroke from (100, 200) to (300, 200) with the default 12 px brush: a 200 x 24 band with round ends.
         await page.Keyboard.PressAsync("m");
-        await Drag(page, (100, 200), (300, 200));
-        await WaitForCanvas(page, "[data-seq='1'][data-pending='0'][data-shapes='1']");
+        await page.Drag((100, 200), (300, 200));
+        await page.WaitForCanvas("[data-seq='1'][data-pending='0'][data-shapes='1']");
         var mask = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
         Assert.Equal(("mask", "mia"), (mask.GetProperty("kind").GetString(), mask.GetProperty("createdBy").GetString()));
         var runs = CocoRleText(mask.GetProperty("geometry").GetProperty("counts").GetString()!);
@@ -318,8 +289,8 @@ public class EditorBrowserTests : IAsyncLifetime
 
         // E, a stroke across the middle: the band is cut in two, the same annotation, a smaller area.
         await page.Keyboard.PressAsync("e");
-        await Drag(page, (200, 160), (200, 240));
-        await WaitForCanvas(page, "[data-seq='2'][data-pending='0']");
+        await page.Drag((200, 160), (200, 240));
+        await page.WaitForCanvas("[data-seq='2'][data-pending='0']");
         var cut = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
         Assert.Equal(mask.GetProperty("id").GetGuid(), cut.GetProperty("id").GetGuid());
         long after = CocoRleText(cut.GetProperty("geometry").GetProperty("counts").GetString()!).Where((_, i) => i % 2 == 1).Sum();
@@ -357,13 +328,13 @@ public class EditorBrowserTests : IAsyncLifetime
         var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=zoe");
-        await WaitForCanvas(page, "[data-ready='true'][data-shapes='1']");
+        await page.WaitForCanvas("[data-ready='true'][data-shapes='1']");
         await page.WaitForFunctionAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
         Assert.True(await ShapeAlpha(page, 100, 140) > 0, "the box's left edge is drawn");
         Assert.Equal(0, await ShapeAlpha(page, 300, 140));
 
         await (await _http.PatchJson($"/api/images/{image.Id}/annotations/{box.GetProperty("id").GetGuid()}", new { version = 1, geometry = new { x = 300, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
-        await WaitForCanvas(page, "[data-seq='2']");
+        await page.WaitForCanvas("[data-seq='2']");
         await page.WaitForFunctionAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
         Assert.Equal(0, await ShapeAlpha(page, 100, 140)); // where it was: cleared
         Assert.True(await ShapeAlpha(page, 300, 140) > 0, "where it is now: drawn");
@@ -379,30 +350,30 @@ public class EditorBrowserTests : IAsyncLifetime
             geometry = new { rings = new[] { new double[] { 300, 300, 400, 300, 400, 400, 300, 400 } } } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=ivy");
-        await WaitForCanvas(page, "[data-ready='true'][data-shapes='4']");
+        await page.WaitForCanvas("[data-ready='true'][data-shapes='4']");
 
         // Shift+drag from empty space around the first two boxes selects exactly them; H hides them; Shift+H shows them.
         await page.Keyboard.DownAsync("Shift");
-        await Drag(page, (30, 30), (230, 130));
+        await page.Drag((30, 30), (230, 130));
         await page.Keyboard.UpAsync("Shift");
         var selected = (await page.Locator("canvas.base").GetAttributeAsync("data-selected"))!.Split(',');
         Assert.Equal(2, selected.Length);
         await page.Keyboard.PressAsync("h");
-        await WaitForCanvas(page, "[data-drawn='2']");
+        await page.WaitForCanvas("[data-drawn='2']");
         await page.Keyboard.PressAsync("Shift+H");
-        await WaitForCanvas(page, "[data-drawn='4']");
+        await page.WaitForCanvas("[data-drawn='4']");
 
         // K: the polygon becomes a mask of the same pixels (and keeps its outline); K again: back to the polygon.
-        var (px, py) = await OnPage(page, 350, 350);
+        var (px, py) = await page.OnPage(350, 350);
         await page.Mouse.ClickAsync(px, py);
         await page.Keyboard.PressAsync("k");
-        await WaitForCanvas(page, "[data-seq='5'][data-pending='0']");
+        await page.WaitForCanvas("[data-seq='5'][data-pending='0']");
         var stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("mask", stored.GetProperty("kind").GetString());
         var runs = VisionLabel.Inference.CocoRle.Decode(stored.GetProperty("geometry").GetProperty("counts").GetString()!)!;
         Assert.Equal(100 * 100, runs.Where((_, i) => i % 2 == 1).Sum());
         await page.Keyboard.PressAsync("k");
-        await WaitForCanvas(page, "[data-seq='6'][data-pending='0']");
+        await page.WaitForCanvas("[data-seq='6'][data-pending='0']");
         stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("polygon", stored.GetProperty("kind").GetString());
         Assert.Equal(8, stored.GetProperty("geometry").GetProperty("rings")[0].GetArrayLength());
@@ -412,11 +383,11 @@ public class EditorBrowserTests : IAsyncLifetime
         for (int col = 0; col < 50; col++) { runs2.Add(50); runs2.Add(col < 49 ? 130 + 300 : 130 + 90L * 480); }
         var square = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "mask",
             geometry = new { size = new[] { 480, 640 }, counts = VisionLabel.Inference.CocoRle.Encode(runs2) } })).Read<JsonElement>();
-        await WaitForCanvas(page, "[data-seq='7']");
-        var (sx, sy) = await OnPage(page, 525, 325);
+        await page.WaitForCanvas("[data-seq='7']");
+        var (sx, sy) = await page.OnPage(525, 325);
         await page.Mouse.ClickAsync(sx, sy);
         await page.Keyboard.PressAsync("k");
-        await WaitForCanvas(page, "[data-seq='8'][data-pending='0']");
+        await page.WaitForCanvas("[data-seq='8'][data-pending='0']");
         var traced = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{square.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("polygon", traced.GetProperty("kind").GetString());
         Assert.Equal(new double[] { 500, 300, 550, 300, 550, 350, 500, 350 }, traced.GetProperty("geometry").GetProperty("rings")[0].EnumerateArray().Select(v => v.GetDouble()));
@@ -428,16 +399,16 @@ public class EditorBrowserTests : IAsyncLifetime
         var (project, image) = await _http.ProjectWithImage("restart", ["car"], 640, 480);
         var page = await _browser.NewPageAsync();
         await page.GotoAsync($"{_url}/images/{image.Id}?user=sam");
-        await WaitForCanvas(page, "[data-ready='true'][data-connected='true']");
+        await page.WaitForCanvas("[data-ready='true'][data-connected='true']");
 
         // The server dies (kill -9): the page says so and keeps taking edits.
         System.Diagnostics.Process.Start("kill", ["-KILL", _server.Id.ToString()])!.WaitForExit();
         await _server.WaitForExitAsync(TestContext.Current.CancellationToken);
-        await WaitForCanvas(page, "[data-connected='false']");
+        await page.WaitForCanvas("[data-connected='false']");
         await page.GetByText("offline").First.WaitForAsync();
         await page.Keyboard.PressAsync("b");
-        await Drag(page, (100, 100), (200, 180));
-        await WaitForCanvas(page, "[data-pending='1'][data-shapes='1']");
+        await page.Drag((100, 100), (200, 180));
+        await page.WaitForCanvas("[data-pending='1'][data-shapes='1']");
 
         // It comes back on the same data: the page reconnects, resumes and sends the box, once.
         _server = await ServeCommandTests.Serve(_url, _data.Path);

@@ -37,15 +37,6 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         _data.Dispose();
     }
 
-    private static async Task<(float X, float Y)> OnPage(IPage page, double ix, double iy)
-    {
-        var canvas = page.Locator("canvas.base");
-        double Get(string? v) => double.Parse(v!, CultureInfo.InvariantCulture);
-        double scale = Get(await canvas.GetAttributeAsync("data-scale")), tx = Get(await canvas.GetAttributeAsync("data-tx")), ty = Get(await canvas.GetAttributeAsync("data-ty"));
-        var stage = (await page.Locator(".stage").BoundingBoxAsync())!;
-        return ((float)(stage.X + tx + ix * scale), (float)(stage.Y + ty + iy * scale));
-    }
-
     private static Task Settled(IPage page, int seq) =>
         page.Locator($"canvas.base[data-seq='{seq}'][data-pending='0']").WaitForAsync(new LocatorWaitForOptions { Timeout = 10_000 });
 
@@ -119,18 +110,13 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
 
         // A box (B + drag) and a polygon (P + clicks + Enter), then undo and redo of the polygon.
         await page.Keyboard.PressAsync("b");
-        var (bx0, by0) = await OnPage(page, width * 0.1, height * 0.1);
-        var (bx1, by1) = await OnPage(page, width * 0.3, height * 0.25);
-        await page.Mouse.MoveAsync(bx0, by0);
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(bx1, by1, new MouseMoveOptions { Steps = 5 });
-        await page.Mouse.UpAsync();
+        await page.Drag((width * 0.1, height * 0.1), (width * 0.3, height * 0.25));
         await Settled(page, proposals + 4);
         await page.Keyboard.PressAsync("p");
         double[] ring = [width * 0.5, height * 0.5, width * 0.7, height * 0.55, width * 0.6, height * 0.8];
         for (int i = 0; i < ring.Length; i += 2)
         {
-            var (px, py) = await OnPage(page, ring[i], ring[i + 1]);
+            var (px, py) = await page.OnPage(ring[i], ring[i + 1]);
             await page.Mouse.ClickAsync(px, py);
         }
         await page.Keyboard.PressAsync("Enter");
@@ -141,12 +127,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         await Settled(page, proposals + 7);
         // A mask painted with the brush (M + drag) across the lower left of the image.
         await page.Keyboard.PressAsync("m");
-        var (mx0, my0) = await OnPage(page, width * 0.1, height * 0.8);
-        var (mx1, my1) = await OnPage(page, width * 0.3, height * 0.85);
-        await page.Mouse.MoveAsync(mx0, my0);
-        await page.Mouse.DownAsync();
-        await page.Mouse.MoveAsync(mx1, my1, new MouseMoveOptions { Steps = 6 });
-        await page.Mouse.UpAsync();
+        await page.Drag((width * 0.1, height * 0.8), (width * 0.3, height * 0.85));
         await Settled(page, proposals + 8);
 
         var stored = await Annotations(imageId);

@@ -43,11 +43,11 @@ internal static class AnnotationAggregate
     public static OpDecision? Decide(OpWorkingSet set, SubmitOp op, string author, int? expectedVersion, bool replaying, DateTime now, out OpOutcome rejected)
     {
         rejected = null!;
+        if (op.Changes is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) })
+            return Reject(out rejected, RejectKind.Invalid, "changes must be a JSON object", "changes");
         AnnotationChanges changes;
         try { changes = op.Changes is { ValueKind: JsonValueKind.Object } c ? c.Deserialize<AnnotationChanges>(AnnotationSequencer.Json)! : new AnnotationChanges(); }
         catch (JsonException e) { rejected = OpOutcome.Rejected(RejectKind.Invalid, ChangesProblem(e), "changes"); return null; }
-        if (op.Changes is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null or JsonValueKind.Undefined) })
-        { rejected = OpOutcome.Rejected(RejectKind.Invalid, "changes must be a JSON object", "changes"); return null; }
 
         var image = set.Image;
         set.Rows.TryGetValue(op.AnnotationId, out var row);

@@ -10,8 +10,9 @@ namespace VisionLabel.Server.Collaboration;
 /// <summary>Who a batch of ops comes from, which decides how it moves the image's status.</summary>
 public enum OpOrigin { Person, Job, Import, System }
 
-/// <summary>The result of a batch: the ops applied (in seq order; earlier copies for resubmitted ones) and the ones refused.</summary>
-public sealed record BatchOutcome(IReadOnlyList<AppliedOp> Applied, IReadOnlyList<(SubmitOp Op, OpOutcome Outcome)> Rejected);
+/// <summary>The result of a batch: the ops applied (in seq order; earlier copies for resubmitted ones), the ones refused,
+/// and the rows this batch created (so a writer can report them without reading them back).</summary>
+public sealed record BatchOutcome(IReadOnlyList<AppliedOp> Applied, IReadOnlyList<(SubmitOp Op, OpOutcome Outcome)> Rejected, IReadOnlyList<Annotation> Created);
 
 /// <summary>
 /// The one write path for an image's annotations: hub ops, REST writes, pre-labeling results, dataset imports, the
@@ -87,12 +88,15 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             foreach (var chunk in ids.Chunk(500))
                 foreach (var o in await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.AuthorId == author && chunk.Contains(o.ClientOpId)).ToListAsync())
                     earlier[o.ClientOpId] = o;
-            var fresh = ops.Where(o => !earlier.ContainsKey(o.ClientOpId)).ToList();
-            var bad = fresh.Select(o => (Op: o, Outcome: ClientOpIdProblem(o) ?? (o.ImageId != imageId ? OpOutcome.Rejected(RejectKind.Invalid, "op is for another image", "imageId") : null)))
-                .Where(x => x.Outcome is not null).Select(x => (x.Op, x.Outcome!)).ToList();
-            fresh.RemoveAll(o => bad.Any(b => ReferenceEquals(b.Op, o)));
+            var fresh = new List<SubmitOp>();
+            var bad = new List<(SubmitOp, OpOutcome)>();
+            foreach (var op in ops.Where(o => !earlier.ContainsKey(o.ClientOpId)))
+            {
+                var problem = ClientOpIdProblem(op) ?? (op.ImageId != imageId ? OpOutcome.Rejected(RejectKind.Invalid, "op is for another image", "imageId") : null);
+                if (problem is null) fresh.Add(op); else bad.Add((op, problem));
+            }
             var result = await ApplyOpsAsync(db, imageId, fresh, author, origin, null, OpRole.Change, statusEvent, commit: tx);
-            return new BatchOutcome([.. earlier.Values.OrderBy(o => o.Seq).Select(ToApplied), .. result.Applied], [.. bad, .. result.Rejected]);
+            return new BatchOutcome([.. earlier.Values.OrderBy(o => o.Seq).Select(ToApplied), .. result.Applied], [.. bad, .. result.Rejected], result.Created);
         }, ct);
 
     /// <summary>
@@ -166,7 +170,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
 
     private static OpOutcome Single(OpsResult r) => new(r.Applied[0], Duplicate: false, RejectKind.None, null, Current: r.Current);
 
-    private sealed record OpsResult(List<AppliedOp> Applied, List<(SubmitOp Op, OpOutcome Outcome)> Rejected, Annotation? Current);
+    private sealed record OpsResult(List<AppliedOp> Applied, List<(SubmitOp Op, OpOutcome Outcome)> Rejected, Annotation? Current, List<Annotation> Created);
 
     /// <summary>
     /// Decides, numbers, stores and (unless told not to) broadcasts ops on one image. Called under the image's gate.
@@ -181,13 +185,14 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         if (image is null)
         {
             rejected.AddRange(ops.Select(o => (o, OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {imageId}"))));
-            return new(applied, rejected, null);
+            return new(applied, rejected, null, []);
         }
         var set = await LoadAsync(db, image, ops, role.Kind != OpRoleKind.Change);
         var now = DateTime.UtcNow;
         long seq = await LastSeqAsync(db, imageId);
         var undo = ops.Count > 0 ? await UndoStateAsync(db, imageId, author) : default;
         var records = new List<AnnotationOp>();
+        var created = new List<Annotation>();
         bool byPerson = false;
         Annotation? current = null;
         foreach (var op in ops)
@@ -196,7 +201,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             if (decision is null) { rejected.Add((op, refusal)); continue; }
             switch (decision.Effect)
             {
-                case OpEffect.Created: db.Annotations.Add(decision.Row); break;
+                case OpEffect.Created: db.Annotations.Add(decision.Row); created.Add(decision.Row); break;
                 case OpEffect.Deleted: db.Annotations.Remove(decision.Row); break;
             }
             current = decision.Effect == OpEffect.Deleted ? null : decision.Row;
@@ -214,7 +219,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         if (records.Count == 0 && statusEvent is null)
         {
             if (commit is not null) await commit.CommitAsync(CancellationToken.None); // what prepare wrote still lands
-            return new(applied, rejected, current);
+            return new(applied, rejected, current, created);
         }
 
         var tx = commit;
@@ -234,7 +239,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         _undo[(imageId, author)] = undo;
         applied.AddRange(records.Select(ToApplied));
         if (broadcast) await broadcaster.AppliedAsync(imageId, applied);
-        return new(applied, rejected, current);
+        return new(applied, rejected, current, created);
     }
 
     private async Task<ImageInfo?> ImageAsync(VisionLabelDb db, Guid imageId)

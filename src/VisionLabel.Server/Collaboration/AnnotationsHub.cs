@@ -46,7 +46,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     public async Task<OpAck> Submit(SubmitOp op)
     {
         if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
-        if (op.Changes is { } changes && changes.GetRawText().Length is var size && size > MaxOpBytes)
+        if (op.Changes is { } changes && RawBytes(changes) is var size && size > MaxOpBytes)
             return await Refuse(op, $"the op's changes are {size:N0} bytes; at most {MaxOpBytes:N0} are accepted (simplify the polygon or send a mask)");
         var outcome = await sequencer.ApplyAsync(op, User);
         if (outcome.Applied is { } applied) return new OpAck(op.ClientOpId, applied.Seq);
@@ -105,7 +105,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         if (state is null) throw new HubException("UpdatePresence(imageId, state): state is required, an object {cursor, selection, tool, editing}");
         if (presence.Find(imageId, Context.ConnectionId) is not { } participant) throw new HubException("UpdatePresence: join the image before sending presence");
-        if ((state.Cursor?.GetRawText().Length ?? 0) + (state.Selection?.GetRawText().Length ?? 0) + (state.Tool?.Length ?? 0) > MaxPresenceBytes)
+        if ((state.Cursor is { } c ? RawBytes(c) : 0) + (state.Selection is { } s ? RawBytes(s) : 0) + (state.Tool?.Length ?? 0) > MaxPresenceBytes)
             throw new HubException($"UpdatePresence: state is over {MaxPresenceBytes:N0} bytes; send the cursor and the selected ids, not shapes");
         await presenceThrottle.PublishAsync(Context.ConnectionId, new PresenceChanged(imageId, participant, state));
     }
@@ -117,6 +117,9 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
             await Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, participant);
         await base.OnDisconnectedAsync(exception);
     }
+
+    /// <summary>The JSON's size as it arrived, without copying it into a string.</summary>
+    private static int RawBytes(JsonElement json) => System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(json).Length;
 
     private async Task RequireImage(Guid imageId)
     {

@@ -96,7 +96,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                 }
                 bool existingImage = stored.Outcome != UploadOutcome.Created;
                 var ops = new List<SubmitOp>();
-                var planned_ = new Dictionary<string, PlannedAnnotation>();
+                var plannedByOp = new Dictionary<string, PlannedAnnotation>();
                 foreach (var a in planned.Annotations)
                 {
                     var geometry = a.Geometry.ToGeometry(image.Width, image.Height);
@@ -114,13 +114,13 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                     };
                     var op = new SubmitOp($"import:{importId}:{id}", image.Id, "create", id, JsonSerializer.SerializeToElement(changes));
                     ops.Add(op);
-                    planned_[op.ClientOpId] = a;
+                    plannedByOp[op.ClientOpId] = a;
                 }
                 if (ops.Count > 0)
                 {
                     // Through the sequencer, so the op log holds the image's whole history and anyone on it sees them arrive.
                     var outcome = await sequencer.ApplyBatchAsync(image.Id, ImportAuthor, OpOrigin.Import, _ => Task.FromResult<IReadOnlyList<SubmitOp>?>(ops), ct: ct);
-                    foreach (var (op, refusal) in outcome!.Rejected) skipped.Add(new(planned_[op.ClientOpId].Where, refusal.Reason ?? "refused"));
+                    foreach (var (op, refusal) in outcome!.Rejected) skipped.Add(new(plannedByOp[op.ClientOpId].Where, refusal.Reason ?? "refused"));
                     if (existingImage) addedToExisting.AddRange(outcome.Applied.Select(a => (image.Id, a.Op.AnnotationId)));
                     annotationsCreated += outcome.Applied.Count;
                 }

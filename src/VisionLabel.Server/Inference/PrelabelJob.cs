@@ -151,20 +151,11 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                 }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None);
                 if (outcome is null || r.Error is not null) continue;
                 Written++;
-                var created = outcome.Applied.Where(a => a.Op.Type == "create").Select(a => a.Op.AnnotationId).ToHashSet();
-                if (created.Count > 0) added.Add((tag.ImageId, ToDtos(scope, created)));
+                if (outcome.Created.Count > 0) added.Add((tag.ImageId, outcome.Created.Select(AnnotationDto.From).ToList())); // the rows as written, not read back
             }
             foreach (var (imageId, annotations) in added)
                 await live.ProposalsAddedAsync(new ProposalsAdded(imageId, jobId, model.Id, annotations));
             await live.JobChangedAsync(jobId);
-        }
-
-        private static List<AnnotationDto> ToDtos(AsyncServiceScope scope, HashSet<Guid> ids)
-        {
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            var rows = new List<Annotation>();
-            foreach (var chunk in ids.Chunk(500)) rows.AddRange(db.Annotations.AsNoTracking().Where(a => chunk.Contains(a.Id)).OrderBy(a => a.Id).ToList());
-            return rows.Select(AnnotationDto.From).ToList();
         }
 
         /// <summary>Deletes of this model's untouched proposals (on a re-run that replaces them), then creates of what is new.</summary>

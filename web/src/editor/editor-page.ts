@@ -137,13 +137,13 @@ export class EditorPage {
     this.stage.focus();
     await live;
     this.base.dataset.ready = 'true'; // image fitted and the server's shapes loaded
-    this.baseDirty = true; this.scene.invalidate();
+    this.invalidateScene();
     this.schedule();
   }
 
   private loadImage(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.photo.onload = () => { this.baseDirty = true; this.scene.invalidate(); this.schedule(); resolve(); };
+      this.photo.onload = () => { this.invalidateScene(); this.schedule(); resolve(); };
       this.photo.onerror = () => reject(new Error('the image file could not be loaded'));
       this.photo.src = `/api/images/${this.imageId}/original`;
     });
@@ -202,7 +202,7 @@ export class EditorPage {
       this.scene.paint(ctx, this.view, w, h, dpr, scene => {
         this.drawnBounds = new Map([...shapes.values()].map(s => [s.id, s.bounds]));
         drawn = this.renderer.draw(scene, this.view, w, h, shapes.values(), options);
-      }, () => { this.baseDirty = true; this.scene.invalidate(); this.schedule(); });
+      }, () => { this.invalidateScene(); this.schedule(); });
       Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(this.live.seq), pending: String(this.live.pending.length) });
       this.baseDirty = false;
     }
@@ -213,6 +213,12 @@ export class EditorPage {
       this.paintOverlay(ctx);
       this.overlayDirty = false;
     }
+  }
+
+  /** Something every shape's drawing depends on changed (selection, style, size): the next frame renders all. */
+  private invalidateScene(): void {
+    this.baseDirty = true;
+    this.scene.invalidate();
   }
 
   /** A few shapes changed: repaint their old and new places on the next frame; many (or unknown): repaint all. */
@@ -420,7 +426,7 @@ export class EditorPage {
         ? dragHandle(s, this.edit.handle, ix, iy, this.info.width, this.info.height)
         : move(s, ix - this.edit.x0, iy - this.edit.y0, this.info.width, this.info.height);
       this.live.sendPresence({ cursor: { x: ix, y: iy }, selection: [...this.selected], tool: this.tool, editing: s.id });
-      this.baseDirty = true; this.scene.invalidate();
+      this.invalidateScene();
       this.overlayDirty = true;
       this.schedule();
       return;
@@ -548,7 +554,7 @@ export class EditorPage {
     this.painting = { id: target?.id ?? null, painter };
     painter.begin();
     painter.stroke(x, y, this.brushRadius, this.tool === 'eraser');
-    this.baseDirty = true; this.scene.invalidate();
+    this.invalidateScene();
     this.overlayDirty = true;
     this.schedule();
   }
@@ -565,7 +571,7 @@ export class EditorPage {
       this.live.create(created, { labelId: this.currentLabel, kind: 'mask', geometry: rle });
       this.selected = new Set([created]); // the next stroke paints on the same mask
     }
-    this.baseDirty = true; this.scene.invalidate();
+    this.invalidateScene();
     this.overlayDirty = true;
     this.selectionChanged();
   }
@@ -661,7 +667,7 @@ export class EditorPage {
   }
 
   private selectionChanged(): void {
-    this.baseDirty = true; this.scene.invalidate();
+    this.invalidateScene();
     this.live.sendPresence({ selection: [...this.selected], tool: this.tool });
     this.base.dataset.selected = [...this.selected].join(',');
     this.panel();
@@ -699,12 +705,12 @@ export class EditorPage {
           <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
           <input type="checkbox" title="show" .checked=${!this.hiddenLabels.has(l.id)}
             @click=${(e: Event) => e.stopPropagation()}
-            @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} />
+            @change=${(e: Event) => { if ((e.target as HTMLInputElement).checked) this.hiddenLabels.delete(l.id); else this.hiddenLabels.add(l.id); this.invalidateScene(); this.schedule(); }} />
         </div>`)}
       <p><label>Brush ${this.brushRadius} px <input type="range" min="1" max="150" .value=${String(this.brushRadius)} aria-label="Brush size"
         @input=${(e: Event) => { this.brushRadius = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label></p>
       <p><label>Fill <input type="range" min="0" max="0.6" step="0.05" .value=${String(this.fillOpacity)}
-        @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.baseDirty = true; this.scene.invalidate(); this.schedule(); }} /></label></p>
+        @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.invalidateScene(); this.schedule(); }} /></label></p>
       <p><label>Accept ≥ ${Math.round(this.scoreThreshold * 100)}% <input type="range" min="0" max="1" step="0.05" .value=${String(this.scoreThreshold)}
         @input=${(e: Event) => { this.scoreThreshold = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label>
         <button @click=${() => this.acceptAbove()} title="Shift+A">Accept all</button></p>

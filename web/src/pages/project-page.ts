@@ -28,7 +28,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     if (j.status === 'completed' || j.status === 'dead' || j.status === 'cancelled') {
       failed = j.failed > 0 ? await api.failedItems(j.id) : [];
       toast(`Pre-labeling ${j.status}: ${j.done} done, ${j.failed} failed`);
-      await load(true);
+      await load();
     }
     draw();
   };
@@ -83,16 +83,15 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       const report = await api.importDataset(projectId, String(data.get('format')), file);
       importing = `imported ${report.imagesCreated} images, ${report.annotationsCreated} annotations; ${report.skipped.length} skipped`;
       toast(importing);
-      await load(true);
+      await load();
     } catch (err) { importing = ''; toast(`Import refused: ${(err as Error).message}`, true); }
     draw();
   };
 
-  const load = async (_reset: boolean) => {
+  const load = async () => {
     grid ??= new ImageGrid(gridHost, projectId, status, t => { total = t; draw(); });
     await grid.reload(status);
   };
-  const fileName = (imageId: string) => imageId;
 
   const upload = async (files: File[]) => {
     if (files.length === 0) return;
@@ -110,7 +109,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       draw();
     }));
     toast(`Uploaded ${files.length} file(s)`);
-    await load(true);
+    await load();
   };
 
   const draw = () => render(html`
@@ -142,7 +141,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <button class="primary" @click=${prelabel}>Pre-label</button>
         ${job ? html`<div><progress max=${job.total} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
           <span class="job-status">${job.status}: ${job.done + job.failed} of ${job.total}${job.failed ? `, ${job.failed} failed` : ''}</span></div>` : ''}
-        ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">${fileName(f.imageId)}</a>: ${f.error}</div>`)}
+        ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">image ${f.imageId}</a>: ${f.error}</div>`)}
       </div>
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
         <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
@@ -154,7 +153,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
           <a href="/api/projects/${projectId}/export?format=coco&states=accepted,proposed" download>COCO with proposals</a></span>
       </form>
       <p>
-        <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(true); }}>
+        <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(); }}>
           ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
         </select></label>
         <span class="muted image-total">${total} images</span>
@@ -164,7 +163,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
 
   draw();
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => toast((err as Error).message, true));
-  load(true).catch(err => toast((err as Error).message, true));
+  load().catch(err => toast((err as Error).message, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
   return () => { events.stop(); grid?.dispose(); };
 }
