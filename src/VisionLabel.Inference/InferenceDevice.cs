@@ -13,8 +13,8 @@ public sealed class InferenceOptions
     /// <summary>auto: CUDA when its provider loads and a GPU is found, else CPU (logging why). cpu / cuda force one.</summary>
     public DeviceChoice Device { get; set; } = DeviceChoice.Auto;
 
-    /// <summary>Path of libonnxruntime_providers_cuda.so; default: beside the ONNX Runtime library.</summary>
-    public string? CudaProviderPath { get; set; }
+    /// <summary>Which GPU the CUDA provider uses.</summary>
+    public int CudaDeviceId { get; set; }
 
     /// <summary>
     /// Intra-op threads per session run on CPU. Measured on 2 cores: several 1-thread runs in parallel beat one
@@ -26,12 +26,16 @@ public sealed class InferenceOptions
     public int CpuConcurrentRuns { get; set; }
 }
 
-/// <summary>Creates sessions on the chosen device. CUDA problems never break CPU inference: they are logged and CPU is used.</summary>
+/// <summary>
+/// Creates sessions on the chosen device with ONNX Runtime's standard CUDA registration
+/// (<c>AppendExecutionProvider_CUDA</c>). The CPU package has no CUDA provider and the GPU package's provider needs
+/// CUDA 13 and cuDNN 9 on the library path; either way CUDA problems never break CPU inference: under <c>auto</c>
+/// they are logged with the reason and CPU is used, under <c>cuda</c> they are an error that says what to install.
+/// </summary>
 public sealed class InferenceDevice
 {
-    private const string CudaEpName = "CUDAExecutionProvider";
-    private static readonly Lock RegisterLock = new();
-    private static bool _cudaRegistered;
+    private static readonly Lock ProbeLock = new();
+    // Why the provider cannot be appended in this process; it does not change while the process runs.
     private static string? _cudaUnavailable;
 
     private readonly InferenceOptions _options;
@@ -50,18 +54,32 @@ public sealed class InferenceDevice
     {
         if (_options.Device != DeviceChoice.Cpu)
         {
-            string? why = TryCudaDevice(out var device);
-            if (device is not null)
+            string? why;
+            lock (ProbeLock) why = _cudaUnavailable;
+            if (why is null)
             {
+                var cudaOptions = BaseOptions(threads: 1);
                 try
                 {
-                    using var cudaOptions = BaseOptions(threads: 1);
-                    cudaOptions.AppendExecutionProvider(OrtEnv.Instance(), [device], new Dictionary<string, string>());
-                    var session = new InferenceSession(model, cudaOptions);
-                    _log.LogInformation("Model loaded on CUDA ({Device})", device.EpName);
-                    return (session, true);
+                    try { cudaOptions.AppendExecutionProvider_CUDA(_options.CudaDeviceId); }
+                    catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
+                    {
+                        why = ProviderProblem(e.Message);
+                        lock (ProbeLock) _cudaUnavailable = why;
+                    }
+                    if (why is null)
+                    {
+                        try
+                        {
+                            var session = new InferenceSession(model, cudaOptions);
+                            _log.LogInformation("Model loaded on CUDA device {Device}", _options.CudaDeviceId);
+                            return (session, true);
+                        }
+                        // Not remembered: the next model may load (this one may use an operator CUDA lacks).
+                        catch (OnnxRuntimeException e) { why = "the CUDA session could not be created: " + e.Message; }
+                    }
                 }
-                catch (OnnxRuntimeException e) { why = "CUDA session could not be created: " + e.Message; }
+                finally { cudaOptions.Dispose(); }
             }
             if (_options.Device == DeviceChoice.Cuda)
                 throw new InvalidOperationException($"device 'cuda' was requested but CUDA is not usable: {why}");
@@ -70,6 +88,11 @@ public sealed class InferenceDevice
         using var cpuOptions = BaseOptions(_options.CpuThreadsPerRun);
         return (new InferenceSession(model, cpuOptions), false);
     }
+
+    private static string ProviderProblem(string message) =>
+        message.Contains("not enabled", StringComparison.OrdinalIgnoreCase) || message.Contains("not available", StringComparison.OrdinalIgnoreCase)
+            ? $"this build uses the CPU package of ONNX Runtime (build with -p:VisionLabelCuda=true for CUDA): {message}"
+            : $"the CUDA provider did not load ({message}); CUDA 13 (libcudart, libcublas, libcublasLt, libcurand) and cuDNN 9 must be on the library path";
 
     private static SessionOptions BaseOptions(int threads)
     {
@@ -84,32 +107,5 @@ public sealed class InferenceDevice
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
         return options;
-    }
-
-    /// <summary>Registers the CUDA provider library once per process and finds a CUDA device; returns why not when it fails.</summary>
-    private string? TryCudaDevice(out OrtEpDevice? device)
-    {
-        device = null;
-        lock (RegisterLock)
-        {
-            if (_cudaUnavailable is not null) return _cudaUnavailable;
-            if (!_cudaRegistered)
-            {
-                string path = _options.CudaProviderPath ?? Path.Combine(AppContext.BaseDirectory, "libonnxruntime_providers_cuda.so");
-                if (!File.Exists(path))
-                    return _cudaUnavailable = $"no CUDA provider library at {path} (build with -p:VisionLabelCuda=true or set VisionLabel:Inference:CudaProviderPath)";
-                try
-                {
-                    OrtEnv.Instance().RegisterExecutionProviderLibrary(CudaEpName, path);
-                    _cudaRegistered = true;
-                }
-                catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
-                {
-                    return _cudaUnavailable = $"the CUDA provider did not load ({e.Message}); CUDA 13 and cuDNN 9 libraries must be on the library path";
-                }
-            }
-            device = OrtEnv.Instance().GetEpDevices().FirstOrDefault(d => d.EpName == CudaEpName);
-            return device is null ? _cudaUnavailable = "the CUDA provider loaded but found no GPU" : null;
-        }
     }
 }
