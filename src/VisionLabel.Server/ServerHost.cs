@@ -34,7 +34,6 @@ public static class ServerHost
         services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
         services.Configure<ImageIntakeOptions>(builder.Configuration.GetSection(ImageIntakeOptions.Section));
         services.Configure<VisionLabel.Inference.InferenceOptions>(builder.Configuration.GetSection(VisionLabel.Inference.InferenceOptions.Section));
-        services.Configure<JobOptions>(builder.Configuration.GetSection(JobOptions.Section));
         services.Configure<DatasetOptions>(builder.Configuration.GetSection(DatasetOptions.Section));
 
         // Validation problems name fields as the JSON does (camelCase) and say the first problem in the detail.
@@ -81,20 +80,17 @@ public static class ServerHost
 
         services.AddOptions<MaintenanceOptions>().Bind(builder.Configuration.GetSection(MaintenanceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MaintenanceSweeper>();
-        services.AddHostedService<MaintenanceWorker>();
 
         services.AddWebApp(builder.Configuration);
         services.AddScoped<DatasetImport>();
         services.AddScoped<DatasetExport>();
 
-        // Jobs: a durable queue in the database, worked by this process unless RunWorkers is false.
-        services.AddScoped<JobQueue>();
-        services.AddSingleton<JobSignal>();
+        // Jobs on Hangfire (pre-labeling chunks, the recurring sweep), worked by this process unless RunWorkers is false.
+        services.AddJobs(builder.Configuration);
         services.AddSingleton<ProgressThrottle>();
         services.AddScoped<LiveEvents>();
         services.AddSingleton<DetectorCache>();
         services.AddSingleton<IJobHandler, PrelabelJob>();
-        if (builder.Configuration.GetValue(JobOptions.Section + ":RunWorkers", true)) services.AddHostedService<JobWorker>();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -110,6 +106,7 @@ public static class ServerHost
         app.MapPrelabelApi();
         app.MapJobsApi();
         app.MapDatasetsApi();
+        app.MapJobsDashboard();
         app.MapWebApp();
         app.MapHub<LiveHub>("/hubs/live");
         app.MapHub<AnnotationsHub>("/hubs/annotations");
@@ -122,6 +119,7 @@ public static class ServerHost
         await app.Services.MigrateDatabaseAsync();
         // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
         await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();
+        await app.Services.StartJobsAsync();
         var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
         var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);

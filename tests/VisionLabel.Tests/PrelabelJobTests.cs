@@ -13,19 +13,23 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
-/// <summary>Pre-labeling jobs end to end on the real server, real models and coco128 images.</summary>
-public class PrelabelJobTests : IAsyncLifetime
+/// <summary>Pre-labeling jobs end to end on the real server, real models and coco128 images, on each Hangfire storage.</summary>
+public abstract class PrelabelJobTests : IAsyncLifetime
 {
-    private static readonly Dictionary<string, string?> FastJobs = new()
-    {
-        ["VisionLabel:Jobs:LeaseDuration"] = "00:00:05", ["VisionLabel:Jobs:HeartbeatInterval"] = "00:00:00.300",
-        ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200", ["VisionLabel:Jobs:RetryBackoff"] = "00:00:00.100",
-        ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050", ["VisionLabel:Inference:Device"] = "cpu",
-    };
-
     private readonly TempDirectory _data = new();
     private VisionLabelApp _app = null!;
     private HttpClient _http = null!;
+
+    /// <summary>The database (and so the Hangfire storage) settings of the subclass.</summary>
+    protected abstract Dictionary<string, string?> Storage();
+
+    private Dictionary<string, string?> Settings(bool workers) => new(Storage())
+    {
+        ["VisionLabel:Jobs:InvisibilityTimeout"] = "00:00:03", ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200",
+        ["VisionLabel:Jobs:CancelCheckInterval"] = "00:00:00.200", ["VisionLabel:Jobs:RetryBackoff"] = "00:00:00.100",
+        ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050", ["VisionLabel:Jobs:ChunkSize"] = "48",
+        ["VisionLabel:Jobs:RunWorkers"] = workers ? "true" : "false", ["VisionLabel:Inference:Device"] = "cpu",
+    };
 
     public ValueTask InitializeAsync()
     {
@@ -33,19 +37,19 @@ public class PrelabelJobTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private void Start()
+    private void Start(bool workers = true)
     {
-        _app = new VisionLabelApp(_data.Path, FastJobs);
+        _app = new VisionLabelApp(_data.Path, Settings(workers));
         _http = _app.Client();
     }
 
-    private void Restart()
+    private void Restart(bool workers = true)
     {
         _app.Dispose();
-        Start();
+        Start(workers);
     }
 
-    public ValueTask DisposeAsync()
+    public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
         _data.Dispose();
@@ -86,7 +90,10 @@ public class PrelabelJobTests : IAsyncLifetime
             if (condition(job)) return job;
             await Task.Delay(100);
         } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"job {jobId} stuck at {job.Status} {job.Done}/{job.Total}, error: {job.LastError}");
+        var monitoring = _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var stats = monitoring.GetStatistics();
+        throw new TimeoutException($"job {jobId} stuck at {job.Status} {job.Done}/{job.Total} ({job.Chunks} chunks, {job.Attempts} attempts), error: {job.LastError}; "
+            + $"Hangfire: {stats.Servers} servers, {stats.Enqueued} enqueued, {stats.Processing} processing, {stats.Scheduled} scheduled, {stats.Failed} failed, {stats.Succeeded} succeeded");
     }
 
     private async Task<List<AnnotationDto>> Annotations(Guid imageId) => await (await _http.GetAsync($"/api/images/{imageId}/annotations")).Read<List<AnnotationDto>>();
@@ -143,30 +150,39 @@ public class PrelabelJobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_expired_lease_of_a_crashed_worker_is_taken_over()
+    public async Task A_chunk_held_by_a_worker_that_died_is_taken_over_after_the_invisibility_timeout()
     {
         var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
-        var (project, _) = await Project(model, 4);
-        // Stop this process's worker from racing us: enqueue, then claim the job as a "crashed" worker would.
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            var queue = scope.ServiceProvider.GetRequiredService<JobQueue>();
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            db.Jobs.Add(new Job
-            {
-                Kind = "no-such-kind-yet", ProjectId = project.Id, Payload = "{}", CreatedAt = DateTime.UtcNow.AddMinutes(-1),
-                NextAttemptAt = DateTime.UtcNow, Status = JobStatus.Running, LeaseOwner = "crashed-host:1", LeaseExpiresAt = DateTime.UtcNow.AddSeconds(1),
-                Attempts = 1, MaxAttempts = 3,
-            });
-            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
-            var (owned, _) = await queue.HeartbeatAsync(db.Jobs.Local.Single().Id, "someone-else", TestContext.Current.CancellationToken);
-            Assert.False(owned); // a worker that does not hold the lease cannot extend it
-        }
-        var jobId = (await (await _http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<JobDto>>()).Single().Id;
-        // After the lease runs out this process's worker claims it; with no handler for its kind it is dead-lettered, with the reason.
-        var dead = await WaitFor(jobId, j => j.Status == JobStatus.Dead, seconds: 30);
-        Assert.Contains("no handler for job kind", dead.LastError);
-        Assert.Equal(2, dead.Attempts);
+        var (project, images) = await Project(model, 4);
+        Restart(workers: false);
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        // A worker fetches the chunk and dies: it never finishes it, never hands it back.
+        var storage = _app.Services.GetRequiredService<Hangfire.JobStorage>();
+        var fetched = storage.GetConnection().FetchNextJob(["prelabel"], TestContext.Current.CancellationToken);
+        Assert.NotNull(fetched);
+        Restart(workers: true);
+
+        // This process's worker may take it only once the dead one's hold on it has timed out (3 s here).
+        var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead, seconds: 60);
+        Assert.Equal((JobStatus.Completed, 4, 0), (done.Status, done.Done, done.Failed));
+        var details = _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(fetched.JobId);
+        Assert.Equal("Succeeded", details.History[0].StateName);
+        foreach (var image in images) Assert.NotEmpty(await Annotations(image.Id));
+    }
+
+    [Fact]
+    public async Task A_big_job_is_split_into_chunks_that_each_label_their_images_once()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, images) = await Project(model, 100);
+        var job = await Enqueue(project.Id, new { modelId = model.Id, existingProposals = "keep" });
+        var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+        Assert.Equal((JobStatus.Completed, 100, 0), (done.Status, done.Done, done.Failed));
+        var monitoring = _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        var chunks = monitoring.SucceededJobs(0, 100).Where(j => j.Value.Job.Type == typeof(JobRunner) && (Guid)j.Value.Job.Args[0] == job.Id).ToList();
+        Assert.Equal(3, chunks.Count); // 100 images in chunks of 48: 48 + 48 + 4
+        var items = await (await _http.GetAsync($"/api/jobs/{job.Id}/items")).Read<List<JobItemDto>>();
+        Assert.Equal(images.Select(i => i.Id).Order(), items.Where(i => i.Status == JobItemStatus.Done).Select(i => i.ImageId).Order());
     }
 
     [Fact]
@@ -266,7 +282,34 @@ public class PrelabelJobTests : IAsyncLifetime
         var job = await Enqueue(project.Id, new { modelId = model.Id });
         var dead = await WaitFor(job.Id, j => j.Status == JobStatus.Dead, seconds: 30);
         Assert.Equal(3, dead.Attempts);
+        Assert.Contains("gave up after 3 attempt(s)", dead.LastError);
         Assert.Contains("missing from the blob store", dead.LastError);
+        // Hangfire tried it three times (two automatic retries) and records it as failed.
+        // Our row is marked dead before the attempt's exception reaches Hangfire, which then records the failure.
+        var monitoring = _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); monitoring.FailedCount() == 0 && DateTime.UtcNow < deadline;) await Task.Delay(50);
+        var failed = Assert.Single(monitoring.FailedJobs(0, 10), j => (Guid)j.Value.Job.Args[0] == job.Id);
+        Assert.Equal(3, monitoring.JobDetails(failed.Key).History.Count(h => h.StateName == "Processing"));
+    }
+
+    [Fact]
+    public async Task The_hangfire_dashboard_shows_jobs_and_changes_nothing()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, _) = await Project(model, 2);
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        await WaitFor(job.Id, j => j.Status == JobStatus.Completed);
+
+        var home = await _http.GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        Assert.Contains("VisionLabel jobs", await home.Content.ReadAsStringAsync());
+        var succeeded = await _http.GetStringAsync("/hangfire/jobs/succeeded");
+        Assert.Contains(job.Id.ToString(), succeeded); // the chunk's display name names its job
+        // Read-only until accounts exist: no retry, requeue or delete from the dashboard.
+        var chunk = _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().SucceededJobs(0, 10).First().Key;
+        var requeue = await _http.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([new("jobs[]", chunk)]));
+        Assert.False(requeue.IsSuccessStatusCode, $"requeue answered {(int)requeue.StatusCode}");
+        Assert.Equal("Succeeded", _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(chunk).History[0].StateName);
     }
 
     [Fact]
@@ -282,5 +325,27 @@ public class PrelabelJobTests : IAsyncLifetime
         var none = await (await _http.PostJson($"/api/projects/{unlabeled.Id}/prelabel", new { modelId = model.Id })).Problem(400);
         Assert.Contains("None of the model's 80 classes", none.GetProperty("detail").GetString());
         await (await _http.PostJson($"/api/projects/{Guid.NewGuid()}/prelabel", new { modelId = model.Id })).Problem(404);
+    }
+}
+
+public sealed class PrelabelJobTestsOnSqlite : PrelabelJobTests
+{
+    protected override Dictionary<string, string?> Storage() => new() { ["VisionLabel:Database:Provider"] = "sqlite" };
+}
+
+public sealed class PrelabelJobTestsOnPostgres : PrelabelJobTests
+{
+    private PostgresDatabase? _database;
+
+    protected override Dictionary<string, string?> Storage()
+    {
+        _database ??= PostgresDatabase.Require();
+        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database?.Dispose();
     }
 }

@@ -112,13 +112,14 @@ public sealed class ProjectModelMapping
     public DateTime UpdatedAt { get; set; }
 }
 
-/// <summary>Queued: waiting (or backing off before a retry). Running: leased by a worker. Completed: every item
+/// <summary>Queued: waiting (or backing off before a retry). Running: a worker has started it. Completed: every item
 /// processed (some may have failed). Cancelled: stopped on request. Dead: gave up after MaxAttempts.</summary>
 public enum JobStatus { Queued, Running, Completed, Cancelled, Dead }
 
 /// <summary>
-/// A durable background job. A worker owns it while its lease is fresh and renews the lease by heartbeat;
-/// a job whose lease ran out (crashed worker) is claimed again and resumes from its pending items.
+/// What a user sees of a background job: parameters, progress, errors, cancel. Hangfire runs it (claiming, retries,
+/// takeover of a dead worker's work); this row and the job's items keep what was done, so a job run again resumes
+/// from its pending items and nothing is written twice.
 /// </summary>
 public sealed class Job
 {
@@ -134,14 +135,13 @@ public sealed class Job
     public int Failed { get; set; }
     public int Attempts { get; set; }
     public int MaxAttempts { get; set; } = 3;
-    public string? LeaseOwner { get; set; }
-    public DateTime? LeaseExpiresAt { get; set; }
-    public DateTime NextAttemptAt { get; set; }
     public string? LastError { get; set; }
     public bool CancelRequested { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
+    /// <summary>How many Hangfire jobs it was split into; 0 until they are enqueued (start-up enqueues any left at 0).</summary>
+    public int Chunks { get; set; }
 }
 
 public enum JobItemStatus { Pending, Done, Failed }

@@ -85,9 +85,8 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
         {
             e.Property(j => j.Kind).HasMaxLength(32);
             e.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
-            e.Property(j => j.LeaseOwner).HasMaxLength(200);
             e.HasOne<Project>().WithMany().HasForeignKey(j => j.ProjectId).OnDelete(DeleteBehavior.Cascade);
-            e.HasIndex(j => new { j.Status, j.NextAttemptAt });
+            e.HasIndex(j => j.Status);
             e.HasIndex(j => j.ProjectId);
         });
         model.Entity<JobItem>(e =>

@@ -29,7 +29,7 @@ public static class PrelabelApi
     }
 
     private static async Task<Results<Accepted<JobDto>, ValidationProblem, ProblemHttpResult>> Enqueue(
-        Guid projectId, PrelabelRequest request, VisionLabelDb db, JobSignal signal, IOptions<JobOptions> options, CancellationToken ct)
+        Guid projectId, PrelabelRequest request, VisionLabelDb db, JobDispatcher dispatcher, IOptions<JobOptions> options, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         var model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == request.ModelId, ct);
@@ -90,7 +90,7 @@ public static class PrelabelApi
         var now = DateTime.UtcNow;
         var job = new Job
         {
-            Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, NextAttemptAt = now, MaxAttempts = options.Value.MaxAttempts,
+            Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, MaxAttempts = options.Value.MaxAttempts,
             Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8)),
         };
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
@@ -116,7 +116,8 @@ public static class PrelabelApi
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        signal.Notify();
+        await dispatcher.DispatchAsync(job.Id, CancellationToken.None); // committed: it must reach Hangfire even if the client went away
+        job.Chunks = Math.Max(1, (job.Total + options.Value.ChunkSize - 1) / options.Value.ChunkSize);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
     }
 }

@@ -31,7 +31,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
 
     private sealed record ItemTag(Guid ImageId, int Width, int Height);
 
-    public async Task RunAsync(Guid jobId, CancellationToken ct)
+    public async Task RunAsync(Guid jobId, ItemRange range, CancellationToken ct)
     {
         PrelabelPayload payload;
         DetectionModel model;
@@ -49,7 +49,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         var writer = new ResultWriter(scopes, sequencer, jobId, model, payload, jobOptions.Value.WriteBatch);
         try
         {
-            await BatchPipeline.RunAsync(detector, PendingItems(jobId, ct), options, r => writer.AddAsync(r, ct),
+            await BatchPipeline.RunAsync(detector, PendingItems(jobId, range, ct), options, r => writer.AddAsync(r, ct),
                 new PipelineOptions { MaxBatch = payload.MaxBatch }, ct: ct);
             await writer.FlushAsync(ct);
         }
@@ -61,17 +61,18 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         log.LogInformation("Prelabel job {JobId}: {Done} images written", jobId, writer.Written);
     }
 
-    /// <summary>Pending items page by page (keyset on image id), so a 100k-image job never holds its item list in memory.</summary>
-    private IEnumerable<PipelineItem> PendingItems(Guid jobId, CancellationToken ct)
+    /// <summary>The range's pending items page by page (keyset on image id), so a big range is never held in memory.</summary>
+    private IEnumerable<PipelineItem> PendingItems(Guid jobId, ItemRange range, CancellationToken ct)
     {
-        Guid after = Guid.Empty;
+        Guid after = range.After ?? Guid.Empty;
+        Guid upTo = range.UpTo ?? Guid.AllBitsSet;
         while (true)
         {
             List<(Guid Id, string BlobKey, string FileName, int Width, int Height)> page;
             using (var scope = scopes.CreateScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-                page = db.JobItems.Where(i => i.JobId == jobId && i.Status == JobItemStatus.Pending && i.ImageId.CompareTo(after) > 0)
+                page = db.JobItems.Where(i => i.JobId == jobId && i.Status == JobItemStatus.Pending && i.ImageId.CompareTo(after) > 0 && i.ImageId.CompareTo(upTo) <= 0)
                     .Join(db.Images, i => i.ImageId, m => m.Id, (i, m) => new { m.Id, m.BlobKey, m.FileName, m.Width, m.Height })
                     .OrderBy(x => x.Id).Take(256).AsEnumerable()
                     .Select(x => (x.Id, x.BlobKey, x.FileName, x.Width, x.Height)).ToList();

@@ -21,11 +21,11 @@ public static class JobsApi
     private static async Task<Results<Ok<JobDto>, ProblemHttpResult>> Get(Guid jobId, VisionLabelDb db, CancellationToken ct) =>
         await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct) is { } job ? TypedResults.Ok(JobDto.From(job)) : Problems.NotFound("Job", jobId);
 
-    private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> Cancel(Guid jobId, JobQueue queue, VisionLabelDb db, LiveEvents live, CancellationToken ct)
+    private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> Cancel(Guid jobId, JobRows rows, VisionLabelDb db, LiveEvents live, CancellationToken ct)
     {
         var job = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
         if (job is null) return Problems.NotFound("Job", jobId);
-        if (!await queue.CancelAsync(jobId, ct))
+        if (!await rows.CancelAsync(jobId, ct))
             return Problems.Conflict("Job already finished", $"The job is {job.Status.ToString().ToLowerInvariant()}; only queued or running jobs can be cancelled.");
         await live.JobChangedAsync(jobId, force: true);
         var now = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);

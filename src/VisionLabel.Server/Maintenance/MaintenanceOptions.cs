@@ -15,7 +15,8 @@ public sealed class MaintenanceOptions
     /// of the same content running while its image or project is deleted keeps its file.</summary>
     public TimeSpan BlobGracePeriod { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How often the sweeps run while the server is up (they also run once at start-up, before it serves).</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>When the sweeps run while the server is up, as a cron expression (a Hangfire recurring job on the
+    /// "maintenance" queue, so one server of a cluster runs each one); they also run once at start-up, before it serves.</summary>
+    [Required, RegularExpression(@"^\S+( \S+){4,5}$", ErrorMessage = "SweepCron must be a cron expression of 5 fields (or 6 with seconds)")]
+    public string SweepCron { get; set; } = "*/15 * * * *";
 }

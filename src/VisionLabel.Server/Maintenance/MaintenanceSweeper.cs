@@ -17,6 +17,7 @@ public sealed record SweepReport(int TempFiles, int StagingFiles, int Blobs);
 public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore blobs, IOptions<MaintenanceOptions> options,
     IOptions<VisionLabelOptions> app, ILogger<MaintenanceSweeper> log)
 {
+    [System.ComponentModel.DisplayName("Sweep temp files and unreferenced blobs")]
     public async Task<SweepReport> SweepAsync(CancellationToken ct = default)
     {
         var o = options.Value;
@@ -52,21 +53,6 @@ public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore b
         {
             await blobs.TouchAsync(BlobKeys.Original(hash), ct);
             await blobs.TouchAsync(BlobKeys.Thumbnail(hash, thumbnailSize), ct);
-        }
-    }
-}
-
-/// <summary>Runs the sweep every SweepInterval while the server is up (the start-up sweep runs before it serves).</summary>
-public sealed class MaintenanceWorker(MaintenanceSweeper sweeper, IOptions<MaintenanceOptions> options, ILogger<MaintenanceWorker> log) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.SweepInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try { await sweeper.SweepAsync(stoppingToken); }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { return; }
-            catch (Exception e) { log.LogWarning(e, "Sweep failed; it runs again in {Interval}", options.Value.SweepInterval); }
         }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Images;
 using System.Net.Http.Headers;
@@ -27,6 +28,9 @@ public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<str
         builder.UseSetting("VisionLabel:DataDirectory", DataDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.UseEnvironment("Testing");
+        string logs = Path.Combine(Path.GetTempPath(), "visionlabel-test-logs");
+        Directory.CreateDirectory(logs);
+        builder.ConfigureLogging(l => l.AddProvider(new FileLoggerProvider(Path.Combine(logs, Path.GetFileName(DataDirectory.TrimEnd('/')) + ".log"))));
     }
 
     public HttpClient Client(string user = "tester")
@@ -101,5 +105,29 @@ public static class HttpExtensions
             form.Add(part, "files", name);
         }
         return form;
+    }
+}
+
+/// <summary>Warnings and errors of every in-process server, one file per data directory under the temp folder's
+/// visionlabel-test-logs, so a failing test's server side can be read afterwards.</summary>
+public sealed class FileLoggerProvider(string path) : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private readonly Lock _lock = new();
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string category) => new FileLogger(this, category);
+    public void Dispose() { }
+
+    private void Write(string line)
+    {
+        lock (_lock) File.AppendAllText(path, line + Environment.NewLine);
+    }
+
+    private sealed class FileLogger(FileLoggerProvider owner, string category) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel level) => level >= Microsoft.Extensions.Logging.LogLevel.Warning;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel level, Microsoft.Extensions.Logging.EventId id, TState state, Exception? error, Func<TState, Exception?, string> format)
+        {
+            if (IsEnabled(level)) owner.Write($"{DateTime.UtcNow:HH:mm:ss.fff} {level} {category}: {format(state, error)} {error}");
+        }
     }
 }

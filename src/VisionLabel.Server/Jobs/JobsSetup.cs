@@ -1,0 +1,115 @@
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Hangfire.Storage.SQLite;
+using Microsoft.Extensions.Options;
+using VisionLabel.Server.Common;
+using VisionLabel.Server.Maintenance;
+
+namespace VisionLabel.Server.Jobs;
+
+/// <summary>
+/// Background work on Hangfire. Its storage follows the database: Hangfire.PostgreSql in the same PostgreSQL database
+/// (schema "hangfire"), or Hangfire.Storage.SQLite in a file beside the SQLite database. Everything Hangfire needs is
+/// registered per host (storage, filters, activator), not in its static GlobalConfiguration, so several servers can
+/// live in one process (the tests do this).
+/// </summary>
+public static class JobsSetup
+{
+    public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value,
+            sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value, sp.GetRequiredService<IOptions<JobOptions>>().Value));
+        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton<IJobFilterProvider>(sp => Filters(sp.GetRequiredService<IOptions<JobOptions>>().Value));
+        services.AddHangfire((_, _) => { }); // the client, recurring-job manager and dashboard services; they take the per-host ones above
+
+        services.AddScoped<JobRows>();
+        services.AddSingleton<JobDispatcher>();
+        services.AddTransient<JobRunner>();
+
+        if (configuration.GetValue(JobOptions.Section + ":RunWorkers", true))
+        {
+            // One server per queue, so a long pre-labeling chunk never holds up a sweep, and this process never runs
+            // more pre-labeling chunks at once than Workers (inference already uses every core).
+            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.PrelabelQueue, sp.GetRequiredService<IOptions<JobOptions>>().Value.Workers));
+            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.MaintenanceQueue, 1));
+        }
+        return services;
+    }
+
+    /// <summary>At start-up, before serving: the recurring sweep is scheduled and jobs a stopped process left un-enqueued are enqueued.</summary>
+    public static async Task StartJobsAsync(this IServiceProvider services)
+    {
+        var maintenance = services.GetRequiredService<IOptions<MaintenanceOptions>>().Value;
+        services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<MaintenanceSweeper>("maintenance-sweep", JobDispatcher.MaintenanceQueue,
+            s => s.SweepAsync(CancellationToken.None), maintenance.SweepCron);
+        await services.GetRequiredService<JobDispatcher>().DispatchLeftoversAsync();
+    }
+
+    /// <summary>The dashboard at /hangfire: read-only until accounts exist (nothing can be retried or deleted from it).</summary>
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapHangfireDashboardWithNoAuthorizationFilters("/hangfire", new DashboardOptions
+        {
+            IsReadOnlyFunc = _ => true, DashboardTitle = "VisionLabel jobs", AppPath = "/", DisplayStorageConnectionString = false,
+        });
+        return app;
+    }
+
+    private static void Server(IServiceProvider sp, BackgroundJobServerOptions o, string queue, int workers)
+    {
+        var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{queue}";
+        o.Queues = [queue];
+        o.WorkerCount = workers;
+        o.SchedulePollingInterval = jobs.PollInterval; // retries and recurring jobs are due this soon after their time
+        o.CancellationCheckInterval = jobs.CancelCheckInterval;
+        o.ShutdownTimeout = TimeSpan.FromSeconds(15);
+    }
+
+    private static JobFilterProviderCollection Filters(JobOptions jobs)
+    {
+        // Hangfire's default global filters, with our retry policy instead of its 10 attempts: MaxAttempts in all,
+        // RetryBackoff doubling (Hangfire counts whole seconds).
+        var filters = new JobFilterCollection();
+        filters.Add(new AutomaticRetryAttribute
+        {
+            Attempts = jobs.MaxAttempts - 1, OnAttemptsExceeded = AttemptsExceededAction.Fail,
+            DelayInSecondsByAttemptFunc = retry => (int)Math.Min(86_400, jobs.RetryBackoff.TotalSeconds * Math.Pow(2, retry - 1)),
+        });
+        filters.Add(new StatisticsHistoryAttribute());
+        filters.Add(new ContinuationsSupportAttribute());
+        return new JobFilterProviderCollection(filters, new JobFilterAttributeFilterProvider());
+    }
+
+    private static JobStorage CreateStorage(DatabaseOptions db, VisionLabelOptions app, JobOptions jobs)
+    {
+        if (db.Provider.ToLowerInvariant() is "postgres" or "postgresql")
+        {
+            var options = new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire", PrepareSchemaIfNecessary = true, QueuePollInterval = jobs.PollInterval,
+                // Live workers refresh what they fetched, so a short timeout only bounds the takeover of a dead one.
+                UseSlidingInvisibilityTimeout = true, InvisibilityTimeout = jobs.InvisibilityTimeout,
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options);
+        }
+        string path = Path.ChangeExtension(SqliteFileOf(db, app), null) + ".hangfire.db";
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return new SQLiteStorage(path, new SQLiteStorageOptions
+        {
+            QueuePollInterval = jobs.PollInterval, InvisibilityTimeout = jobs.InvisibilityTimeout,
+        });
+    }
+
+    private static string SqliteFileOf(DatabaseOptions db, VisionLabelOptions app)
+    {
+        if (db.ConnectionString is null) return Path.Combine(app.ResolvedDataDirectory, "visionlabel.db");
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.ConnectionString);
+        return Path.GetFullPath(builder.DataSource);
+    }
+}
