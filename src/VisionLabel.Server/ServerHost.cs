@@ -117,6 +117,7 @@ public static class ServerHost
     {
         var app = Build(args);
         await app.Services.MigrateDatabaseAsync();
+        if (app.Services.GetRequiredService<IBlobStore>() is S3BlobStore s3) await s3.ReadyAsync(); // the bucket exists before anyone uploads
         // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
         await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();
         await app.Services.StartJobsAsync();
@@ -129,13 +130,19 @@ public static class ServerHost
     private static IBlobStore CreateBlobStore(StorageOptions storage, VisionLabelOptions app) => storage.Provider.ToLowerInvariant() switch
     {
         "local" => new LocalFolderBlobStore(storage.LocalPath ?? Path.Combine(app.ResolvedDataDirectory, "blobs")),
-        _ => throw new InvalidOperationException($"VisionLabel:Storage:Provider '{storage.Provider}' is not known; use local."),
+        "s3" or "minio" => new S3BlobStore(storage.S3),
+        _ => throw new InvalidOperationException($"VisionLabel:Storage:Provider '{storage.Provider}' is not known; use local or s3."),
     };
 
-    private static async Task<IResult> Health(VisionLabelDb db, IOptions<DatabaseOptions> dbOptions, IOptions<StorageOptions> storage, CancellationToken ct)
+    private static async Task<IResult> Health(VisionLabelDb db, IBlobStore blobs, IOptions<DatabaseOptions> dbOptions, IOptions<StorageOptions> storage, CancellationToken ct)
     {
         bool database = await db.Database.CanConnectAsync(ct);
-        var body = new { status = database ? "healthy" : "unhealthy", database = dbOptions.Value.Provider, storage = storage.Value.Provider };
-        return database ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: 503);
+        bool store = blobs is not S3BlobStore s3 || await s3.ReachableAsync(ct);
+        var body = new
+        {
+            status = database && store ? "healthy" : "unhealthy", database = dbOptions.Value.Provider, storage = storage.Value.Provider,
+            storageReachable = store, bucket = (blobs as S3BlobStore)?.Bucket,
+        };
+        return database && store ? TypedResults.Ok(body) : TypedResults.Json(body, statusCode: 503);
     }
 }

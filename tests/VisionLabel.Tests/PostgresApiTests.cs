@@ -22,8 +22,8 @@ public class PostgresApiTests
         };
         var app = new VisionLabelApp(data.Path, settings);
         var http = app.Client();
-        var health = await (await http.GetAsync("/health")).Read<Dictionary<string, string>>();
-        Assert.Equal("postgres", health["database"]);
+        var health = await (await http.GetAsync("/health")).Read<Dictionary<string, System.Text.Json.JsonElement>>();
+        Assert.Equal("postgres", health["database"].ToString());
 
         var project = await (await http.PostJson("/api/projects", new { name = "pg", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
         byte[] jpeg = ImageCodec.EncodeJpeg(TestImages.Quadrants(120, 80));

@@ -25,10 +25,11 @@ public class ProjectsApiTests : IDisposable
     [Fact]
     public async Task Health_reports_the_embedded_defaults()
     {
-        var health = await (await _http.GetAsync("/health")).Read<Dictionary<string, string>>();
-        Assert.Equal("healthy", health["status"]);
-        Assert.Equal("sqlite", health["database"]);
-        Assert.Equal("local", health["storage"]);
+        var health = await (await _http.GetAsync("/health")).Read<Dictionary<string, System.Text.Json.JsonElement>>();
+        Assert.Equal("healthy", health["status"].ToString());
+        Assert.Equal("sqlite", health["database"].ToString());
+        Assert.Equal("local", health["storage"].ToString());
+        Assert.True(health["storageReachable"].GetBoolean());
     }
 
     [Fact]

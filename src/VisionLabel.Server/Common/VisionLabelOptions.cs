@@ -36,11 +36,41 @@ public sealed class StorageOptions
 {
     public const string Section = "VisionLabel:Storage";
 
-    /// <summary>"local" (embedded default). "s3" arrives with the object-storage issue.</summary>
+    /// <summary>"local" (embedded default: a folder) or "s3" (MinIO or any S3-compatible store; see S3).</summary>
     public string Provider { get; set; } = "local";
 
     /// <summary>Folder for the local blob store; defaults to DATA/blobs.</summary>
     public string? LocalPath { get; set; }
+
+    public S3StorageOptions S3 { get; set; } = new();
+}
+
+/// <summary>Section "VisionLabel:Storage:S3": where the S3/MinIO store is and how to reach it.</summary>
+public sealed class S3StorageOptions
+{
+    /// <summary>host:port of the S3 API, e.g. "minio:9000" (no scheme; UseSsl picks it).</summary>
+    public string? Endpoint { get; set; }
+    public string Bucket { get; set; } = "visionlabel";
+    public string? AccessKey { get; set; }
+    public string? SecretKey { get; set; }
+    public string Region { get; set; } = "us-east-1";
+    public bool UseSsl { get; set; }
+
+    /// <summary>
+    /// Browsers fetch originals and thumbnails straight from the store through presigned GET URLs (the API answers
+    /// 302) when true; set false when browsers cannot reach Endpoint, and the server streams them instead.
+    /// </summary>
+    public bool PresignedUrls { get; set; } = true;
+
+    /// <summary>host:port of the store as browsers reach it, when that differs from Endpoint (e.g. "minio:9000" inside
+    /// the compose network, "files.example.com" outside); presigned URLs are signed for this host.</summary>
+    public string? PublicEndpoint { get; set; }
+
+    /// <summary>Whether browsers reach PublicEndpoint over HTTPS; defaults to UseSsl.</summary>
+    public bool? PublicUseSsl { get; set; }
+
+    /// <summary>How long a presigned URL stays valid.</summary>
+    public TimeSpan PresignedUrlLifetime { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 /// <summary>Section "VisionLabel:Images".</summary>

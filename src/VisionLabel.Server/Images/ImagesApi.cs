@@ -153,10 +153,16 @@ public static class ImagesApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Original(Guid imageId, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
+    private static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> Original(Guid imageId, HttpContext context, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
     {
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return Problems.NotFound("Image", imageId);
+        // From the object store itself when it hands out URLs: the bytes do not pass through this server.
+        if (blobs is IPresignedBlobs presigned && await presigned.PresignedGetAsync(image.BlobKey, ct) is { } url)
+        {
+            context.Response.Headers.CacheControl = "private, max-age=300"; // well inside the URL's lifetime
+            return TypedResults.Redirect(url.ToString());
+        }
         var stream = await blobs.OpenReadAsync(image.BlobKey, ct);
         if (stream is null) return MissingBlob(image);
         string contentType = Enum.TryParse<ImageFormat>(image.Format, ignoreCase: true, out var f) ? f.ContentType() : "application/octet-stream";
@@ -164,11 +170,18 @@ public static class ImagesApi
             enableRangeProcessing: stream.CanSeek);
     }
 
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Thumbnail(
-        Guid imageId, HttpContext context, VisionLabelDb db, ThumbnailService thumbnails, CancellationToken ct)
+    private static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> Thumbnail(
+        Guid imageId, HttpContext context, VisionLabelDb db, ThumbnailService thumbnails, IBlobStore blobs, CancellationToken ct)
     {
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return Problems.NotFound("Image", imageId);
+        // Once made, a thumbnail comes from the object store itself (the first request makes and stores it).
+        string key = BlobKeys.Thumbnail(image.ContentHash, thumbnails.Size);
+        if (blobs is IPresignedBlobs presigned && await blobs.ExistsAsync(key, ct) && await presigned.PresignedGetAsync(key, ct) is { } url)
+        {
+            context.Response.Headers.CacheControl = "private, max-age=300"; // well inside the URL's lifetime
+            return TypedResults.Redirect(url.ToString());
+        }
         try
         {
             var stream = await thumbnails.OpenAsync(image, ct);

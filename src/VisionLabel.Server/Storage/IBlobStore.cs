@@ -29,8 +29,20 @@ public interface IBlobStore
 
 public readonly record struct BlobEntry(string Key, DateTime LastModifiedUtc);
 
-public static class BlobKeys
+public static partial class BlobKeys
 {
+    /// <summary>Keys are relative paths of safe characters, the same for every store; anything that could escape a
+    /// folder (or name another bucket's object) is a bug, not input, and throws.</summary>
+    public static string Checked(string key)
+    {
+        if (!SafeKey().IsMatch(key) || key.Contains("..", StringComparison.Ordinal))
+            throw new ArgumentException($"invalid blob key '{key}'", nameof(key));
+        return key;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[a-z0-9][a-z0-9/._-]*$")]
+    private static partial System.Text.RegularExpressions.Regex SafeKey();
+
     /// <summary>Original upload, by SHA-256: "originals/ab/cd/abcd…". Shared by every project holding the same bytes.</summary>
     public static string Original(string sha256Hex) => $"originals/{sha256Hex[..2]}/{sha256Hex[2..4]}/{sha256Hex}";
 

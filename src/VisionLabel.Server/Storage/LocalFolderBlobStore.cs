@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 
 namespace VisionLabel.Server.Storage;
 
@@ -7,7 +6,7 @@ namespace VisionLabel.Server.Storage;
 /// then renamed over the final name: rename is atomic on one file system, so a crash leaves either nothing
 /// or the whole file.
 /// </summary>
-public sealed partial class LocalFolderBlobStore : IBlobStore
+public sealed class LocalFolderBlobStore : IBlobStore
 {
     private readonly string _root;
     private readonly string _staging;
@@ -101,14 +100,5 @@ public sealed partial class LocalFolderBlobStore : IBlobStore
         File.Move(temp, final, overwrite: true);
     }
 
-    /// <summary>Keys are relative paths of safe characters; anything that could escape the root is a bug, not input.</summary>
-    private string PathOf(string key)
-    {
-        if (!SafeKey().IsMatch(key) || key.Contains("..", StringComparison.Ordinal))
-            throw new ArgumentException($"invalid blob key '{key}'", nameof(key));
-        return Path.Combine(_root, key);
-    }
-
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9/._-]*$")]
-    private static partial Regex SafeKey();
+    private string PathOf(string key) => Path.Combine(_root, BlobKeys.Checked(key));
 }
