@@ -54,7 +54,7 @@ public static class ServerHost
             o.SerializerOptions.RespectNullableAnnotations = true;
         });
 
-        services.AddVisionLabelDatabase();
+        services.AddVisionLabelDatabase(builder.Configuration);
         services.AddSingleton<IBlobStore>(sp => CreateBlobStore(
             sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value));
         services.AddScoped<ImageIntake>();

@@ -48,38 +48,54 @@ internal sealed class SqliteCheckpointer(IServiceScopeFactory scopes, ILogger<Sq
 
 public static class DatabaseSetup
 {
-    public static IServiceCollection AddVisionLabelDatabase(this IServiceCollection services)
+    public static IServiceCollection AddVisionLabelDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         // Pooled: live editing opens a context per op, and a pooled one skips most of the setup.
-        services.AddDbContextPool<VisionLabelDb>((sp, options) =>
-        {
-            var db = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            var app = sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
-            Configure(options, db, app);
-        });
+        string provider = Provider(configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
+        if (provider == "postgres") services.AddDbContextPool<VisionLabelDb, PostgresVisionLabelDb>(Options);
+        else services.AddDbContextPool<VisionLabelDb, SqliteVisionLabelDb>(Options);
         services.AddHostedService<SqliteCheckpointer>();
         return services;
+
+        static void Options(IServiceProvider sp, DbContextOptionsBuilder options) =>
+            Configure(options, sp.GetRequiredService<IOptions<DatabaseOptions>>().Value, sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value);
     }
+
+    /// <summary>A context outside dependency injection (tests, tools), of the provider's own type.</summary>
+    public static VisionLabelDb CreateContext(DatabaseOptions db, VisionLabelOptions app)
+    {
+        if (Provider(db) == "postgres")
+        {
+            var pg = new DbContextOptionsBuilder<PostgresVisionLabelDb>();
+            Configure(pg, db, app);
+            return new PostgresVisionLabelDb(pg.Options);
+        }
+        var sqlite = new DbContextOptionsBuilder<SqliteVisionLabelDb>();
+        Configure(sqlite, db, app);
+        return new SqliteVisionLabelDb(sqlite.Options);
+    }
+
+    private static string Provider(DatabaseOptions db) => db.Provider.ToLowerInvariant() switch
+    {
+        "sqlite" => "sqlite",
+        "postgres" or "postgresql" => "postgres",
+        _ => throw new InvalidOperationException($"VisionLabel:Database:Provider '{db.Provider}' is not known; use sqlite or postgres."),
+    };
 
     public static void Configure(DbContextOptionsBuilder options, DatabaseOptions db, VisionLabelOptions app)
     {
-        switch (db.Provider.ToLowerInvariant())
+        switch (Provider(db))
         {
             case "sqlite":
                 options.UseSqlite(db.ConnectionString ?? $"Data Source={Path.Combine(app.ResolvedDataDirectory, "visionlabel.db")}");
                 options.AddInterceptors(new SqlitePragmas(db.SqliteSynchronous.ToLowerInvariant() == "full" ? "FULL" : "NORMAL"));
                 break;
-            case "postgres" or "postgresql":
+            default:
                 if (string.IsNullOrWhiteSpace(db.ConnectionString))
                     throw new InvalidOperationException("VisionLabel:Database:ConnectionString is required when Provider is postgres.");
                 options.UseNpgsql(db.ConnectionString);
                 break;
-            default:
-                throw new InvalidOperationException($"VisionLabel:Database:Provider '{db.Provider}' is not known; use sqlite or postgres.");
         }
-        // Migrations are hand-written, so there is no model snapshot to compare against; MigrationSchemaTests
-        // does that comparison instead.
-        options.ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning));
     }
 
     /// <summary>Brings the schema up to date at start-up. SQLite also gets WAL so readers never wait on a writer.</summary>

@@ -3,7 +3,12 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace VisionLabel.Server.Data;
 
-public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbContext(options)
+/// <summary>
+/// The project database. One model for both providers; each provider has its own context type (below) only so that
+/// each has its own migrations and model snapshot (Data/Migrations/Sqlite, Data/Migrations/Postgres), as EF Core's
+/// tooling expects. Everything else asks for VisionLabelDb.
+/// </summary>
+public abstract class VisionLabelDb(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<Label> Labels => Set<Label>();
@@ -116,3 +121,7 @@ public sealed class VisionLabelDb(DbContextOptions<VisionLabelDb> options) : DbC
         });
     }
 }
+
+public sealed class SqliteVisionLabelDb(DbContextOptions<SqliteVisionLabelDb> options) : VisionLabelDb(options);
+
+public sealed class PostgresVisionLabelDb(DbContextOptions<PostgresVisionLabelDb> options) : VisionLabelDb(options);

@@ -1,14 +1,11 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
 // Migrations are written by hand (the EF design-time package cannot be restored here) and leave store types
 // to the provider, so this one set creates the same schema on SQLite and PostgreSQL. MigrationSchemaTests
 // checks that a migrated database matches the model on both.
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122000000_InitialSchema")]
-public sealed class InitialSchema : Migration
+public abstract class InitialSchema : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

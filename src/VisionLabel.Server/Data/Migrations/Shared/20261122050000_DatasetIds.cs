@@ -1,12 +1,9 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
 /// <summary>Ids and names that imported datasets carry, kept so an export gives them back unchanged.</summary>
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122050000_DatasetIds")]
-public sealed class DatasetIds : Migration
+public abstract class DatasetIds : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

@@ -1,16 +1,13 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
 /// <summary>
 /// Jobs run on Hangfire: its storage now claims, leases and schedules, so the lease columns go; Chunks records how
 /// many Hangfire jobs a job was split into (0: not yet enqueued). Jobs queued or running under the old queue are
 /// enqueued on Hangfire at start-up and resume from their pending items.
 /// </summary>
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261201100000_HangfireJobs")]
-public sealed class HangfireJobs : Migration
+public abstract class HangfireJobs : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

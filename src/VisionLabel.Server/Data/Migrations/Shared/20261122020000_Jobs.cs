@@ -1,11 +1,8 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122020000_Jobs")]
-public sealed class Jobs : Migration
+public abstract class Jobs : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

@@ -1,12 +1,9 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
 /// <summary>Undo/redo stacks linked through the op log. Ops from before this have no links: their undo history starts afresh.</summary>
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261201000000_UndoStacks")]
-public sealed class UndoStacks : Migration
+public abstract class UndoStacks : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

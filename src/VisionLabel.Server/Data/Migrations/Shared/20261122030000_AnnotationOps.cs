@@ -1,11 +1,8 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122030000_AnnotationOps")]
-public sealed class AnnotationOps : Migration
+public abstract class AnnotationOps : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

@@ -1,11 +1,8 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122010000_ModelRegistry")]
-public sealed class ModelRegistry : Migration
+public abstract class ModelRegistry : Migration
 {
     protected override void Up(MigrationBuilder m)
     {

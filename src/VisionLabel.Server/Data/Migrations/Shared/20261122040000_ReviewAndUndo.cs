@@ -1,11 +1,8 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 
-namespace VisionLabel.Server.Data.Migrations;
+namespace VisionLabel.Server.Data.Migrations.Shared;
 
-[DbContext(typeof(VisionLabelDb))]
-[Migration("20261122040000_ReviewAndUndo")]
-public sealed class ReviewAndUndo : Migration
+public abstract class ReviewAndUndo : Migration
 {
     protected override void Up(MigrationBuilder m)
     {
