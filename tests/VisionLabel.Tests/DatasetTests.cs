@@ -479,4 +479,28 @@ public class DatasetTests : IDisposable
         Assert.Contains("'rejected' is not one of", (await (await _http.GetAsync($"/api/projects/{report.ProjectId}/export?format=coco&states=rejected")).Problem(400)).GetProperty("detail").GetString());
         Assert.Contains("yolo-segment", (await (await _http.GetAsync($"/api/projects/{report.ProjectId}/export?format=voc")).Problem(400)).GetProperty("detail").GetString());
     }
+
+    [Theory]
+    [InlineData("names: [cat, 'hot dog', \"a, b\"]", "cat|hot dog|a, b")]
+    [InlineData("path: .\nnames:\n  - cat   # a comment\n  - 'it''s'\n", "cat|it's")]
+    [InlineData("names:\n  1: dog\n  0: \"cat\"\nnc: 2\n", "cat|dog")]
+    [InlineData("names: {0: cat, 1: dog}", "cat|dog")]
+    [InlineData("base: &n [cat, dog]\nnames: *n\n", "cat|dog")]
+    [InlineData("train: images\n", null)]
+    public void Data_yaml_names_are_read_in_every_yaml_form(string yaml, string? expected)
+    {
+        var names = VisionLabel.Server.Datasets.DataYaml.Names(yaml, "data.yaml");
+        Assert.Equal(expected, names is null ? null : string.Join("|", names));
+    }
+
+    [Theory]
+    [InlineData("names: [cat\n", "not valid YAML (line")]
+    [InlineData("names:\n  0: cat\n  2: dog\n", "without gaps")]
+    [InlineData("names:\n  - [a, b]\n", "must be plain text")]
+    [InlineData("names: cat\n", "a list of class names or a mapping")]
+    public void A_bad_data_yaml_says_what_is_wrong(string yaml, string problem)
+    {
+        var error = Assert.Throws<VisionLabel.Server.Datasets.DatasetException>(() => VisionLabel.Server.Datasets.DataYaml.Names(yaml, "data.yaml"));
+        Assert.Contains(problem, error.Message);
+    }
 }

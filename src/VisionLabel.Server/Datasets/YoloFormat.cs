@@ -123,60 +123,43 @@ public sealed class YoloImporter : IDatasetImporter
 /// <summary>The parts of an Ultralytics data.yaml this server reads and writes: names (a mapping or a list).</summary>
 public static class DataYaml
 {
+    private const int MaxBytes = 4 << 20; // names for thousands of classes fit many times over
+
+    /// <summary>The class names, or null when the file has no 'names'. Parsed by YamlDotNet, so any YAML form works
+    /// (block or flow, quoted or not, comments, anchors); a file that is not YAML is an error naming the line.</summary>
     public static List<string>? Names(string text, string file)
     {
-        var lines = text.Replace("\r", "").Split('\n');
-        for (int i = 0; i < lines.Length; i++)
+        if (text.Length > MaxBytes) throw new DatasetException($"{file} is over {MaxBytes >> 20} MiB; a data.yaml names classes and paths only");
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        try { yaml.Load(new StringReader(text)); }
+        catch (YamlDotNet.Core.YamlException e)
         {
-            string line = StripComment(lines[i]);
-            if (!line.StartsWith("names:")) continue;
-            string rest = line["names:".Length..].Trim();
-            if (rest.StartsWith('[')) return FlowList(rest.Trim('[', ']'), file);
-            if (rest.StartsWith('{'))
-                return Indexed(rest.Trim('{', '}').Split(',').Where(p => p.Contains(':')).Select(p => (p[..p.IndexOf(':')], p[(p.IndexOf(':') + 1)..])), file);
-            var block = new List<string>();
-            for (int j = i + 1; j < lines.Length; j++)
-            {
-                string item = StripComment(lines[j]);
-                if (item.Trim().Length == 0) continue;
-                if (!char.IsWhiteSpace(item[0])) break;
-                block.Add(item.Trim());
-            }
-            if (block.All(b => b.StartsWith('-'))) return block.Select(b => Unquote(b[1..].Trim())).ToList();
-            return Indexed(block.Select(b => (b[..Math.Max(0, b.IndexOf(':'))], b[(b.IndexOf(':') + 1)..])), file);
+            throw new DatasetException($"{file} is not valid YAML (line {e.Start.Line}, column {e.Start.Column}: {e.Message}); fix it or remove it");
         }
-        return null;
+        if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlDotNet.RepresentationModel.YamlMappingNode root) return null;
+        var names = root.Children.FirstOrDefault(c => c.Key is YamlDotNet.RepresentationModel.YamlScalarNode { Value: "names" }).Value;
+        return names switch
+        {
+            null => null,
+            YamlDotNet.RepresentationModel.YamlSequenceNode list => list.Children.Select(n => Scalar(n, file)).ToList(),
+            YamlDotNet.RepresentationModel.YamlMappingNode map => Indexed(map.Children.Select(c => (Scalar(c.Key, file), Scalar(c.Value, file))), file),
+            _ => throw new DatasetException($"{file}: names must be a list of class names or a mapping of class indices to names"),
+        };
     }
 
-    private static List<string> FlowList(string inner, string file) =>
-        inner.Split(',').Select(s => Unquote(s.Trim())).Where(s => s.Length > 0).ToList();
+    private static string Scalar(YamlDotNet.RepresentationModel.YamlNode node, string file) =>
+        node is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } value } ? value
+        : throw new DatasetException($"{file} line {node.Start.Line}: a class name must be plain text, not a list or mapping");
 
     private static List<string> Indexed(IEnumerable<(string Key, string Value)> pairs, string file)
     {
         var map = new SortedDictionary<int, string>();
         foreach (var (key, value) in pairs)
-            if (!int.TryParse(key.Trim(), out int index) || index < 0 || !map.TryAdd(index, Unquote(value.Trim())))
+            if (!int.TryParse(key.Trim(), out int index) || index < 0 || !map.TryAdd(index, value))
                 throw new DatasetException($"{file}: names must map class indices 0, 1, 2… to names (bad key '{key.Trim()}')");
         if (map.Count > 0 && map.Keys.Last() != map.Count - 1) throw new DatasetException($"{file}: class indices in names must run 0..{map.Count - 1} without gaps");
         return map.Values.ToList();
     }
-
-    private static string StripComment(string line)
-    {
-        bool single = false, dbl = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            if (line[i] == '\'' && !dbl) single = !single;
-            else if (line[i] == '"' && !single) dbl = !dbl;
-            else if (line[i] == '#' && !single && !dbl && (i == 0 || char.IsWhiteSpace(line[i - 1]))) return line[..i].TrimEnd();
-        }
-        return line.TrimEnd();
-    }
-
-    private static string Unquote(string s) =>
-        s.Length >= 2 && s[0] == '\'' && s[^1] == '\'' ? s[1..^1].Replace("''", "'")
-        : s.Length >= 2 && s[0] == '"' && s[^1] == '"' ? s[1..^1].Replace("\\\"", "\"")
-        : s;
 
     public static string Write(IReadOnlyList<string> names, bool hasVal)
     {
