@@ -181,9 +181,17 @@ public class BadInputTests : IAsyncLifetime
 
     // ---- /hubs/annotations -------------------------------------------------------------------------------------
 
-    private async Task<string> HubError(HubClient hub, string method, params object?[] args)
+    // Raw frames: what any client may send, including argument lists no typed client would build.
+    private async Task<string> HubError(RawHubClient hub, string method, params object?[] args)
     {
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => hub.CallAsync(method, args!));
+        Assert.True(hub.IsOpen, "the connection stays up after a bad call");
+        return e.Message;
+    }
+
+    private async Task<string> HubError(HubClient hub, string method, params object?[] args)
+    {
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => hub.CallAsync(method, args));
         Assert.True(hub.IsOpen, "the connection stays up after a bad call");
         return e.Message;
     }
@@ -191,7 +199,7 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Hub_calls_with_wrong_arguments_say_which_argument_and_why()
     {
-        await using var hub = await HubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=mallory");
+        await using var hub = await RawHubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=mallory");
         await hub.CallAsync("JoinImage", _image.Id);
         Assert.Contains("Submit(op): op is required", await HubError(hub, "Submit", [null]));
         Assert.Contains("argument 'imageId'", await HubError(hub, "JoinImage", "not-a-guid"));
@@ -223,7 +231,7 @@ public class BadInputTests : IAsyncLifetime
         Assert.Empty(await StoredAnnotations());
         Assert.Equal(VisionLabel.Server.Data.ImageStatus.New, (await (await _http.GetAsync($"/api/images/{_image.Id}")).Read<ImageDto>()).Status);
 
-        await using var live = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
+        await using var live = await RawHubClient.ConnectAsync(_app.Server, "/hubs/live");
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => live.CallAsync("WatchJob", "job-1"));
         Assert.Contains("argument", e.Message);
         Assert.True(live.IsOpen);

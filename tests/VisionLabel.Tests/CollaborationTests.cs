@@ -41,6 +41,38 @@ public class CollaborationTests : IAsyncLifetime
     private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
         new { clientOpId, imageId, type, annotationId, changes };
 
+    /// <summary>
+    /// The wire format other clients (browsers, Python scripts) rely on, frame by frame, with no SignalR library on this
+    /// side: JSON records ending in 0x1e, the handshake, the snapshot from JoinImage, the ack of Submit and the Applied
+    /// broadcast with its exact property names. The other tests use the .NET client.
+    /// </summary>
+    [Fact]
+    public async Task The_wire_format_for_other_clients()
+    {
+        await using var alice = await RawHubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=alice");
+        await using var bob = await RawHubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=bob");
+        var snapshot = await alice.CallAsync("JoinImage", _image.Id);
+        Assert.Equal(["annotations", "comments", "imageId", "participants", "seq"], snapshot.EnumerateObject().Select(p => p.Name).Order());
+        await bob.CallAsync("JoinImage", _image.Id);
+
+        var id = Guid.NewGuid();
+        var ack = await alice.CallAsync("Submit", new
+        {
+            clientOpId = "wire-1", imageId = _image.Id, type = "create", annotationId = id,
+            changes = new { labelId = _project.Labels[0].Id, kind = "box", geometry = new { x = 10, y = 20, width = 30, height = 40 } },
+        });
+        Assert.Equal(("wire-1", 1L), (ack.GetProperty("clientOpId").GetString(), ack.GetProperty("seq").GetInt64()));
+
+        var applied = (await bob.WaitFor("Applied", TimeSpan.FromSeconds(5)))[0];
+        Assert.Equal(["authorId", "op", "seq"], applied.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal((1L, "alice"), (applied.GetProperty("seq").GetInt64(), applied.GetProperty("authorId").GetString()));
+        var op = applied.GetProperty("op");
+        Assert.Equal(("wire-1", "create", id), (op.GetProperty("clientOpId").GetString(), op.GetProperty("type").GetString(), op.GetProperty("annotationId").GetGuid()));
+        Assert.Equal("box", op.GetProperty("changes").GetProperty("kind").GetString());
+        Assert.Equal(30, op.GetProperty("changes").GetProperty("geometry").GetProperty("width").GetDouble());
+        await alice.WaitFor("Applied", TimeSpan.FromSeconds(5)); // the author gets its own op in server order too
+    }
+
     [Fact]
     public async Task Concurrent_editors_with_disconnects_converge_and_lose_nothing()
     {

@@ -1,69 +1,85 @@
 using System.Collections.Concurrent;
-using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace VisionLabel.Tests.Support;
 
 /// <summary>
-/// A SignalR client speaking the JSON hub protocol over a raw WebSocket (records end with 0x1e), as any
-/// non-.NET client would. Collects every invocation the server sends.
+/// A hub connection through the .NET SignalR client (Microsoft.AspNetCore.SignalR.Client) over WebSockets to the test
+/// server. Collects every server invocation the server's hubs send, with its arguments as JSON, so tests can wait for
+/// them (an event, not a poll). <see cref="RawHubClient"/> speaks the wire format by hand instead.
 /// </summary>
 public sealed class HubClient : IAsyncDisposable
 {
-    private const char RecordSeparator = '\u001e';
-    private readonly WebSocket _socket;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _receiver;
-    private int _invocationId;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _calls = new();
+    /// <summary>What the hubs send, with their argument counts (the client must know both to receive them).</summary>
+    private static readonly (string Method, int Arity)[] ServerMethods =
+    [
+        ("Applied", 1), ("Rejected", 2), ("PresenceChanged", 1), ("ParticipantJoined", 2), ("ParticipantLeft", 2),
+        ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1),
+        ("JobProgress", 1), ("ProposalsAdded", 1), ("ImportProgress", 2),
+    ];
+
+    private readonly HubConnection _connection;
+    private readonly Lock _waitersLock = new();
+    private readonly List<(string Target, Func<JsonElement[], bool>? Match, TaskCompletionSource<JsonElement[]> Done)> _waiters = [];
 
     public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received { get; } = new();
 
-    /// <summary>Called on the receive loop for each server invocation, in arrival order.</summary>
+    /// <summary>Called for each server invocation, in arrival order.</summary>
     public Action<string, JsonElement[]>? OnMessage { get; set; }
 
-    private HubClient(WebSocket socket)
+    private HubClient(HubConnection connection)
     {
-        _socket = socket;
-        _receiver = Task.Run(ReceiveLoop);
+        _connection = connection;
+        foreach (var (method, arity) in ServerMethods)
+            _connection.On(method, Enumerable.Repeat(typeof(JsonElement), arity).ToArray(), args =>
+            {
+                var json = args.Select(a => ((JsonElement)a!).Clone()).ToArray();
+                Arrived(method, json);
+                OnMessage?.Invoke(method, json);
+                return Task.CompletedTask;
+            });
     }
 
     public static async Task<HubClient> ConnectAsync(TestServer server, string path)
     {
-        var socket = await server.CreateWebSocketClient().ConnectAsync(new Uri(server.BaseAddress, path.TrimStart('/')), CancellationToken.None);
-        await SendText(socket, "{\"protocol\":\"json\",\"version\":1}" + RecordSeparator);
-        var client = new HubClient(socket);
-        await client.WaitFor("__handshake", TimeSpan.FromSeconds(10));
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, path.TrimStart('/')), o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+                o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
+            })
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            })
+            .Build();
+        var client = new HubClient(connection);
+        await connection.StartAsync();
         return client;
     }
 
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    public async Task InvokeAsync(string method, params object?[] args) => await CallAsync(method, args);
 
-    public async Task InvokeAsync(string method, params object[] args) => await CallAsync(method, args);
-
-    /// <summary>Invokes a hub method and returns its result (the completion message's "result").</summary>
-    public async Task<JsonElement> CallAsync(string method, params object[] args)
+    /// <summary>Invokes a hub method and returns its result. A hub error becomes an InvalidOperationException with the server's message.</summary>
+    public async Task<JsonElement> CallAsync(string method, params object?[] args)
     {
-        string id = Interlocked.Increment(ref _invocationId).ToString();
-        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _calls[id] = completion;
-        string message = JsonSerializer.Serialize(new { type = 1, invocationId = id, target = method, arguments = args }, VisionLabelApp.Json) + RecordSeparator;
-        await _sendLock.WaitAsync();
-        try { await SendText(_socket, message); }
-        finally { _sendLock.Release(); }
-        return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        try { return await _connection.InvokeCoreAsync<JsonElement>(method, args).WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (HubException e) { throw new InvalidOperationException(e.Message, e); }
     }
 
-    public bool IsOpen => _socket.State == WebSocketState.Open;
-
-    private readonly Lock _waitersLock = new();
-    private readonly List<(string Target, Func<JsonElement[], bool>? Match, TaskCompletionSource<JsonElement[]> Done)> _waiters = [];
+    public bool IsOpen => _connection.State == HubConnectionState.Connected;
 
     /// <summary>
     /// Completes when a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived (one
-    /// that arrived before the call counts): an event, not a poll.
+    /// that arrived before the call counts).
     /// </summary>
     public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
     {
@@ -95,63 +111,5 @@ public sealed class HubClient : IAsyncDisposable
         }
     }
 
-    private static Task SendText(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private async Task ReceiveLoop()
-    {
-        var buffer = new byte[1 << 16];
-        var pending = new StringBuilder();
-        try
-        {
-            while (!_stop.IsCancellationRequested && _socket.State == WebSocketState.Open)
-            {
-                var result = await _socket.ReceiveAsync(buffer, _stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close) break;
-                pending.Append(Encoding.UTF8.GetString(buffer, 0, result.Count));
-                string text = pending.ToString();
-                int end;
-                while ((end = text.IndexOf(RecordSeparator)) >= 0)
-                {
-                    Handle(text[..end]);
-                    text = text[(end + 1)..];
-                }
-                pending.Clear().Append(text);
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { } // closed: the loop just ends
-        catch (Exception e)
-        {
-            // A message handler failed (e.g. a test's assertion): fail the calls waiting on this connection with
-            // it, instead of letting them time out with no reason given.
-            foreach (var call in _calls.Values) call.TrySetException(e);
-            throw;
-        }
-    }
-
-    private void Handle(string record)
-    {
-        using var doc = JsonDocument.Parse(record);
-        var root = doc.RootElement;
-        if (!root.TryGetProperty("type", out var type)) { Arrived("__handshake", []); return; }
-        if (type.GetInt32() == 1)
-        {
-            var args = root.GetProperty("arguments").EnumerateArray().Select(a => a.Clone()).ToArray();
-            Arrived(root.GetProperty("target").GetString()!, args);
-            OnMessage?.Invoke(root.GetProperty("target").GetString()!, args);
-        }
-        else if (type.GetInt32() == 3 && _calls.TryRemove(root.GetProperty("invocationId").GetString()!, out var call))
-        {
-            if (root.TryGetProperty("error", out var error)) call.TrySetException(new InvalidOperationException(error.GetString()));
-            else call.TrySetResult(root.TryGetProperty("result", out var result) ? result.Clone() : default);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try { await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); } catch (Exception) { }
-        await _receiver;
-        _socket.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
 }
