@@ -91,6 +91,7 @@ public static class ServerHost
         services.AddScoped<LiveEvents>();
         services.AddSingleton<DetectorCache>();
         services.AddSingleton<IJobHandler, PrelabelJob>();
+        services.AddSingleton<IJobHandler, ImportJob>();
 
         var app = builder.Build();
         app.UseExceptionHandler();

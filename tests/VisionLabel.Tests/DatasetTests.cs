@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Datasets;
+using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Projects;
 using VisionLabel.Tests.Support;
 
@@ -28,7 +29,10 @@ public class DatasetTests : IDisposable
 
     public DatasetTests()
     {
-        _app = new VisionLabelApp(_data.Path, new Dictionary<string, string?> { ["VisionLabel:Jobs:RunWorkers"] = "false" });
+        _app = new VisionLabelApp(_data.Path, new Dictionary<string, string?>
+        {
+            ["VisionLabel:Jobs:PollInterval"] = "00:00:00.100", ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050",
+        });
         _http = _app.Client();
     }
 
@@ -62,7 +66,7 @@ public class DatasetTests : IDisposable
         return await _http.PostAsync("/api/projects/" + query, HttpExtensions.ZipUpload(zip));
     }
 
-    private async Task<ImportReport> ImportOk(string query, byte[] zip) => await (await Import(query, zip)).Read<ImportReport>();
+    private Task<ImportReport> ImportOk(string query, byte[] zip) => _http.ImportDataset("/api/projects/" + query, HttpExtensions.ZipUpload(zip));
 
     private async Task<Dictionary<string, byte[]>> Export(Guid projectId, string query)
     {

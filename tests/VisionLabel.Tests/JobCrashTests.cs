@@ -65,6 +65,62 @@ public abstract class JobCrashTests
         }
     }
 
+    [Fact]
+    public async Task A_server_killed_mid_import_finishes_it_exactly_once_after_restart()
+    {
+        using var data = new TempDirectory();
+        string url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
+        string[] settings = [.. StorageArguments(), "--VisionLabel:Jobs:InvisibilityTimeout=00:00:05", "--VisionLabel:Jobs:PollInterval=00:00:00.200"];
+        var server = await ServeCommandTests.Serve(url, data.Path, settings);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            byte[] zip = DatasetTests.YoloZip("coco128", "coco128.yaml");
+            // The same dataset imported without interruption, for comparison.
+            var reference = await Import(http, "import?format=yolo&name=reference", zip);
+            var done = await WaitFor(http, reference.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+            Assert.Equal(JobStatus.Completed, done.Status);
+
+            var job = await Import(http, "import?format=yolo&name=interrupted", zip);
+            await WaitFor(http, job.Id, j => j.Done >= 25);
+            Process.Start("kill", ["-KILL", server.Id.ToString()])!.WaitForExit();
+            await server.WaitForExitAsync(TestContext.Current.CancellationToken);
+            server = await ServeCommandTests.Serve(url, data.Path, settings);
+            var interrupted = await (await http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
+            Assert.True(interrupted.Status != JobStatus.Completed, "the import finished before the kill; nothing was tested");
+
+            var finished = await WaitFor(http, job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+            Assert.True(finished.Status == JobStatus.Completed, $"{finished.Status}: {finished.LastError}");
+            Assert.Equal((128, done.ImportReport!.AnnotationsCreated), (finished.ImportReport!.ImagesCreated, finished.ImportReport.AnnotationsCreated));
+            Assert.Equal(await Fingerprint(http, done.ImportReport.ProjectId), await Fingerprint(http, finished.ImportReport.ProjectId));
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task<JobDto> Import(HttpClient http, string query, byte[] zip)
+    {
+        var response = await http.PostAsync("/api/projects/" + query, HttpExtensions.ZipUpload(zip));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        return await response.Read<JobDto>();
+    }
+
+    /// <summary>Every image's file name with its annotations (label name, geometry), sorted: equal means the same project content, nothing doubled.</summary>
+    private static async Task<List<string>> Fingerprint(HttpClient http, Guid projectId)
+    {
+        var project = await (await http.GetAsync($"/api/projects/{projectId}")).Read<ProjectDto>();
+        var labels = project.Labels.ToDictionary(l => l.Id, l => l.Name);
+        var images = await (await http.GetAsync($"/api/projects/{projectId}/images?limit=1000")).Read<ImagePage>();
+        var lines = new List<string>();
+        foreach (var image in images.Items)
+            foreach (var a in await (await http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<AnnotationDto>>())
+                lines.Add($"{image.FileName} {labels[a.LabelId]} {a.Geometry.GetRawText()}");
+        lines.Sort(StringComparer.Ordinal);
+        return lines;
+    }
+
     private static async Task<JobDto> WaitFor(HttpClient http, Guid jobId, Func<JobDto, bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);

@@ -64,7 +64,7 @@ public class PostgresApiTests
         });
         var http = app.Client();
         var form = new MultipartFormDataContent { { new ByteArrayContent(zip), "file", "coco128.zip" } };
-        var report = await (await http.PostAsync("/api/projects/import?format=yolo&name=c128", form)).Read<VisionLabel.Server.Datasets.ImportReport>();
+        var report = await http.ImportDataset("/api/projects/import?format=yolo&name=c128", form);
         Assert.Equal((128, 929), (report.ImagesCreated, report.AnnotationsCreated));
 
         // Exported labels equal the input line for line: uuid order on PostgreSQL keeps the import order too.

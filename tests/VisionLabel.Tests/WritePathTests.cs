@@ -168,7 +168,7 @@ public class WritePathTests : IAsyncLifetime
         var (carol, carolView) = await Connect(image.Id, "carol");
         await carol.DisposeAsync();
 
-        var report = await (await _http.PostAsync($"/api/projects/{project.Id}/import?format=coco", HttpExtensions.ZipUpload(zip))).Read<VisionLabel.Server.Datasets.ImportReport>();
+        var report = await _http.ImportDataset($"/api/projects/{project.Id}/import?format=coco", HttpExtensions.ZipUpload(zip));
         Assert.Equal((1, 1, 3), (report.ImagesCreated, report.ImagesAlreadyPresent, report.AnnotationsCreated));
 
         var (state, seq) = await ServerState(image.Id);

@@ -71,7 +71,8 @@ export const api = {
   importDataset: (projectId: string, format: string, zip: File) => {
     const form = new FormData();
     form.append('file', zip, zip.name);
-    return request<ImportReport>('POST', `/api/projects/${projectId}/import?format=${format}`, form);
+    // 202: the import runs as a job; its progress comes over the live hub and its report is the finished job's importReport.
+    return request<Job>('POST', `/api/projects/${projectId}/import?format=${format}`, form);
   },
   /** One file, with upload progress (XMLHttpRequest: fetch cannot report how much of a body has gone). */
   uploadWithProgress: (projectId: string, file: File, progress: (sent: number, total: number) => void) => new Promise<UploadSummary>((resolve, reject) => {

@@ -142,6 +142,8 @@ public sealed class Job
     public DateTime? FinishedAt { get; set; }
     /// <summary>How many Hangfire jobs it was split into; 0 until they are enqueued (start-up enqueues any left at 0).</summary>
     public int Chunks { get; set; }
+    /// <summary>What a finished job reports, as JSON (an import's report); null until then and for kinds that report nothing.</summary>
+    public string? Result { get; set; }
 }
 
 public enum JobItemStatus { Pending, Done, Failed }

@@ -22,6 +22,9 @@ public sealed record ImportReport(
 /// the dataset's ids for export), each image through the normal intake (validated, de-duplicated, stored in the
 /// blob store), and each annotation after the same geometry checks as an edit. Bad items are skipped and reported.
 /// A failure part-way (or a cancel) removes everything this import added, so nothing half-imported stays behind.
+/// Run as a job (<see cref="ImportJob"/>), an import is also resumable: its annotation ids and op ids derive from the
+/// job, so an attempt after a crash replays the dataset and every op that already landed is skipped by the sequencer;
+/// the images it created are recorded as the job's items, so a later failure still removes them all.
 /// </summary>
 public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, AnnotationSequencer sequencer, ILogger<DatasetImport> log)
 {
@@ -43,20 +46,28 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             db.Projects.Add(project);
             await db.SaveChangesAsync(ct);
         }
-        return await RunAsync(project, created, format.Format, plan, source, progress, ct);
+        return await RunAsync(project, created, format.Format, plan, source, progress, null, ct);
     }
 
     public async Task<ImportReport> IntoProjectAsync(Project project, IDatasetImporter format, IDatasetSource source,
         IProgress<ImportProgress>? progress, CancellationToken ct) =>
-        await RunAsync(project, false, format.Format, await format.ReadAsync(source, ct), source, progress, ct);
+        await RunAsync(project, false, format.Format, await format.ReadAsync(source, ct), source, progress, null, ct);
+
+    /// <summary>The job form: resumable (see the class summary). <paramref name="projectCreated"/>: the job made the project, so a failure removes it.</summary>
+    public async Task<ImportReport> AsJobAsync(Guid jobId, Project project, bool projectCreated, IDatasetImporter format, IDatasetSource source,
+        IProgress<ImportProgress>? progress, CancellationToken ct) =>
+        await RunAsync(project, projectCreated, format.Format, await format.ReadAsync(source, ct), source, progress, jobId, ct);
 
     private async Task<ImportReport> RunAsync(Project project, bool projectCreated, string formatName, ImportPlan plan, IDatasetSource source,
-        IProgress<ImportProgress>? progress, CancellationToken ct)
+        IProgress<ImportProgress>? progress, Guid? jobId, CancellationToken ct)
     {
-        var createdImages = new List<Guid>();
+        // Images an earlier attempt of this job created: they show up as already present now, but are still ours.
+        var createdImages = jobId is { } job ? await db.JobItems.Where(i => i.JobId == job).Select(i => i.ImageId).ToListAsync(ct) : [];
+        var ours = createdImages.ToHashSet();
         var createdLabels = new List<Guid>();
         var addedToExisting = new List<(Guid ImageId, Guid AnnotationId)>(); // annotations put on images the project already had
-        string importId = Guid.NewGuid().ToString("N");
+        string importId = (jobId ?? Guid.NewGuid()).ToString("N");
+        if (jobId is not null && plan.Images.Count >= 1 << 24) throw new DatasetException($"an import holds at most {(1 << 24) - 1:N0} images; split the dataset");
         var skipped = new List<SkippedItem>(plan.Skipped);
         int imagesCreated = 0, imagesPresent = 0, annotationsCreated = 0;
         try
@@ -79,11 +90,19 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                 {
                     imagesCreated++;
                     createdImages.Add(image.Id);
+                    ours.Add(image.Id);
+                    if (jobId is { } j)
+                    {
+                        db.JobItems.Add(new JobItem { JobId = j, ImageId = image.Id, Status = JobItemStatus.Done, FinishedAt = DateTime.UtcNow });
+                        await db.SaveChangesAsync(ct);
+                    }
                 }
+                else if (ours.Contains(image.Id)) imagesCreated++; // made by an earlier attempt of this job: its annotations are replayed below
                 else
                 {
                     imagesPresent++;
-                    if (planned.Annotations.Count > 0 && await db.Annotations.AnyAsync(a => a.ImageId == image.Id, ct))
+                    if (planned.Annotations.Count > 0 && await db.Annotations.AnyAsync(a => a.ImageId == image.Id, ct)
+                        && !await db.AnnotationOps.AnyAsync(o => o.ImageId == image.Id && o.AuthorId == ImportAuthor && o.ClientOpId.StartsWith($"import:{importId}:"), ct))
                     {
                         skipped.Add(new(planned.SourcePath, $"the project already has this image (as {image.FileName}) with annotations; its {planned.Annotations.Count} annotation(s) were not imported again"));
                         continue;
@@ -94,15 +113,16 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                     skipped.Add(new(planned.SourcePath, $"the dataset says {dw}x{dh} but the file is {image.Width}x{image.Height}; its {planned.Annotations.Count} annotation(s) are skipped"));
                     continue;
                 }
-                bool existingImage = stored.Outcome != UploadOutcome.Created;
+                bool existingImage = !ours.Contains(image.Id);
                 var ops = new List<SubmitOp>();
                 var plannedByOp = new Dictionary<string, PlannedAnnotation>();
-                foreach (var a in planned.Annotations)
+                for (int k = 0; k < planned.Annotations.Count; k++)
                 {
+                    var a = planned.Annotations[k];
                     var geometry = a.Geometry.ToGeometry(image.Width, image.Height);
                     if (geometry.Problem(image.Width, image.Height) is { } problem) { skipped.Add(new(a.Where, problem)); continue; }
                     bool proposal = a.Score is not null;
-                    var id = MonotonicGuid.Next();
+                    var id = jobId is { } forJob ? ReplayableId(forJob, n, k) : MonotonicGuid.Next();
                     var changes = new JsonObject
                     {
                         ["labelId"] = labels[a.Category], ["kind"] = ApiEnum.Name(a.Geometry.Kind), ["geometry"] = geometry.ToJson(),
@@ -138,6 +158,20 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             formatName, project.Name, imagesCreated, annotationsCreated, skipped.Count);
         return new ImportReport(project.Id, project.Name, projectCreated, formatName, imagesCreated, imagesPresent, annotationsCreated,
             createdLabels.Count, skipped, plan.Notes);
+    }
+
+    /// <summary>
+    /// The same id for the same annotation on every attempt of a job, in import order: the job's own id (time-ordered,
+    /// v7) for the first 10 bytes, then the image's and the annotation's positions in the dataset (24 bits each).
+    /// </summary>
+    private static Guid ReplayableId(Guid jobId, int image, int annotation)
+    {
+        if (annotation >= 1 << 24) throw new DatasetException($"an image holds at most {(1 << 24) - 1:N0} annotations in an import");
+        Span<byte> bytes = stackalloc byte[16];
+        jobId.TryWriteBytes(bytes, bigEndian: true, out _);
+        bytes[10] = (byte)(image >> 16); bytes[11] = (byte)(image >> 8); bytes[12] = (byte)image;
+        bytes[13] = (byte)(annotation >> 16); bytes[14] = (byte)(annotation >> 8); bytes[15] = (byte)annotation;
+        return new Guid(bytes, bigEndian: true);
     }
 
     private static JsonObject Attributes(PlannedAnnotation a, Geometry geometry)

@@ -4,7 +4,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using VisionLabel.Server.Common;
-using Microsoft.AspNetCore.SignalR;
+using System.Text.Json;
+using VisionLabel.Server.Jobs;
+using VisionLabel.Server.Projects;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
@@ -30,26 +32,41 @@ public static class DatasetsApi
     }
 
     /// <summary>POST /api/projects/import?format=coco&amp;name=NAME: creates the project (or fills the one of that name).</summary>
-    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportNamed(string? format, string? name, HttpContext context,
-        DatasetImport import, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
+    private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> ImportNamed(string? format, string? name, HttpContext context,
+        VisionLabelDb db, JobDispatcher dispatcher, IBlobStore blobs, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, IOptions<JobOptions> jobs, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name)) return Problems.BadRequest("Project name missing", "Give the project to create or fill as ?name=.");
-        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectNamedAsync(name, importer, source, null, ct), ct);
+        if (LabelRules.NameProblem(name) is { } problem) return Problems.BadRequest("Invalid project name", $"name: {problem}");
+        return await ImportAsync(format, context, options.Value, app.Value, async () =>
+        {
+            var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == name.Trim(), ct);
+            if (project is not null) return (project, false);
+            var now = DateTime.UtcNow;
+            project = new Project { Name = name.Trim(), Description = $"Imported from a {format} dataset", CreatedAt = now, UpdatedAt = now };
+            db.Projects.Add(project);
+            await db.SaveChangesAsync(ct);
+            return (project, true);
+        }, db, dispatcher, blobs, jobs.Value, ct);
     }
 
-    /// <summary>POST /api/projects/{id}/import?format=yolo: adds a dataset to an existing project. Watchers of the
-    /// project on /hubs/live receive ImportProgress(projectId, { imagesDone, imagesTotal }) as it goes.</summary>
-    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportInto(Guid projectId, string? format, HttpContext context,
-        VisionLabelDb db, DatasetImport import, IHubContext<LiveHub> live, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, CancellationToken ct)
+    /// <summary>POST /api/projects/{id}/import?format=yolo: adds a dataset to an existing project, as a job (202). Watchers of
+    /// the project on /hubs/live receive JobProgress and ImportProgress(projectId, { imagesDone, imagesTotal }) as it goes;
+    /// the finished job's result is the import report.</summary>
+    private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> ImportInto(Guid projectId, string? format, HttpContext context,
+        VisionLabelDb db, JobDispatcher dispatcher, IBlobStore blobs, IOptions<DatasetOptions> options, IOptions<VisionLabelOptions> app, IOptions<JobOptions> jobs, CancellationToken ct)
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
-        var progress = new Progress<ImportProgress>(p => _ = live.Clients.Group(LiveEvents.ProjectGroup(projectId)).SendAsync("ImportProgress", projectId, p, CancellationToken.None));
-        return await ImportAsync(format, context, options.Value, app.Value, (importer, source) => import.IntoProjectAsync(project, importer, source, progress, ct), ct);
+        return await ImportAsync(format, context, options.Value, app.Value, () => Task.FromResult((project, false)), db, dispatcher, blobs, jobs.Value, ct);
     }
 
-    private static async Task<Results<Ok<ImportReport>, ProblemHttpResult>> ImportAsync(string? format, HttpContext context, DatasetOptions options,
-        VisionLabelOptions app, Func<IDatasetImporter, IDatasetSource, Task<ImportReport>> run, CancellationToken ct)
+    /// <summary>
+    /// Takes the zip in, checks that it reads as the format says (so a bad dataset is a 400 here, before anything is
+    /// written), stores it in the blob store for whichever worker runs the job, and enqueues the import.
+    /// </summary>
+    private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> ImportAsync(string? format, HttpContext context, DatasetOptions options,
+        VisionLabelOptions app, Func<Task<(Project Project, bool Created)>> target, VisionLabelDb db, JobDispatcher dispatcher, IBlobStore blobs,
+        JobOptions jobs, CancellationToken ct)
     {
         if (format is null || !DatasetFormats.Importers.TryGetValue(format, out var importer))
             return Problems.BadRequest("Unknown import format", $"Give ?format= as one of: {DatasetFormats.ImportList}.");
@@ -79,16 +96,34 @@ public static class DatasetsApi
             }
             if (!found) return Problems.BadRequest("No dataset in the upload", "The multipart body had no file part; send the dataset as a zip file part.");
 
-            await using var file = File.OpenRead(temp);
+            int images;
             try
             {
+                await using var file = File.OpenRead(temp);
                 using var source = new ZipSource(file, options);
-                return TypedResults.Ok(await run(importer, source));
+                var plan = await importer.ReadAsync(source, ct);
+                // Category names become labels: one that cannot be a label refuses the dataset here, not half-way.
+                foreach (var c in plan.Categories)
+                    if (LabelRules.NameProblem(c.Name) is { } problem) throw new DatasetException($"category {c.ExternalId}: {problem}; fix the dataset's category names");
+                images = plan.Images.Count;
             }
             catch (DatasetException e)
             {
                 return Problems.BadRequest("Dataset cannot be imported", e.Message + ". Nothing was imported.");
             }
+
+            var (project, created) = await target();
+            var job = new Job
+            {
+                Kind = ImportJob.JobKind, ProjectId = project.Id, CreatedAt = DateTime.UtcNow, MaxAttempts = jobs.MaxAttempts, Total = images, Payload = "",
+            };
+            job.Payload = JsonSerializer.Serialize(new ImportPayload(importer.Format, project.Id, created, ImportJob.ZipKey(job.Id)));
+            await blobs.PutFileAsync(ImportJob.ZipKey(job.Id), temp, CancellationToken.None); // before the job exists, so no job is without its zip
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(CancellationToken.None);
+            await dispatcher.DispatchAsync(job.Id, CancellationToken.None);
+            job.Chunks = 1;
+            return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
         }
         finally { File.Delete(temp); }
     }

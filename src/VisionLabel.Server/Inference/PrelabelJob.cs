@@ -28,6 +28,8 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
 {
     public const string JobKind = "prelabel";
     public string Kind => JobKind;
+    public string Queue => JobDispatcher.PrelabelQueue;
+    public bool Chunked => true;
 
     private sealed record ItemTag(Guid ImageId, int Width, int Height);
 

@@ -14,19 +14,25 @@ public sealed record ItemRange(Guid? After, Guid? UpTo);
 /// committing the row and enqueueing) is enqueued at the next start-up. Enqueueing twice is harmless: items are
 /// written exactly once whoever processes them.
 /// </summary>
-public sealed class JobDispatcher(IBackgroundJobClient hangfire, IServiceScopeFactory scopes, IOptions<JobOptions> options, ILogger<JobDispatcher> log)
+public sealed class JobDispatcher(IBackgroundJobClient hangfire, IServiceScopeFactory scopes, IEnumerable<IJobHandler> handlers,
+    IOptions<JobOptions> options, ILogger<JobDispatcher> log)
 {
     public const string PrelabelQueue = "prelabel";
+    public const string ImportQueue = "imports";
     public const string MaintenanceQueue = "maintenance";
+    private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
     public async Task DispatchAsync(Guid jobId, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-        var ranges = await RangesAsync(db, jobId, options.Value.ChunkSize, ct);
+        string kind = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.Kind).FirstAsync(ct);
+        var handler = _handlers.GetValueOrDefault(kind);
+        var ranges = handler?.Chunked == true ? await RangesAsync(db, jobId, options.Value.ChunkSize, ct) : [new ItemRange(null, null)];
+        string queue = handler?.Queue ?? PrelabelQueue; // an unknown kind still runs, and is dead-lettered with the reason
         foreach (var range in ranges)
             // The queue is the job's own (not only its first state's), so Hangfire's retries go back to the same queue.
-            hangfire.Enqueue<JobRunner>(PrelabelQueue, r => r.RunAsync(jobId, range.After, range.UpTo, null, CancellationToken.None));
+            hangfire.Enqueue<JobRunner>(queue, r => r.RunAsync(jobId, range.After, range.UpTo, null, CancellationToken.None));
         await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Chunks, ranges.Count), ct);
     }
 

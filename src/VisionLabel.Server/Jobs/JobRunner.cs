@@ -10,8 +10,15 @@ namespace VisionLabel.Server.Jobs;
 public interface IJobHandler
 {
     string Kind { get; }
+    /// <summary>The Hangfire queue its chunks go to; each queue has its own workers (see JobsSetup).</summary>
+    string Queue { get; }
+    /// <summary>Chunked jobs are split over their items (ChunkSize each); others run as one Hangfire job.</summary>
+    bool Chunked => false;
     Task RunAsync(Guid jobId, ItemRange range, CancellationToken ct);
 }
+
+/// <summary>A failure no retry can fix (the input is bad, or gone): the job is dead at once, with this message.</summary>
+public sealed class PermanentJobFailure(string message) : Exception(message);
 
 /// <summary>
 /// The method Hangfire runs for each chunk of a job. Hangfire fetches it (one worker at a time), retries a failed attempt
@@ -96,6 +103,13 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandl
             await run.CancelAsync();
             await watcher;
             throw;
+        }
+        catch (PermanentJobFailure e)
+        {
+            await run.CancelAsync();
+            await watcher;
+            await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, e.Message, CancellationToken.None));
+            log.LogWarning("Job {JobId} failed for good: {Reason}", job.Id, e.Message); // Hangfire records it as done: nothing to retry
         }
         catch (Exception e)
         {

@@ -33,9 +33,11 @@ public static class JobsSetup
 
         if (configuration.GetValue(JobOptions.Section + ":RunWorkers", true))
         {
-            // One server per queue, so a long pre-labeling chunk never holds up a sweep, and this process never runs
-            // more pre-labeling chunks at once than Workers (inference already uses every core).
+            // One server per queue, so a long pre-labeling chunk never holds up an import or a sweep, and this process
+            // never runs more pre-labeling chunks at once than Workers (inference already uses every core). One worker
+            // per queue also keeps SQLite storage from handing a long-running job to a second worker of this process.
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.PrelabelQueue, sp.GetRequiredService<IOptions<JobOptions>>().Value.Workers));
+            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.ImportQueue, 1));
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.MaintenanceQueue, 1));
         }
         return services;

@@ -26,6 +26,10 @@ public sealed class LiveEvents(IHubContext<LiveHub> hub, VisionLabelDb db, IOpti
         await hub.Clients.Groups(ProjectGroup(job.ProjectId), JobGroup(jobId)).SendAsync("JobProgress", JobDto.From(job));
     }
 
+    /// <summary>ImportProgress(projectId, { imagesDone, imagesTotal }) to the project's watchers.</summary>
+    public Task ImportProgressAsync(Guid projectId, Datasets.ImportProgress progress) =>
+        hub.Clients.Group(ProjectGroup(projectId)).SendAsync("ImportProgress", projectId, progress);
+
     public Task ProposalsAddedAsync(ProposalsAdded e) => hub.Clients.Group(ImageGroup(e.ImageId)).SendAsync("ProposalsAdded", e);
 }
 

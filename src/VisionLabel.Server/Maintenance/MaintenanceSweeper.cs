@@ -10,7 +10,8 @@ public sealed record SweepReport(int TempFiles, int StagingFiles, int Blobs);
 
 /// <summary>
 /// Removes what nothing needs any more: temp uploads and import spools a crash left in the temp folder, half-written
-/// blobs in the local store's staging folder, and blobs (originals, thumbnails, models) no row references.
+/// blobs in the local store's staging folder, blobs (originals, thumbnails, models) no row references, and uploaded
+/// import zips of jobs that are over.
 /// A blob is only removed once it has not been written or reused for the grace period: intake and deletes touch the
 /// blobs they reuse or orphan, and intake checks its blob is still there after it has committed its row.
 /// </summary>
@@ -40,6 +41,17 @@ public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore b
                 await blobs.DeleteAsync(blob.Key, ct);
                 removed++;
             }
+        // Uploaded import zips whose job is over (finished ones delete their own; dead or deleted ones leave them).
+        var importCutoff = DateTime.UtcNow - o.TempMaxAge;
+        await foreach (var blob in blobs.ListAsync("imports/", ct))
+        {
+            if (blob.LastModifiedUtc > importCutoff || !Guid.TryParseExact(Path.GetFileNameWithoutExtension(blob.Key), "N", out var jobId)) continue;
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            if (await db.Jobs.AnyAsync(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct)) continue;
+            await blobs.DeleteAsync(blob.Key, ct);
+            removed++;
+        }
         var report = new SweepReport(temp, staging, removed);
         if (temp + staging + removed > 0)
             log.LogInformation("Sweep removed {Temp} temp file(s), {Staging} staged blob(s), {Blobs} unreferenced blob(s)", temp, staging, removed);

@@ -58,6 +58,21 @@ public static class HttpExtensions
         return JsonDocument.Parse(body).RootElement;
     }
 
+    /// <summary>POSTs a dataset import (it runs as a job: 202), waits for the job and returns its report.</summary>
+    public static async Task<VisionLabel.Server.Datasets.ImportReport> ImportDataset(this HttpClient client, string url, HttpContent zip)
+    {
+        var response = await client.PostAsync(url, zip);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var job = await response.Read<VisionLabel.Server.Jobs.JobDto>();
+        for (var deadline = DateTime.UtcNow.AddSeconds(120); job.Status is VisionLabel.Server.Data.JobStatus.Queued or VisionLabel.Server.Data.JobStatus.Running; await Task.Delay(50))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"import job {job.Id} still {job.Status} at {job.Done}/{job.Total}");
+            job = await (await client.GetAsync($"/api/jobs/{job.Id}")).Read<VisionLabel.Server.Jobs.JobDto>();
+        }
+        Assert.True(job.Status == VisionLabel.Server.Data.JobStatus.Completed, $"import job {job.Status}: {job.LastError}");
+        return job.ImportReport!;
+    }
+
     public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, object body) =>
         client.PostAsJsonAsync(url, body, VisionLabelApp.Json);
 

@@ -21,8 +21,10 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   let job: Job | undefined;
   let failed: JobItem[] = [];
   let importing = '';
+  let importJob = '';
   const events = new ProjectEvents(projectId);
   events.onJob = async j => {
+    if (j.id === importJob) { await importChanged(j); return; }
     if (j.id !== job?.id) return;
     job = j;
     if (j.status === 'completed' || j.status === 'dead' || j.status === 'cancelled') {
@@ -73,6 +75,22 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     await reloadProject();
   };
 
+  /** The import job's progress and, once it has finished, its report (or why it failed). */
+  const importChanged = async (j: Job) => {
+    if (j.status === 'completed' && j.importReport) {
+      const r = j.importReport;
+      importing = `imported ${r.imagesCreated} images, ${r.annotationsCreated} annotations; ${r.skipped.length} skipped`;
+      toast(importing);
+      importJob = '';
+      await load();
+    } else if (j.status === 'dead' || j.status === 'cancelled') {
+      importing = '';
+      importJob = '';
+      toast(`Import ${j.status}: ${j.lastError ?? 'no reason given'}`, true);
+    } else importing = `importing: ${j.done} of ${j.total} images`;
+    draw();
+  };
+
   const importZip = async (form: HTMLFormElement) => {
     const data = new FormData(form);
     const file = data.get('zip') as File | null;
@@ -80,10 +98,11 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     importing = 'uploading…';
     draw();
     try {
-      const report = await api.importDataset(projectId, String(data.get('format')), file);
-      importing = `imported ${report.imagesCreated} images, ${report.annotationsCreated} annotations; ${report.skipped.length} skipped`;
-      toast(importing);
-      await load();
+      const started = await api.importDataset(projectId, String(data.get('format')), file);
+      importJob = started.id;
+      importing = `importing: 0 of ${started.total} images`;
+      // It may have finished before the live hub said anything: ask once.
+      await importChanged(await api.job(started.id));
     } catch (err) { importing = ''; toast(`Import refused: ${(err as Error).message}`, true); }
     draw();
   };
