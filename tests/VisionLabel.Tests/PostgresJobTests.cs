@@ -53,7 +53,7 @@ public class PostgresJobTests
 
         // Each server has one pre-labeling worker; the chunks were processed by both.
         var monitoring = a.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
-        var chunks = monitoring.SucceededJobs(0, 100).Where(j => (Guid)j.Value.Job.Args[0] == job.Id).Select(j => j.Key).ToList();
+        var chunks = await PrelabelJobTests.SucceededChunks(monitoring, job.Id, 8);
         Assert.Equal(8, chunks.Count);
         var servers = chunks.Select(id => monitoring.JobDetails(id).History.First(h => h.StateName == "Processing").Data["ServerId"]).Distinct().ToList();
         Assert.Equal(2, servers.Count);

@@ -73,10 +73,12 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     /// <paramref name="prepare"/> writes (it runs under the image's gate, inside the transaction, and returns the ops
     /// to apply, or null to apply none and roll back). Refused ops are reported, the rest land; resubmitted ones
     /// (same author and clientOpId as before) are not applied again. <paramref name="statusEvent"/> moves the image's
-    /// status in the same transaction.
+    /// status in the same transaction. <paramref name="freshIds"/>: the caller vouches that every clientOpId and every
+    /// created annotation id is new (a job mints them, and claims its item in the same transaction so it never
+    /// submits them twice), which saves looking them up: two queries per image on the pre-labeling path.
     /// </summary>
     public Task<BatchOutcome?> ApplyBatchAsync(Guid imageId, string author, OpOrigin origin, Func<VisionLabelDb, Task<IReadOnlyList<SubmitOp>?>> prepare,
-        ImageEvent? statusEvent = null, CancellationToken ct = default) =>
+        ImageEvent? statusEvent = null, CancellationToken ct = default, bool freshIds = false) =>
         RunAsync<BatchOutcome?>(imageId, async db =>
         {
             await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
@@ -85,7 +87,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             // Ops this author already applied (a resumed job or import) are skipped: their earlier copies stand.
             var ids = ops.Select(o => o.ClientOpId).ToList();
             var earlier = new Dictionary<string, AnnotationOp>();
-            foreach (var chunk in ids.Chunk(500))
+            foreach (var chunk in freshIds ? [] : ids.Chunk(500))
                 foreach (var o in await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.AuthorId == author && chunk.Contains(o.ClientOpId)).ToListAsync())
                     earlier[o.ClientOpId] = o;
             var fresh = new List<SubmitOp>();
@@ -95,7 +97,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
                 var problem = ClientOpIdProblem(op) ?? (op.ImageId != imageId ? OpOutcome.Rejected(RejectKind.Invalid, "op is for another image", "imageId") : null);
                 if (problem is null) fresh.Add(op); else bad.Add((op, problem));
             }
-            var result = await ApplyOpsAsync(db, imageId, fresh, author, origin, null, OpRole.Change, statusEvent, commit: tx);
+            var result = await ApplyOpsAsync(db, imageId, fresh, author, origin, null, OpRole.Change, statusEvent, commit: tx, freshCreates: freshIds);
             return new BatchOutcome([.. earlier.Values.OrderBy(o => o.Seq).Select(ToApplied), .. result.Applied], [.. bad, .. result.Rejected], result.Created);
         }, ct);
 
@@ -177,7 +179,8 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     /// Commits <paramref name="commit"/> when given (the caller's transaction), else saves in one implicit transaction.
     /// </summary>
     private async Task<OpsResult> ApplyOpsAsync(VisionLabelDb db, Guid imageId, IReadOnlyList<SubmitOp> ops, string author, OpOrigin origin,
-        int? expectedVersion, OpRole role, ImageEvent? statusEvent, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? commit = null, bool broadcast = true)
+        int? expectedVersion, OpRole role, ImageEvent? statusEvent, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? commit = null, bool broadcast = true,
+        bool freshCreates = false)
     {
         var applied = new List<AppliedOp>();
         var rejected = new List<(SubmitOp, OpOutcome)>();
@@ -187,7 +190,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             rejected.AddRange(ops.Select(o => (o, OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {imageId}"))));
             return new(applied, rejected, null, []);
         }
-        var set = await LoadAsync(db, image, ops, role.Kind != OpRoleKind.Change);
+        var set = await LoadAsync(db, image, ops, role.Kind != OpRoleKind.Change, freshCreates);
         var now = DateTime.UtcNow;
         long seq = await LastSeqAsync(db, imageId);
         var undo = ops.Count > 0 ? await UndoStateAsync(db, imageId, author) : default;
@@ -256,10 +259,13 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         _undo.TryGetValue((imageId, author), out var state) ? state : await UndoStacks.ReadAsync(db, imageId, author);
 
     /// <summary>Loads the rows the ops touch, in as few queries as the ops need.</summary>
-    private static async Task<OpWorkingSet> LoadAsync(VisionLabelDb db, ImageInfo image, IReadOnlyList<SubmitOp> ops, bool replaying)
+    private static async Task<OpWorkingSet> LoadAsync(VisionLabelDb db, ImageInfo image, IReadOnlyList<SubmitOp> ops, bool replaying, bool freshCreates)
     {
         var set = new OpWorkingSet { Image = image };
-        var ids = ops.Select(o => o.AnnotationId).Distinct().ToList();
+        // Ids the caller minted for its creates have no row and were never deleted: nothing to look up.
+        var minted = freshCreates ? ops.Where(o => o.Type == "create").Select(o => o.AnnotationId).ToHashSet() : [];
+        foreach (var id in minted) set.Rows[id] = null;
+        var ids = ops.Select(o => o.AnnotationId).Where(id => !minted.Contains(id)).Distinct().ToList();
         if (ids.Count == 1)
         {
             var row = await db.Annotations.FirstOrDefaultAsync(a => a.Id == ids[0]);

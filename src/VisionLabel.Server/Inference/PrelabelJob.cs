@@ -151,7 +151,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                     await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + 1 - done), CancellationToken.None);
                     if (r.Error is not null) return [];
                     return await OpsAsync(db, r, tag);
-                }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None);
+                }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None, freshIds: true); // ids minted below; the item claim makes them once-only
                 if (outcome is null || r.Error is not null) continue;
                 Written++;
                 if (outcome.Created.Count > 0) added.Add((tag.ImageId, outcome.Created.Select(AnnotationDto.From).ToList())); // the rows as written, not read back
@@ -165,18 +165,16 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         private async Task<IReadOnlyList<SubmitOp>> OpsAsync(VisionLabelDb db, PipelineResult r, ItemTag tag)
         {
             var ops = new List<SubmitOp>();
-            var replaced = new HashSet<Guid>();
-            if (payload.ReplaceProposals)
-            {
-                replaced = (await db.Annotations.Where(a => a.ImageId == tag.ImageId && a.Source == AnnotationSourceType.Model && a.ModelId == _modelKey
-                                                            && a.State == AnnotationState.Proposed && a.Version == 1)
-                    .Select(a => a.Id).ToListAsync(CancellationToken.None)).ToHashSet();
-                ops.AddRange(replaced.Order().Select(id => new SubmitOp($"job:{jobId}:delete:{id}", tag.ImageId, "delete", id)));
-            }
-            // What people kept (edited, accepted, drawn) stays, and the model does not propose it again.
-            var kept = await db.Annotations.AsNoTracking().Where(a => a.ImageId == tag.ImageId && a.Kind == AnnotationKind.Box)
-                .Select(a => new { a.Id, a.LabelId, a.Geometry }).ToListAsync(CancellationToken.None);
-            var keptBoxes = kept.Where(a => !replaced.Contains(a.Id)).Select(a => (a.LabelId, Box: BoxOf(a.Geometry))).ToList();
+            // One read of the image's annotations: this model's untouched proposals are replaced (on a re-run that asks
+            // for it); what people kept (edited, accepted, drawn) stays, and the model does not propose it again.
+            var existing = await db.Annotations.AsNoTracking().Where(a => a.ImageId == tag.ImageId)
+                .Select(a => new { a.Id, a.LabelId, a.Kind, a.Geometry, a.Source, a.ModelId, a.State, a.Version }).ToListAsync(CancellationToken.None);
+            var replaced = payload.ReplaceProposals
+                ? existing.Where(a => a.Source == AnnotationSourceType.Model && a.ModelId == _modelKey && a.State == AnnotationState.Proposed && a.Version == 1)
+                    .Select(a => a.Id).ToHashSet()
+                : [];
+            ops.AddRange(replaced.Order().Select(id => new SubmitOp($"job:{jobId}:delete:{id}", tag.ImageId, "delete", id)));
+            var keptBoxes = existing.Where(a => a.Kind == AnnotationKind.Box && !replaced.Contains(a.Id)).Select(a => (a.LabelId, Box: BoxOf(a.Geometry))).ToList();
             foreach (var d in r.Detections!)
             {
                 if (!payload.Mapping.TryGetValue(d.ClassId, out var labelId)) continue;
