@@ -141,7 +141,8 @@ public sealed class LocalFolderBlobStoreContractTests : BlobStoreContractTests
 
 public sealed class S3BlobStoreContractTests : BlobStoreContractTests
 {
-    private S3BlobStore? _store;
-    protected override IBlobStore Store => _store ??= new S3BlobStore(S3Server.RequireBucket());
-    public override void Dispose() => _store?.Dispose();
+    // Lazy and thread-safe: a test's parallel first uses must all get the one store (and bucket).
+    private readonly Lazy<S3BlobStore> _store = new(() => new S3BlobStore(S3Server.RequireBucket()));
+    protected override IBlobStore Store => _store.Value;
+    public override void Dispose() { if (_store.IsValueCreated) _store.Value.Dispose(); }
 }

@@ -25,10 +25,9 @@ public sealed class HubClient : IAsyncDisposable
     ];
 
     private readonly HubConnection _connection;
-    private readonly Lock _waitersLock = new();
-    private readonly List<(string Target, Func<JsonElement[], bool>? Match, TaskCompletionSource<JsonElement[]> Done)> _waiters = [];
 
-    public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received { get; } = new();
+    private readonly HubMessages _messages = new();
+    public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received => _messages.Received;
 
     /// <summary>Called for each server invocation, in arrival order.</summary>
     public Action<string, JsonElement[]>? OnMessage { get; set; }
@@ -77,39 +76,9 @@ public sealed class HubClient : IAsyncDisposable
 
     public bool IsOpen => _connection.State == HubConnectionState.Connected;
 
-    /// <summary>
-    /// Completes when a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived (one
-    /// that arrived before the call counts).
-    /// </summary>
-    public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
-    {
-        var done = new TaskCompletionSource<JsonElement[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waitersLock)
-        {
-            foreach (var (t, a) in Received)
-                if (t == target && (match is null || match(a))) return a;
-            _waiters.Add((target, match, done));
-        }
-        try { return await done.Task.WaitAsync(timeout); }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException($"no '{target}' message within {timeout}; received: {string.Join(", ", Received.Select(r => r.Target))}");
-        }
-        finally { lock (_waitersLock) _waiters.RemoveAll(w => w.Done == done); }
-    }
+    public Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null) => _messages.WaitFor(target, timeout, match);
 
-    private void Arrived(string target, JsonElement[] args)
-    {
-        lock (_waitersLock)
-        {
-            Received.Enqueue((target, args));
-            foreach (var w in _waiters.Where(w => w.Target == target && (w.Match is null || w.Match(args))).ToList())
-            {
-                w.Done.TrySetResult(args);
-                _waiters.Remove(w);
-            }
-        }
-    }
+    private void Arrived(string target, JsonElement[] args) => _messages.Arrived(target, args);
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
 }

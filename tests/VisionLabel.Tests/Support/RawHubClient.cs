@@ -19,7 +19,8 @@ public sealed class RawHubClient : IAsyncDisposable
     private int _invocationId;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _calls = new();
 
-    public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received { get; } = new();
+    private readonly HubMessages _messages = new();
+    public ConcurrentQueue<(string Target, JsonElement[] Arguments)> Received => _messages.Received;
 
     /// <summary>Called on the receive loop for each server invocation, in arrival order.</summary>
     public Action<string, JsonElement[]>? OnMessage { get; set; }
@@ -58,42 +59,10 @@ public sealed class RawHubClient : IAsyncDisposable
 
     public bool IsOpen => _socket.State == WebSocketState.Open;
 
-    private readonly Lock _waitersLock = new();
-    private readonly List<(string Target, Func<JsonElement[], bool>? Match, TaskCompletionSource<JsonElement[]> Done)> _waiters = [];
 
-    /// <summary>
-    /// Completes when a message for <paramref name="target"/> satisfying <paramref name="match"/> has arrived (one
-    /// that arrived before the call counts): an event, not a poll.
-    /// </summary>
-    public async Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null)
-    {
-        var done = new TaskCompletionSource<JsonElement[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_waitersLock)
-        {
-            foreach (var (t, a) in Received)
-                if (t == target && (match is null || match(a))) return a;
-            _waiters.Add((target, match, done));
-        }
-        try { return await done.Task.WaitAsync(timeout); }
-        catch (TimeoutException)
-        {
-            throw new TimeoutException($"no '{target}' message within {timeout}; received: {string.Join(", ", Received.Select(r => r.Target))}");
-        }
-        finally { lock (_waitersLock) _waiters.RemoveAll(w => w.Done == done); }
-    }
+    public Task<JsonElement[]> WaitFor(string target, TimeSpan timeout, Func<JsonElement[], bool>? match = null) => _messages.WaitFor(target, timeout, match);
 
-    private void Arrived(string target, JsonElement[] args)
-    {
-        lock (_waitersLock)
-        {
-            Received.Enqueue((target, args));
-            foreach (var w in _waiters.Where(w => w.Target == target && (w.Match is null || w.Match(args))).ToList())
-            {
-                w.Done.TrySetResult(args);
-                _waiters.Remove(w);
-            }
-        }
-    }
+    private void Arrived(string target, JsonElement[] args) => _messages.Arrived(target, args);
 
     private static Task SendText(WebSocket socket, string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
