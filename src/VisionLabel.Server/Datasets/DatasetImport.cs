@@ -79,7 +79,8 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                 var planned = plan.Images[n];
                 UploadedFile stored;
                 await using (var content = source.Open(planned.SourcePath))
-                    stored = await intake.IngestAsync(project.Id, planned.FileName, content, ct, planned.ExternalId);
+                    stored = await intake.IngestAsync(project.Id, planned.FileName, content, ct, planned.ExternalId,
+                        jobId is { } madeBy ? image => new JobItem { JobId = madeBy, ImageId = image.Id, Status = JobItemStatus.Done, FinishedAt = DateTime.UtcNow } : null);
                 if (stored.Outcome == UploadOutcome.Rejected)
                 {
                     skipped.Add(new(planned.SourcePath, $"{stored.Error}{(planned.Annotations.Count > 0 ? $"; its {planned.Annotations.Count} annotation(s) are skipped too" : "")}"));
@@ -90,12 +91,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                 {
                     imagesCreated++;
                     createdImages.Add(image.Id);
-                    ours.Add(image.Id);
-                    if (jobId is { } j)
-                    {
-                        db.JobItems.Add(new JobItem { JobId = j, ImageId = image.Id, Status = JobItemStatus.Done, FinishedAt = DateTime.UtcNow });
-                        await db.SaveChangesAsync(ct);
-                    }
+                    ours.Add(image.Id); // recorded as the job's item in the image's own commit
                 }
                 else if (ours.Contains(image.Id)) imagesCreated++; // made by an earlier attempt of this job: its annotations are replayed below
                 else

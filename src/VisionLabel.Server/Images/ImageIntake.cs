@@ -19,7 +19,10 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
     private readonly ImageIntakeOptions _options = intakeOptions.Value;
 
     /// <param name="externalId">The id a dataset being imported gives the image (kept for export).</param>
-    public async Task<UploadedFile> IngestAsync(Guid projectId, string fileName, Stream content, CancellationToken ct, long? externalId = null)
+    /// <param name="alsoStore">a row to commit together with a new image's (a job records the images it made), so a crash
+    /// cannot leave one without the other</param>
+    public async Task<UploadedFile> IngestAsync(Guid projectId, string fileName, Stream content, CancellationToken ct, long? externalId = null,
+        Func<Image, object>? alsoStore = null)
     {
         Directory.CreateDirectory(appOptions.Value.TempDirectory);
         string temp = Path.Combine(appOptions.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".upload");
@@ -59,11 +62,14 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
                 Status = ImageStatus.New, ExternalId = externalId, CreatedAt = now, UpdatedAt = now,
             };
             db.Images.Add(image);
+            var companion = alsoStore?.Invoke(image);
+            if (companion is not null) db.Add(companion);
             try { await db.SaveChangesAsync(ct); }
             catch (DbUpdateException)
             {
                 // Another request stored the same bytes in this project between our check and our insert.
                 db.Entry(image).State = EntityState.Detached;
+                if (companion is not null) db.Entry(companion).State = EntityState.Detached;
                 var winner = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.ProjectId == projectId && i.ContentHash == spooled.Hash, ct);
                 if (winner is null) throw;
                 return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(winner), null);

@@ -25,7 +25,9 @@ public static class JobsSetup
             sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value, sp.GetRequiredService<IOptions<JobOptions>>().Value));
         services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton<IJobFilterProvider>(sp => Filters(sp.GetRequiredService<IOptions<JobOptions>>().Value));
-        services.AddHangfire((_, _) => { }); // the client, recurring-job manager and dashboard services; they take the per-host ones above
+        // The client, recurring-job manager and dashboard services (they take the per-host ones above). Hangfire's log
+        // provider is static: point it at this host's logging in a way that survives the host being disposed first.
+        services.AddHangfire((sp, config) => config.UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
 
         services.AddScoped<JobRows>();
         services.AddSingleton<JobDispatcher>();
@@ -36,9 +38,12 @@ public static class JobsSetup
             // One server per queue, so a long pre-labeling chunk never holds up an import or a sweep, and this process
             // never runs more pre-labeling chunks at once than Workers (inference already uses every core). One worker
             // per queue also keeps SQLite storage from handing a long-running job to a second worker of this process.
+            // Only the first runs the schedulers (retries, the recurring sweep) and the storage's own processes (expiry,
+            // and on PostgreSQL the refresh of every fetched job of this process): once per process is enough, and each
+            // poll costs CPU the pre-labeling needs.
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.PrelabelQueue, sp.GetRequiredService<IOptions<JobOptions>>().Value.Workers));
-            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.ImportQueue, 1));
-            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.MaintenanceQueue, 1));
+            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.ImportQueue, 1, lightweight: true));
+            services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.MaintenanceQueue, 1, lightweight: true));
         }
         return services;
     }
@@ -62,9 +67,10 @@ public static class JobsSetup
         return app;
     }
 
-    private static void Server(IServiceProvider sp, BackgroundJobServerOptions o, string queue, int workers)
+    private static void Server(IServiceProvider sp, BackgroundJobServerOptions o, string queue, int workers, bool lightweight = false)
     {
         var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
+        o.IsLightweightServer = lightweight;
         o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{queue}";
         o.Queues = [queue];
         o.WorkerCount = workers;
@@ -113,5 +119,37 @@ public static class JobsSetup
         if (db.ConnectionString is null) return Path.Combine(app.ResolvedDataDirectory, "visionlabel.db");
         var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.ConnectionString);
         return Path.GetFullPath(builder.DataSource);
+    }
+}
+
+/// <summary>
+/// Hangfire's logging (a process-wide setting) through this host's ILoggerFactory. Hangfire components of another host
+/// in the same process (tests run many) may log after this host is gone: those messages are dropped, not thrown.
+/// </summary>
+internal sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+{
+    public Hangfire.Logging.ILog GetLogger(string name) => new HostLog(factory, name);
+
+    private sealed class HostLog(ILoggerFactory factory, string name) : Hangfire.Logging.ILog
+    {
+        private ILogger? _logger;
+
+        public bool Log(Hangfire.Logging.LogLevel level, Func<string>? message, Exception? exception = null)
+        {
+            try
+            {
+                _logger ??= factory.CreateLogger(name);
+                var mapped = level switch
+                {
+                    Hangfire.Logging.LogLevel.Trace => LogLevel.Trace, Hangfire.Logging.LogLevel.Debug => LogLevel.Debug,
+                    Hangfire.Logging.LogLevel.Info => LogLevel.Information, Hangfire.Logging.LogLevel.Warn => LogLevel.Warning,
+                    Hangfire.Logging.LogLevel.Error => LogLevel.Error, _ => LogLevel.Critical,
+                };
+                if (message is null) return _logger.IsEnabled(mapped); // Hangfire asks whether a level is on this way
+                if (_logger.IsEnabled(mapped)) _logger.Log(mapped, exception, "{Message}", message());
+                return true;
+            }
+            catch (ObjectDisposedException) { return false; }
+        }
     }
 }
