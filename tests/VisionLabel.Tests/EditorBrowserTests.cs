@@ -40,6 +40,32 @@ public class EditorBrowserTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dataset_import_from_the_project_page_shows_its_progress_and_report()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "import-ui" })).Read<ProjectDto>();
+        var page = await _browser.NewPageAsync();
+        var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Response += (_, r) => { if (r.Status >= 400) failed.Enqueue($"{r.Status} {r.Url}"); };
+        await page.GotoAsync($"{_url}/projects/{project.Id}?user=ml-engineer");
+        var form = page.Locator("form", new PageLocatorOptions { HasText = "Import a dataset" });
+        await form.Locator("select[name=format]").SelectOptionAsync("yolo");
+        await form.Locator("input[name=zip]").SetInputFilesAsync(new FilePayload
+        {
+            Name = "coco128.zip", MimeType = "application/zip", Buffer = DatasetTests.YoloZip("coco128", "coco128.yaml"),
+        });
+        await form.Locator("button[type=submit]").ClickAsync();
+
+        // The import runs as a job: the page follows it and ends with its report, then shows the images.
+        await page.GetByText(new System.Text.RegularExpressions.Regex(@"imported 128 images, \d+ annotations")).First.WaitForAsync(new() { Timeout = 60_000 });
+        var images = await (await _http.GetAsync($"/api/projects/{project.Id}/images?limit=1")).Read<ImagePage>();
+        Assert.Equal(128, images.Total);
+        var jobs = await (await _http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<VisionLabel.Server.Jobs.JobDto>>();
+        Assert.Equal(("import", VisionLabel.Server.Data.JobStatus.Completed), (Assert.Single(jobs).Kind, jobs[0].Status));
+        Assert.True(failed.IsEmpty, string.Join("\n", failed));
+        Assert.True(_browser.Errors.IsEmpty, string.Join("\n", _browser.Errors)); // no console errors either (a favicon 404 was one)
+    }
+
+    [Fact]
     public async Task The_app_routes_answer_html_and_deep_links_survive()
     {
         var project = await (await _http.PostJson("/api/projects", new { name = "routes" })).Read<ProjectDto>();
