@@ -37,14 +37,14 @@ public abstract class JobCrashTests
             var job = await (await http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, existingProposals = "keep" })).Read<JobDto>();
             Assert.Equal((128, 4), (job.Total, job.Chunks));
 
-            await WaitFor(http, job.Id, j => j.Done >= 16); // inside the first chunk
+            await http.WaitForJob(job.Id, j => j.Done >= 16); // inside the first chunk
             Process.Start("kill", ["-KILL", server.Id.ToString()])!.WaitForExit();
             await server.WaitForExitAsync(TestContext.Current.CancellationToken);
 
             server = await ServeCommandTests.Serve(url, data.Path, settings);
             var interrupted = await (await http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
             Assert.True(interrupted.Done < 128, "the job finished before the kill; nothing was tested");
-            var done = await WaitFor(http, job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+            var done = await http.WaitForJob(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
             Assert.Equal((JobStatus.Completed, 128, 0), (done.Status, done.Done, done.Failed));
 
             var items = await (await http.GetAsync($"/api/jobs/{job.Id}/items")).Read<List<JobItemDto>>();
@@ -78,18 +78,18 @@ public abstract class JobCrashTests
             byte[] zip = DatasetTests.YoloZip("coco128", "coco128.yaml");
             // The same dataset imported without interruption, for comparison.
             var reference = await Import(http, "import?format=yolo&name=reference", zip);
-            var done = await WaitFor(http, reference.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+            var done = await http.WaitForJob(reference.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
             Assert.Equal(JobStatus.Completed, done.Status);
 
             var job = await Import(http, "import?format=yolo&name=interrupted", zip);
-            await WaitFor(http, job.Id, j => j.Done >= 25);
+            await http.WaitForJob(job.Id, j => j.Done >= 25);
             Process.Start("kill", ["-KILL", server.Id.ToString()])!.WaitForExit();
             await server.WaitForExitAsync(TestContext.Current.CancellationToken);
             server = await ServeCommandTests.Serve(url, data.Path, settings);
             var interrupted = await (await http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
             Assert.True(interrupted.Status != JobStatus.Completed, "the import finished before the kill; nothing was tested");
 
-            var finished = await WaitFor(http, job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
+            var finished = await http.WaitForJob(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
             Assert.True(finished.Status == JobStatus.Completed, $"{finished.Status}: {finished.LastError}");
             Assert.Equal((128, done.ImportReport!.AnnotationsCreated), (finished.ImportReport!.ImagesCreated, finished.ImportReport.AnnotationsCreated));
             Assert.Equal(await Fingerprint(http, done.ImportReport.ProjectId), await Fingerprint(http, finished.ImportReport.ProjectId));
@@ -119,19 +119,6 @@ public abstract class JobCrashTests
                 lines.Add($"{image.FileName} {labels[a.LabelId]} {a.Geometry.GetRawText()}");
         lines.Sort(StringComparer.Ordinal);
         return lines;
-    }
-
-    private static async Task<JobDto> WaitFor(HttpClient http, Guid jobId, Func<JobDto, bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        JobDto job;
-        do
-        {
-            job = await (await http.GetAsync($"/api/jobs/{jobId}")).Read<JobDto>();
-            if (condition(job)) return job;
-            await Task.Delay(100);
-        } while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"job {jobId} stuck at {job.Status} {job.Done}/{job.Total}, error: {job.LastError}");
     }
 }
 

@@ -36,12 +36,7 @@ public class PostgresJobTests
 
         var job = await (await http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, status = new[] { "new" }, existingProposals = "keep" })).Read<JobDto>();
         Assert.Equal((64, 8), (job.Total, job.Chunks));
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (job.Status is not (JobStatus.Completed or JobStatus.Dead) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-            job = await (await http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
-        }
+        job = await http.WaitForJob(job.Id, seconds: 90);
         Assert.Equal((JobStatus.Completed, 64, 0), (job.Status, job.Done, job.Failed));
         var prelabeled = await (await http.GetAsync($"/api/projects/{project.Id}/images?status=prelabeled&limit=100")).Read<ImagePage>();
         Assert.Equal(64, prelabeled.Total);

@@ -57,8 +57,7 @@ public class S3StorageTests
 
         // Pre-labeling reads the model and the images from the bucket.
         var job = await (await http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id })).Read<JobDto>();
-        for (var deadline = DateTime.UtcNow.AddSeconds(60); job.Status is not (JobStatus.Completed or JobStatus.Dead) && DateTime.UtcNow < deadline; await Task.Delay(100, Ct))
-            job = await (await http.GetAsync($"/api/jobs/{job.Id}", Ct)).Read<JobDto>();
+        job = await http.WaitForJob(job.Id, seconds: 60);
         Assert.Equal((JobStatus.Completed, 3, 0), (job.Status, job.Done, job.Failed));
 
         // Nothing went to the local blob folder.

@@ -75,19 +75,26 @@ public static class DatabaseSetup
         return new SqliteVisionLabelDb(sqlite.Options);
     }
 
-    private static string Provider(DatabaseOptions db) => db.Provider.ToLowerInvariant() switch
+    /// <summary>"sqlite" or "postgres", whatever spelling the configuration used; throws on anything else.</summary>
+    internal static string Provider(DatabaseOptions db) => db.Provider.ToLowerInvariant() switch
     {
         "sqlite" => "sqlite",
         "postgres" or "postgresql" => "postgres",
         _ => throw new InvalidOperationException($"VisionLabel:Database:Provider '{db.Provider}' is not known; use sqlite or postgres."),
     };
 
+    /// <summary>The SQLite database file: the connection string's, or DATA/visionlabel.db.</summary>
+    public static string SqliteFile(DatabaseOptions db, VisionLabelOptions app) =>
+        db.ConnectionString is null
+            ? Path.Combine(app.ResolvedDataDirectory, "visionlabel.db")
+            : Path.GetFullPath(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.ConnectionString).DataSource);
+
     public static void Configure(DbContextOptionsBuilder options, DatabaseOptions db, VisionLabelOptions app)
     {
         switch (Provider(db))
         {
             case "sqlite":
-                options.UseSqlite(db.ConnectionString ?? $"Data Source={Path.Combine(app.ResolvedDataDirectory, "visionlabel.db")}");
+                options.UseSqlite(db.ConnectionString ?? $"Data Source={SqliteFile(db, app)}");
                 options.AddInterceptors(new SqlitePragmas(db.SqliteSynchronous.ToLowerInvariant() == "full" ? "FULL" : "NORMAL"));
                 break;
             default:

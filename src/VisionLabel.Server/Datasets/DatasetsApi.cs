@@ -121,8 +121,7 @@ public static class DatasetsApi
             await blobs.PutFileAsync(ImportJob.ZipKey(job.Id), temp, CancellationToken.None); // before the job exists, so no job is without its zip
             db.Jobs.Add(job);
             await db.SaveChangesAsync(CancellationToken.None);
-            await dispatcher.DispatchAsync(job.Id, CancellationToken.None);
-            job.Chunks = 1;
+            job.Chunks = await dispatcher.DispatchAsync(job.Id, CancellationToken.None);
             return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
         }
         finally { File.Delete(temp); }

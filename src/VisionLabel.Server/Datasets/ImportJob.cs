@@ -39,7 +39,6 @@ public sealed class ImportJob(IServiceScopeFactory scopes, IBlobStore blobs, IOp
         await using var zip = await blobs.OpenReadAsync(payload.ZipKey, ct)
                               ?? throw new PermanentJobFailure($"the uploaded zip ({payload.ZipKey}) is gone from the blob store; upload the dataset again");
 
-        var live = scope.ServiceProvider.GetRequiredService<LiveEvents>();
         var progress = new JobProgressWriter(scopes, jobId, payload.ProjectId);
         ImportReport report;
         try

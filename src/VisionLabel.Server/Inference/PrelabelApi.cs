@@ -116,8 +116,7 @@ public static class PrelabelApi
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
-        await dispatcher.DispatchAsync(job.Id, CancellationToken.None); // committed: it must reach Hangfire even if the client went away
-        job.Chunks = Math.Max(1, (job.Total + options.Value.ChunkSize - 1) / options.Value.ChunkSize);
+        job.Chunks = await dispatcher.DispatchAsync(job.Id, CancellationToken.None); // committed: it must reach Hangfire even if the client went away
         return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
     }
 }

@@ -22,7 +22,8 @@ public sealed class JobDispatcher(IBackgroundJobClient hangfire, IServiceScopeFa
     public const string MaintenanceQueue = "maintenance";
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
-    public async Task DispatchAsync(Guid jobId, CancellationToken ct = default)
+    /// <summary>Enqueues the job's chunks and returns how many (also stored on the row).</summary>
+    public async Task<int> DispatchAsync(Guid jobId, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
@@ -34,6 +35,7 @@ public sealed class JobDispatcher(IBackgroundJobClient hangfire, IServiceScopeFa
             // The queue is the job's own (not only its first state's), so Hangfire's retries go back to the same queue.
             hangfire.Enqueue<JobRunner>(queue, r => r.RunAsync(jobId, range.After, range.UpTo, null, CancellationToken.None));
         await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Chunks, ranges.Count), ct);
+        return ranges.Count;
     }
 
     /// <summary>Start-up: enqueues the jobs whose enqueueing a stopped process did not finish.</summary>

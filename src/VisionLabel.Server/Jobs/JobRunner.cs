@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.ExceptionServices;
 using Hangfire;
 using Hangfire.Server;
 using Microsoft.Extensions.Options;
@@ -83,44 +84,31 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandl
         });
 
         log.LogInformation("Job {JobId} ({Kind}) attempt {Attempt}: images after {After} up to {UpTo}", job.Id, job.Kind, attempt, range.After, range.UpTo);
-        try
-        {
-            await handler.RunAsync(job.Id, range, run.Token);
-            await run.CancelAsync();
-            await watcher;
-            if (cancelRequested) await Rows(r => r.FinishAsync(job.Id, JobStatus.Cancelled, null, CancellationToken.None));
-            else await Rows(r => r.CompleteIfDoneAsync(job.Id, CancellationToken.None));
-        }
-        catch (OperationCanceledException) when (cancelRequested)
-        {
-            await run.CancelAsync();
-            await watcher;
+        Exception? failure = null;
+        try { await handler.RunAsync(job.Id, range, run.Token); }
+        catch (Exception e) { failure = e; }
+        await run.CancelAsync(); // stops the watcher before the row changes
+        await watcher;
+
+        if (cancelRequested && failure is null or OperationCanceledException)
             await Rows(r => r.FinishAsync(job.Id, JobStatus.Cancelled, null, CancellationToken.None));
-        }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        else if (failure is null)
+            await Rows(r => r.CompleteIfDoneAsync(job.Id, CancellationToken.None));
+        else if (failure is OperationCanceledException && stopping.IsCancellationRequested)
+            ExceptionDispatchInfo.Throw(failure); // shutting down: Hangfire requeues the chunk and it resumes from its pending items
+        else if (failure is PermanentJobFailure)
         {
-            // Shutting down: Hangfire requeues the chunk and it resumes from its pending items.
-            await run.CancelAsync();
-            await watcher;
-            throw;
+            await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, failure.Message, CancellationToken.None));
+            log.LogWarning("Job {JobId} failed for good: {Reason}", job.Id, failure.Message); // Hangfire records it as done: nothing to retry
         }
-        catch (PermanentJobFailure e)
+        else
         {
-            await run.CancelAsync();
-            await watcher;
-            await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, e.Message, CancellationToken.None));
-            log.LogWarning("Job {JobId} failed for good: {Reason}", job.Id, e.Message); // Hangfire records it as done: nothing to retry
-        }
-        catch (Exception e)
-        {
-            await run.CancelAsync();
-            await watcher;
             if (attempt >= job.MaxAttempts)
-                await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, $"gave up after {attempt} attempt(s): {e.Message}", CancellationToken.None));
+                await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, $"gave up after {attempt} attempt(s): {failure.Message}", CancellationToken.None));
             else
-                await Rows(r => r.RetryLaterAsync(job.Id, e.Message, CancellationToken.None));
-            log.LogWarning(e, "Job {JobId} attempt {Attempt} of {Max} failed", job.Id, attempt, job.MaxAttempts);
-            throw; // Hangfire schedules the next attempt, or records the chunk as failed after the last one
+                await Rows(r => r.RetryLaterAsync(job.Id, failure.Message, CancellationToken.None));
+            log.LogWarning(failure, "Job {JobId} attempt {Attempt} of {Max} failed", job.Id, attempt, job.MaxAttempts);
+            ExceptionDispatchInfo.Throw(failure); // Hangfire schedules the next attempt, or records the chunk as failed after the last one
         }
     }
 

@@ -96,7 +96,7 @@ public static class JobsSetup
 
     private static JobStorage CreateStorage(DatabaseOptions db, VisionLabelOptions app, JobOptions jobs)
     {
-        if (db.Provider.ToLowerInvariant() is "postgres" or "postgresql")
+        if (Data.DatabaseSetup.Provider(db) == "postgres")
         {
             var options = new PostgreSqlStorageOptions
             {
@@ -106,19 +106,12 @@ public static class JobsSetup
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options);
         }
-        string path = Path.ChangeExtension(SqliteFileOf(db, app), null) + ".hangfire.db";
+        string path = Path.ChangeExtension(Data.DatabaseSetup.SqliteFile(db, app), null) + ".hangfire.db";
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         return new SQLiteStorage(path, new SQLiteStorageOptions
         {
             QueuePollInterval = jobs.PollInterval, InvisibilityTimeout = jobs.InvisibilityTimeout,
         });
-    }
-
-    private static string SqliteFileOf(DatabaseOptions db, VisionLabelOptions app)
-    {
-        if (db.ConnectionString is null) return Path.Combine(app.ResolvedDataDirectory, "visionlabel.db");
-        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.ConnectionString);
-        return Path.GetFullPath(builder.DataSource);
     }
 }
 

@@ -58,17 +58,32 @@ public static class HttpExtensions
         return JsonDocument.Parse(body).RootElement;
     }
 
+    /// <summary>
+    /// Polls GET /api/jobs/{id} until <paramref name="condition"/> holds (default: the job has ended). A timeout says
+    /// where the job stood, plus what <paramref name="diagnose"/> adds.
+    /// </summary>
+    public static async Task<VisionLabel.Server.Jobs.JobDto> WaitForJob(this HttpClient client, Guid jobId,
+        Func<VisionLabel.Server.Jobs.JobDto, bool>? condition = null, int seconds = 120, Func<string>? diagnose = null)
+    {
+        condition ??= j => j.Status is not (VisionLabel.Server.Data.JobStatus.Queued or VisionLabel.Server.Data.JobStatus.Running);
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        VisionLabel.Server.Jobs.JobDto job;
+        do
+        {
+            job = await (await client.GetAsync($"/api/jobs/{jobId}")).Read<VisionLabel.Server.Jobs.JobDto>();
+            if (condition(job)) return job;
+            await Task.Delay(50);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"job {jobId} stuck at {job.Status} {job.Done}/{job.Total} ({job.Chunks} chunks, {job.Attempts} attempts), error: {job.LastError}"
+                                   + (diagnose is null ? "" : "; " + diagnose()));
+    }
+
     /// <summary>POSTs a dataset import (it runs as a job: 202), waits for the job and returns its report.</summary>
     public static async Task<VisionLabel.Server.Datasets.ImportReport> ImportDataset(this HttpClient client, string url, HttpContent zip)
     {
         var response = await client.PostAsync(url, zip);
         Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
-        var job = await response.Read<VisionLabel.Server.Jobs.JobDto>();
-        for (var deadline = DateTime.UtcNow.AddSeconds(120); job.Status is VisionLabel.Server.Data.JobStatus.Queued or VisionLabel.Server.Data.JobStatus.Running; await Task.Delay(50))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"import job {job.Id} still {job.Status} at {job.Done}/{job.Total}");
-            job = await (await client.GetAsync($"/api/jobs/{job.Id}")).Read<VisionLabel.Server.Jobs.JobDto>();
-        }
+        var job = await client.WaitForJob((await response.Read<VisionLabel.Server.Jobs.JobDto>()).Id);
         Assert.True(job.Status == VisionLabel.Server.Data.JobStatus.Completed, $"import job {job.Status}: {job.LastError}");
         return job.ImportReport!;
     }
