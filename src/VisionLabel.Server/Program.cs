@@ -25,6 +25,7 @@ serve.SetAction(async (parse, ct) =>
 
 var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve, PrelabelCommand.Create(), VisionLabel.Server.Web.OpenApiCommand.Create() };
 foreach (var command in VisionLabel.Server.Datasets.DatasetCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in VisionLabel.Server.Accounts.AccountCommands.Create()) root.Subcommands.Add(command);
 return await root.Parse(args).InvokeAsync();
 
 public partial class Program;

@@ -1,8 +1,10 @@
+using Microsoft.AspNetCore.SignalR;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
@@ -60,7 +62,12 @@ public static class ServerHost
         services.AddScoped<ImageIntake>();
         services.AddSingleton<ThumbnailService>();
         // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
-        services.AddSignalR(o => o.MaximumReceiveMessageSize = AnnotationsHub.MaxMessageBytes).AddJsonProtocol(o =>
+        services.AddAccounts(builder.Configuration);
+        services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = AnnotationsHub.MaxMessageBytes;
+            o.AddFilter<HubAccessFilter>(); // every hub method's access rule, checked on every call
+        }).AddJsonProtocol(o =>
         {
             o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
             o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
@@ -97,9 +104,13 @@ public static class ServerHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBodyLimits();
+        app.UseAccounts();
 
-        app.MapOpenApi();
-        app.MapGet("/health", Health).WithTags("Health");
+        app.MapOpenApi().AllowAnonymousAccess();
+        app.MapGet("/health", Health).WithTags("Health").AllowAnonymousAccess();
+        app.MapAccountApi();
+        app.MapUsersApi();
+        app.MapMembersApi();
         app.MapProjectsApi();
         app.MapImagesApi();
         app.MapAnnotationsApi();
@@ -109,8 +120,9 @@ public static class ServerHost
         app.MapDatasetsApi();
         app.MapJobsDashboard();
         app.MapWebApp();
-        app.MapHub<LiveHub>("/hubs/live");
-        app.MapHub<AnnotationsHub>("/hubs/annotations");
+        // Connecting needs a signed-in caller (negotiate is a POST, but reads nothing: read tokens may connect).
+        app.MapHub<LiveHub>("/hubs/live").RequireSignedIn(writes: false);
+        app.MapHub<AnnotationsHub>("/hubs/annotations").RequireSignedIn(writes: false);
         return app;
     }
 
@@ -125,7 +137,23 @@ public static class ServerHost
         var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
         var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);
-        await app.RunAsync();
+        await app.StartAsync();
+        await PrintSetupLinkAsync(app);
+        await app.WaitForShutdownAsync();
+    }
+
+    /// <summary>First run: no account exists, so print the one-time link that creates the first admin (see SetupLink).</summary>
+    private static async Task PrintSetupLinkAsync(WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<Accounts.Accounts>().AnyAsync()) return;
+        string secret = app.Services.GetRequiredService<SetupLink>().Issue();
+        string url = (app.Urls.FirstOrDefault() ?? "http://localhost:5080").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost").TrimEnd('/');
+        Console.WriteLine();
+        Console.WriteLine("No accounts yet. Create the first admin here (this link works once; a restart prints a new one):");
+        Console.WriteLine($"    {url}/setup?token={secret}");
+        Console.WriteLine("Or headless: ./visionlabel users add NAME --admin --password-stdin");
+        Console.WriteLine();
     }
 
     private static IBlobStore CreateBlobStore(StorageOptions storage, VisionLabelOptions app) => storage.Provider.ToLowerInvariant() switch

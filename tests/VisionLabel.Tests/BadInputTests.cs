@@ -199,7 +199,7 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Hub_calls_with_wrong_arguments_say_which_argument_and_why()
     {
-        await using var hub = await RawHubClient.ConnectAsync(_app.Server, "/hubs/annotations?user=mallory");
+        await using var hub = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "mallory"));
         await hub.CallAsync("JoinImage", _image.Id);
         Assert.Contains("Submit(op): op is required", await HubError(hub, "Submit", [null]));
         Assert.Contains("argument 'imageId'", await HubError(hub, "JoinImage", "not-a-guid"));
@@ -231,7 +231,7 @@ public class BadInputTests : IAsyncLifetime
         Assert.Empty(await StoredAnnotations());
         Assert.Equal(VisionLabel.Server.Data.ImageStatus.New, (await (await _http.GetAsync($"/api/images/{_image.Id}")).Read<ImageDto>()).Status);
 
-        await using var live = await RawHubClient.ConnectAsync(_app.Server, "/hubs/live");
+        await using var live = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => live.CallAsync("WatchJob", "job-1"));
         Assert.Contains("argument", e.Message);
         Assert.True(live.IsOpen);
@@ -252,8 +252,8 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task A_10000_point_polygon_is_accepted_and_a_2_MB_op_refused_on_a_connection_that_stays_up()
     {
-        var (alice, _) = await ImageReplica.ConnectAsync(_app.Server, _image.Id, "alice");
-        var (bob, bobView) = await ImageReplica.ConnectAsync(_app.Server, _image.Id, "bob");
+        var (alice, _) = await ImageReplica.ConnectAsync(_app, _image.Id, "alice");
+        var (bob, bobView) = await ImageReplica.ConnectAsync(_app, _image.Id, "bob");
         var label = _project.Labels[0].Id;
         var big = Guid.NewGuid();
         var ack = await alice.CallAsync("Submit", new { clientOpId = "big", imageId = _image.Id, type = "create", annotationId = big,
@@ -278,8 +278,8 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Presence_throttling_always_delivers_the_last_state_of_a_burst()
     {
-        var (alice, _) = await ImageReplica.ConnectAsync(_app.Server, _image.Id, "alice");
-        var (bob, _) = await ImageReplica.ConnectAsync(_app.Server, _image.Id, "bob");
+        var (alice, _) = await ImageReplica.ConnectAsync(_app, _image.Id, "alice");
+        var (bob, _) = await ImageReplica.ConnectAsync(_app, _image.Id, "bob");
         // Ten cursor moves as fast as they can be sent: well inside one 50 ms window after the first.
         for (int i = 0; i < 10; i++) await bob.CallAsync("UpdatePresence", _image.Id, new { cursor = new { x = i * 10, y = 5 } });
         var last = await alice.WaitFor("PresenceChanged", TimeSpan.FromSeconds(2), a => a[0].GetProperty("presence").GetProperty("cursor").GetProperty("x").GetInt32() == 90);

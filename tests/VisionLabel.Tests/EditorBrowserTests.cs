@@ -27,8 +27,9 @@ public class EditorBrowserTests : IAsyncLifetime
         _browser = await Browser.LaunchAsync();
         _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
         _server = await ServeCommandTests.Serve(_url, _data.Path);
-        _http = new HttpClient { BaseAddress = new Uri(_url) };
-        _http.DefaultRequestHeaders.Add("X-VisionLabel-User", "setup");
+        // The people of these tests (admins: they reach every project; roles have their own browser tests).
+        _http = TestAccounts.Client(_url, await TestAccounts.ProvisionAsync(_data.Path, [],
+            "setup", "ml-engineer", "carol", "alice", "bob", "ann", "rev", "eve", "mia", "zoe", "ivy", "sam"));
     }
 
     public async ValueTask DisposeAsync()
@@ -46,7 +47,7 @@ public class EditorBrowserTests : IAsyncLifetime
         var page = await _browser.NewPageAsync();
         var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
         page.Response += (_, r) => { if (r.Status >= 400) failed.Enqueue($"{r.Status} {r.Url}"); };
-        await page.GotoAsync($"{_url}/projects/{project.Id}?user=ml-engineer");
+        await page.SignInAsync(_url, "ml-engineer", $"/projects/{project.Id}");
         var form = page.Locator("form", new PageLocatorOptions { HasText = "Import a dataset" });
         await form.Locator("select[name=format]").SelectOptionAsync("yolo");
         await form.Locator("input[name=zip]").SetInputFilesAsync(new FilePayload
@@ -69,7 +70,7 @@ public class EditorBrowserTests : IAsyncLifetime
     public async Task The_app_routes_answer_html_and_deep_links_survive()
     {
         var project = await (await _http.PostJson("/api/projects", new { name = "routes" })).Read<ProjectDto>();
-        foreach (var path in new[] { "/", $"/projects/{project.Id}", $"/images/{Guid.NewGuid()}?user=x&y=1" })
+        foreach (var path in new[] { "/", $"/projects/{project.Id}", $"/images/{Guid.NewGuid()}?x=1&y=1", "/signin", "/account" })
         {
             var response = await _http.GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -84,7 +85,7 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/nothing-here")).StatusCode); // the API keeps its 404s
 
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/?user=carol");
+        await page.SignInAsync(_url, "carol", $"/");
         await page.GetByText("routes").ClickAsync();
         await page.WaitForURLAsync($"**/projects/{project.Id}");
         await page.ReloadAsync();
@@ -99,8 +100,8 @@ public class EditorBrowserTests : IAsyncLifetime
 
         var alice = await _browser.NewPageAsync();
         var bob = await _browser.NewPageAsync();
-        await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
-        await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
+        await alice.SignInAsync(_url, "alice", $"/images/{image.Id}");
+        await bob.SignInAsync(_url, "bob", $"/images/{image.Id}");
         // Opens fitted, every shape drawn, with no interaction.
         await alice.WaitForCanvas("[data-ready='true'][data-shapes='1'][data-drawn='1']");
         await bob.WaitForCanvas("[data-ready='true'][data-shapes='1']");
@@ -159,8 +160,8 @@ public class EditorBrowserTests : IAsyncLifetime
         var (project, image) = await _http.ProjectWithImage("review", ["tree"], 800, 600);
         var annotator = await _browser.NewPageAsync();
         var reviewer = await _browser.NewPageAsync();
-        await annotator.GotoAsync($"{_url}/images/{image.Id}?user=ann");
-        await reviewer.GotoAsync($"{_url}/images/{image.Id}?user=rev");
+        await annotator.SignInAsync(_url, "ann", $"/images/{image.Id}");
+        await reviewer.SignInAsync(_url, "rev", $"/images/{image.Id}");
         await annotator.WaitForCanvas("[data-ready='true']");
         await reviewer.WaitForCanvas("[data-ready='true']");
 
@@ -206,8 +207,8 @@ public class EditorBrowserTests : IAsyncLifetime
         await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 200, y = 150, width = 100, height = 80 } });
         var alice = await _browser.NewPageAsync();
         var bob = await _browser.NewPageAsync();
-        await alice.GotoAsync($"{_url}/images/{image.Id}?user=alice");
-        await bob.GotoAsync($"{_url}/images/{image.Id}?user=bob");
+        await alice.SignInAsync(_url, "alice", $"/images/{image.Id}");
+        await bob.SignInAsync(_url, "bob", $"/images/{image.Id}");
         await alice.WaitForCanvas("[data-ready='true'][data-shapes='1']");
         await bob.WaitForCanvas("[data-ready='true'][data-shapes='1']");
 
@@ -260,7 +261,7 @@ public class EditorBrowserTests : IAsyncLifetime
         var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",
             geometry = new { rings = new[] { new double[] { 400, 100, 560, 100, 560, 260, 400, 260 } } } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/images/{image.Id}?user=eve");
+        await page.SignInAsync(_url, "eve", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true'][data-shapes='2']");
         async Task<JsonElement> Geometry(JsonElement a) =>
             (await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{a.GetProperty("id").GetGuid()}")).Read<JsonElement>()).GetProperty("geometry");
@@ -297,7 +298,7 @@ public class EditorBrowserTests : IAsyncLifetime
     {
         var (project, image) = await _http.ProjectWithImage("masks", ["grass"], 640, 480);
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/images/{image.Id}?user=mia");
+        await page.SignInAsync(_url, "mia", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true']");
 
         // M, then a stroke from (100, 200) to (300, 200) with the default 12 px brush: a 200 x 24 band with round ends.
@@ -353,7 +354,7 @@ public class EditorBrowserTests : IAsyncLifetime
         var (project, image) = await _http.ProjectWithImage("repaint", ["car"], 640, 480);
         var box = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 100, y = 100, width = 100, height = 80 } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/images/{image.Id}?user=zoe");
+        await page.SignInAsync(_url, "zoe", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true'][data-shapes='1']");
         await page.WaitForFunctionAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))");
         Assert.True(await ShapeAlpha(page, 100, 140) > 0, "the box's left edge is drawn");
@@ -375,7 +376,7 @@ public class EditorBrowserTests : IAsyncLifetime
         var polygon = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "polygon",
             geometry = new { rings = new[] { new double[] { 300, 300, 400, 300, 400, 400, 300, 400 } } } })).Read<JsonElement>();
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/images/{image.Id}?user=ivy");
+        await page.SignInAsync(_url, "ivy", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true'][data-shapes='4']");
 
         // Shift+drag from empty space around the first two boxes selects exactly them; H hides them; Shift+H shows them.
@@ -424,7 +425,7 @@ public class EditorBrowserTests : IAsyncLifetime
     {
         var (project, image) = await _http.ProjectWithImage("restart", ["car"], 640, 480);
         var page = await _browser.NewPageAsync();
-        await page.GotoAsync($"{_url}/images/{image.Id}?user=sam");
+        await page.SignInAsync(_url, "sam", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true'][data-connected='true']");
 
         // The server dies (kill -9): the page says so and keeps taking edits.

@@ -28,7 +28,7 @@ public abstract class JobCrashTests
         var server = await ServeCommandTests.Serve(url, data.Path, settings);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var http = TestAccounts.Client(url, await TestAccounts.TokenAsync(data.Path, settings));
             var model = await (await http.UploadModel("yolov8n-det-int8-640.onnx", File.ReadAllBytes(SharedData.Require("models/yolov8n-det-int8-640.onnx")))).Read<ModelDto>();
             var project = await (await http.PostJson("/api/projects", new { name = "crash", labels = model.ClassNames.Select(n => new { name = n }) })).Read<ProjectDto>();
             var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToArray();
@@ -74,7 +74,7 @@ public abstract class JobCrashTests
         var server = await ServeCommandTests.Serve(url, data.Path, settings);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var http = TestAccounts.Client(url, await TestAccounts.TokenAsync(data.Path, settings));
             byte[] zip = DatasetTests.YoloZip("coco128", "coco128.yaml");
             // The same dataset imported without interruption, for comparison.
             var reference = await Import(http, "import?format=yolo&name=reference", zip);

@@ -26,7 +26,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         _browser = await Browser.LaunchAsync();
         _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
         _server = await ServeCommandTests.Serve(_url, _data.Path, "--VisionLabel:Inference:Device=cpu", "--VisionLabel:Jobs:PollInterval=00:00:00.200");
-        _http = new HttpClient { BaseAddress = new Uri(_url) };
+        _http = TestAccounts.Client(_url, await TestAccounts.ProvisionAsync(_data.Path, [], "lee"));
     }
 
     public async ValueTask DisposeAsync()
@@ -61,7 +61,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
     private async Task Flow()
     {
         var page = _page = await _browser.NewPageAsync(1400, 900);
-        await page.GotoAsync($"{_url}/?user=lee");
+        await page.SignInAsync(_url, "lee", $"/");
         await page.GetByLabel("Project name").FillAsync("street");
         await page.GetByLabel("Labels").FillAsync("person, car, bus, truck, bicycle, motorcycle, dog, cat, horse, giraffe, elephant, zebra, bird, bowl, cup");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
@@ -94,7 +94,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         var image = images.Single(i => i.GetProperty("id").GetString() == imageId);
         int width = image.GetProperty("width").GetInt32(), height = image.GetProperty("height").GetInt32();
 
-        await page.GotoAsync($"{_url}/images/{imageId}?user=lee");
+        await page.SignInAsync(_url, "lee", $"/images/{imageId}");
         await page.Locator($"canvas.base[data-ready='true'][data-shapes='{proposals}']").WaitForAsync(new LocatorWaitForOptions { Timeout = 15_000 });
         // Tab walks the proposals by score; A accepts, R rejects.
         var decided = new List<(string Id, string State)>();

@@ -117,7 +117,7 @@ public class MaintenanceTests
         string tmp = Path.Combine(data.Path, "tmp");
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var http = TestAccounts.Client(url, await TestAccounts.TokenAsync(data.Path, []));
             var project = await NewProject(http, "uploads");
             Directory.CreateDirectory(tmp);
             using var watcher = new FileSystemWatcher(tmp) { EnableRaisingEvents = true };

@@ -262,7 +262,7 @@ public abstract class PrelabelJobTests : IAsyncLifetime
     {
         var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
         var (project, images) = await Project(model, 8);
-        await using var hub = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
+        await using var hub = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
         await hub.InvokeAsync("WatchProject", project.Id);
         await hub.InvokeAsync("WatchImage", images[0].Id); // completed: the groups are joined before the job starts
 

@@ -25,6 +25,7 @@ public class S3StorageTests
             ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200", ["VisionLabel:Inference:Device"] = "cpu",
         });
         var http = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Token());
         using var direct = new HttpClient(); // what a browser does with the redirect: fetch from the store itself
 
         var health = JsonDocument.Parse(await http.GetStringAsync("/health", Ct)).RootElement;
@@ -73,6 +74,7 @@ public class S3StorageTests
         using var data = new TempDirectory();
         using var app = new VisionLabelApp(data.Path, new Dictionary<string, string?>(S3Server.Settings(s3)) { ["VisionLabel:Storage:S3:PresignedUrls"] = "false" });
         var http = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.Token());
         var (_, image) = await http.ProjectWithImage("streamed", ["a"], 640, 480);
         byte[] whole = await http.GetByteArrayAsync($"/api/images/{image.Id}/original", Ct);
         Assert.Equal(image.SizeBytes, whole.Length);
@@ -92,17 +94,18 @@ public class S3StorageTests
         var s3 = S3Server.RequireBucket();
         using var data = new TempDirectory();
         string url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
-        var server = await ServeCommandTests.Serve(url, data.Path, [.. S3Server.Settings(s3).Select(kv => $"--{kv.Key}={kv.Value}")]);
+        string[] settings = [.. S3Server.Settings(s3).Select(kv => $"--{kv.Key}={kv.Value}")];
+        var server = await ServeCommandTests.Serve(url, data.Path, settings);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
+            using var http = TestAccounts.Client(url, await TestAccounts.ProvisionAsync(data.Path, settings, "tester", "alice"));
             var (_, image) = await http.ProjectWithImage("browser-s3", ["a"], 800, 600);
             await using var browser = await Browser.LaunchAsync();
             var page = await browser.NewPageAsync();
             var failed = new System.Collections.Concurrent.ConcurrentQueue<string>();
             page.Response += (_, r) => { if (r.Status >= 400) failed.Enqueue($"{r.Status} {r.Url}"); };
             var fromStore = page.WaitForResponseAsync(r => r.Url.StartsWith($"http://{s3.Endpoint}/{s3.Bucket}/originals/") && r.Status == 200);
-            await page.GotoAsync($"{url}/images/{image.Id}?user=alice");
+            await page.SignInAsync(url, "alice", $"/images/{image.Id}");
             var response = await fromStore;
             Assert.Equal("image/jpeg", await response.HeaderValueAsync("content-type"));
             await page.WaitForCanvas("[data-ready='true']");

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -30,13 +31,16 @@ public class ServeCommandTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    internal static async Task<Process> Serve(string url, string data, params string[] extra)
+    internal static Task<Process> Serve(string url, string data, params string[] extra) => Serve(url, data, null, extra);
+
+    /// <param name="output">Receives each line the server writes to stdout.</param>
+    internal static async Task<Process> Serve(string url, string data, Action<string>? output, params string[] extra)
     {
         var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), "serve", "--urls", url, "--data", data, .. extra])
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         })!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output?.Invoke(e.Data); };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -109,13 +113,72 @@ public class ServeCommandTests
         Assert.Contains("not an ONNX model", badLog);
     }
 
+    /// <summary>Runs `visionlabel ARGS` (the server executable's other verbs) and returns its exit code, stdout and stderr.</summary>
+    internal static async Task<(int Code, string Stdout, string Stderr)> Cli(string[] args, string? stdin = null)
+    {
+        var process = Process.Start(new ProcessStartInfo("dotnet", [ServerDll(), .. args])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = Path.GetTempPath(),
+        })!;
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task First_start_prints_a_setup_link_and_CLI_accounts_and_tokens_work_on_the_running_server()
+    {
+        using var data = new TempDirectory();
+        string url = $"http://127.0.0.1:{FreePort()}";
+        var link = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await Serve(url, data.Path, line => { if (line.Contains("/setup?token=")) link.TrySetResult(line.Trim()); });
+        try
+        {
+            string setup = await link.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            Assert.Matches($"^{Regex.Escape(url)}/setup\\?token=[0-9a-f]{{48}}$", setup);
+            using var anonymous = new HttpClient { BaseAddress = new Uri(url) };
+            await (await anonymous.GetAsync("/api/projects")).Problem(401);
+
+            var add = await Cli(["users", "add", "ops", "--admin", "--password-stdin", "--data", data.Path], "a-long-cli-password\n");
+            Assert.True(add.Code == 0, add.Stderr);
+            Assert.Equal("", add.Stdout.Trim()); // the password came from stdin: nothing to show
+            var taken = await Cli(["users", "add", "ops", "--data", data.Path]);
+            Assert.Equal(1, taken.Code);
+            Assert.Contains("is taken", taken.Stderr);
+
+            var write = await Cli(["tokens", "create", "--user", "ops", "--scope", "write", "--data", data.Path]);
+            Assert.True(write.Code == 0, write.Stderr);
+            Assert.Matches("^vlpat_[A-Za-z0-9_-]{43}$", write.Stdout.Trim()); // the token alone on stdout, for $(...)
+            var read = await Cli(["tokens", "create", "--user", "ops", "--expires", "7", "--name", "dashboards", "--data", data.Path]);
+            Assert.Contains("expires", read.Stderr);
+            using var writer = TestAccounts.Client(url, write.Stdout.Trim());
+            using var reader = TestAccounts.Client(url, read.Stdout.Trim());
+            await (await writer.PostJson("/api/projects", new { name = "from-a-script" })).Read<ProjectDto>();
+            Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/projects")).StatusCode);
+            await (await reader.PostJson("/api/projects", new { name = "read-only" })).Problem(403);
+            // An account exists now: the setup link is of no use any more.
+            await (await anonymous.PostJson("/api/setup", new { token = setup[(setup.IndexOf('=') + 1)..], userName = "late", password = "another-long-one" })).Problem(409);
+
+            var revoke = await Cli(["tokens", "revoke", "--user", "ops", "--all", "--data", data.Path]);
+            Assert.True(revoke.Code == 0, revoke.Stderr);
+            Assert.Contains("Revoked 2 tokens", revoke.Stderr);
+            // The server that is running refuses them on the very next request.
+            await (await writer.GetAsync("/api/projects")).Problem(401);
+            await (await reader.GetAsync("/api/projects")).Problem(401);
+        }
+        finally { server.Kill(entireProcessTree: true); }
+    }
+
     [Fact]
     public async Task Serve_accepts_coco128_and_keeps_everything_across_a_restart()
     {
         var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().ToArray();
         using var data = new TempDirectory();
         string url = $"http://127.0.0.1:{FreePort()}";
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        using var http = TestAccounts.Client(url, await TestAccounts.TokenAsync(data.Path, []));
 
         var server = await Serve(url, data.Path);
         ProjectDto project;

@@ -44,7 +44,7 @@ public class WritePathTests : IAsyncLifetime
     }
 
     private Task<(HubClient Hub, ImageReplica Replica)> Connect(Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null) =>
-        ImageReplica.ConnectAsync(_app.Server, imageId, user, replica, resumeFrom);
+        ImageReplica.ConnectAsync(_app, imageId, user, replica, resumeFrom);
 
     /// <summary>The server's state of the image and its current seq, read by a fresh client that joins it.</summary>
     private async Task<(Dictionary<Guid, string> State, long Seq)> ServerState(Guid imageId)
@@ -69,7 +69,7 @@ public class WritePathTests : IAsyncLifetime
 
     private async Task<JobDto> RunJob(Guid projectId, object request)
     {
-        var live = await HubClient.ConnectAsync(_app.Server, "/hubs/live");
+        var live = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
         var response = await _http.PostJson($"/api/projects/{projectId}/prelabel", request);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var job = await response.Read<JobDto>();

@@ -1,5 +1,5 @@
 // REST client for the server's /api. Errors are the server's ProblemDetails, surfaced with their detail text.
-import { currentUser } from './user';
+import { toSignIn, xsrfToken } from './session';
 
 // Types of the server's API, generated from its OpenAPI document (web/openapi.json → src/api-schema.d.ts by
 // `npm run gen-api`; the server writes the document with `visionlabel openapi --out web/openapi.json`, and a test
@@ -35,18 +35,29 @@ export class ApiError extends Error {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { 'X-VisionLabel-User': currentUser() };
+  // Changes carry the antiforgery token: the session cookie alone does not prove the request came from this app.
+  const headers: Record<string, string> = method === 'GET' ? {} : { 'X-XSRF-TOKEN': xsrfToken() };
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
   const response = await fetch(path, { method, headers, body: payload });
   const text = await response.text();
   const json = text ? JSON.parse(text) : undefined;
+  if (response.status === 401) toSignIn(); // the session ended (signed out elsewhere, password changed, account disabled)
   if (!response.ok) throw new ApiError(response.status, json?.detail ?? json?.title ?? `${response.status} ${response.statusText}`);
   return json as T;
 }
 
 export const api = {
+  members: (projectId: string) => request<import('./session').Member[]>('GET', `/api/projects/${projectId}/members`),
+  addMember: (projectId: string, user: string, role: string) => request<unknown>('POST', `/api/projects/${projectId}/members`, { user, role }),
+  changeMember: (projectId: string, userId: string, role: string) => request<unknown>('PATCH', `/api/projects/${projectId}/members/${userId}`, { role }),
+  removeMember: (projectId: string, userId: string) => request<void>('DELETE', `/api/projects/${projectId}/members/${userId}`),
+  tokens: () => request<unknown[]>('GET', '/api/account/tokens'),
+  createToken: (name: string, scope: 'read' | 'write', expiresInDays?: number) =>
+    request<{ token: string }>('POST', '/api/account/tokens', { name, scope, expiresInDays }),
+  revokeToken: (id: string) => request<void>('DELETE', `/api/account/tokens/${id}`),
+  changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/account/password', { currentPassword, newPassword }),
   projects: () => request<Project[]>('GET', '/api/projects'),
   project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
   stats: () => request<ProjectStats[]>('GET', '/api/projects/stats'),
@@ -78,7 +89,7 @@ export const api = {
   uploadWithProgress: (projectId: string, file: File, progress: (sent: number, total: number) => void) => new Promise<UploadSummary>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/projects/${projectId}/images`);
-    xhr.setRequestHeader('X-VisionLabel-User', currentUser());
+    xhr.setRequestHeader('X-XSRF-TOKEN', xsrfToken());
     xhr.upload.onprogress = e => { if (e.lengthComputable) progress(e.loaded, e.total); };
     xhr.onload = () => {
       const json = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;

@@ -1,6 +1,9 @@
-// VisionLabel in the browser. Routes: / (projects), /projects/{id} (one project), /images/{id} (the editor).
+// VisionLabel in the browser. Routes: / (projects), /projects/{id} (one project), /images/{id} (the editor),
+// /signin, /setup (the first admin), /account (password and access tokens).
 // Links are ordinary anchors; navigation goes through history.pushState so deep links survive a reload.
-import { currentUser } from './user';
+import { currentUser, loadAccount, toSignIn } from './session';
+import { signInPage, setupPage } from './pages/signin-page';
+import { accountPage } from './pages/account-page';
 import { projectsPage } from './pages/projects-page';
 import { projectPage } from './pages/project-page';
 import { EditorPage } from './editor/editor-page';
@@ -21,7 +24,10 @@ function route(): void {
   app.replaceChildren(page);
   const path = location.pathname;
   let m: RegExpMatchArray | null;
-  if ((m = path.match(/^\/images\/([0-9a-f-]{36})$/i))) {
+  if (path === '/signin') signInPage(page);
+  else if (path === '/setup') setupPage(page);
+  else if (path === '/account') accountPage(page);
+  else if ((m = path.match(/^\/images\/([0-9a-f-]{36})$/i))) {
     const editor = new EditorPage(page, m[1], currentUser());
     teardown = () => editor.dispose();
   } else if ((m = path.match(/^\/projects\/([0-9a-f-]{36})$/i))) {
@@ -34,10 +40,11 @@ function route(): void {
 document.addEventListener('click', e => {
   const a = (e.target as HTMLElement).closest('a');
   if (!a || a.origin !== location.origin || a.target || e.ctrlKey || e.metaKey || e.shiftKey || a.hasAttribute('download')) return;
-  if (!/^\/(projects|images)\/|^\/$/.test(a.pathname)) return;
+  if (!/^\/(projects|images)\/|^\/$|^\/account$/.test(a.pathname)) return;
   e.preventDefault();
   navigate(a.pathname + a.search);
 });
 window.addEventListener('popstate', route);
-currentUser();
-route();
+// Signed-in pages need the account first; /signin and /setup do not.
+if (location.pathname === '/signin' || location.pathname === '/setup') route();
+else loadAccount().then(account => account ? route() : toSignIn(), () => toSignIn());

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Annotations;
 
@@ -12,11 +13,11 @@ public static class AnnotationsApi
     public static IEndpointRouteBuilder MapAnnotationsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/images/{imageId:guid}/annotations").WithTags("Annotations").WithBodyLimit(Limits.AnnotationBody);
-        group.MapGet("/", List);
-        group.MapPost("/", Create);
-        group.MapGet("/{annotationId:guid}", Get);
-        group.MapPatch("/{annotationId:guid}", Update);
-        group.MapDelete("/{annotationId:guid}", Delete);
+        group.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer);
+        group.MapPost("/", Create).RequireProjectRole(ProjectRole.Annotator);
+        group.MapGet("/{annotationId:guid}", Get).RequireProjectRole(ProjectRole.Viewer);
+        group.MapPatch("/{annotationId:guid}", Update).RequireProjectRole(ProjectRole.Annotator);
+        group.MapDelete("/{annotationId:guid}", Delete).RequireProjectRole(ProjectRole.Annotator);
         return app;
     }
 
@@ -45,7 +46,7 @@ public static class AnnotationsApi
             state = request.State, source = request.Source,
         }, AnnotationSequencer.Json);
         var id = request.Id ?? Guid.CreateVersion7();
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "create", id, changes), CurrentUser.Name(context), ct: ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "create", id, changes), context.Caller().UserName, ct: ct);
         return outcome switch
         {
             { Current: { } created } => TypedResults.Created($"/api/images/{imageId}/annotations/{id}", AnnotationDto.From(created)),
@@ -65,7 +66,7 @@ public static class AnnotationsApi
         if (request.Attributes is { } attributes) body["attributes"] = attributes;
         if (request.State is { } state) body["state"] = state;
         var op = new SubmitOp(RestOpId(), imageId, "update", annotationId, JsonSerializer.SerializeToElement(body, AnnotationSequencer.Json));
-        var outcome = await sequencer.ApplyAsync(op, CurrentUser.Name(context), request.Version, ct);
+        var outcome = await sequencer.ApplyAsync(op, context.Caller().UserName, request.Version, ct);
         return outcome switch
         {
             { Applied: not null, Current: { } updated } => TypedResults.Ok(AnnotationDto.From(updated)),
@@ -78,7 +79,7 @@ public static class AnnotationsApi
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(
         Guid imageId, Guid annotationId, int? version, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
     {
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "delete", annotationId), CurrentUser.Name(context), version, ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "delete", annotationId), context.Caller().UserName, version, ct);
         return outcome switch
         {
             { Applied: not null } => TypedResults.NoContent(),

@@ -1,15 +1,17 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
 
 namespace VisionLabel.Server.Collaboration;
 
 /// <summary>
 /// Live co-editing of one image by several people: /hubs/annotations, JSON protocol. The message shapes are
-/// documented in docs/realtime-protocol.md. Users name themselves with the X-VisionLabel-User header or the
-/// ?user= query parameter (browsers cannot set headers on WebSockets).
+/// documented in docs/realtime-protocol.md. Callers are signed in (the cookie, or a token as ?access_token= since
+/// browsers cannot set headers on WebSockets), and every method declares the project role it needs (HubAccessFilter).
 /// </summary>
 public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, PresenceThrottle presenceThrottle, ReviewService review, VisionLabelDb db) : Hub
 {
@@ -22,8 +24,9 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     public const int MaxMessageBytes = 16 << 20;
     private const int MaxPresenceBytes = 16 << 10;
 
-    private string User => CurrentUser.Name(Context.GetHttpContext()!);
+    private string User => Context.User!.Identity!.Name!; // the signed-in account, never a name the client sends
 
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public async Task<ImageSnapshot> JoinImage(Guid imageId)
     {
         await RequireImage(imageId);
@@ -35,6 +38,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         return snapshot;
     }
 
+    [HubAccess(AccessLevel.SignedIn)]
     public async Task LeaveImage(Guid imageId)
     {
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
@@ -43,6 +47,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     }
 
     /// <summary>Applies an op; the reply acknowledges it with its sequence number, or says why it was refused.</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public async Task<OpAck> Submit(SubmitOp op)
     {
         if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
@@ -60,9 +65,11 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     }
 
     /// <summary>Reverts the caller's own latest op on the image (as a new op everyone receives as Applied).</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public Task<OpAck> Undo(Guid imageId) => UndoRedo(imageId, redo: false);
 
     /// <summary>Re-applies the caller's latest undo, unless they changed something since.</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public Task<OpAck> Redo(Guid imageId) => UndoRedo(imageId, redo: true);
 
     private async Task<OpAck> UndoRedo(Guid imageId, bool redo)
@@ -72,12 +79,15 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     }
 
     /// <summary>Review: submitted / approved / rejected / in-progress (reopen), broadcast as ImageStatusChanged.</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public async Task SetImageStatus(Guid imageId, ImageStatus status)
     {
+        if (ImageStatusRules.RoleProblem(status, Context.Access().Role) is { } refused) throw new HubException($"403 SetImageStatus: {refused}");
         var (_, problem) = await review.SetStatusAsync(imageId, status, User);
         if (problem is not null) throw new HubException($"SetImageStatus: {problem}");
     }
 
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public async Task<CommentDto> AddComment(Guid imageId, NewComment comment)
     {
         if (comment is null) throw new HubException("AddComment(imageId, comment): comment is required, an object {x, y, text}");
@@ -85,9 +95,11 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         return dto ?? throw new HubException($"AddComment: {problem}");
     }
 
+    [HubAccess(AccessLevel.Project, ProjectRole.Reviewer, Writes = true)]
     public async Task<CommentDto> ResolveComment(Guid imageId, Guid commentId, bool resolved) =>
         await review.ResolveCommentAsync(imageId, commentId, resolved) ?? throw new HubException($"ResolveComment: no comment {commentId} on image {imageId}");
 
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public async Task<ResumeResult> Resume(Guid imageId, long lastSeq)
     {
         await RequireImage(imageId);
@@ -101,6 +113,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         return new ResumeResult(imageId, seq, ops.Select(AnnotationSequencer.ToApplied).ToList(), null);
     }
 
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public async Task UpdatePresence(Guid imageId, Presence state)
     {
         if (state is null) throw new HubException("UpdatePresence(imageId, state): state is required, an object {cursor, selection, tool, editing}");

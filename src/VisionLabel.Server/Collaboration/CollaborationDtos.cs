@@ -8,7 +8,7 @@ namespace VisionLabel.Server.Collaboration;
 /// A client's change to one annotation. Type "create" | "update" | "delete". Changes (create, update) holds
 /// only the properties being set: labelId, kind, geometry, attributes, state (and source on create).
 /// </summary>
-public sealed record SubmitOp(string ClientOpId, Guid ImageId, string Type, Guid AnnotationId, JsonElement? Changes = null);
+public sealed record SubmitOp(string ClientOpId, Guid ImageId, string Type, Guid AnnotationId, JsonElement? Changes = null) : Accounts.IImageScoped;
 
 /// <summary>An op as the server applied it: its place in the image's order, its author, its normalised changes.</summary>
 public sealed record AppliedOp(long Seq, string AuthorId, SubmitOp Op);

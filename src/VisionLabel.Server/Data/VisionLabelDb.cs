@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Data;
 
@@ -8,8 +10,10 @@ namespace VisionLabel.Server.Data;
 /// each has its own migrations and model snapshot (Data/Migrations/Sqlite, Data/Migrations/Postgres), as EF Core's
 /// tooling expects. Everything else asks for VisionLabelDb.
 /// </summary>
-public abstract class VisionLabelDb(DbContextOptions options) : DbContext(options)
+public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserContext<UserAccount, Guid>(options)
 {
+    public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
+    public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<Label> Labels => Set<Label>();
     public DbSet<Image> Images => Set<Image>();
@@ -33,6 +37,24 @@ public abstract class VisionLabelDb(DbContextOptions options) : DbContext(option
 
     protected override void OnModelCreating(ModelBuilder model)
     {
+        base.OnModelCreating(model); // Identity's user tables (AspNetUsers, AspNetUserClaims, AspNetUserLogins, AspNetUserTokens)
+        model.Entity<AccessToken>(e =>
+        {
+            e.Property(t => t.Name).HasMaxLength(200);
+            e.Property(t => t.Hash).HasMaxLength(64);
+            e.Property(t => t.Scope).HasConversion<string>().HasMaxLength(8);
+            e.HasIndex(t => t.Hash).IsUnique();
+            e.HasIndex(t => t.UserId);
+            e.HasOne<UserAccount>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ProjectMember>(e =>
+        {
+            e.HasKey(m => new { m.ProjectId, m.UserId });
+            e.Property(m => m.Role).HasConversion<string>().HasMaxLength(16);
+            e.HasIndex(m => m.UserId);
+            e.HasOne<Project>().WithMany().HasForeignKey(m => m.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<UserAccount>().WithMany().HasForeignKey(m => m.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
         // Enums are stored by name: readable in psql/sqlite3 and safe against reordering.
         model.Entity<Project>(e =>
         {

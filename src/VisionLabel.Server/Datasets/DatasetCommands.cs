@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 
 namespace VisionLabel.Server.Datasets;
@@ -24,7 +25,7 @@ public static class DatasetCommands
         var import = new Command("import", "Import a COCO or YOLO dataset into a project (created if missing)") { project, importFormat, path, data };
         import.TreatUnmatchedTokensAsErrors = false;
         import.SetAction(async (parse, ct) => await ImportAsync(parse.GetValue(project)!, parse.GetValue(importFormat)!, parse.GetValue(path)!,
-            HostArgs(parse.GetValue(data), parse.UnmatchedTokens), ct));
+            CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct));
 
         var exportFormat = new Option<string>("--format") { Description = "coco | yolo-detect | yolo-segment", Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Zip file to write", Required = true };
@@ -40,26 +41,18 @@ public static class DatasetCommands
         {
             var (options, problem) = DatasetsApi.ParseOptions(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
                 parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed));
-            if (problem is not null) return Fail(problem);
+            if (problem is not null) return CommandHost.Fail(problem);
             return await ExportAsync(parse.GetValue(project)!, parse.GetValue(exportFormat)!, parse.GetValue(output)!, options!,
-                HostArgs(parse.GetValue(data), parse.UnmatchedTokens), ct);
+                CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct);
         });
         return [import, export];
     }
 
-    private static string[] HostArgs(string? data, IReadOnlyList<string> extra)
-    {
-        // Logs go to stderr and only warnings up: stdout carries the JSON report, stderr the summary lines.
-        var args = new List<string> { "--VisionLabel:Jobs:RunWorkers=false", "--Logging:LogLevel:Default=Warning", "--Logging:Console:LogToStandardErrorThreshold=Trace" };
-        if (data is not null) args.Add($"--VisionLabel:DataDirectory={data}");
-        args.AddRange(extra);
-        return args.ToArray();
-    }
 
     private static async Task<int> ImportAsync(string projectName, string formatName, string path, string[] hostArgs, CancellationToken ct)
     {
-        if (!DatasetFormats.Importers.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ImportList}");
-        await using var app = await OpenAsync(hostArgs);
+        if (!DatasetFormats.Importers.TryGetValue(formatName, out var format)) return CommandHost.Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ImportList}");
+        await using var app = await CommandHost.OpenAsync(hostArgs);
         await using var scope = app.Services.CreateAsyncScope();
         var clock = Stopwatch.StartNew();
         try
@@ -75,17 +68,17 @@ public static class DatasetCommands
             Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
             return 0;
         }
-        catch (DatasetException e) { return Fail($"{e.Message}. Nothing was imported."); }
+        catch (DatasetException e) { return CommandHost.Fail($"{e.Message}. Nothing was imported."); }
     }
 
     private static async Task<int> ExportAsync(string projectName, string formatName, FileInfo output, ExportOptions options, string[] hostArgs, CancellationToken ct)
     {
-        if (!DatasetFormats.Exporters.TryGetValue(formatName, out var format)) return Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ExportList}");
-        await using var app = await OpenAsync(hostArgs);
+        if (!DatasetFormats.Exporters.TryGetValue(formatName, out var format)) return CommandHost.Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ExportList}");
+        await using var app = await CommandHost.OpenAsync(hostArgs);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Name == projectName, ct);
-        if (project is null) return Fail($"no project named '{projectName}'");
+        if (project is null) return CommandHost.Fail($"no project named '{projectName}'");
         var clock = Stopwatch.StartNew();
         string temp = output.FullName + ".partial";
         ExportSummary summary;
@@ -104,19 +97,5 @@ public static class DatasetCommands
         // stdout is the report (the same as the zip's visionlabel-export.json), for scripts.
         Console.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         return 0;
-    }
-
-    /// <summary>The server's services on its configured database and store (migrated), without starting the web host.</summary>
-    private static async Task<WebApplication> OpenAsync(string[] hostArgs)
-    {
-        var app = ServerHost.Build(hostArgs);
-        await app.Services.MigrateDatabaseAsync();
-        return app;
-    }
-
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"error: {message}");
-        return 1;
     }
 }

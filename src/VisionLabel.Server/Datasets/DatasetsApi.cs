@@ -10,6 +10,7 @@ using VisionLabel.Server.Projects;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Datasets;
 
@@ -21,9 +22,9 @@ public static class DatasetsApi
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/projects").WithTags("Datasets");
-        group.MapPost("/import", ImportNamed).DisableAntiforgery();
-        group.MapPost("/{projectId:guid}/import", ImportInto).DisableAntiforgery();
-        group.MapGet("/{projectId:guid}/export", Export).WithDescription(
+        group.MapPost("/import", ImportNamed).DisableAntiforgery().RequireSignedIn();
+        group.MapPost("/{projectId:guid}/import", ImportInto).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner);
+        group.MapGet("/{projectId:guid}/export", Export).RequireProjectRole(ProjectRole.Viewer).WithDescription(
             "Streams the project as a zip: ?format=coco|yolo-detect|yolo-segment. ?states= picks annotation states (comma-separated; " +
             "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
             "?status= and ?images= select images; includeImages, scores, val and seed as documented. The zip's visionlabel-export.json gives the " +
@@ -40,10 +41,11 @@ public static class DatasetsApi
         return await ImportAsync(format, context, options.Value, app.Value, async () =>
         {
             var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == name.Trim(), ct);
-            if (project is not null) return (project, false);
+            if (project is not null) return (await MembersApi.RoleAsync(db, context.Caller(), project.Id, ct) == ProjectRole.Owner ? project : null, false);
             var now = DateTime.UtcNow;
             project = new Project { Name = name.Trim(), Description = $"Imported from a {format} dataset", CreatedAt = now, UpdatedAt = now };
             db.Projects.Add(project);
+            db.ProjectMembers.Add(MembersApi.Creator(project.Id, context.Caller().UserId));
             await db.SaveChangesAsync(ct);
             return (project, true);
         }, db, dispatcher, blobs, jobs.Value, ct);
@@ -57,7 +59,7 @@ public static class DatasetsApi
     {
         var project = await db.Projects.FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
-        return await ImportAsync(format, context, options.Value, app.Value, () => Task.FromResult((project, false)), db, dispatcher, blobs, jobs.Value, ct);
+        return await ImportAsync(format, context, options.Value, app.Value, () => Task.FromResult<(Project?, bool)>((project, false)), db, dispatcher, blobs, jobs.Value, ct);
     }
 
     /// <summary>
@@ -65,7 +67,7 @@ public static class DatasetsApi
     /// written), stores it in the blob store for whichever worker runs the job, and enqueues the import.
     /// </summary>
     private static async Task<Results<Accepted<JobDto>, ProblemHttpResult>> ImportAsync(string? format, HttpContext context, DatasetOptions options,
-        VisionLabelOptions app, Func<Task<(Project Project, bool Created)>> target, VisionLabelDb db, JobDispatcher dispatcher, IBlobStore blobs,
+        VisionLabelOptions app, Func<Task<(Project? Project, bool Created)>> target, VisionLabelDb db, JobDispatcher dispatcher, IBlobStore blobs,
         JobOptions jobs, CancellationToken ct)
     {
         if (format is null || !DatasetFormats.Importers.TryGetValue(format, out var importer))
@@ -113,6 +115,9 @@ public static class DatasetsApi
             }
 
             var (project, created) = await target();
+            if (project is null)
+                return TypedResults.Problem(statusCode: 403, title: "Not the project's owner",
+                    detail: "A project of that name exists and you are not its owner; import into a new name, or ask an owner.");
             var job = new Job
             {
                 Kind = ImportJob.JobKind, ProjectId = project.Id, CreatedAt = DateTime.UtcNow, MaxAttempts = jobs.MaxAttempts, Total = images, Payload = "",

@@ -34,6 +34,14 @@ public static class ImageStatusRules
         ? null
         : $"status '{ApiEnum.Name(to)}' is set by the server; people set one of {string.Join(", ", SetByPeople.Select(ApiEnum.Name))}";
 
+    /// <summary>The least project role that may set this status: approving and rejecting is review.</summary>
+    public static Accounts.ProjectRole RoleToSet(ImageStatus to) =>
+        to is ImageStatus.Approved or ImageStatus.Rejected ? Accounts.ProjectRole.Reviewer : Accounts.ProjectRole.Annotator;
+
+    /// <summary>Why someone with <paramref name="role"/> may not set this status, or null when they may.</summary>
+    public static string? RoleProblem(ImageStatus to, Accounts.ProjectRole? role) => role >= RoleToSet(to) ? null
+        : $"setting '{ApiEnum.Name(to)}' needs the {RoleToSet(to).ToString().ToLowerInvariant()} role; you are {role?.ToString().ToLowerInvariant() ?? "not a member"}";
+
     /// <summary>Applies the event's transition if the image is in one of its from-states; returns whether it moved.</summary>
     public static async Task<bool> ApplyAsync(VisionLabelDb db, Guid imageId, ImageEvent e, DateTime now)
     {

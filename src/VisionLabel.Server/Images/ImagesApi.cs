@@ -9,6 +9,7 @@ using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Storage;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Images;
 
@@ -17,25 +18,27 @@ public static class ImagesApi
     public static IEndpointRouteBuilder MapImagesApi(this IEndpointRouteBuilder app)
     {
         var projectImages = app.MapGroup("/api/projects/{projectId:guid}/images").WithTags("Images");
-        projectImages.MapPost("/", Upload).DisableAntiforgery()
+        projectImages.MapPost("/", Upload).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner)
             .Accepts<IFormFile>("multipart/form-data")
             .WithDescription("Upload one or more JPEG/PNG/WebP files as multipart/form-data (any field name). Streamed: files are never held in memory.");
-        projectImages.MapGet("/", List);
+        projectImages.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer);
 
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
-        images.MapGet("/", Get);
-        images.MapPatch("/", Update);
-        images.MapDelete("/", Delete);
-        images.MapGet("/original", Original);
-        images.MapGet("/thumbnail", Thumbnail);
+        images.MapGet("/", Get).RequireProjectRole(ProjectRole.Viewer);
+        images.MapPatch("/", Update).RequireProjectRole(ProjectRole.Annotator)
+            .WithDescription("Annotators set in-progress and submitted; approving and rejecting needs the reviewer role.");
+        images.MapDelete("/", Delete).RequireProjectRole(ProjectRole.Owner);
+        images.MapGet("/original", Original).RequireProjectRole(ProjectRole.Viewer);
+        images.MapGet("/thumbnail", Thumbnail).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/comments", async (Guid imageId, VisionLabelDb db, ReviewService review, CancellationToken ct) =>
-            await db.Images.AnyAsync(i => i.Id == imageId, ct) ? Results.Ok(await review.CommentsAsync(imageId, ct)) : Problems.NotFound("Image", imageId));
+            await db.Images.AnyAsync(i => i.Id == imageId, ct) ? Results.Ok(await review.CommentsAsync(imageId, ct)) : Problems.NotFound("Image", imageId))
+            .RequireProjectRole(ProjectRole.Viewer);
         images.MapPost("/comments", async (Guid imageId, NewComment comment, HttpContext context, ReviewService review, CancellationToken ct) =>
         {
-            var (dto, problem) = await review.AddCommentAsync(imageId, comment, CurrentUser.Name(context), ct);
+            var (dto, problem) = await review.AddCommentAsync(imageId, comment, context.Caller().UserName, ct);
             return dto is not null ? Results.Created($"/api/images/{imageId}/comments/{dto.Id}", dto)
                 : problem!.StartsWith("no image") ? Problems.NotFound("Image", imageId) : (IResult)Problems.Invalid("comment", problem);
-        });
+        }).RequireProjectRole(ProjectRole.Annotator);
         return app;
     }
 
@@ -134,8 +137,10 @@ public static class ImagesApi
         if (request.Status is { } status)
         {
             if (ImageStatusRules.ReviewProblem(status) is { } problem) return Problems.Invalid("status", problem);
+            if (ImageStatusRules.RoleProblem(status, context.Access().Role) is { } refused)
+                return TypedResults.Problem(statusCode: 403, title: $"{ImageStatusRules.RoleToSet(status)} role required", detail: refused + ".");
             // Through the review service, so everyone on the image sees it change.
-            var (changed, _) = await review.SetStatusAsync(imageId, status, CurrentUser.Name(context), ct);
+            var (changed, _) = await review.SetStatusAsync(imageId, status, context.Caller().UserName, ct);
             return changed is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(changed));
         }
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
@@ -148,7 +153,7 @@ public static class ImagesApi
         // Through the write path: its annotations are deleted as ops everyone on the image receives, then the image.
         // Its blobs are touched, so the sweep removes them a grace period from now if nothing else references them.
         var hash = await db.Images.Where(i => i.Id == imageId).Select(i => i.ContentHash).FirstOrDefaultAsync(ct);
-        if (hash is null || !await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct)) return Problems.NotFound("Image", imageId);
+        if (hash is null || !await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct)) return Problems.NotFound("Image", imageId);
         await sweeper.TouchImageBlobsAsync([hash], intake.Value.ThumbnailSize, ct);
         return TypedResults.NoContent();
     }

@@ -9,6 +9,7 @@ using VisionLabel.Inference;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Storage;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Inference;
 
@@ -24,16 +25,16 @@ public static class ModelsApi
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var models = app.MapGroup("/api/models").WithTags("Models");
-        models.MapPost("/", Upload).DisableAntiforgery().Accepts<IFormFile>("multipart/form-data")
+        models.MapPost("/", Upload).DisableAntiforgery().RequireSignedIn().Accepts<IFormFile>("multipart/form-data")
             .WithDescription("multipart/form-data: 'file' = the .onnx model; optional 'names' = class names file (one per line); optional 'name' field.");
-        models.MapGet("/", List);
-        models.MapGet("/{modelId:guid}", Get);
-        models.MapPatch("/{modelId:guid}", Update).WithBodyLimit(Limits.SmallJsonBody);
-        models.MapDelete("/{modelId:guid}", Delete);
+        models.MapGet("/", List).RequireSignedIn();
+        models.MapGet("/{modelId:guid}", Get).RequireSignedIn();
+        models.MapPatch("/{modelId:guid}", Update).WithBodyLimit(Limits.SmallJsonBody).RequireAdmin();
+        models.MapDelete("/{modelId:guid}", Delete).RequireAdmin();
 
         var mapping = app.MapGroup("/api/projects/{projectId:guid}/models/{modelId:guid}/mapping").WithTags("Models");
-        mapping.MapGet("/", GetMapping);
-        mapping.MapPut("/", SaveMapping).WithBodyLimit(Limits.SmallJsonBody);
+        mapping.MapGet("/", GetMapping).RequireProjectRole(ProjectRole.Viewer);
+        mapping.MapPut("/", SaveMapping).WithBodyLimit(Limits.SmallJsonBody).RequireProjectRole(ProjectRole.Owner);
         return app;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Jobs;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Inference;
 
@@ -23,7 +24,7 @@ public static class PrelabelApi
 {
     public static IEndpointRouteBuilder MapPrelabelApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/projects/{projectId:guid}/prelabel", Enqueue).WithTags("Jobs").WithBodyLimit(Limits.PrelabelBody)
+        app.MapPost("/api/projects/{projectId:guid}/prelabel", Enqueue).WithTags("Jobs").RequireProjectRole(ProjectRole.Owner).WithBodyLimit(Limits.PrelabelBody)
             .WithDescription("Starts a background pre-labeling job; 202 with the job. Follow it at /api/jobs/{id} or over /hubs/live.");
         return app;
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Live;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Jobs;
 
@@ -11,10 +12,10 @@ public static class JobsApi
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var jobs = app.MapGroup("/api/jobs/{jobId:guid}").WithTags("Jobs");
-        jobs.MapGet("/", Get);
-        jobs.MapPost("/cancel", Cancel);
-        jobs.MapGet("/items", Items).WithDescription("Per-image outcomes; ?status=failed lists the errors.");
-        app.MapGet("/api/projects/{projectId:guid}/jobs", ForProject).WithTags("Jobs");
+        jobs.MapGet("/", Get).RequireProjectRole(ProjectRole.Viewer);
+        jobs.MapPost("/cancel", Cancel).RequireProjectRole(ProjectRole.Owner);
+        jobs.MapGet("/items", Items).RequireProjectRole(ProjectRole.Viewer).WithDescription("Per-image outcomes; ?status=failed lists the errors.");
+        app.MapGet("/api/projects/{projectId:guid}/jobs", ForProject).WithTags("Jobs").RequireProjectRole(ProjectRole.Viewer);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using VisionLabel.Server.Accounts;
 using Hangfire;
 using Hangfire.Common;
 using Hangfire.Dashboard;
@@ -60,10 +61,11 @@ public static class JobsSetup
     /// <summary>The dashboard at /hangfire: read-only until accounts exist (nothing can be retried or deleted from it).</summary>
     public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
     {
+        // Admins only (AccessMiddleware, with their cookie or token); read-only, so its polling POSTs count as reads.
         app.MapHangfireDashboardWithNoAuthorizationFilters("/hangfire", new DashboardOptions
         {
             IsReadOnlyFunc = _ => true, DashboardTitle = "VisionLabel jobs", AppPath = "/", DisplayStorageConnectionString = false,
-        });
+        }).RequireAdmin(writes: false);
         return app;
     }
 

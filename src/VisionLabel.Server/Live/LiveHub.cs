@@ -1,18 +1,30 @@
 using Microsoft.AspNetCore.SignalR;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Live;
 
 /// <summary>
 /// Server-to-browser events at /hubs/live (JSON protocol). Clients subscribe to what they show:
 /// WatchProject(id) → JobProgress for the project's jobs; WatchJob(id) → JobProgress for one job;
-/// WatchImage(id) → ProposalsAdded when a model proposes annotations on that image.
+/// WatchImage(id) → ProposalsAdded when a model proposes annotations on that image. Watching needs the viewer role.
 /// </summary>
 public sealed class LiveHub : Hub
 {
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public Task WatchProject(Guid projectId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public Task WatchJob(Guid jobId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public Task WatchImage(Guid imageId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ImageGroup(imageId));
+
+    [HubAccess(AccessLevel.SignedIn)]
     public Task UnwatchProject(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+
+    [HubAccess(AccessLevel.SignedIn)]
     public Task UnwatchJob(Guid jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+
+    [HubAccess(AccessLevel.SignedIn)]
     public Task UnwatchImage(Guid imageId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ImageGroup(imageId));
 }

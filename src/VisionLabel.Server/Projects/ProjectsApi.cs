@@ -4,6 +4,7 @@ using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Maintenance;
+using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Projects;
 
@@ -12,32 +13,33 @@ public static class ProjectsApi
     public static IEndpointRouteBuilder MapProjectsApi(this IEndpointRouteBuilder app)
     {
         var projects = app.MapGroup("/api/projects").WithTags("Projects").WithBodyLimit(Limits.SmallJsonBody);
-        projects.MapGet("/", ListProjects);
-        projects.MapGet("/stats", Stats).WithDescription("Image counts by status for every project, in one query (for project lists).");
-        projects.MapPost("/", CreateProject);
-        projects.MapGet("/{projectId:guid}", GetProject);
-        projects.MapPatch("/{projectId:guid}", UpdateProject);
-        projects.MapDelete("/{projectId:guid}", DeleteProject);
+        projects.MapGet("/", ListProjects).RequireSignedIn().WithDescription("The projects you are a member of (every project for an admin).");
+        projects.MapGet("/stats", Stats).RequireSignedIn().WithDescription("Image counts by status for every project, in one query (for project lists).");
+        projects.MapPost("/", CreateProject).RequireSignedIn().WithDescription("Creates a project; you become its owner.");
+        projects.MapGet("/{projectId:guid}", GetProject).RequireProjectRole(ProjectRole.Viewer);
+        projects.MapPatch("/{projectId:guid}", UpdateProject).RequireProjectRole(ProjectRole.Owner);
+        projects.MapDelete("/{projectId:guid}", DeleteProject).RequireProjectRole(ProjectRole.Owner);
 
         var labels = projects.MapGroup("/{projectId:guid}/labels").WithTags("Labels");
-        labels.MapGet("/", ListLabels);
-        labels.MapPost("/", CreateLabel);
-        labels.MapPatch("/{labelId:guid}", UpdateLabel);
-        labels.MapDelete("/{labelId:guid}", DeleteLabel);
+        labels.MapGet("/", ListLabels).RequireProjectRole(ProjectRole.Viewer);
+        labels.MapPost("/", CreateLabel).RequireProjectRole(ProjectRole.Owner);
+        labels.MapPatch("/{labelId:guid}", UpdateLabel).RequireProjectRole(ProjectRole.Owner);
+        labels.MapDelete("/{labelId:guid}", DeleteLabel).RequireProjectRole(ProjectRole.Owner);
         return app;
     }
 
-    private static async Task<Ok<List<ProjectDto>>> ListProjects(VisionLabelDb db, CancellationToken ct)
+    private static async Task<Ok<List<ProjectDto>>> ListProjects(HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
-        var list = await db.Projects.AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
+        var list = await MembersApi.Visible(db, context.Caller()).AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
         return TypedResults.Ok(list.Select(ProjectDto.From).ToList());
     }
 
-    private static async Task<Ok<List<ProjectStatsDto>>> Stats(VisionLabelDb db, CancellationToken ct)
+    private static async Task<Ok<List<ProjectStatsDto>>> Stats(HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
-        var rows = await db.Images.AsNoTracking().GroupBy(i => new { i.ProjectId, i.Status })
+        var visible = MembersApi.Visible(db, context.Caller()).Select(p => p.Id);
+        var rows = await db.Images.AsNoTracking().Where(i => visible.Contains(i.ProjectId)).GroupBy(i => new { i.ProjectId, i.Status })
             .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
-        var projects = await db.Projects.AsNoTracking().Select(p => p.Id).ToListAsync(ct);
+        var projects = await visible.ToListAsync(ct);
         return TypedResults.Ok(projects.Select(id =>
         {
             var mine = rows.Where(r => r.ProjectId == id).ToList();
@@ -52,7 +54,7 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<Created<ProjectDto>, ValidationProblem, ProblemHttpResult>> CreateProject(
-        CreateProjectRequest request, VisionLabelDb db, CancellationToken ct)
+        CreateProjectRequest request, HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
         if (LabelRules.NameProblem(request.Name) is { } problem) return Problems.Invalid("name", problem);
         string name = request.Name.Trim();
@@ -69,6 +71,7 @@ public static class ProjectsApi
             project.Labels.Add(result.Label!);
         }
         db.Projects.Add(project);
+        db.ProjectMembers.Add(MembersApi.Creator(project.Id, context.Caller().UserId));
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/projects/{project.Id}", ProjectDto.From(project));
     }
@@ -101,7 +104,7 @@ public static class ProjectsApi
         // annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
         foreach (var imageId in presence.ImagesWithParticipants())
             if (await db.Images.AnyAsync(i => i.Id == imageId && i.ProjectId == projectId, ct))
-                await sequencer.DeleteImageAsync(imageId, CurrentUser.Name(context), ct);
+                await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
         await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, ct); // the sweep's grace period starts now
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
@@ -161,7 +164,7 @@ public static class ProjectsApi
                 new Dictionary<string, object?> { ["annotationCount"] = used });
         // The annotations go as delete ops, image by image, through the sequencer (everyone on an image sees them go
         // and the op log keeps them); only then the label. Repeated while an edit made meanwhile still uses the label.
-        string author = CurrentUser.Name(context), batch = Guid.NewGuid().ToString("N");
+        string author = context.Caller().UserName, batch = Guid.NewGuid().ToString("N");
         for (List<Guid> images; (images = await db.Annotations.Where(a => a.LabelId == labelId).Select(a => a.ImageId).Distinct().Take(500).ToListAsync(ct)).Count > 0;)
             foreach (var imageId in images)
                 await sequencer.ApplyBatchAsync(imageId, author, OpOrigin.System, async scoped =>

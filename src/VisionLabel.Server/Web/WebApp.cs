@@ -1,3 +1,4 @@
+using VisionLabel.Server.Accounts;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -21,7 +22,7 @@ public sealed class WebOptions
 public static class WebApp
 {
     /// <summary>The app's client-side routes: everything else stays the API's (a 404 there is a ProblemDetails).</summary>
-    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/images/{imageId:guid}"];
+    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/images/{imageId:guid}", "/signin", "/setup", "/account"];
 
     public static IServiceCollection AddWebApp(this IServiceCollection services, IConfiguration configuration)
     {
@@ -48,7 +49,8 @@ public static class WebApp
         else app.Logger.LogWarning("The web app is not built (no web/dist/index.html); run ./visionlabel serve, which builds it, or npm ci && npm run build in web/");
 
         foreach (var route in Routes)
-            app.MapGet(route, (HttpContext context) => IndexPage(context, root)).ExcludeFromDescription();
+            app.MapGet(route, (HttpContext context) => IndexPage(context, root)).ExcludeFromDescription()
+                .AllowAnonymousAccess(); // the app's shell; what it shows comes from the API, which checks access
         return app;
     }
 

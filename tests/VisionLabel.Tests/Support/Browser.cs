@@ -47,3 +47,16 @@ public sealed class Browser : IAsyncDisposable
         _playwright.Dispose();
     }
 }
+
+public static class SignInSteps
+{
+    /// <summary>Signs in through the /signin page as a person would (password manager fields), then lands on <paramref name="path"/>.</summary>
+    public static async Task SignInAsync(this IPage page, string url, string user, string path = "/")
+    {
+        await page.GotoAsync($"{url}/signin?return={Uri.EscapeDataString(path)}");
+        await page.Locator("input[autocomplete=username]").FillAsync(user);
+        await page.Locator("input[autocomplete=current-password]").FillAsync(TestAccounts.Password);
+        await page.Locator("form button[type=submit]").ClickAsync();
+        await page.WaitForURLAsync(u => new Uri(u).PathAndQuery == path, new PageWaitForURLOptions { Timeout = 15_000 });
+    }
+}

@@ -32,9 +32,15 @@ public sealed class HubClient : IAsyncDisposable
     /// <summary>Called for each server invocation, in arrival order.</summary>
     public Action<string, JsonElement[]>? OnMessage { get; set; }
 
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the connection closes (the server closed it, or it failed); no automatic reconnect.</summary>
+    public Task Closed => _closed.Task;
+
     private HubClient(HubConnection connection)
     {
         _connection = connection;
+        _connection.Closed += _ => { _closed.TrySetResult(); return Task.CompletedTask; };
         foreach (var (method, arity) in ServerMethods)
             _connection.On(method, Enumerable.Repeat(typeof(JsonElement), arity).ToArray(), args =>
             {

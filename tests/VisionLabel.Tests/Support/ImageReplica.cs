@@ -105,9 +105,9 @@ public sealed class ImageReplica
     /// <paramref name="resumeFrom"/>). Ops that arrive before the snapshot is loaded wait in a queue; the switch to
     /// applying them directly happens under a lock, so none can slip past the queue and arrive out of order.
     /// </summary>
-    public static async Task<(HubClient Hub, ImageReplica Replica)> ConnectAsync(TestServer server, Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null)
+    public static async Task<(HubClient Hub, ImageReplica Replica)> ConnectAsync(VisionLabelApp app, Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null)
     {
-        var hub = await HubClient.ConnectAsync(server, $"/hubs/annotations?user={user}");
+        var hub = await HubClient.ConnectAsync(app.Server, app.HubPath("/hubs/annotations", user));
         replica ??= new ImageReplica();
         var pending = new List<JsonElement>();
         var handover = new Lock();

@@ -33,12 +33,22 @@ public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<str
         builder.ConfigureLogging(l => l.AddProvider(new FileLoggerProvider(Path.Combine(logs, Path.GetFileName(DataDirectory.TrimEnd('/')) + ".log"))));
     }
 
-    public HttpClient Client(string user = "tester")
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, bool), string> _tokens = new();
+
+    /// <summary>A write token of this account (created on first use; admins by default, so they reach every project).</summary>
+    public string Token(string user = "tester", bool admin = true) =>
+        _tokens.GetOrAdd((user, admin), key => Task.Run(() => TestAccounts.TokenAsync(Services, key.Item1, key.Item2)).GetAwaiter().GetResult());
+
+    /// <summary>An API client signed in (by token) as this account.</summary>
+    public HttpClient Client(string user = "tester", bool admin = true)
     {
         var client = CreateClient();
-        client.DefaultRequestHeaders.Add("X-VisionLabel-User", user);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(user, admin));
         return client;
     }
+
+    /// <summary>A hub path with the account's token (as browsers send it on WebSockets).</summary>
+    public string HubPath(string path, string user = "tester", bool admin = true) => $"{path}?access_token={Token(user, admin)}";
 }
 
 public static class HttpExtensions

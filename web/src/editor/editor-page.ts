@@ -2,6 +2,7 @@ import { html, render } from 'lit';
 import { api, ImageInfo, Label, Project } from '../api';
 import { navigate } from '../main';
 import { toast } from '../toast';
+import { atLeast, projectRole, Role } from '../session';
 import { hitTest, Shape } from './shapes';
 import { LiveImage } from './live';
 import { Renderer } from './renderer';
@@ -88,6 +89,10 @@ export class EditorPage {
   private overlayDirty = true;
   private frame = 0;
   private readonly cleanup: (() => void)[] = [];
+  /** The caller's role in the project: what the page offers (the server checks every action regardless). */
+  private role: Role | undefined;
+  private get canEdit() { return atLeast(this.role, 'annotator'); }
+  private get canReview() { return atLeast(this.role, 'reviewer'); }
 
   constructor(root: HTMLElement, private readonly imageId: string, private readonly user: string) {
     root.innerHTML = `<div class="editor"><div class="bar"></div><div class="stage" tabindex="0"><img class="photo" alt="" draggable="false" /><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
@@ -127,7 +132,10 @@ export class EditorPage {
     // The live connection is not waited for to show the image: a page that cannot reach the hub still shows it,
     // says it is offline, and keeps trying.
     const live = this.live.start().catch(() => { toast('Cannot reach the live server: retrying', true); return this.live.retry(); });
-    const [project] = await Promise.all([api.project(this.info.projectId), this.loadImage()]);
+    const [project, role] = await Promise.all([api.project(this.info.projectId), projectRole(this.info.projectId), this.loadImage()]);
+    this.role = role;
+    this.live.readOnly = !this.canEdit;
+    this.base.dataset.role = role ?? '';
     this.project = project;
     this.labels = new Map(project.labels.map(l => [l.id, l]));
     this.currentLabel = project.labels[0]?.id ?? '';
@@ -387,7 +395,7 @@ export class EditorPage {
           if (g) { this.live.update(s.id, { geometry: g }); toast('Vertex deleted'); } else toast('A polygon keeps at least 3 points', true);
           return;
         }
-        this.edit = { id: s.id, handle: h.index, x0: ix, y0: iy, preview: null };
+        if (this.canEdit) this.edit = { id: s.id, handle: h.index, x0: ix, y0: iy, preview: null };
         return;
       }
     }
@@ -399,7 +407,7 @@ export class EditorPage {
       if (e.shiftKey) { if (this.selected.has(hit.id)) this.selected.delete(hit.id); else this.selected.add(hit.id); }
       else {
         this.selected = new Set([hit.id]);
-        this.edit = { id: hit.id, handle: null, x0: ix, y0: iy, preview: null }; // dragging it moves it
+        if (this.canEdit) this.edit = { id: hit.id, handle: null, x0: ix, y0: iy, preview: null }; // dragging it moves it
       }
     } else if (e.shiftKey) {
       this.drag = { kind: 'band', x0: x, y0: y, x, y }; // shift+drag on empty space: rubber-band selection
@@ -507,6 +515,7 @@ export class EditorPage {
   }
 
   private setTool(tool: Tool): void {
+    if (tool !== 'select' && !this.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
     if (this.draft && tool !== 'polygon') this.draft = null;
     this.tool = tool;
     this.stage.style.cursor = tool === 'select' ? 'default' : 'crosshair';
@@ -660,6 +669,7 @@ export class EditorPage {
   }
 
   private async undo(redo: boolean): Promise<void> {
+    if (!this.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
     try {
       const problem = await this.live.undo(redo);
       toast(problem ? `Cannot ${redo ? 'redo' : 'undo'}: ${problem}` : redo ? 'Redone' : 'Undone', !!problem);
@@ -681,20 +691,23 @@ export class EditorPage {
       <a href=${this.info ? `/projects/${this.info.projectId}` : '/'}>← ${this.project?.name ?? 'Project'}</a>
       <strong>${this.info?.fileName ?? ''}</strong>
       <button class="tool ${this.tool === 'select' ? 'active' : ''}" title="Select (V)" @click=${() => this.setTool('select')}>Select <kbd>V</kbd></button>
+      ${this.canEdit ? html`
       <button class="tool ${this.tool === 'box' ? 'active' : ''}" title="Box (B)" @click=${() => this.setTool('box')}>Box <kbd>B</kbd></button>
       <button class="tool ${this.tool === 'polygon' ? 'active' : ''}" title="Polygon (P)" @click=${() => this.setTool('polygon')}>Polygon <kbd>P</kbd></button>
       <button class="tool ${this.tool === 'brush' ? 'active' : ''}" title="Mask brush (M)" @click=${() => this.setTool('brush')}>Brush <kbd>M</kbd></button>
       <button class="tool ${this.tool === 'eraser' ? 'active' : ''}" title="Eraser (E)" @click=${() => this.setTool('eraser')}>Eraser <kbd>E</kbd></button>
-      <button class="tool ${this.tool === 'comment' ? 'active' : ''}" title="Comment (C)" @click=${() => this.setTool('comment')}>Comment <kbd>C</kbd></button>
+      <button class="tool ${this.tool === 'comment' ? 'active' : ''}" title="Comment (C)" @click=${() => this.setTool('comment')}>Comment <kbd>C</kbd></button>` : ''}
       <button title="Fit (F)" @click=${() => this.fit()}>Fit <kbd>F</kbd></button>
+      ${this.canEdit ? html`
       <button title="Undo (Ctrl+Z)" @click=${() => this.undo(false)}>Undo</button>
-      <button title="Redo (Ctrl+Shift+Z)" @click=${() => this.undo(true)}>Redo</button>
+      <button title="Redo (Ctrl+Shift+Z)" @click=${() => this.undo(true)}>Redo</button>` : ''}
+      <span class="chip role" title="Your role in this project">${this.role ?? '…'}${this.role === 'viewer' ? ' · read only' : ''}</span>
       <span class=${this.live.connected ? 'muted' : 'error'}>${this.live.connected ? 'live' : 'offline — edits are kept and sent on reconnect'}</span>
  <span class="chip" aria-label="status">${this.status}</span>
-      <button @click=${() => this.review('submitted')}>Submit for review</button>
-      <button @click=${() => this.review('approved')}>Approve</button>
-      <button @click=${() => this.review('rejected')}>Reject</button>
-      <button @click=${() => this.review('in-progress')}>Reopen</button>
+      ${this.canEdit ? html`<button @click=${() => this.review('submitted')}>Submit for review</button>` : ''}
+      ${this.canReview ? html`<button @click=${() => this.review('approved')}>Approve</button>
+      <button @click=${() => this.review('rejected')}>Reject</button>` : ''}
+      ${this.canEdit ? html`<button @click=${() => this.review('in-progress')}>Reopen</button>` : ''}
       <button title="Previous image (←)" @click=${() => this.step(-1)}>←</button>
       <button title="Next image (→)" @click=${() => this.step(1)}>→</button>
       <button style="margin-left:auto" title="Shortcuts (?)" @click=${() => { this.helpOpen = !this.helpOpen; this.panel(); }}>?</button>`, this.bar);
@@ -713,17 +726,17 @@ export class EditorPage {
         @input=${(e: Event) => { this.fillOpacity = Number((e.target as HTMLInputElement).value); this.invalidateScene(); this.schedule(); }} /></label></p>
       <p><label>Accept ≥ ${Math.round(this.scoreThreshold * 100)}% <input type="range" min="0" max="1" step="0.05" .value=${String(this.scoreThreshold)}
         @input=${(e: Event) => { this.scoreThreshold = Number((e.target as HTMLInputElement).value); this.panel(); }} /></label>
-        <button @click=${() => this.acceptAbove()} title="Shift+A">Accept all</button></p>
+        ${this.canEdit ? html`<button @click=${() => this.acceptAbove()} title="Shift+A">Accept all</button>` : ''}</p>
       <h4>Shapes <span class="muted">${shapes.length} · ${shapes.filter(s => s.state === 'proposed').length} proposed</span></h4>
       ${selected.map(s => html`<div class="card">${this.labels.get(s.labelId)?.name} · ${s.kind} · ${s.state}
         ${s.source.score != null ? html`· ${(s.source.score * 100).toFixed(0)}%` : ''}<br />
-        <button @click=${() => this.setState('accepted')}>Accept <kbd>A</kbd></button>
+        ${this.canEdit ? html`<button @click=${() => this.setState('accepted')}>Accept <kbd>A</kbd></button>
         <button @click=${() => this.setState('rejected')}>Reject <kbd>R</kbd></button>
-        <button @click=${() => this.deleteSelected()}>Delete</button></div>`)}
+        <button @click=${() => this.deleteSelected()}>Delete</button>` : ''}</div>`)}
       <h4>Comments</h4>
       ${[...this.live.comments.values()].map((c, i) => html`<div class="comment ${c.resolved ? 'muted' : ''}">
         <strong>${i + 1}</strong> ${c.author}: ${c.text}
-        <label><input type="checkbox" .checked=${c.resolved} @change=${(e: Event) => this.live.resolveComment(c.id, (e.target as HTMLInputElement).checked)
+        <label title=${this.canReview ? 'Resolve' : 'Reviewers resolve comments'}><input type="checkbox" .checked=${c.resolved} ?disabled=${!this.canReview} @change=${(e: Event) => this.live.resolveComment(c.id, (e.target as HTMLInputElement).checked)
           .then(() => toast('Comment updated')).catch(err => toast((err as Error).message, true))} /> resolved</label></div>`)}
       <h4>On this image</h4>
       ${[...this.live.participants.values()].map(p => html`<div class="participant"><span class="swatch" style="background:${p.color}"></span> ${p.name}${p.name === this.user ? ' (you)' : ''}</div>`)}

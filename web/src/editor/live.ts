@@ -42,7 +42,7 @@ export class LiveImage {
 
   constructor(readonly imageId: string, readonly user: string) {
     this.connection = new signalR.HubConnectionBuilder()
-      .withUrl(`/hubs/annotations?user=${encodeURIComponent(user)}`)
+      .withUrl('/hubs/annotations') // the session cookie says who this is
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(5000, 250 * 2 ** ctx.previousRetryCount) })
       .configureLogging(signalR.LogLevel.Warning)
       .build();
@@ -91,14 +91,25 @@ export class LiveImage {
     return view;
   }
 
+  /** Set for viewers: no op leaves this page (the server would refuse it anyway); says why instead. */
+  readOnly = false;
+
   create(id: string, changes: { labelId: string; kind: Kind; geometry: GeometryJson; state?: State }): void {
+    if (this.refuseReadOnly()) return;
     this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'create', annotationId: id, changes });
   }
   update(id: string, changes: Record<string, unknown>): void {
+    if (this.refuseReadOnly()) return;
     this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'update', annotationId: id, changes });
   }
   remove(id: string): void {
+    if (this.refuseReadOnly()) return;
     this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'delete', annotationId: id });
+  }
+
+  private refuseReadOnly(): boolean {
+    if (this.readOnly) this.onRejected('you are a viewer in this project: read only (an owner can change your role)');
+    return this.readOnly;
   }
 
   /** Review: submitted, approved, rejected, or in-progress (reopen); everyone on the image sees it. */

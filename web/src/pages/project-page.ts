@@ -2,7 +2,7 @@ import { html, render } from 'lit';
 import { api, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
-import { currentUser } from '../user';
+import { atLeast, currentAccount, Member, projectRole, Role, userMenu } from '../session';
 import { toast } from '../toast';
 
 /**
@@ -22,6 +22,9 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   let failed: JobItem[] = [];
   let importing = '';
   let importJob = '';
+  let role: Role | undefined;
+  let members: Member[] = [];
+  let error = '';
   const events = new ProjectEvents(projectId);
   events.onJob = async j => {
     if (j.id === importJob) { await importChanged(j); return; }
@@ -131,12 +134,42 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     await load();
   };
 
+  const loadMembers = async () => {
+    members = await api.members(projectId);
+    role = await projectRole(projectId, members);
+    draw();
+  };
+  const memberAction = async (action: () => Promise<unknown>, done: string) => {
+    try { await action(); toast(done); await loadMembers(); } catch (err) { toast((err as Error).message, true); }
+  };
+  const addMember = (form: HTMLFormElement) => {
+    const data = new FormData(form);
+    const user = String(data.get('user') ?? '').trim();
+    memberAction(() => api.addMember(projectId, user, String(data.get('role'))), `${user} added`).then(() => form.reset());
+  };
+  const owner = () => atLeast(role, 'owner');
+  const membersCard = () => html`
+      <details class="card members" ?open=${owner() && members.length === 1}><summary>Members (${members.length}) · you are ${role ? (role === 'owner' || role === 'reviewer' ? '' : role === 'annotator' ? 'an ' : 'a ') + role : '…'}</summary>
+        ${members.map(m => html`<div class="member">${m.userName}${m.email ? html` <span class="muted">${m.email}</span>` : ''}
+          ${owner() ? html`<select aria-label="role of ${m.userName}" @change=${(e: Event) => memberAction(() => api.changeMember(projectId, m.userId, (e.target as HTMLSelectElement).value), `${m.userName} is now ${(e.target as HTMLSelectElement).value}`)}>
+              ${(['viewer', 'annotator', 'reviewer', 'owner'] as const).map(r => html`<option value=${r} ?selected=${r === m.role}>${r}</option>`)}</select>
+            <button @click=${() => confirm(`Remove ${m.userName} from this project?`) && memberAction(() => api.removeMember(projectId, m.userId), `${m.userName} removed`)}
+              ?disabled=${m.userId === currentAccount().id && members.filter(x => x.role === 'owner').length <= 1}>Remove</button>`
+            : html`<span class="chip">${m.role}</span>`}</div>`)}
+        ${owner() ? html`<form @submit=${(e: SubmitEvent) => { e.preventDefault(); addMember(e.target as HTMLFormElement); }} aria-label="Add a member">
+          <input name="user" placeholder="User name or e-mail" aria-label="User name or e-mail" required maxlength="256" />
+          <select name="role" aria-label="Role"><option value="viewer">viewer</option><option value="annotator" selected>annotator</option><option value="reviewer">reviewer</option><option value="owner">owner</option></select>
+          <button type="submit">Add member</button></form>` : ''}
+      </details>`;
+
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><span class="user">${currentUser()}</span></header>
+    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong>${userMenu()}</header>
     <main class="page"
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>
-      <div class="card">
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      ${membersCard()}
+      ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
           @change=${(e: Event) => upload([...((e.target as HTMLInputElement).files ?? [])])} /></label>
         <span class="muted">or drop files anywhere on this page</span>
@@ -165,12 +198,13 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
         <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
         <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
-        <span style="margin-left:2rem">Export:
+      </form>` : html`<p class="muted card">You are ${role === 'annotator' ? 'an' : 'a'} ${role ?? '…'} here: owners upload images, run models and import datasets.</p>`}
+      <div class="card"><span>Export:
           <a href="/api/projects/${projectId}/export?format=coco" download>COCO</a> ·
           <a href="/api/projects/${projectId}/export?format=yolo-detect" download>YOLO detect</a> ·
           <a href="/api/projects/${projectId}/export?format=yolo-segment" download>YOLO segment</a> ·
           <a href="/api/projects/${projectId}/export?format=coco&states=accepted,proposed" download>COCO with proposals</a></span>
-      </form>
+      </div>
       <p>
         <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(); }}>
           ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
@@ -181,7 +215,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
     </main>`, root);
 
   draw();
-  api.project(projectId).then(p => { project = p; draw(); }).catch(err => toast((err as Error).message, true));
+  api.project(projectId).then(p => { project = p; draw(); }).catch(err => { error = (err as Error).message; toast(error, true); draw(); });
+  loadMembers().catch(() => {});
   load().catch(err => toast((err as Error).message, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
   return () => { events.stop(); grid?.dispose(); };

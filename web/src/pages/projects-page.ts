@@ -1,6 +1,6 @@
 import { html, render } from 'lit';
 import { api, Project } from '../api';
-import { currentUser } from '../user';
+import { userMenu } from '../session';
 import { toast } from '../toast';
 import { navigate } from '../main';
 
@@ -23,7 +23,7 @@ export function projectsPage(root: HTMLElement): void {
   };
 
   const draw = () => render(html`
-    <header class="top"><strong>VisionLabel</strong><span class="user">${currentUser()}</span></header>
+    <header class="top"><strong>VisionLabel</strong>${userMenu()}</header>
     <main class="page">
       <h2>Projects</h2>
       ${error ? html`<p class="error">${error}</p>` : ''}
