@@ -1,5 +1,5 @@
 // Load test for /hubs/annotations: E editors each submitting R ops/s to one image, plus W watchers.
-//   node load.mjs --url http://127.0.0.1:5080 --image IMAGE_ID --labels L1,L2 [--editors 50] [--watchers 10] [--rate 5] [--seconds 20]
+//   node load.mjs --url http://127.0.0.1:5080 --token TOKEN --image IMAGE_ID --labels L1,L2 [--editors 50] [--watchers 10] [--rate 5] [--seconds 20]
 // Reports ack latency (Submit → its ack), op-to-peer latency (Submit → Applied at every other client),
 // and lost/duplicated ops (every client must see every seq after its join exactly once).
 // All clients run in this process, so one clock times both ends.
@@ -7,7 +7,7 @@ import * as signalR from '@microsoft/signalr';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : fallback; };
-const url = arg('url', 'http://127.0.0.1:5080'), imageId = arg('image'), labels = arg('labels', '').split(',');
+const url = arg('url', 'http://127.0.0.1:5080'), imageId = arg('image'), labels = arg('labels', '').split(','), token = arg('token', '');
 const editors = Number(arg('editors', 50)), watchers = Number(arg('watchers', 10)), rate = Number(arg('rate', 5)), seconds = Number(arg('seconds', 20));
 if (!imageId || !labels[0]) { console.error('need --image and --labels'); process.exit(2); }
 
@@ -20,14 +20,16 @@ let acked = 0, rejected = 0, sent = 0;
 
 async function connect(user) {
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl(`${url}/hubs/annotations?user=${user}`, { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+    // Every client signs in with the same token (one account); each connection is its own participant.
+    .withUrl(`${url}/hubs/annotations?access_token=${encodeURIComponent(token)}`, { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
     .configureLogging(signalR.LogLevel.Error).build();
   const client = { user, connection, seen: new Map(), joinedAt: 0 };
   connection.on('Applied', applied => {
     const now = performance.now();
     client.seen.set(applied.seq, (client.seen.get(applied.seq) ?? 0) + 1);
     const sent = sentAt.get(applied.op.clientOpId);
-    if (sent !== undefined && applied.authorId !== user) sent.phase.peer.push(now - sent.t);
+    // Peers: every client but the sender (all clients share one account, so tell them apart by the op id's prefix).
+    if (sent !== undefined && !applied.op.clientOpId.startsWith(`${user}-`)) sent.phase.peer.push(now - sent.t);
   });
   await connection.start();
   const snapshot = await connection.invoke('JoinImage', imageId);

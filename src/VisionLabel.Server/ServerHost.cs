@@ -101,6 +101,7 @@ public static class ServerHost
         services.AddSingleton<IJobHandler, ImportJob>();
 
         var app = builder.Build();
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBodyLimits();
@@ -109,6 +110,7 @@ public static class ServerHost
         app.MapOpenApi().AllowAnonymousAccess();
         app.MapGet("/health", Health).WithTags("Health").AllowAnonymousAccess();
         app.MapAccountApi();
+        app.MapOidcSignIn();
         app.MapUsersApi();
         app.MapMembersApi();
         app.MapProjectsApi();

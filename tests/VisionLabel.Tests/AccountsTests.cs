@@ -65,6 +65,9 @@ public class AccountsTests : IDisposable
         forged.Headers.Add(AccessMiddleware.AntiforgeryHeader, xsrf);
         forged.Headers.Add("Origin", "https://evil.example");
         await (await browser.SendAsync(forged, Ct)).Problem(403);
+        using var crossSiteRead = new HttpRequestMessage(HttpMethod.Get, "/api/projects");
+        crossSiteRead.Headers.Add("Origin", "https://evil.example");
+        await (await browser.SendAsync(crossSiteRead, Ct)).Problem(403); // a cross-site page cannot read with the cookie either
 
         browser.DefaultRequestHeaders.Add(AccessMiddleware.AntiforgeryHeader, xsrf);
         var project = await (await browser.PostJson("/api/projects", new { name = "carla's" })).Read<ProjectDto>();
@@ -175,6 +178,7 @@ public class AccountsTests : IDisposable
         Assert.Contains("annotator", asViewer.GetProperty("detail").GetString());
 
         await (await owner.PatchJson($"/api/projects/{project.Id}/members/{member.UserId}", new { role = "annotator" })).Read<MemberDto>();
+        ivan.DefaultRequestHeaders.Add("X-VisionLabel-User", "mallory"); // the name a client claims counts for nothing
         var box = await (await ivan.PostJson($"/api/images/{image.Id}/annotations",
             new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 5, height = 5 } })).Read<AnnotationDto>();
         Assert.Equal("ivan", box.CreatedBy); // the account, whatever a client might claim

@@ -76,7 +76,15 @@ public class EditorBrowserTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
             Assert.Contains("no-cache", response.Headers.CacheControl?.ToString());
+            // No inline or foreign script; connections only to this server; not framed by anyone.
+            string csp = response.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("script-src 'self';", csp);
+            Assert.Contains("connect-src 'self';", csp);
+            Assert.Contains("frame-ancestors 'none'", csp);
         }
+        var api = await _http.GetAsync("/api/projects");
+        Assert.Equal("nosniff", api.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", api.Headers.GetValues("X-Frame-Options").Single());
         var index = await _http.GetStringAsync("/");
         string asset = System.Text.RegularExpressions.Regex.Match(index, "/assets/[^\"]+\\.js").Value;
         var js = await _http.GetAsync(asset);

@@ -40,8 +40,16 @@ public class ServeCommandTests
         {
             RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath(),
         })!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) output?.Invoke(e.Data); };
-        process.ErrorDataReceived += (_, _) => { };
+        // The server's console goes to the tests' log folder, so a failure there can be read afterwards.
+        string logs = Path.Combine(Path.GetTempPath(), "visionlabel-test-logs");
+        Directory.CreateDirectory(logs);
+        var log = new StreamWriter(Path.Combine(logs, Path.GetFileName(data.TrimEnd('/')) + ".serve.log"), append: true) { AutoFlush = true };
+        var writing = new Lock();
+        void Write(string? line) { if (line is null) return; lock (writing) log.WriteLine(line); }
+        process.OutputDataReceived += (_, e) => { Write(e.Data); if (e.Data is not null) output?.Invoke(e.Data); };
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Exited += (_, _) => { lock (writing) log.Dispose(); };
+        process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { BaseAddress = new Uri(url) };

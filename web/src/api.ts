@@ -53,6 +53,9 @@ export const api = {
   addMember: (projectId: string, user: string, role: string) => request<unknown>('POST', `/api/projects/${projectId}/members`, { user, role }),
   changeMember: (projectId: string, userId: string, role: string) => request<unknown>('PATCH', `/api/projects/${projectId}/members/${userId}`, { role }),
   removeMember: (projectId: string, userId: string) => request<void>('DELETE', `/api/projects/${projectId}/members/${userId}`),
+  users: () => request<unknown[]>('GET', '/api/users'),
+  createUser: (user: { userName: string; email: string | null; password: string; isAdmin: boolean }) => request<unknown>('POST', '/api/users', user),
+  updateUser: (id: string, changes: { isAdmin?: boolean; disabled?: boolean; password?: string }) => request<unknown>('PATCH', `/api/users/${id}`, changes),
   tokens: () => request<unknown[]>('GET', '/api/account/tokens'),
   createToken: (name: string, scope: 'read' | 'write', expiresInDays?: number) =>
     request<{ token: string }>('POST', '/api/account/tokens', { name, scope, expiresInDays }),

@@ -1,9 +1,10 @@
 // VisionLabel in the browser. Routes: / (projects), /projects/{id} (one project), /images/{id} (the editor),
-// /signin, /setup (the first admin), /account (password and access tokens).
+// /signin, /setup (the first admin), /account (password and access tokens), /admin (users, for admins).
 // Links are ordinary anchors; navigation goes through history.pushState so deep links survive a reload.
 import { currentUser, loadAccount, toSignIn } from './session';
 import { signInPage, setupPage } from './pages/signin-page';
 import { accountPage } from './pages/account-page';
+import { adminPage } from './pages/admin-page';
 import { projectsPage } from './pages/projects-page';
 import { projectPage } from './pages/project-page';
 import { EditorPage } from './editor/editor-page';
@@ -27,6 +28,7 @@ function route(): void {
   if (path === '/signin') signInPage(page);
   else if (path === '/setup') setupPage(page);
   else if (path === '/account') accountPage(page);
+  else if (path === '/admin') adminPage(page);
   else if ((m = path.match(/^\/images\/([0-9a-f-]{36})$/i))) {
     const editor = new EditorPage(page, m[1], currentUser());
     teardown = () => editor.dispose();
@@ -40,7 +42,7 @@ function route(): void {
 document.addEventListener('click', e => {
   const a = (e.target as HTMLElement).closest('a');
   if (!a || a.origin !== location.origin || a.target || e.ctrlKey || e.metaKey || e.shiftKey || a.hasAttribute('download')) return;
-  if (!/^\/(projects|images)\/|^\/$|^\/account$/.test(a.pathname)) return;
+  if (!/^\/(projects|images)\/|^\/$|^\/(account|admin)$/.test(a.pathname)) return;
   e.preventDefault();
   navigate(a.pathname + a.search);
 });

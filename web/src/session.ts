@@ -42,7 +42,7 @@ export async function signOut(): Promise<void> {
 /** The top bar's right side: who is signed in, their account page, and sign-out. */
 export function userMenu() {
   return html`<span class="user">
-    <a href="/account" title="Password and access tokens">${currentUser()}</a>${account?.isAdmin ? html` <span class="chip">admin</span>` : ''}
+    <a href="/account" title="Password and access tokens">${currentUser()}</a>${account?.isAdmin ? html` <a class="chip" href="/admin" title="Users and the jobs dashboard">admin</a>` : ''}
     <button type="button" class="link" @click=${() => signOut()}>Sign out</button>
   </span>`;
 }
@@ -60,4 +60,9 @@ export async function projectRole(projectId: string, members?: Member[]): Promis
   if (account?.isAdmin) return 'owner';
   members ??= await (await fetch(`/api/projects/${projectId}/members`)).json() as Member[];
   return members.find(m => m.userId === account?.id)?.role;
+}
+
+/** "a viewer", "an annotator", "a reviewer", "an owner". */
+export function withArticle(role: Role | undefined): string {
+  return role ? `${role === 'annotator' || role === 'owner' ? 'an' : 'a'} ${role}` : '…';
 }

@@ -26,7 +26,7 @@ public sealed record AccessDecision(int Status, string? Title, string? Detail, C
 /// change was made by another process (the CLI). A project the caller is not a member of answers 404, as if it did not
 /// exist; a member without the role gets 403 naming the role needed.
 /// </summary>
-public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> identity)
+public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> identity, ImageProjects imageProjects)
 {
     public const string TokenClaim = "visionlabel:token";
 
@@ -89,7 +89,14 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
     private async Task<(Guid? ProjectId, string What, Guid Id)> ProjectOfAsync(ResourceIds ids, CancellationToken ct)
     {
         if (ids.ProjectId is { } p) return (await db.Projects.AnyAsync(x => x.Id == p, ct) ? p : null, "Project", p);
-        if (ids.ImageId is { } i) return (await db.Images.Where(x => x.Id == i).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct), "Image", i);
+        if (ids.ImageId is { } i)
+        {
+            // Every live edit names its image: remember which project each belongs to (it never changes).
+            if (imageProjects.TryGet(i, out var known)) return (known, "Image", i);
+            var found = await db.Images.Where(x => x.Id == i).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct);
+            if (found is { } project) imageProjects.Add(i, project);
+            return (found, "Image", i);
+        }
         if (ids.JobId is { } j) return (await db.Jobs.Where(x => x.Id == j).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct), "Job", j);
         throw new ArgumentException("no project, image or job id", nameof(ids));
     }
@@ -97,3 +104,22 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
 
 /// <summary>The ids a request or hub call names, from which its project is found (the first present wins).</summary>
 public readonly record struct ResourceIds(Guid? ProjectId, Guid? ImageId, Guid? JobId);
+
+/// <summary>
+/// Which project each image belongs to, for access checks: an image never moves, so an entry never goes stale (a
+/// deleted image's entry only lets the check pass to the endpoint, which then says the image is not there). Bounded:
+/// emptied when full.
+/// </summary>
+public sealed class ImageProjects
+{
+    private const int Capacity = 200_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _projects = new();
+
+    public bool TryGet(Guid imageId, out Guid projectId) => _projects.TryGetValue(imageId, out projectId);
+
+    public void Add(Guid imageId, Guid projectId)
+    {
+        if (_projects.Count >= Capacity) _projects.Clear();
+        _projects[imageId] = projectId;
+    }
+}

@@ -32,14 +32,15 @@ public sealed class AccessMiddleware(RequestDelegate next, ILogger<AccessMiddlew
             await Refuse(context, decision.Status, decision.Title!, decision.Detail!);
             return;
         }
-        if (decision.Caller is { ViaCookie: true } && writes && rule.Level != AccessLevel.Anonymous)
+        if (decision.Caller is { ViaCookie: true } && rule.Level != AccessLevel.Anonymous)
         {
+            // Also for reads and hub connections: another site's page must not open a WebSocket with this user's cookie.
             if (!SameOrigin(context))
             {
                 await Refuse(context, 403, "Cross-origin request refused", "Requests signed in with the cookie must come from this server's own pages.");
                 return;
             }
-            if (!await antiforgery.IsRequestValidAsync(context))
+            if (writes && !await antiforgery.IsRequestValidAsync(context))
             {
                 await Refuse(context, 400, "Antiforgery token missing or invalid",
                     $"Send the {AntiforgeryHeader} header with the value of the XSRF-TOKEN cookie (GET /api/account sets it); reload the page if it expired.");

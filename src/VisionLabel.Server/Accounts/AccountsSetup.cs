@@ -48,15 +48,16 @@ public static class AccountsSetup
             .AddEntityFrameworkStores<VisionLabelDb>()
             .AddDefaultTokenProviders(); // an admin's password reset
 
-        services.AddAuthentication(o =>
+        var authentication = services.AddAuthentication(o =>
             {
                 o.DefaultScheme = SmartScheme;
                 o.DefaultChallengeScheme = SmartScheme;
             })
             .AddPolicyScheme(SmartScheme, "token or cookie", o => o.ForwardDefaultSelector = context =>
                 TokenAuthenticationHandler.TokenOf(context.Request) is not null ? TokenAuthenticationHandler.SchemeName : IdentityConstants.ApplicationScheme)
-            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
-            .AddIdentityCookies();
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        authentication.AddIdentityCookies();
+        authentication.AddOidcSignIn(configuration);
         services.ConfigureApplicationCookie(o =>
         {
             o.Cookie.Name = "visionlabel.session";
@@ -91,6 +92,7 @@ public static class AccountsSetup
         });
 
         services.AddScoped<AccessChecker>();
+        services.AddSingleton<ImageProjects>();
         services.AddScoped<PersonalAccessTokens>();
         services.AddScoped<Accounts>();
         services.AddSingleton<HubConnections>();

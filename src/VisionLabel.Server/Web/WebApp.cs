@@ -22,7 +22,7 @@ public sealed class WebOptions
 public static class WebApp
 {
     /// <summary>The app's client-side routes: everything else stays the API's (a 404 there is a ProblemDetails).</summary>
-    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/images/{imageId:guid}", "/signin", "/setup", "/account"];
+    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/images/{imageId:guid}", "/signin", "/setup", "/account", "/admin"];
 
     public static IServiceCollection AddWebApp(this IServiceCollection services, IConfiguration configuration)
     {
@@ -57,6 +57,7 @@ public static class WebApp
     private static IResult IndexPage(HttpContext context, string? root)
     {
         context.Response.Headers.CacheControl = "no-cache";
+        SecurityHeaders.AddContentSecurityPolicy(context);
         string? index = root is null ? null : Path.Combine(root, "index.html");
         if (index is not null && File.Exists(index)) return TypedResults.PhysicalFile(index, "text/html; charset=utf-8");
         return TypedResults.Content("""

@@ -2,7 +2,7 @@ import { html, render } from 'lit';
 import { api, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
-import { atLeast, currentAccount, Member, projectRole, Role, userMenu } from '../session';
+import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
 import { toast } from '../toast';
 
 /**
@@ -24,6 +24,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   let importJob = '';
   let role: Role | undefined;
   let members: Member[] = [];
+  let membersOpen: boolean | undefined;
   let error = '';
   const events = new ProjectEvents(projectId);
   events.onJob = async j => {
@@ -137,6 +138,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   const loadMembers = async () => {
     members = await api.members(projectId);
     role = await projectRole(projectId, members);
+    membersOpen ??= owner() && members.length === 1; // open at first for an owner on their own; then as the user leaves it
     draw();
   };
   const memberAction = async (action: () => Promise<unknown>, done: string) => {
@@ -149,7 +151,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
   const owner = () => atLeast(role, 'owner');
   const membersCard = () => html`
-      <details class="card members" ?open=${owner() && members.length === 1}><summary>Members (${members.length}) · you are ${role ? (role === 'owner' || role === 'reviewer' ? '' : role === 'annotator' ? 'an ' : 'a ') + role : '…'}</summary>
+      <details class="card members" ?open=${membersOpen} @toggle=${(e: Event) => { membersOpen = (e.target as HTMLDetailsElement).open; }}><summary>Members (${members.length}) · you are ${withArticle(role)}</summary>
         ${members.map(m => html`<div class="member">${m.userName}${m.email ? html` <span class="muted">${m.email}</span>` : ''}
           ${owner() ? html`<select aria-label="role of ${m.userName}" @change=${(e: Event) => memberAction(() => api.changeMember(projectId, m.userId, (e.target as HTMLSelectElement).value), `${m.userName} is now ${(e.target as HTMLSelectElement).value}`)}>
               ${(['viewer', 'annotator', 'reviewer', 'owner'] as const).map(r => html`<option value=${r} ?selected=${r === m.role}>${r}</option>`)}</select>
@@ -198,7 +200,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
         <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
         <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
-      </form>` : html`<p class="muted card">You are ${role === 'annotator' ? 'an' : 'a'} ${role ?? '…'} here: owners upload images, run models and import datasets.</p>`}
+      </form>` : html`<p class="muted card">Owners upload images, run models and import datasets.</p>`}
       <div class="card"><span>Export:
           <a href="/api/projects/${projectId}/export?format=coco" download>COCO</a> ·
           <a href="/api/projects/${projectId}/export?format=yolo-detect" download>YOLO detect</a> ·

@@ -11,13 +11,16 @@ async function post(path: string, body: unknown): Promise<{ ok: boolean; message
   if (response.ok) return { ok: true, message: '' };
   const problem = await response.json().catch(() => undefined);
   const first = problem?.errors ? Object.values(problem.errors as Record<string, string[]>)[0]?.[0] : undefined;
-  return { ok: false, message: first ?? problem?.detail ?? problem?.title ?? `${response.status} ${response.statusText}` };
+  const said = problem?.title && problem?.detail ? `${problem.title}. ${problem.detail}` : problem?.detail ?? problem?.title;
+  return { ok: false, message: first ?? said ?? `${response.status} ${response.statusText}` };
 }
 
 /** /signin: user name (or e-mail) and password, with the autocomplete names password managers look for. */
 export function signInPage(root: HTMLElement): void {
-  let error = '';
+  let error = new URLSearchParams(location.search).get('error') ?? ''; // from single sign-on
   let busy = false;
+  let providers: { name: string; displayName: string; url: string }[] = [];
+  fetch('/api/account/providers').then(r => r.ok ? r.json() : []).then(p => { providers = p; draw(); }).catch(() => {});
   const submit = async (e: SubmitEvent) => {
     e.preventDefault();
     const data = new FormData(e.target as HTMLFormElement);
@@ -37,6 +40,7 @@ export function signInPage(root: HTMLElement): void {
         <p><label>Password<br><input name="password" type="password" autocomplete="current-password" required maxlength="1024" /></label></p>
         ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
         <p><button type="submit" ?disabled=${busy}>${busy ? 'Signing in…' : 'Sign in'}</button></p>
+        ${providers.map(p => html`<p><a class="button" href="${p.url}?return=${encodeURIComponent(returnPath())}">${p.displayName}</a></p>`)}
         <p class="muted">No account? Ask an admin of this server to create one.</p>
       </form>
     </main>`, root);
