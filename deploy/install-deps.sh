@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries VisionLabel needs, only those missing. Idempotent and quick when all is there.
 #   deploy/install-deps.sh runtime   image codecs the server P/Invokes (libjpeg-turbo, libpng, libwebp)
-#   deploy/install-deps.sh test      runtime + what the tests run against (PostgreSQL server)
+#   deploy/install-deps.sh test      runtime + what the tests run against (PostgreSQL, chromium, Redis, nginx)
 # As root it installs with apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
 what="${1:-runtime}"
@@ -15,6 +15,8 @@ have_lib 'libwebp.so.7 ' || missing+=(libwebp7)
 if [ "$what" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium) # browser tests (Microsoft.Playwright drives Debian's chromium)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) # several server processes: the SignalR backplane
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light) # the load balancer in front of them
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

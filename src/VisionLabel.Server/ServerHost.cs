@@ -16,6 +16,7 @@ using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Live;
 using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Projects;
+using VisionLabel.Server.Scaleout;
 using VisionLabel.Server.Storage;
 using VisionLabel.Server.Web;
 
@@ -63,7 +64,7 @@ public static class ServerHost
         services.AddSingleton<ThumbnailService>();
         // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
         services.AddAccounts(builder.Configuration);
-        services.AddSignalR(o =>
+        var signalR = services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = AnnotationsHub.MaxMessageBytes;
             o.AddFilter<HubAccessFilter>(); // every hub method's access rule, checked on every call
@@ -73,6 +74,7 @@ public static class ServerHost
             o.PayloadSerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             o.PayloadSerializerOptions.RespectRequiredConstructorParameters = true;
         });
+        services.AddScaleout(builder.Configuration, signalR); // several processes: Redis backplane, shared keys, the proxy's headers
         // The same JSON protocol, with binding errors that name the argument (see ExplainingJsonHubProtocol).
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.AddSingleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ExplainingJsonHubProtocol>();
@@ -101,6 +103,7 @@ public static class ServerHost
         services.AddSingleton<IJobHandler, ImportJob>();
 
         var app = builder.Build();
+        app.UseForwardedHeaders(); // first: the client's address (rate limits) and scheme (Secure cookies) behind the proxy
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

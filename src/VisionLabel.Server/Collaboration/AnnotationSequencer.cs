@@ -123,7 +123,15 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         }, ct);
 
     /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (for exact snapshots).</summary>
-    public Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, read);
+    public Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, async () =>
+    {
+        // Writers in other processes wait for the image's lock too (held on this connection while the caller reads on its own).
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+        await ImageLocks.AcquireAsync(db, imageId, CancellationToken.None);
+        try { return await read(); }
+        finally { await ImageLocks.ReleaseAsync(db, imageId); }
+    });
 
     public static async Task<long> CurrentSeqAsync(VisionLabelDb db, Guid imageId, CancellationToken ct = default) =>
         await db.AnnotationOps.Where(o => o.ImageId == imageId).MaxAsync(o => (long?)o.Seq, ct) ?? 0;
@@ -153,15 +161,57 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             return result.Applied.Count == 1 ? Single(result) : result.Rejected[0].Outcome with { Reason = $"cannot {(redo ? "redo" : "undo")}: {result.Rejected[0].Outcome.Reason}" };
         }, ct);
 
-    /// <summary>The image's gate and a fresh DbContext; caches are dropped if the work fails.</summary>
+    /// <summary>Attempts of one piece of work when other processes keep winning the race for the image's next seq.</summary>
+    private const int MaxAttempts = 8;
+
+    /// <summary>How often another process took the seq (or changed a row) first and the work was decided again.</summary>
+    public long Conflicts => Interlocked.Read(ref _conflicts);
+    private long _conflicts;
+
+    /// <summary>
+    /// The image's gate (one piece of work at a time in this process), then on PostgreSQL the image's advisory lock
+    /// (one at a time across processes; <see cref="ImageLocks"/>), and a fresh DbContext per attempt. Under the lock
+    /// the image's last seq is read with the lock itself: when it is not the one this process cached, another process
+    /// wrote meanwhile, and this process's caches of the image are dropped. Should the (image, seq) key or a row
+    /// version still refuse a write (SQLite shared with a CLI process, which takes no lock), the work is decided again
+    /// on the state as it now is. docs/realtime-protocol.md says why a lock and not only optimistic retries: measured
+    /// with two processes on one image, the process that lost a race kept losing (the winner's next seq is in its cache).
+    /// </summary>
     private Task<T> RunAsync<T>(Guid imageId, Func<VisionLabelDb, Task<T>> work, CancellationToken ct) =>
         gates.RunAsync(imageId, async () =>
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-            try { return await work(db); }
-            catch { Forget(imageId); throw; } // e.g. another process took the seq, or the image is gone: re-read next time
+            for (int attempt = 1; ; attempt++)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+                long? lastSeq = await ImageLocks.AcquireAsync(db, imageId, ct);
+                try
+                {
+                    if (lastSeq is { } last && (!_lastSeq.TryGetValue(imageId, out var cached) || cached != last))
+                    {
+                        Forget(imageId);
+                        _lastSeq[imageId] = last;
+                    }
+                    return await work(db);
+                }
+                catch (DbUpdateException e) when (attempt < MaxAttempts && IsRace(e))
+                {
+                    Forget(imageId);
+                    Interlocked.Increment(ref _conflicts);
+                    await Task.Delay(Random.Shared.Next(0, attempt * 2), CancellationToken.None); // let the winner's commit land
+                }
+                catch { Forget(imageId); throw; } // e.g. the image is gone: re-read next time
+                finally { await ImageLocks.ReleaseAsync(db, imageId); }
+            }
         }, ct);
+
+    /// <summary>A unique key or a row version refused the write: someone else wrote first (not bad data).</summary>
+    private static bool IsRace(DbUpdateException e) => e is DbUpdateConcurrencyException || e.InnerException switch
+    {
+        Npgsql.PostgresException pg => pg.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067, // primary key, unique
+        _ => false,
+    };
 
     private void Forget(Guid imageId)
     {

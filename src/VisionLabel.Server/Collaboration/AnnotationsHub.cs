@@ -5,6 +5,7 @@ using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
+using VisionLabel.Server.Scaleout;
 
 namespace VisionLabel.Server.Collaboration;
 
@@ -13,7 +14,8 @@ namespace VisionLabel.Server.Collaboration;
 /// documented in docs/realtime-protocol.md. Callers are signed in (the cookie, or a token as ?access_token= since
 /// browsers cannot set headers on WebSockets), and every method declares the project role it needs (HubAccessFilter).
 /// </summary>
-public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, PresenceThrottle presenceThrottle, ReviewService review, VisionLabelDb db) : Hub
+public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegistry presence, IParticipantDirectory participants, PresenceThrottle presenceThrottle,
+    ReviewService review, VisionLabelDb db) : Hub
 {
     /// <summary>How far behind Resume replays ops; beyond that it sends a fresh snapshot.</summary>
     public const int MaxReplay = 1000;
@@ -33,6 +35,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         // Join the group before reading, so no op applied after the snapshot's seq can be missed.
         await Groups.AddToGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
         var participant = presence.Join(imageId, Context.ConnectionId, User);
+        await participants.JoinedAsync(imageId, participant);
         var snapshot = await Snapshot(imageId);
         await Clients.OthersInGroup(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant);
         return snapshot;
@@ -42,6 +45,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     public async Task LeaveImage(Guid imageId)
     {
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
+        await participants.LeftAsync(imageId, Context.ConnectionId);
         if (presence.Leave(imageId, Context.ConnectionId) is { } p)
             await Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, p);
     }
@@ -106,6 +110,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         if (lastSeq < 0) throw new HubException("Resume(imageId, lastSeq): lastSeq is the last seq you applied, 0 or more");
         await Groups.AddToGroupAsync(Context.ConnectionId, OpBroadcaster.ImageGroup(imageId));
         var participant = presence.Join(imageId, Context.ConnectionId, User);
+        await participants.JoinedAsync(imageId, participant);
         await Clients.OthersInGroup(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantJoined", imageId, participant); // back after a disconnect
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         if (seq - lastSeq > MaxReplay || lastSeq > seq) return new ResumeResult(imageId, seq, [], await Snapshot(imageId));
@@ -127,7 +132,10 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         presenceThrottle.Forget(Context.ConnectionId);
         foreach (var (imageId, participant) in presence.Disconnect(Context.ConnectionId))
+        {
+            await participants.LeftAsync(imageId, Context.ConnectionId);
             await Clients.Group(OpBroadcaster.ImageGroup(imageId)).SendAsync("ParticipantLeft", imageId, participant);
+        }
         await base.OnDisconnectedAsync(exception);
     }
 
@@ -144,6 +152,6 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
     {
         long seq = await AnnotationSequencer.CurrentSeqAsync(db, imageId);
         var rows = await db.Annotations.AsNoTracking().Where(a => a.ImageId == imageId).OrderBy(a => a.Id).ToListAsync();
-        return new ImageSnapshot(imageId, seq, rows.Select(Annotations.AnnotationDto.From).ToList(), presence.Participants(imageId), await review.CommentsAsync(imageId));
+        return new ImageSnapshot(imageId, seq, rows.Select(Annotations.AnnotationDto.From).ToList(), await participants.ListAsync(imageId), await review.CommentsAsync(imageId));
     });
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
@@ -10,8 +11,10 @@ namespace VisionLabel.Server.Data;
 /// each has its own migrations and model snapshot (Data/Migrations/Sqlite, Data/Migrations/Postgres), as EF Core's
 /// tooling expects. Everything else asks for VisionLabelDb.
 /// </summary>
-public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserContext<UserAccount, Guid>(options)
+public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserContext<UserAccount, Guid>(options), IDataProtectionKeyContext
 {
+    /// <summary>The keys that sign cookies and antiforgery tokens, shared by every server process.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<AccessToken> AccessTokens => Set<AccessToken>();
     public DbSet<ProjectMember> ProjectMembers => Set<ProjectMember>();
     public DbSet<Project> Projects => Set<Project>();

@@ -71,6 +71,26 @@ public sealed class HubClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A WebSocket connection to a real server (its own process, perhaps behind nginx), signed in with a token.</summary>
+    public static async Task<HubClient> ConnectAsync(string url, string path, string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl($"{url.TrimEnd('/')}{path}?access_token={Uri.EscapeDataString(token)}", o =>
+            {
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true;
+            })
+            .AddJsonProtocol(o =>
+            {
+                o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+                o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+            })
+            .Build();
+        var client = new HubClient(connection);
+        await connection.StartAsync();
+        return client;
+    }
+
     public async Task InvokeAsync(string method, params object?[] args) => await CallAsync(method, args);
 
     /// <summary>Invokes a hub method and returns its result. A hub error becomes an InvalidOperationException with the server's message.</summary>

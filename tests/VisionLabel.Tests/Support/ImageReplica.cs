@@ -29,18 +29,38 @@ public sealed class ImageReplica
                     ["state"] = a.GetProperty("state").GetString(),
                 };
             Seq = snapshot.GetProperty("seq").GetInt64();
+            foreach (var seq in _held.Keys.Where(k => k <= Seq).ToList()) _held.Remove(seq);
+            while (_held.Remove(Seq + 1, out var next)) ApplyNext(next);
             Release();
         }
     }
 
-    /// <summary>Applies ops in order; ones at or below our seq were already in our snapshot.</summary>
+    /// <summary>Ops that arrived ahead of a missing one (from another server process, say), applied once it comes.</summary>
+    private readonly SortedDictionary<long, JsonElement> _held = [];
+
+    /// <summary>Whether ops wait for a missing one (a client would Resume if the gap does not fill).</summary>
+    public bool HasGap { get { lock (_lock) return _held.Count > 0; } }
+
+    /// <summary>
+    /// Applies ops in seq order, as a browser does: ones at or below our seq were already in our snapshot; one
+    /// ahead of the next is held back until the gap fills (Applied from different server processes can cross).
+    /// </summary>
     public void Apply(JsonElement applied)
     {
         lock (_lock)
         {
             long seq = applied.GetProperty("seq").GetInt64();
             if (seq <= Seq) return;
-            Assert.True(seq == Seq + 1, $"gap: at {Seq}, received {seq}");
+            _held[seq] = applied.Clone();
+            while (_held.Remove(Seq + 1, out var next)) ApplyNext(next);
+            Release();
+        }
+    }
+
+    private void ApplyNext(JsonElement applied)
+    {
+        {
+            long seq = applied.GetProperty("seq").GetInt64();
             var op = applied.GetProperty("op");
             var id = op.GetProperty("annotationId").GetGuid();
             string type = op.GetProperty("type").GetString()!;
@@ -59,7 +79,6 @@ public sealed class ImageReplica
             }
             Seq = seq;
             Log.Add((seq, type, id, applied.GetProperty("authorId").GetString()!));
-            Release();
         }
     }
 
@@ -105,9 +124,13 @@ public sealed class ImageReplica
     /// <paramref name="resumeFrom"/>). Ops that arrive before the snapshot is loaded wait in a queue; the switch to
     /// applying them directly happens under a lock, so none can slip past the queue and arrive out of order.
     /// </summary>
-    public static async Task<(HubClient Hub, ImageReplica Replica)> ConnectAsync(VisionLabelApp app, Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null)
+    public static Task<(HubClient Hub, ImageReplica Replica)> ConnectAsync(VisionLabelApp app, Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null) =>
+        ConnectAsync(() => HubClient.ConnectAsync(app.Server, app.HubPath("/hubs/annotations", user)), imageId, replica, resumeFrom);
+
+    /// <summary>The same over a connection <paramref name="connect"/> opens (e.g. to a real server through a load balancer).</summary>
+    public static async Task<(HubClient Hub, ImageReplica Replica)> ConnectAsync(Func<Task<HubClient>> connect, Guid imageId, ImageReplica? replica = null, long? resumeFrom = null)
     {
-        var hub = await HubClient.ConnectAsync(app.Server, app.HubPath("/hubs/annotations", user));
+        var hub = await connect();
         replica ??= new ImageReplica();
         var pending = new List<JsonElement>();
         var handover = new Lock();

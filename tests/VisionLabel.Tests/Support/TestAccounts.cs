@@ -47,6 +47,15 @@ public static class TestAccounts
         return token;
     }
 
+    /// <summary>Admin accounts and a token each, made in one go on a server's data directory and settings.</summary>
+    public static async Task<Dictionary<string, string>> TokensAsync(string data, IEnumerable<string> settings, params string[] users)
+    {
+        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(data, settings.ToList()));
+        var tokens = new Dictionary<string, string>();
+        foreach (var user in users) tokens[user] = await TokenAsync(host.Services, user);
+        return tokens;
+    }
+
     public static HttpClient Client(string url, string token)
     {
         var client = new HttpClient { BaseAddress = new Uri(url) };

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using StackExchange.Redis;
+using VisionLabel.Server.Collaboration;
+
+namespace VisionLabel.Server.Scaleout;
+
+/// <summary>
+/// Who is on an image, across every server process: the participant list a snapshot carries. Joins and leaves are
+/// also broadcast to the image's group (ParticipantJoined/Left), which the SignalR backplane carries everywhere.
+/// </summary>
+public interface IParticipantDirectory
+{
+    Task JoinedAsync(Guid imageId, Participant participant);
+    Task LeftAsync(Guid imageId, string connectionId);
+    Task<IReadOnlyList<Participant>> ListAsync(Guid imageId);
+}
+
+/// <summary>One process: the in-memory presence registry is the whole truth.</summary>
+public sealed class LocalParticipants(PresenceRegistry presence) : IParticipantDirectory
+{
+    public Task JoinedAsync(Guid imageId, Participant participant) => Task.CompletedTask;
+    public Task LeftAsync(Guid imageId, string connectionId) => Task.CompletedTask;
+    public Task<IReadOnlyList<Participant>> ListAsync(Guid imageId) => Task.FromResult(presence.Participants(imageId));
+}
+
+/// <summary>
+/// Several processes: a Redis hash per image (connection id → participant and the process holding it). A process
+/// that dies without saying goodbye (kill -9) stops refreshing its liveness key; its entries are left out of lists
+/// from then on, and removed by whoever lists them.
+/// </summary>
+public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdentity process, RedisOptions options) : IParticipantDirectory
+{
+    private sealed record Entry(string Process, Participant Participant);
+
+    private RedisKey Image(Guid imageId) => $"{options.ChannelPrefix}:presence:{imageId:N}";
+
+    public Task JoinedAsync(Guid imageId, Participant participant) =>
+        redis.GetDatabase().HashSetAsync(Image(imageId), participant.ConnectionId, JsonSerializer.Serialize(new Entry(process.Id, participant)));
+
+    public Task LeftAsync(Guid imageId, string connectionId) => redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
+
+    public async Task<IReadOnlyList<Participant>> ListAsync(Guid imageId)
+    {
+        var db = redis.GetDatabase();
+        var entries = (await db.HashGetAllAsync(Image(imageId)))
+            .Select(e => (Field: e.Name, Entry: JsonSerializer.Deserialize<Entry>(e.Value.ToString())!)).ToList();
+        var processes = entries.Select(e => e.Entry.Process).Distinct().ToList();
+        var alive = new HashSet<string>();
+        foreach (var p in processes)
+            if (p == process.Id || await db.KeyExistsAsync(ProcessHeartbeat.Key(options, p))) alive.Add(p);
+        var dead = entries.Where(e => !alive.Contains(e.Entry.Process)).Select(e => e.Field).ToArray();
+        if (dead.Length > 0) await db.HashDeleteAsync(Image(imageId), dead);
+        return entries.Where(e => alive.Contains(e.Entry.Process)).Select(e => e.Entry.Participant).OrderBy(p => p.Name).ToList();
+    }
+}
+
+/// <summary>This server process, as other processes see it.</summary>
+public sealed class ProcessIdentity
+{
+    public string Id { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
+}
+
+/// <summary>Keeps this process's liveness key in Redis (expires 30 s after the last refresh, refreshed every 10 s).</summary>
+public sealed class ProcessHeartbeat(IConnectionMultiplexer redis, ProcessIdentity process, RedisOptions options, ILogger<ProcessHeartbeat> log) : BackgroundService
+{
+    public static RedisKey Key(RedisOptions options, string process) => $"{options.ChannelPrefix}:process:{process}";
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(10));
+        do
+        {
+            try { await redis.GetDatabase().StringSetAsync(Key(options, process.Id), DateTime.UtcNow.ToString("O"), TimeSpan.FromSeconds(30)); }
+            catch (Exception e) when (e is RedisException or TimeoutException) { log.LogWarning(e, "Redis heartbeat failed; will retry"); }
+        } while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false));
+    }
+
+    public override async Task StopAsync(CancellationToken ct)
+    {
+        await base.StopAsync(ct);
+        try { await redis.GetDatabase().KeyDeleteAsync(Key(options, process.Id)); } catch (RedisException) { } // a clean stop says so at once
+    }
+}

@@ -1,0 +1,68 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
+using StackExchange.Redis;
+using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Scaleout;
+
+/// <summary>Section "VisionLabel:Redis": set Configuration to run several server processes behind a load balancer.</summary>
+public sealed class RedisOptions
+{
+    public const string Section = "VisionLabel:Redis";
+
+    /// <summary>StackExchange.Redis configuration, e.g. "redis:6379" or "redis:6379,password=…,ssl=true".</summary>
+    public string? Configuration { get; set; }
+    /// <summary>Prefix of every channel and key, so several deployments (or test runs) can share one Redis.</summary>
+    public string ChannelPrefix { get; set; } = "visionlabel";
+}
+
+/// <summary>Section "VisionLabel:Proxy": the load balancer or TLS proxy in front of the servers.</summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "VisionLabel:Proxy";
+
+    /// <summary>Networks whose X-Forwarded-For/-Proto are believed (CIDR, e.g. "10.0.0.0/8"); loopback always is.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+}
+
+/// <summary>
+/// What several processes must share: SignalR messages (Redis backplane), who is on which image (Redis), the
+/// data-protection keys that sign cookies and antiforgery tokens (the database, so a cookie from one process is good
+/// on every other and after restarts), and the client's address and scheme as the proxy saw them.
+/// </summary>
+public static class ScaleoutSetup
+{
+    public static IServiceCollection AddScaleout(this IServiceCollection services, IConfiguration configuration, ISignalRServerBuilder signalR)
+    {
+        services.AddDataProtection().SetApplicationName("VisionLabel").PersistKeysToDbContext<VisionLabelDb>();
+
+        var proxy = configuration.GetSection(ProxyOptions.Section).Get<ProxyOptions>() ?? new ProxyOptions();
+        services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            foreach (var network in proxy.KnownNetworks) o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+        });
+
+        var redis = configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions();
+        services.AddSingleton(redis);
+        if (string.IsNullOrWhiteSpace(redis.Configuration))
+        {
+            services.AddSingleton<IParticipantDirectory, LocalParticipants>();
+            return services;
+        }
+        var connection = ConfigurationOptions.Parse(redis.Configuration);
+        connection.AbortOnConnectFail = false; // start while Redis is still coming up; reconnect when it is back
+        services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(connection));
+        signalR.AddStackExchangeRedis(o =>
+        {
+            o.Configuration = connection;
+            o.Configuration.ChannelPrefix = RedisChannel.Literal(redis.ChannelPrefix);
+        });
+        services.AddSingleton<ProcessIdentity>();
+        services.AddSingleton<IParticipantDirectory, RedisParticipants>();
+        services.AddHostedService<ProcessHeartbeat>();
+        return services;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Images;
+using VisionLabel.Server.Inference;
+using VisionLabel.Server.Jobs;
+using VisionLabel.Server.Projects;
+using VisionLabel.Tests.Support;
+
+namespace VisionLabel.Tests;
+
+/// <summary>
+/// Two server processes on one PostgreSQL database, one S3 bucket and one Redis, behind nginx (round-robin, no
+/// stickiness): editors connected through different processes edit one image at once, and a process is killed
+/// mid-editing. Every client must converge on the server's state with gapless seqs, no op lost, none applied twice.
+/// </summary>
+public class ClusterTests
+{
+    private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
+        new { clientOpId, imageId, type, annotationId, changes };
+
+    /// <summary>One random op (fixed seed per client): create 30%, update 50% (geometry or attributes), delete 20%.</summary>
+    private static (object Op, Guid? Created) RandomOp(Random random, string clientOpId, Guid imageId, Guid[] labels, IReadOnlyList<Guid> known)
+    {
+        double roll = random.NextDouble();
+        if (roll < 0.3 || known.Count == 0)
+        {
+            var id = Guid.CreateVersion7();
+            return (Submit(clientOpId, imageId, "create", id, new
+            {
+                labelId = labels[random.Next(labels.Length)], kind = "box",
+                geometry = new { x = random.Next(0, 300), y = random.Next(0, 200), width = random.Next(5, 300), height = random.Next(5, 250) },
+            }), id);
+        }
+        var target = known[random.Next(known.Count)];
+        if (roll < 0.8)
+            return (random.NextDouble() < 0.6
+                ? Submit(clientOpId, imageId, "update", target, new { geometry = new { x = random.Next(0, 300), y = random.Next(0, 200), width = random.Next(5, 300), height = random.Next(5, 250) } })
+                : Submit(clientOpId, imageId, "update", target, new { attributes = new { n = random.Next(1000) } }), null);
+        return (Submit(clientOpId, imageId, "delete", target), null);
+    }
+
+    private static async Task AssertConverged(HttpClient http, Guid imageId, HubClient[] hubs, ImageReplica[] replicas, long finalSeq, IEnumerable<string> ackedOpIds)
+    {
+        var server = ImageReplica.Canonical(await (await http.GetAsync($"/api/images/{imageId}/annotations")).Read<List<JsonElement>>());
+        for (int i = 0; i < replicas.Length; i++)
+        {
+            try { await replicas[i].WaitForSeq(finalSeq, TimeSpan.FromSeconds(10)); }
+            catch (TimeoutException)
+            {
+                // A gap that does not fill: an op whose broadcast died with its process. A client resumes, as the web app does.
+                var resumed = await hubs[i].CallAsync("Resume", imageId, replicas[i].Seq);
+                foreach (var op in resumed.GetProperty("ops").EnumerateArray()) replicas[i].Apply(op);
+                await replicas[i].WaitForSeq(finalSeq, TimeSpan.FromSeconds(10));
+            }
+            Assert.Equal(server, replicas[i].Canonical());
+        }
+        var any = hubs.First(h => h.IsOpen);
+        // The op log, as a late joiner replays it: 1..final without a gap, every acknowledged op in it exactly once.
+        var log = (await any.CallAsync("Resume", imageId, 0L)).GetProperty("ops").EnumerateArray().ToList();
+        Assert.Equal(Enumerable.Range(1, (int)finalSeq).Select(i => (long)i), log.Select(o => o.GetProperty("seq").GetInt64()));
+        var inLog = log.Select(o => o.GetProperty("op").GetProperty("clientOpId").GetString()!).ToList();
+        Assert.Equal(inLog.Count, inLog.Distinct().Count());
+        Assert.Empty(ackedOpIds.Except(inLog));
+    }
+
+    [Fact]
+    public async Task Editors_through_two_processes_edit_one_image_at_once_and_converge()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        const int clients = 6, opsPerClient = 40;
+        var users = Enumerable.Range(0, clients).Select(c => $"editor{c}").ToArray();
+        var tokens = await cluster.TokensAsync([.. users, "setup"]);
+        using var http = TestAccounts.Client(cluster.Url, tokens["setup"]);
+        var (project, image) = await http.ProjectWithImage("cluster-edit", ["a", "b", "c"], 640, 480);
+        var labels = project.Labels.Select(l => l.Id).ToArray();
+
+        var hubs = new HubClient[clients];
+        var replicas = new ImageReplica[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            string token = tokens[users[c]];
+            (hubs[c], replicas[c]) = await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token), image.Id);
+        }
+        // Presence spans the processes: the last to join sees everyone.
+        var joined = await hubs[^1].CallAsync("JoinImage", image.Id);
+        Assert.Equal(users.Order(), joined.GetProperty("participants").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).Distinct().Order());
+
+        var known = new ConcurrentDictionary<Guid, bool>();
+        var acked = new ConcurrentBag<(string ClientOpId, long Seq)>();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(4200 + c);
+            for (int i = 0; i < opsPerClient; i++)
+            {
+                var (op, created) = RandomOp(random, $"c{c}-{i}", image.Id, labels, known.Keys.ToList());
+                var ack = await hubs[c].CallAsync("Submit", op);
+                if (ack.GetProperty("seq").ValueKind == JsonValueKind.Number)
+                {
+                    acked.Add(($"c{c}-{i}", ack.GetProperty("seq").GetInt64()));
+                    if (created is { } id) known[id] = true;
+                }
+            }
+        })));
+
+        long final = acked.Max(a => a.Seq);
+        Assert.Equal(acked.Count, acked.Select(a => a.Seq).Distinct().Count()); // no two ops got one seq, whichever process took them
+        await AssertConverged(http, image.Id, hubs, replicas, final, acked.Select(a => a.ClientOpId));
+        foreach (var hub in hubs) await hub.DisposeAsync();
+        // nginx logs a WebSocket when it has closed (a moment after the client's close): the editors' went to both processes.
+        var upstreams = cluster.HubUpstreams();
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); upstreams.Count < clients && DateTime.UtcNow < deadline; upstreams = cluster.HubUpstreams())
+            await Task.Delay(100);
+        Assert.Equal(cluster.ServerUrls.Select(u => new Uri(u).Authority).Order(), upstreams.Distinct().Order());
+    }
+
+    [Fact]
+    public async Task A_process_killed_mid_editing_loses_nothing_its_editors_resume_through_the_other_and_it_rejoins()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        const int clients = 4, opsPerClient = 60;
+        var users = Enumerable.Range(0, clients).Select(c => $"editor{c}").ToArray();
+        var tokens = await cluster.TokensAsync([.. users, "setup"]);
+        using var http = TestAccounts.Client(cluster.Url, tokens["setup"]);
+        var (project, image) = await http.ProjectWithImage("cluster-kill", ["a", "b"], 640, 480);
+        var labels = project.Labels.Select(l => l.Id).ToArray();
+
+        var hubs = new HubClient[clients];
+        var replicas = new ImageReplica[clients];
+        for (int c = 0; c < clients; c++)
+        {
+            string token = tokens[users[c]];
+            (hubs[c], replicas[c]) = await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token), image.Id);
+        }
+        var known = new ConcurrentDictionary<Guid, bool>();
+        var acked = new ConcurrentDictionary<string, long>();
+        int reconnects = 0;
+        var halfway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int progress = 0;
+
+        var editing = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            var random = new Random(7700 + c);
+            for (int i = 0; i < opsPerClient; i++)
+            {
+                var (op, created) = RandomOp(random, $"c{c}-{i}", image.Id, labels, known.Keys.ToList());
+                while (true)
+                {
+                    try
+                    {
+                        // The same op (same clientOpId) until it is acknowledged: after a reconnect it is resubmitted,
+                        // and if it had landed before the process died, it is acknowledged again, not applied twice.
+                        var ack = await hubs[c].CallAsync("Submit", op);
+                        if (ack.GetProperty("seq").ValueKind == JsonValueKind.Number)
+                        {
+                            Assert.True(acked.TryAdd($"c{c}-{i}", ack.GetProperty("seq").GetInt64()));
+                            if (created is { } id) known[id] = true;
+                        }
+                        break;
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or TaskCanceledException or TimeoutException or IOException
+                                              or System.Net.WebSockets.WebSocketException or Microsoft.AspNetCore.SignalR.HubException)
+                    {
+                        if (hubs[c].IsOpen) throw; // a refusal, not a lost connection
+                        await killed.Task;
+                        Interlocked.Increment(ref reconnects);
+                        string token = tokens[users[c]];
+                        await hubs[c].DisposeAsync();
+                        (hubs[c], replicas[c]) = await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token),
+                            image.Id, replicas[c], replicas[c].Seq);
+                    }
+                }
+                if (Interlocked.Increment(ref progress) == clients * opsPerClient / 2) halfway.TrySetResult();
+            }
+        })));
+
+        await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        cluster.Kill(0);
+        killed.TrySetResult();
+        await editing.WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(reconnects > 0, "no editor was on the killed process");
+
+        long final = acked.Values.Max();
+        Assert.Equal(acked.Count, acked.Values.Distinct().Count());
+        await AssertConverged(http, image.Id, hubs, replicas, final, acked.Keys);
+
+        // The killed process comes back and serves again: a new editor through it sees the same image.
+        await cluster.StartServerAsync(0);
+        await using var late = await HubClient.ConnectAsync(cluster.ServerUrls[0], "/hubs/annotations", tokens["setup"]);
+        var snapshot = await late.CallAsync("JoinImage", image.Id);
+        Assert.Equal(final, snapshot.GetProperty("seq").GetInt64());
+        using var direct = TestAccounts.Client(cluster.ServerUrls[0], tokens["setup"]);
+        Assert.Equal(ImageStatus.InProgress, (await (await direct.GetAsync($"/api/images/{image.Id}")).Read<ImageDto>()).Status);
+        foreach (var hub in hubs) await hub.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_process_killed_mid_job_leaves_its_chunk_to_the_other_and_the_job_finishes_exactly_once()
+    {
+        byte[] modelBytes = File.ReadAllBytes(SharedData.Require("models/yolov8n-det-int8-640.onnx"));
+        var files = Directory.GetFiles(SharedData.Require("datasets/coco128/images/train2017"), "*.jpg").Order().Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToArray();
+        await using var cluster = await Cluster.StartAsync(2, "--VisionLabel:Jobs:ChunkSize=16");
+        var tokens = await cluster.TokensAsync("setup");
+        using var http = TestAccounts.Client(cluster.Url, tokens["setup"]);
+        var model = await (await http.UploadModel("yolov8n-det-int8-640.onnx", modelBytes)).Read<ModelDto>();
+        var project = await (await http.PostJson("/api/projects", new { name = "cluster-job", labels = model.ClassNames.Select(n => new { name = n }) })).Read<ProjectDto>();
+        await (await http.PostAsync($"/api/projects/{project.Id}/images", HttpExtensions.Files(files))).Read<UploadSummary>();
+        var job = await (await http.PostJson($"/api/projects/{project.Id}/prelabel", new { modelId = model.Id, existingProposals = "keep" })).Read<JobDto>();
+        Assert.Equal((128, 8), (job.Total, job.Chunks));
+
+        await http.WaitForJob(job.Id, j => j.Done >= 24); // both processes are working chunks by now
+        cluster.Kill(0);
+        var interrupted = await (await http.GetAsync($"/api/jobs/{job.Id}")).Read<JobDto>();
+        Assert.True(interrupted.Done < 128, "the job finished before the kill; nothing was tested");
+        var done = await http.WaitForJob(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead, seconds: 240);
+        Assert.Equal((JobStatus.Completed, 128, 0), (done.Status, done.Done, done.Failed));
+
+        var images = await (await http.GetAsync($"/api/projects/{project.Id}/images?limit=1000")).Read<ImagePage>();
+        int proposals = 0;
+        foreach (var image in images.Items)
+        {
+            var annotations = await (await http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<AnnotationDto>>();
+            Assert.Equal(annotations.Count, annotations.Select(a => (a.LabelId, a.Geometry.GetRawText())).Distinct().Count()); // no image labelled twice
+            proposals += annotations.Count;
+        }
+        Assert.True(proposals > 128, $"only {proposals} proposals on 128 images");
+
+        // The killed process starts again and serves the same data.
+        await cluster.StartServerAsync(0);
+        using var direct = TestAccounts.Client(cluster.ServerUrls[0], tokens["setup"]);
+        Assert.Equal(128, (await (await direct.GetAsync($"/api/projects/{project.Id}/images?limit=1")).Read<ImagePage>()).Total);
+    }
+}
