@@ -57,7 +57,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, PresenceRegist
         if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
         if (op.Changes is { } changes && RawBytes(changes) is var size && size > MaxOpBytes)
             return await Refuse(op, $"the op's changes are {size:N0} bytes; at most {MaxOpBytes:N0} are accepted (simplify the polygon or send a mask)");
-        var outcome = await sequencer.ApplyAsync(op, User);
+        var outcome = await sequencer.SubmitAsync(op, User);
         if (outcome.Applied is { } applied) return new OpAck(op.ClientOpId, applied.Seq);
         return await Refuse(op, outcome.Reason ?? "refused");
     }
