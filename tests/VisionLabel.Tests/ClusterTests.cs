@@ -232,4 +232,24 @@ public class ClusterTests
         using var direct = TestAccounts.Client(cluster.ServerUrls[0], tokens["setup"]);
         Assert.Equal(128, (await (await direct.GetAsync($"/api/projects/{project.Id}/images?limit=1")).Read<ImagePage>()).Total);
     }
+
+    [Fact]
+    public async Task A_member_removed_through_one_process_is_disconnected_from_the_other_at_once()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var tokens = await cluster.TokensAsync("owner");
+        string mia = await cluster.MemberTokenAsync("mia");
+        using var owner = TestAccounts.Client(cluster.ServerUrls[0], tokens["owner"]);
+        var (project, image) = await owner.ProjectWithImage("cluster-members", ["a"], 64, 48);
+        var member = await (await owner.PostJson($"/api/projects/{project.Id}/members", new { user = "mia", role = "annotator" })).Read<MemberDto>();
+
+        // mia edits through the second process; the owner removes her through the first.
+        await using var hub = await HubClient.ConnectAsync(cluster.ServerUrls[1], "/hubs/annotations", mia);
+        await hub.CallAsync("JoinImage", image.Id);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/projects/{project.Id}/members/{member.UserId}")).StatusCode);
+        await hub.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var again = await HubClient.ConnectAsync(cluster.ServerUrls[1], "/hubs/annotations", mia);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => again.CallAsync("JoinImage", image.Id));
+        Assert.Contains("404", refused.Message);
+    }
 }

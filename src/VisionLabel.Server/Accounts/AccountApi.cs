@@ -123,7 +123,7 @@ public static class AccountApi
         HubConnections connections, CancellationToken ct)
     {
         if (await tokens.RevokeAsync(context.Caller().UserId, tokenId, ct) == 0) return Problems.NotFound("Token", tokenId);
-        connections.CloseToken(tokenId);
+        await connections.CloseEverywhereAsync(new CloseRequest(null, null, tokenId));
         return TypedResults.NoContent();
     }
 

@@ -44,7 +44,7 @@ public static class UsersApi
         if (request.IsAdmin is { } admin) user.IsAdmin = admin;
         if (request.Disabled is { } disabled) user.DisabledAt = disabled ? user.DisabledAt ?? DateTime.UtcNow : null;
         await users.UpdateSecurityStampAsync(user); // every session of the account is re-checked with its new rights
-        if (user.DisabledAt is not null) connections.Close(userId);
+        if (user.DisabledAt is not null) await connections.CloseEverywhereAsync(new CloseRequest(userId, null, null));
         return TypedResults.Ok(UserDto.From(user));
     }
 }

@@ -70,7 +70,7 @@ public static class MembersApi
             return Problems.Conflict("Last owner", "A project keeps at least one owner: make someone else owner first, or delete the project.");
         db.ProjectMembers.Remove(member);
         await db.SaveChangesAsync(ct);
-        connections.Close(userId, projectId); // their editors and watchers of this project stop now, not at their next call
+        await connections.CloseEverywhereAsync(new CloseRequest(userId, projectId, null)); // their editors and watchers of this project stop now, on every process
         return TypedResults.NoContent();
     }
 

@@ -81,3 +81,31 @@ public sealed class ProcessHeartbeat(IConnectionMultiplexer redis, ProcessIdenti
         try { await redis.GetDatabase().KeyDeleteAsync(Key(options, process.Id)); } catch (RedisException) { } // a clean stop says so at once
     }
 }
+
+/// <summary>
+/// Close requests (a removed member, a revoked token, a disabled account) on a Redis channel, so connections held by
+/// other server processes close at once too; each process closes its own matching connections when one arrives.
+/// </summary>
+public sealed class RedisCloseRelay(IConnectionMultiplexer redis, RedisOptions options, ProcessIdentity process, IServiceProvider services,
+    ILogger<RedisCloseRelay> log) : BackgroundService, Accounts.IConnectionCloseRelay
+{
+    private sealed record Message(string From, Accounts.CloseRequest Request);
+    private RedisChannel Channel => RedisChannel.Literal($"{options.ChannelPrefix}:close");
+
+    public Task PublishAsync(Accounts.CloseRequest request) =>
+        redis.GetSubscriber().PublishAsync(Channel, JsonSerializer.Serialize(new Message(process.Id, request)));
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        var connections = services.GetRequiredService<Accounts.HubConnections>(); // resolved late: it depends on this relay
+        await redis.GetSubscriber().SubscribeAsync(Channel, (_, value) =>
+        {
+            try
+            {
+                var message = JsonSerializer.Deserialize<Message>(value.ToString())!;
+                if (message.From != process.Id) connections.Close(message.Request);
+            }
+            catch (JsonException e) { log.LogWarning(e, "Ignored a malformed close request on Redis"); }
+        });
+    }
+}

@@ -63,6 +63,9 @@ public static class ScaleoutSetup
         services.AddSingleton<ProcessIdentity>();
         services.AddSingleton<IParticipantDirectory, RedisParticipants>();
         services.AddHostedService<ProcessHeartbeat>();
+        services.AddSingleton<RedisCloseRelay>();
+        services.AddSingleton<Accounts.IConnectionCloseRelay>(sp => sp.GetRequiredService<RedisCloseRelay>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisCloseRelay>());
         return services;
     }
 }

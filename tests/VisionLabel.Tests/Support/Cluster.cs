@@ -69,6 +69,13 @@ public sealed class Cluster : IAsyncDisposable
     /// <summary>Admin accounts in the cluster's database and a token each (made as the CLI makes them).</summary>
     public Task<Dictionary<string, string>> TokensAsync(params string[] users) => TestAccounts.TokensAsync(Path.Combine(_work.Path, "cli"), Settings, users);
 
+    /// <summary>A non-admin account in the cluster's database and a token for it.</summary>
+    public async Task<string> MemberTokenAsync(string user)
+    {
+        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(Path.Combine(_work.Path, "cli"), Settings.ToList()));
+        return await TestAccounts.TokenAsync(host.Services, user, admin: false);
+    }
+
     /// <summary>Which server (host:port) nginx sent each WebSocket connection to /hubs to, from its access log.</summary>
     public IReadOnlyList<string> HubUpstreams() =>
         File.Exists(Path.Combine(_work.Path, "nginx", "logs", "hubs.log"))
