@@ -41,6 +41,14 @@ public class ClusterTests
         return (Submit(clientOpId, imageId, "delete", target), null);
     }
 
+    /// <summary>Editors through nginx (so alternating between the processes), each with its replica of the image.</summary>
+    private static async Task<(HubClient[] Hubs, ImageReplica[] Replicas)> Editors(Cluster cluster, IEnumerable<string> tokens, Guid imageId)
+    {
+        var joined = new List<(HubClient Hub, ImageReplica Replica)>();
+        foreach (var token in tokens) joined.Add(await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token), imageId));
+        return (joined.Select(j => j.Hub).ToArray(), joined.Select(j => j.Replica).ToArray());
+    }
+
     private static async Task AssertConverged(HttpClient http, Guid imageId, HubClient[] hubs, ImageReplica[] replicas, long finalSeq, IEnumerable<string> ackedOpIds)
     {
         var server = ImageReplica.Canonical(await (await http.GetAsync($"/api/images/{imageId}/annotations")).Read<List<JsonElement>>());
@@ -76,13 +84,7 @@ public class ClusterTests
         var (project, image) = await http.ProjectWithImage("cluster-edit", ["a", "b", "c"], 640, 480);
         var labels = project.Labels.Select(l => l.Id).ToArray();
 
-        var hubs = new HubClient[clients];
-        var replicas = new ImageReplica[clients];
-        for (int c = 0; c < clients; c++)
-        {
-            string token = tokens[users[c]];
-            (hubs[c], replicas[c]) = await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token), image.Id);
-        }
+        var (hubs, replicas) = await Editors(cluster, users.Select(u => tokens[u]), image.Id);
         // Presence spans the processes: the last to join sees everyone.
         var joined = await hubs[^1].CallAsync("JoinImage", image.Id);
         Assert.Equal(users.Order(), joined.GetProperty("participants").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).Distinct().Order());
@@ -126,13 +128,7 @@ public class ClusterTests
         var (project, image) = await http.ProjectWithImage("cluster-kill", ["a", "b"], 640, 480);
         var labels = project.Labels.Select(l => l.Id).ToArray();
 
-        var hubs = new HubClient[clients];
-        var replicas = new ImageReplica[clients];
-        for (int c = 0; c < clients; c++)
-        {
-            string token = tokens[users[c]];
-            (hubs[c], replicas[c]) = await ImageReplica.ConnectAsync(() => HubClient.ConnectAsync(cluster.Url, "/hubs/annotations", token), image.Id);
-        }
+        var (hubs, replicas) = await Editors(cluster, users.Select(u => tokens[u]), image.Id);
         var known = new ConcurrentDictionary<Guid, bool>();
         var acked = new ConcurrentDictionary<string, long>();
         int reconnects = 0;

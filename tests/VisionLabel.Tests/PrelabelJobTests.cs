@@ -307,10 +307,11 @@ public abstract class PrelabelJobTests : IAsyncLifetime
         var home = await _http.GetAsync("/hangfire");
         Assert.Equal(HttpStatusCode.OK, home.StatusCode);
         Assert.Contains("VisionLabel jobs", await home.Content.ReadAsStringAsync());
+        // Our row completes as the last chunk returns; Hangfire records the chunk as succeeded a moment later: wait for that.
+        var chunk = Assert.Single(await SucceededChunks(_app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi(), job.Id, 1));
         var succeeded = await _http.GetStringAsync("/hangfire/jobs/succeeded");
         Assert.Contains(job.Id.ToString(), succeeded); // the chunk's display name names its job
-        // Read-only until accounts exist: no retry, requeue or delete from the dashboard.
-        var chunk = Assert.Single(await SucceededChunks(_app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi(), job.Id, 1));
+        // Read-only: no retry, requeue or delete from the dashboard, even for an admin.
         var requeue = await _http.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([new("jobs[]", chunk)]));
         Assert.False(requeue.IsSuccessStatusCode, $"requeue answered {(int)requeue.StatusCode}");
         Assert.Equal("Succeeded", _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(chunk).History[0].StateName);

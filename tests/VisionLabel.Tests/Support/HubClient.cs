@@ -51,36 +51,26 @@ public sealed class HubClient : IAsyncDisposable
             });
     }
 
-    public static async Task<HubClient> ConnectAsync(TestServer server, string path)
-    {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, path.TrimStart('/')), o =>
-            {
-                o.Transports = HttpTransportType.WebSockets;
-                o.SkipNegotiation = true;
-                o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
-            })
-            .AddJsonProtocol(o =>
-            {
-                o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
-                o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
-            })
-            .Build();
-        var client = new HubClient(connection);
-        await connection.StartAsync();
-        return client;
-    }
+    public static Task<HubClient> ConnectAsync(TestServer server, string path) =>
+        StartAsync(new HubConnectionBuilder().WithUrl(new Uri(server.BaseAddress, path.TrimStart('/')), o =>
+        {
+            o.Transports = HttpTransportType.WebSockets;
+            o.SkipNegotiation = true;
+            o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);
+        }));
 
     /// <summary>A WebSocket connection to a real server (its own process, perhaps behind nginx), signed in with a token.</summary>
-    public static async Task<HubClient> ConnectAsync(string url, string path, string token)
+    public static Task<HubClient> ConnectAsync(string url, string path, string token) =>
+        StartAsync(new HubConnectionBuilder().WithUrl($"{url.TrimEnd('/')}{path}?access_token={Uri.EscapeDataString(token)}", o =>
+        {
+            o.Transports = HttpTransportType.WebSockets;
+            o.SkipNegotiation = true;
+        }));
+
+    /// <summary>The JSON protocol with the server's conventions (camelCase, kebab-case enum names), then connected.</summary>
+    private static async Task<HubClient> StartAsync(IHubConnectionBuilder builder)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl($"{url.TrimEnd('/')}{path}?access_token={Uri.EscapeDataString(token)}", o =>
-            {
-                o.Transports = HttpTransportType.WebSockets;
-                o.SkipNegotiation = true;
-            })
-            .AddJsonProtocol(o =>
+        var connection = builder.AddJsonProtocol(o =>
             {
                 o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
                 o.PayloadSerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
