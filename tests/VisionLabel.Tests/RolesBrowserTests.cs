@@ -157,4 +157,37 @@ public class RolesBrowserTests : IAsyncLifetime
         var stored = await (await _olga.GetAsync($"/api/images/{image.Id}")).Read<ImageDto>();
         Assert.Equal(VisionLabel.Server.Data.ImageStatus.Approved, stored.Status);
     }
+
+    [Fact]
+    public async Task A_fresh_server_is_set_up_in_the_browser_from_the_link_it_prints()
+    {
+        using var data = new TempDirectory();
+        string url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
+        var link = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await ServeCommandTests.Serve(url, data.Path, line => { if (line.Contains("/setup?token=")) link.TrySetResult(line.Trim()); });
+        try
+        {
+            var page = await _browser.NewPageAsync();
+            await page.GotoAsync(await link.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+            var form = page.Locator("form[aria-label='Create the first admin']");
+            await form.Locator("input[name=username]").FillAsync("founder");
+            await form.Locator("input[name=password]").FillAsync("a-long-first-password");
+            await form.Locator("input[name=confirm]").FillAsync("a-long-first-password");
+            await form.Locator("button[type=submit]").ClickAsync();
+            await page.WaitForURLAsync($"{url}/");
+            await page.GetByText("founder").First.WaitForAsync(); // signed in, on the project list
+            await page.Locator("header a.chip", new() { HasText = "admin" }).WaitForAsync();
+
+            // The link is spent: opening it again cannot make a second admin.
+            var again = await _browser.NewPageAsync();
+            await again.GotoAsync(await link.Task);
+            var second = again.Locator("form[aria-label='Create the first admin']");
+            await second.Locator("input[name=username]").FillAsync("intruder");
+            await second.Locator("input[name=password]").FillAsync("another-long-password");
+            await second.Locator("input[name=confirm]").FillAsync("another-long-password");
+            await second.Locator("button[type=submit]").ClickAsync();
+            await again.GetByRole(AriaRole.Alert).GetByText("Already set up").WaitForAsync();
+        }
+        finally { if (!server.HasExited) server.Kill(entireProcessTree: true); }
+    }
 }
