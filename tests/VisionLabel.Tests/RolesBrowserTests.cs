@@ -28,9 +28,8 @@ public class RolesBrowserTests : IAsyncLifetime
         _browser = await Browser.LaunchAsync();
         _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
         _server = await ServeCommandTests.Serve(_url, _data.Path);
-        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(_data.Path, []));
-        _olga = TestAccounts.Client(_url, await TestAccounts.TokenAsync(host.Services, "olga", admin: false));
-        foreach (var user in new[] { "vera", "anya", "rita" }) await TestAccounts.TokenAsync(host.Services, user, admin: false);
+        var tokens = await TestAccounts.TokensAsync(_data.Path, [], false, "olga", "vera", "anya", "rita");
+        _olga = TestAccounts.Client(_url, tokens["olga"]);
     }
 
     public async ValueTask DisposeAsync()

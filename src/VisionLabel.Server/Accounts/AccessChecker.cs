@@ -55,10 +55,11 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
     }
 
     /// <summary>Checks <paramref name="rule"/> for <paramref name="principal"/>; the project comes from one of the ids given.</summary>
-    public async Task<AccessDecision> CheckAsync(ClaimsPrincipal? principal, AccessRule rule, bool writes, ResourceIds ids, CancellationToken ct)
+    /// <param name="known">The caller as this request's authentication already read it from the database, if it did.</param>
+    public async Task<AccessDecision> CheckAsync(ClaimsPrincipal? principal, AccessRule rule, bool writes, ResourceIds ids, CancellationToken ct, Caller? known = null)
     {
-        if (rule.Level == AccessLevel.Anonymous) return AccessDecision.Allow(await CallerAsync(principal, ct));
-        var caller = await CallerAsync(principal, ct);
+        var caller = known ?? await CallerAsync(principal, ct);
+        if (rule.Level == AccessLevel.Anonymous) return AccessDecision.Allow(caller);
         if (caller is null)
             return AccessDecision.Refuse(401, "Sign-in required",
                 "Sign in at /signin, or send a personal access token as 'Authorization: Bearer TOKEN' (an expired or revoked token is refused).");
@@ -74,8 +75,7 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
             return AccessDecision.Refuse(400, "No project named", "This call must name the project, image or job it is about.");
         var (projectId, what, id) = await ProjectOfAsync(ids, ct);
         if (projectId is null) return AccessDecision.Refuse(404, $"{what} not found", $"No {what.ToLowerInvariant()} has id {id}.");
-        var role = caller.IsAdmin ? ProjectRole.Owner
-            : await db.ProjectMembers.AsNoTracking().Where(m => m.ProjectId == projectId && m.UserId == caller.UserId).Select(m => (ProjectRole?)m.Role).FirstOrDefaultAsync(ct);
+        var role = await RoleAsync(db, caller, projectId.Value, ct);
         // Not a member: the same answer as for an id that does not exist, so ids of other projects reveal nothing.
         if (role is null) return AccessDecision.Refuse(404, $"{what} not found", $"No {what.ToLowerInvariant()} has id {id}.");
         if (role < rule.Role)
@@ -83,6 +83,10 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
                 $"You are {Article(role.Value)} in this project; this needs the {rule.Role.ToString().ToLowerInvariant()} role or higher. A project owner can change your role.");
         return AccessDecision.Allow(caller, role, projectId);
     }
+
+    /// <summary>The caller's role in the project (admins act as owners), or null for a non-member.</summary>
+    public static async Task<ProjectRole?> RoleAsync(VisionLabelDb db, Caller caller, Guid projectId, CancellationToken ct) => caller.IsAdmin ? ProjectRole.Owner
+        : await db.ProjectMembers.AsNoTracking().Where(m => m.ProjectId == projectId && m.UserId == caller.UserId).Select(m => (ProjectRole?)m.Role).FirstOrDefaultAsync(ct);
 
     private static string Article(ProjectRole role) => role is ProjectRole.Annotator or ProjectRole.Owner ? $"an {role.ToString().ToLowerInvariant()}" : $"a {role.ToString().ToLowerInvariant()}";
 

@@ -25,7 +25,7 @@ public sealed class AccessMiddleware(RequestDelegate next, ILogger<AccessMiddlew
             return;
         }
         bool writes = rule.WritesFor(context.Request.Method);
-        var decision = await checker.CheckAsync(context.User, rule, writes, IdsOf(context), context.RequestAborted);
+        var decision = await checker.CheckAsync(context.User, rule, writes, IdsOf(context), context.RequestAborted, context.Features.Get<Caller>());
         if (!decision.Allowed)
         {
             if (decision.Status == 401) context.Response.Headers.WWWAuthenticate = "Bearer";

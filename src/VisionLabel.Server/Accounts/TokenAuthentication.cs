@@ -29,6 +29,8 @@ public sealed class TokenAuthenticationHandler(IOptionsMonitor<AuthenticationSch
         if (token is null) return AuthenticateResult.NoResult();
         if (!PersonalAccessTokens.LooksLikeToken(token)) return AuthenticateResult.Fail("not a VisionLabel personal access token");
         if (await tokens.FindAsync(token, Context.RequestAborted) is not { } found) return AuthenticateResult.Fail("unknown, expired or revoked token");
+        // Checked against the database just now: this request's access check need not read the same rows again.
+        Context.Features.Set(new Caller(found.User.Id, found.User.UserName!, found.User.IsAdmin, found.Token.Scope, found.Token.Id));
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, found.User.Id.ToString()),

@@ -22,7 +22,7 @@ public sealed record BatchOutcome(IReadOnlyList<AppliedOp> Applied, IReadOnlyLis
 /// as Applied in seq order (<see cref="OpBroadcaster"/>). A resubmitted op (same author and clientOpId) is
 /// acknowledged again without being applied twice.
 /// </summary>
-public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates gates, OpBroadcaster broadcaster)
+public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates gates, OpBroadcaster broadcaster, Microsoft.Extensions.Options.IOptions<Common.DatabaseOptions> database)
 {
     /// <summary>Op changes: documented enum names only (never integers), unknown properties refused so client bugs surface.</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -72,16 +72,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         }
     }
 
-    private bool? _grouped;
-    private bool Grouped
-    {
-        get
-        {
-            if (_grouped is { } known) return known;
-            using var scope = scopes.CreateScope();
-            return (_grouped = scope.ServiceProvider.GetRequiredService<VisionLabelDb>().Database.IsNpgsql()).Value;
-        }
-    }
+    private readonly bool Grouped = DatabaseSetup.Provider(database.Value) == "postgres";
 
     private sealed record QueuedOp(SubmitOp Op, string Author, TaskCompletionSource<OpOutcome> Outcome);
     private readonly ConcurrentDictionary<Guid, ConcurrentQueue<QueuedOp>> _queued = new();

@@ -41,7 +41,7 @@ public static class DatasetsApi
         return await ImportAsync(format, context, options.Value, app.Value, async () =>
         {
             var project = await db.Projects.FirstOrDefaultAsync(p => p.Name == name.Trim(), ct);
-            if (project is not null) return (await MembersApi.RoleAsync(db, context.Caller(), project.Id, ct) == ProjectRole.Owner ? project : null, false);
+            if (project is not null) return (await AccessChecker.RoleAsync(db, context.Caller(), project.Id, ct) == ProjectRole.Owner ? project : null, false);
             var now = DateTime.UtcNow;
             project = new Project { Name = name.Trim(), Description = $"Imported from a {format} dataset", CreatedAt = now, UpdatedAt = now };
             db.Projects.Add(project);

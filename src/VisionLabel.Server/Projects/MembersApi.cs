@@ -77,10 +77,6 @@ public static class MembersApi
     /// <summary>Whoever creates a project owns it.</summary>
     public static ProjectMember Creator(Guid projectId, Guid userId) => new() { ProjectId = projectId, UserId = userId, Role = ProjectRole.Owner, AddedAt = DateTime.UtcNow };
 
-    /// <summary>The caller's role in the project (admins: owner), or null.</summary>
-    public static async Task<ProjectRole?> RoleAsync(VisionLabelDb db, Caller caller, Guid projectId, CancellationToken ct) => caller.IsAdmin ? ProjectRole.Owner
-        : await db.ProjectMembers.Where(m => m.ProjectId == projectId && m.UserId == caller.UserId).Select(m => (ProjectRole?)m.Role).FirstOrDefaultAsync(ct);
-
     /// <summary>The projects the caller sees: their memberships, or every project for an admin.</summary>
     public static IQueryable<Project> Visible(VisionLabelDb db, Caller caller) => caller.IsAdmin ? db.Projects
         : db.Projects.Where(p => db.ProjectMembers.Any(m => m.ProjectId == p.Id && m.UserId == caller.UserId));

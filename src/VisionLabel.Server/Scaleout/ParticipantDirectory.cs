@@ -57,7 +57,7 @@ public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdent
 /// <summary>This server process, as other processes see it.</summary>
 public sealed class ProcessIdentity
 {
-    public string Id { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24];
+    public string Id { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}"; // a restarted pid is a new process
 }
 
 /// <summary>Keeps this process's liveness key in Redis (expires 30 s after the last refresh, refreshed every 10 s).</summary>

@@ -67,14 +67,10 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     /// <summary>Admin accounts in the cluster's database and a token each (made as the CLI makes them).</summary>
-    public Task<Dictionary<string, string>> TokensAsync(params string[] users) => TestAccounts.TokensAsync(Path.Combine(_work.Path, "cli"), Settings, users);
+    public Task<Dictionary<string, string>> TokensAsync(params string[] users) => TestAccounts.TokensAsync(Path.Combine(_work.Path, "cli"), Settings, true, users);
 
     /// <summary>A non-admin account in the cluster's database and a token for it.</summary>
-    public async Task<string> MemberTokenAsync(string user)
-    {
-        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(Path.Combine(_work.Path, "cli"), Settings.ToList()));
-        return await TestAccounts.TokenAsync(host.Services, user, admin: false);
-    }
+    public Task<string> MemberTokenAsync(string user) => TestAccounts.TokenAsync(Path.Combine(_work.Path, "cli"), Settings, user, admin: false);
 
     /// <summary>Which server (host:port) nginx sent each WebSocket connection to /hubs to, from its access log.</summary>
     public IReadOnlyList<string> HubUpstreams() =>

@@ -31,30 +31,24 @@ public static class TestAccounts
         return token.Token;
     }
 
-    /// <summary>A token for a server running in its own process, made on its data directory and settings (as `visionlabel tokens create` does).</summary>
-    public static async Task<string> TokenAsync(string data, IEnumerable<string> settings, string user = "tester", bool admin = true)
-    {
-        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(data, settings.ToList()));
-        return await TokenAsync(host.Services, user, admin);
-    }
-
-    /// <summary>Admin accounts for a server in its own process (people in browser tests sign in as them); the first one's token.</summary>
-    public static async Task<string> ProvisionAsync(string data, IEnumerable<string> settings, params string[] users)
-    {
-        await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(data, settings.ToList()));
-        string token = await TokenAsync(host.Services, users[0]);
-        foreach (var user in users.Skip(1)) await TokenAsync(host.Services, user);
-        return token;
-    }
-
-    /// <summary>Admin accounts and a token each, made in one go on a server's data directory and settings.</summary>
-    public static async Task<Dictionary<string, string>> TokensAsync(string data, IEnumerable<string> settings, params string[] users)
+    /// <summary>
+    /// Accounts and a token each for a server running in its own process, made in one go on its data directory and
+    /// settings (as `visionlabel users add` and `tokens create` do); admins unless <paramref name="admin"/> is false.
+    /// </summary>
+    public static async Task<Dictionary<string, string>> TokensAsync(string data, IEnumerable<string> settings, bool admin, params string[] users)
     {
         await using var host = await VisionLabel.Server.Common.CommandHost.OpenAsync(VisionLabel.Server.Common.CommandHost.Args(data, settings.ToList()));
         var tokens = new Dictionary<string, string>();
-        foreach (var user in users) tokens[user] = await TokenAsync(host.Services, user);
+        foreach (var user in users) tokens[user] = await TokenAsync(host.Services, user, admin);
         return tokens;
     }
+
+    public static async Task<string> TokenAsync(string data, IEnumerable<string> settings, string user = "tester", bool admin = true) =>
+        (await TokensAsync(data, settings, admin, user))[user];
+
+    /// <summary>Admin accounts for a server in its own process (people in browser tests sign in as them); the first one's token.</summary>
+    public static async Task<string> ProvisionAsync(string data, IEnumerable<string> settings, params string[] users) =>
+        (await TokensAsync(data, settings, true, users))[users[0]];
 
     public static HttpClient Client(string url, string token)
     {
