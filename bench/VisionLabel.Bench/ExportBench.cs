@@ -33,7 +33,7 @@ public static class ExportBench
         await app.StartAsync();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromHours(1) };
+            using var http = await BenchAccess.ClientAsync(app.Services, url, timeout: TimeSpan.FromHours(1));
             var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
             var labels = Enumerable.Range(0, 80).Select(i => new { name = $"class{i}" }).ToArray();
             var project = await (await http.PostAsJsonAsync("/api/projects", new { name = "export-bench", labels })).Content.ReadFromJsonAsync<JsonElement>(json);

@@ -19,7 +19,7 @@ public static class GridBench
         int count = options.Images == 128 ? 100_000 : options.Images; // 128 is the shared default for other benches
         await using var server = await BenchServer.StartAsync("grid-bench");
         string url = server.Url;
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        using var http = await BenchAccess.ClientAsync(server.Services, url);
         var project = await (await http.PostAsJsonAsync("/api/projects", new { name = "big" })).Content.ReadFromJsonAsync<JsonElement>();
         var projectId = project.GetProperty("id").GetGuid();
         await using (var scope = server.Services.CreateAsyncScope())
@@ -48,7 +48,7 @@ public static class GridBench
         });
         var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } })).NewPageAsync();
         var opened = System.Diagnostics.Stopwatch.StartNew();
-        await page.GotoAsync($"{url}/projects/{projectId}?user=bench");
+        await BenchAccess.SignInAsync(page, url, "bench", $"/projects/{projectId}");
         await page.Locator(".image-total", new() { HasText = $"{count} images" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         await page.Locator(".vcell img").First.WaitForAsync();
         double openMs = opened.Elapsed.TotalMilliseconds;

@@ -17,8 +17,8 @@ public static class Screenshot
         if (!File.Exists(photo)) { Console.Error.WriteLine($"needs {photo}"); return 2; }
         await using var server = await BenchServer.StartAsync("screenshot");
         string url = server.Url;
-        using var http = new HttpClient { BaseAddress = new Uri(url) };
-        http.DefaultRequestHeaders.Add("X-VisionLabel-User", "alice");
+        using var http = await BenchAccess.ClientAsync(server.Services, url, "alice");
+        foreach (var other in new[] { "bob", "carol" }) (await BenchAccess.ClientAsync(server.Services, url, other)).Dispose();
         var project = await (await http.PostAsJsonAsync("/api/projects", new { name = "kitchen", labels = new[] { new { name = "bowl" }, new { name = "broccoli" }, new { name = "orange" } } })).Content.ReadFromJsonAsync<JsonElement>();
         var labels = project.GetProperty("labels").EnumerateArray().Select(l => l.GetProperty("id").GetGuid()).ToArray();
         var form = new MultipartFormDataContent { { new ByteArrayContent(File.ReadAllBytes(photo)), "files", "000000000009.jpg" } };
@@ -43,7 +43,7 @@ public static class Screenshot
         async Task<IPage> Open(string user)
         {
             var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1000, Height = 580 } })).NewPageAsync();
-            await page.GotoAsync($"{url}/images/{imageId}?user={user}");
+            await BenchAccess.SignInAsync(page, url, user, $"/images/{imageId}");
             await page.Locator("canvas.base[data-ready='true']").WaitForAsync();
             return page;
         }

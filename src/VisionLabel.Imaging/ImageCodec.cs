@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using VisionLabel.Imaging.Native;
 
@@ -11,11 +12,12 @@ public static unsafe class ImageCodec
     /// libjpeg-turbo scale in the DCT domain to the smallest size whose longest side is still at least that,
     /// which is far cheaper than decoding full size and shrinking (thumbnails of 100-megapixel scans).
     /// </summary>
-    public static RgbImage Decode(ReadOnlySpan<byte> file, ImageFormat format, int minLongestSide = 0) => format switch
+    /// <param name="pool">Where the pixels come from when given (the array may be longer than the image); else a new array.</param>
+    public static RgbImage Decode(ReadOnlySpan<byte> file, ImageFormat format, int minLongestSide = 0, ArrayPool<byte>? pool = null) => format switch
     {
-        ImageFormat.Jpeg => DecodeJpeg(file, minLongestSide),
-        ImageFormat.Png => DecodePng(file),
-        ImageFormat.WebP => DecodeWebP(file),
+        ImageFormat.Jpeg => DecodeJpeg(file, minLongestSide, pool),
+        ImageFormat.Png => DecodePng(file, LibPng.FormatRgb, pool),
+        ImageFormat.WebP => DecodeWebP(file, pool),
         _ => throw new InvalidImageException($"unsupported format {format}"),
     };
 
@@ -29,14 +31,18 @@ public static unsafe class ImageCodec
     {
         switch (format)
         {
-            case ImageFormat.Jpeg: DecodeJpeg(file, minLongestSide: 1); break;
-            case ImageFormat.Png: DecodePng(file, LibPng.FormatGray); break;
-            case ImageFormat.WebP: DecodeWebP(file); break;
+            case ImageFormat.Jpeg: DecodeJpeg(file, minLongestSide: 1, pool: null); break;
+            case ImageFormat.Png: DecodePng(file, LibPng.FormatGray, pool: null); break;
+            case ImageFormat.WebP: DecodeWebP(file, pool: null); break;
             default: throw new InvalidImageException($"unsupported format {format}");
         }
     }
 
-    private static RgbImage DecodeJpeg(ReadOnlySpan<byte> file, int minLongestSide)
+    /// <summary>An image of the given size whose pixels come from <paramref name="pool"/> when there is one.</summary>
+    internal static RgbImage NewImage(int width, int height, ArrayPool<byte>? pool) =>
+        pool is null ? new RgbImage(width, height) : new RgbImage(width, height, pool.Rent(checked(width * height * 3)));
+
+    private static RgbImage DecodeJpeg(ReadOnlySpan<byte> file, int minLongestSide, ArrayPool<byte>? pool)
     {
         nint handle = TurboJpeg.tjInitDecompress();
         if (handle == 0) throw new InvalidOperationException("libjpeg-turbo: tjInitDecompress failed");
@@ -47,7 +53,7 @@ public static unsafe class ImageCodec
                 if (TurboJpeg.tjDecompressHeader3(handle, src, new CULong((nuint)file.Length), out int w, out int h, out _, out _) != 0)
                     throw new InvalidImageException("corrupt JPEG: " + TurboJpeg.Error(handle));
                 (int sw, int sh) = ChooseJpegScale(w, h, minLongestSide);
-                var image = new RgbImage(sw, sh);
+                var image = NewImage(sw, sh, pool);
                 fixed (byte* dst = image.Pixels)
                 {
                     // Stop on warnings: libjpeg treats "premature end of data" as a warning and pads with grey.
@@ -76,10 +82,8 @@ public static unsafe class ImageCodec
         return (bw, bh);
     }
 
-    private static RgbImage DecodePng(ReadOnlySpan<byte> file) => DecodePng(file, LibPng.FormatRgb);
-
     /// <param name="pngFormat">FormatRgb for pixels; FormatGray to check the data with a third of the memory (the result is then not RGB).</param>
-    private static RgbImage DecodePng(ReadOnlySpan<byte> file, uint pngFormat)
+    private static RgbImage DecodePng(ReadOnlySpan<byte> file, uint pngFormat, ArrayPool<byte>? pool)
     {
         LibPng.PngImage png = default;
         png.Version = LibPng.ImageVersion;
@@ -92,7 +96,7 @@ public static unsafe class ImageCodec
                 png.Format = pngFormat; // RGB: alpha is composited onto black
                 int channels = pngFormat == LibPng.FormatGray ? 1 : 3;
                 // Grey is only for checking: its one byte per pixel is held in an RgbImage that is thrown away.
-                var image = channels == 3 ? new RgbImage((int)png.Width, (int)png.Height)
+                var image = channels == 3 ? NewImage((int)png.Width, (int)png.Height, pool)
                     : new RgbImage((int)png.Width, (int)png.Height, new byte[checked((int)png.Width * (int)png.Height)]);
                 fixed (byte* dst = image.Pixels)
                 {
@@ -105,13 +109,13 @@ public static unsafe class ImageCodec
         }
     }
 
-    private static RgbImage DecodeWebP(ReadOnlySpan<byte> file)
+    private static RgbImage DecodeWebP(ReadOnlySpan<byte> file, ArrayPool<byte>? pool)
     {
         fixed (byte* src = file)
         {
             if (LibWebP.WebPGetInfo(src, (nuint)file.Length, out int w, out int h) == 0)
                 throw new InvalidImageException("corrupt WebP: header not understood by libwebp");
-            var image = new RgbImage(w, h);
+            var image = NewImage(w, h, pool);
             fixed (byte* dst = image.Pixels)
             {
                 if (LibWebP.WebPDecodeRGBInto(src, (nuint)file.Length, dst, (nuint)image.Pixels.Length, w * 3) == null)

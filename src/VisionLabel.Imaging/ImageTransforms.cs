@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace VisionLabel.Imaging;
 
 public static class ImageTransforms
@@ -45,13 +47,14 @@ public static class ImageTransforms
     }
 
     /// <summary>Applies an EXIF orientation (1..8) so the result looks the way a viewer shows the file.</summary>
-    public static RgbImage ApplyOrientation(RgbImage source, int orientation)
+    /// <param name="pool">When given, the result's pixels come from it and a turned source's go back to it.</param>
+    public static RgbImage ApplyOrientation(RgbImage source, int orientation, ArrayPool<byte>? pool = null)
     {
         if (orientation is < 2 or > 8) return source;
         int sw = source.Width, sh = source.Height;
         bool swap = orientation >= 5;
         int dw = swap ? sh : sw, dh = swap ? sw : sh;
-        var dst = new RgbImage(dw, dh);
+        var dst = ImageCodec.NewImage(dw, dh, pool);
         for (int y = 0; y < dh; y++)
         {
             for (int x = 0; x < dw; x++)
@@ -73,14 +76,16 @@ public static class ImageTransforms
                 dst.Pixels[d + 2] = source.Pixels[s + 2];
             }
         }
+        pool?.Return(source.Pixels);
         return dst;
     }
 
     /// <summary>Decodes a whole file and turns it upright (EXIF orientation), as a viewer would show it.</summary>
-    public static RgbImage DecodeUpright(ReadOnlySpan<byte> file)
+    /// <param name="pool">Where the pixels come from (the caller returns <see cref="RgbImage.Pixels"/> when done); else a new array.</param>
+    public static RgbImage DecodeUpright(ReadOnlySpan<byte> file, ArrayPool<byte>? pool = null)
     {
         var header = ImageHeaderReader.Read(file);
-        return ApplyOrientation(ImageCodec.Decode(file, header.Format), header.Orientation);
+        return ApplyOrientation(ImageCodec.Decode(file, header.Format, pool: pool), header.Orientation, pool);
     }
 
     /// <summary>Thumbnail: decode (DCT-scaled for JPEG), shrink to the longest side, orient, JPEG-encode.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Threading.Channels;
 using VisionLabel.Imaging;
@@ -83,7 +84,7 @@ public static class BatchPipeline
                 try
                 {
                     byte[] bytes = await item.ReadAsync(token);
-                    var image = ImageTransforms.DecodeUpright(bytes);
+                    var image = ImageTransforms.DecodeUpright(bytes, ArrayPool<byte>.Shared); // returned after preprocessing
                     stats.AddDecode(Stopwatch.GetTimestamp() - start);
                     await decoded.Writer.WriteAsync(new Decoded(item, image), token);
                 }
@@ -111,7 +112,13 @@ public static class BatchPipeline
             async Task RunChunk(List<Decoded> chunk)
             {
                 long start = Stopwatch.GetTimestamp();
-                for (int i = 0; i < chunk.Count; i++) geometry[i] = detector.Preprocess(chunk[i].Image, buffers.Slot(i, detector.SlotLength));
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    geometry[i] = detector.Preprocess(chunk[i].Image, buffers.Slot(i, detector.SlotLength));
+                    // Decoded pixels (~1 MB an image) are pooled: new ones for every image kept the GC busy collecting
+                    // the large-object heap, on the cores inference needs. Only the size is read after this point.
+                    ArrayPool<byte>.Shared.Return(chunk[i].Image.Pixels);
+                }
                 long preprocessed = Stopwatch.GetTimestamp();
                 stats.AddPreprocess(preprocessed - start);
                 try

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace VisionLabel.Inference;
 
 /// <summary>Turns one image's raw model output into candidate boxes in model-input pixels (before NMS).</summary>
@@ -10,21 +12,42 @@ public static class OutputDecoder
     public static List<Nms.Candidate> Ultralytics(ReadOnlySpan<float> output, int anchors, int classes, float confidence)
     {
         var candidates = new List<Nms.Candidate>();
-        // Scan class rows once each (contiguous memory) tracking the best class per anchor.
-        float[] best = new float[anchors];
-        int[] bestClass = new int[anchors];
-        output.Slice(4 * anchors, anchors).CopyTo(best);
-        for (int c = 1; c < classes; c++)
+        // The best class per anchor, scanning class rows (contiguous memory) a block of anchors at a time so the
+        // block's bests stay in L1, with SIMD compares: this scan reads every score (80 × 8400 for a 640 input) and
+        // was the largest managed cost of a pre-labeling job. Ties keep the lower class, as a scalar scan would.
+        const int Block = 1024;
+        Span<float> best = stackalloc float[Block];
+        Span<int> bestClass = stackalloc int[Block];
+        int width = Vector<float>.Count;
+        for (int start = 0; start < anchors; start += Block)
         {
-            var row = output.Slice((4 + c) * anchors, anchors);
-            for (int i = 0; i < anchors; i++)
-                if (row[i] > best[i]) { best[i] = row[i]; bestClass[i] = c; }
-        }
-        for (int i = 0; i < anchors; i++)
-        {
-            if (!(best[i] > confidence)) continue;
-            float cx = output[i], cy = output[anchors + i], w = output[2 * anchors + i], h = output[3 * anchors + i];
-            candidates.Add(new Nms.Candidate(i, bestClass[i], best[i], new BoxF(cx - w / 2, cy - h / 2, w, h)));
+            int n = Math.Min(Block, anchors - start);
+            output.Slice(4 * anchors + start, n).CopyTo(best);
+            bestClass[..n].Clear();
+            for (int c = 1; c < classes; c++)
+            {
+                var row = output.Slice((4 + c) * anchors + start, n);
+                var cls = new Vector<int>(c);
+                int i = 0;
+                for (; i <= n - width; i += width)
+                {
+                    var score = new Vector<float>(row[i..]);
+                    var top = new Vector<float>(best[i..]);
+                    var greater = Vector.GreaterThan(score, top);
+                    if (greater == Vector<int>.Zero) continue; // the common case: most scores are near zero
+                    Vector.ConditionalSelect(greater, score, top).CopyTo(best[i..]);
+                    Vector.ConditionalSelect(greater, cls, new Vector<int>(bestClass[i..])).CopyTo(bestClass[i..]);
+                }
+                for (; i < n; i++)
+                    if (row[i] > best[i]) { best[i] = row[i]; bestClass[i] = c; }
+            }
+            for (int j = 0; j < n; j++)
+            {
+                if (!(best[j] > confidence)) continue;
+                int a = start + j;
+                float cx = output[a], cy = output[anchors + a], w = output[2 * anchors + a], h = output[3 * anchors + a];
+                candidates.Add(new Nms.Candidate(a, bestClass[j], best[j], new BoxF(cx - w / 2, cy - h / 2, w, h)));
+            }
         }
         return candidates;
     }

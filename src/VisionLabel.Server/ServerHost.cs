@@ -155,7 +155,7 @@ public static class ServerHost
         string secret = app.Services.GetRequiredService<SetupLink>().Issue();
         string url = (app.Urls.FirstOrDefault() ?? "http://localhost:5080").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost").TrimEnd('/');
         Console.WriteLine();
-        Console.WriteLine("No accounts yet. Create the first admin here (this link works once; a restart prints a new one):");
+        Console.WriteLine("No accounts yet. Create the first admin here (the link works until the first account exists):");
         Console.WriteLine($"    {url}/setup?token={secret}");
         Console.WriteLine("Or headless: ./visionlabel users add NAME --admin --password-stdin");
         Console.WriteLine();

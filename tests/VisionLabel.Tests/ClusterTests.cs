@@ -248,4 +248,39 @@ public class ClusterTests
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => again.CallAsync("JoinImage", image.Id));
         Assert.Contains("404", refused.Message);
     }
+
+    [Fact]
+    public async Task A_setup_link_printed_by_one_process_works_through_the_other()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        string link = await cluster.SetupLinks[0].Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        string secret = link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..];
+        using var other = new HttpClient { BaseAddress = new Uri(cluster.ServerUrls[1]) };
+        // A forged or altered secret is refused; the one the first process printed works on the second.
+        await (await other.PostJson("/api/setup", new { token = secret[..^4] + "AAAA", userName = "boss", password = "long-enough-password" })).Problem(403);
+        var admin = await (await other.PostJson("/api/setup", new { token = secret, userName = "boss", password = "long-enough-password" })).Read<VisionLabel.Server.Accounts.AccountDto>();
+        Assert.True(admin.IsAdmin);
+        // Once an account exists no link works, whichever process printed it or receives it.
+        string second = await cluster.SetupLinks[1].Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        using var first = new HttpClient { BaseAddress = new Uri(cluster.ServerUrls[0]) };
+        await (await first.PostJson("/api/setup", new { token = second[(second.IndexOf("token=", StringComparison.Ordinal) + 6)..], userName = "late", password = "long-enough-password" })).Problem(409);
+    }
+
+    [Fact]
+    public async Task A_project_deleted_through_one_process_tells_editors_on_the_other_that_their_image_is_gone()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var tokens = await cluster.TokensAsync("owner");
+        using var owner = TestAccounts.Client(cluster.ServerUrls[0], tokens["owner"]);
+        var (project, image) = await owner.ProjectWithImage("cluster-delete", ["a"], 64, 48);
+        await owner.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 10, height = 10 } });
+
+        // An editor on the image through the second process; the project is deleted through the first.
+        await using var hub = await HubClient.ConnectAsync(cluster.ServerUrls[1], "/hubs/annotations", tokens["owner"]);
+        await hub.CallAsync("JoinImage", image.Id);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/projects/{project.Id}")).StatusCode);
+        var gone = await hub.WaitFor("ImageDeleted", TimeSpan.FromSeconds(10));
+        Assert.Equal(image.Id, gone[0].GetProperty("imageId").GetGuid());
+        Assert.Contains(hub.Received, m => m.Target == "Applied"); // the annotation's delete came first, as an op
+    }
 }

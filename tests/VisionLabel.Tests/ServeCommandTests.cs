@@ -146,7 +146,7 @@ public class ServeCommandTests
         try
         {
             string setup = await link.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-            Assert.Matches($"^{Regex.Escape(url)}/setup\\?token=[0-9a-f]{{48}}$", setup);
+            Assert.Matches($"^{Regex.Escape(url)}/setup\\?token=[A-Za-z0-9_-]{{100,}}$", setup);
             using var anonymous = new HttpClient { BaseAddress = new Uri(url) };
             await (await anonymous.GetAsync("/api/projects")).Problem(401);
 

@@ -26,7 +26,7 @@ public static class AccountApi
         account.MapDelete("/tokens/{tokenId:guid}", RevokeToken);
 
         var setup = app.MapGroup("/api/setup").WithTags("Account").WithBodyLimit(Limits.SmallJsonBody).AllowAnonymousAccess();
-        setup.MapGet("/", async (SetupLink link, Accounts accounts) => TypedResults.Ok(new SetupStatus(link.Pending && !await accounts.AnyAsync())));
+        setup.MapGet("/", async (Accounts accounts) => TypedResults.Ok(new SetupStatus(!await accounts.AnyAsync())));
         setup.MapPost("/", Setup).RequireRateLimiting(AccountsSetup.SignInRateLimit)
             .WithDescription("Creates the first admin with the one-time secret the server printed at its first start; then signs them in.");
         return app;
@@ -130,16 +130,13 @@ public static class AccountApi
     private static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Setup(SetupRequest request, SetupLink link, Accounts accounts,
         SignInManager<UserAccount> signIn, ILoggerFactory logs)
     {
-        if (await accounts.AnyAsync()) return TypedResults.Problem(statusCode: 409, title: "Already set up", detail: "Accounts exist; sign in at /signin.");
-        if (!link.TryUse(request.Token))
+        if (!link.IsValid(request.Token))
             return TypedResults.Problem(statusCode: 403, title: "Setup link not valid",
-                detail: "Use the link the server printed when it started (restarting it prints a new one).");
-        var (user, field, problem) = await accounts.CreateAsync(request.UserName, request.Email, request.Password, isAdmin: true);
-        if (user is null)
-        {
-            link.Restore(request.Token);
-            return Problems.Invalid(field!, problem!);
-        }
+                detail: "Use the link a server printed when it started without accounts (restarting one prints a new one).");
+        var (user, field, problem) = await link.OneAtATimeAsync(async () =>
+            await accounts.AnyAsync() ? (null, null, null) : await accounts.CreateAsync(request.UserName, request.Email, request.Password, isAdmin: true));
+        if (user is null && field is null) return TypedResults.Problem(statusCode: 409, title: "Already set up", detail: "Accounts exist; sign in at /signin.");
+        if (user is null) return Problems.Invalid(field!, problem!);
         logs.CreateLogger("VisionLabel.Accounts").LogWarning("First admin {UserName} created through the setup link", user.UserName);
         await signIn.SignInAsync(user, isPersistent: true);
         return TypedResults.Created("/api/account", AccountDto.From(user));

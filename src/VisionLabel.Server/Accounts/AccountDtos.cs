@@ -20,7 +20,7 @@ public sealed record ChangePasswordRequest([property: Required, MaxLength(1024)]
 
 public sealed record SetupStatus(bool Required);
 
-public sealed record SetupRequest([property: Required, MaxLength(200)] string Token, [property: Required, MaxLength(Limits.Name)] string UserName,
+public sealed record SetupRequest([property: Required, MaxLength(1000)] string Token, [property: Required, MaxLength(Limits.Name)] string UserName,
     [property: Required, MaxLength(1024)] string Password, [property: MaxLength(256), EmailAddress] string? Email = null);
 
 public sealed record NewUserRequest([property: Required, MaxLength(Limits.Name)] string UserName, [property: Required, MaxLength(1024)] string Password,

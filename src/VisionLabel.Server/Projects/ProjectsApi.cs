@@ -96,13 +96,13 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, PresenceRegistry presence,
+        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, Scaleout.IParticipantDirectory participants,
         MaintenanceSweeper sweeper, Microsoft.Extensions.Options.IOptions<ImageIntakeOptions> intake, CancellationToken ct)
     {
         var hashes = await db.Images.Where(i => i.ProjectId == projectId).Select(i => i.ContentHash).ToListAsync(ct);
-        // Images someone has open go through the write path, so those people see them go; the rest (with labels and
-        // annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
-        foreach (var imageId in presence.ImagesWithParticipants())
+        // Images someone has open (on any server process) go through the write path, so those people see them go; the
+        // rest (with labels and annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
+        foreach (var imageId in await participants.ImagesWithParticipantsAsync())
             if (await db.Images.AnyAsync(i => i.Id == imageId && i.ProjectId == projectId, ct))
                 await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);

@@ -13,6 +13,8 @@ public interface IParticipantDirectory
     Task JoinedAsync(Guid imageId, Participant participant);
     Task LeftAsync(Guid imageId, string connectionId);
     Task<IReadOnlyList<Participant>> ListAsync(Guid imageId);
+    /// <summary>Every image someone has open on any process (a project delete tells them their image is gone).</summary>
+    Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync();
 }
 
 /// <summary>One process: the in-memory presence registry is the whole truth.</summary>
@@ -21,21 +23,41 @@ public sealed class LocalParticipants(PresenceRegistry presence) : IParticipantD
     public Task JoinedAsync(Guid imageId, Participant participant) => Task.CompletedTask;
     public Task LeftAsync(Guid imageId, string connectionId) => Task.CompletedTask;
     public Task<IReadOnlyList<Participant>> ListAsync(Guid imageId) => Task.FromResult(presence.Participants(imageId));
+    public Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync() => Task.FromResult(presence.ImagesWithParticipants());
 }
 
 /// <summary>
-/// Several processes: a Redis hash per image (connection id → participant and the process holding it). A process
-/// that dies without saying goodbye (kill -9) stops refreshing its liveness key; its entries are left out of lists
-/// from then on, and removed by whoever lists them.
+/// Several processes: a Redis hash per image (connection id → participant and the process holding it), and a set of
+/// the images that have one. A process that dies without saying goodbye (kill -9) stops refreshing its liveness key;
+/// its entries are left out of lists from then on, and removed by whoever lists them (an image whose hash is empty
+/// leaves the set then too).
 /// </summary>
 public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdentity process, RedisOptions options) : IParticipantDirectory
 {
     private sealed record Entry(string Process, Participant Participant);
 
     private RedisKey Image(Guid imageId) => $"{options.ChannelPrefix}:presence:{imageId:N}";
+    private RedisKey Images => $"{options.ChannelPrefix}:presence-images";
 
-    public Task JoinedAsync(Guid imageId, Participant participant) =>
-        redis.GetDatabase().HashSetAsync(Image(imageId), participant.ConnectionId, JsonSerializer.Serialize(new Entry(process.Id, participant)));
+    public async Task JoinedAsync(Guid imageId, Participant participant)
+    {
+        var db = redis.GetDatabase();
+        await Task.WhenAll(
+            db.HashSetAsync(Image(imageId), participant.ConnectionId, JsonSerializer.Serialize(new Entry(process.Id, participant))),
+            db.SetAddAsync(Images, imageId.ToString("N")));
+    }
+
+    public async Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync()
+    {
+        var open = new List<Guid>();
+        foreach (var member in await redis.GetDatabase().SetMembersAsync(Images))
+        {
+            if (!Guid.TryParseExact(member.ToString(), "N", out var imageId)) continue;
+            if ((await ListAsync(imageId)).Count > 0) open.Add(imageId);
+            else await redis.GetDatabase().SetRemoveAsync(Images, member);
+        }
+        return open;
+    }
 
     public Task LeftAsync(Guid imageId, string connectionId) => redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
 

@@ -34,7 +34,11 @@ public sealed class Cluster : IAsyncDisposable
         Url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
         ServerUrls = Enumerable.Range(0, servers).Select(_ => $"http://127.0.0.1:{ServeCommandTests.FreePort()}").ToArray();
         Servers = new Process?[servers];
+        SetupLinks = Enumerable.Range(0, servers).Select(_ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
     }
+
+    /// <summary>The setup link each server printed at its first start (while there were no accounts).</summary>
+    public TaskCompletionSource<string>[] SetupLinks { get; }
 
     public static async Task<Cluster> StartAsync(int servers = 2, params string[] extra)
     {
@@ -55,7 +59,8 @@ public sealed class Cluster : IAsyncDisposable
     public async Task StartServerAsync(int i)
     {
         Directory.CreateDirectory(DataOf(i));
-        Servers[i] = await ServeCommandTests.Serve(ServerUrls[i], DataOf(i), Settings);
+        var link = SetupLinks[i];
+        Servers[i] = await ServeCommandTests.Serve(ServerUrls[i], DataOf(i), line => { if (line.Contains("/setup?token=")) link.TrySetResult(line.Trim()); }, Settings);
     }
 
     /// <summary>kill -9: no shutdown, no goodbye to Redis or the database.</summary>
