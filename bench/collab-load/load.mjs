@@ -16,7 +16,7 @@ const sentAt = new Map();        // clientOpId -> time sent
 // cold server) is not the load being measured, so it is reported on its own.
 const steady = { ack: [], peer: [] }, opening = { ack: [], peer: [] };
 let phase = opening;
-let acked = 0, rejected = 0, sent = 0;
+let acked = 0, rejected = 0, sent = 0, failed = 0;
 
 async function connect(user) {
   const connection = new signalR.HubConnectionBuilder()
@@ -31,7 +31,14 @@ async function connect(user) {
     // Peers: every client but the sender (all clients share one account, so tell them apart by the op id's prefix).
     if (sent !== undefined && !applied.op.clientOpId.startsWith(`${user}-`)) sent.phase.peer.push(now - sent.t);
   });
-  await connection.start();
+  // A loaded machine (or a proxy still starting) can refuse a connection now and then: retry it rather than lose the run.
+  for (let attempt = 1; ; attempt++) {
+    try { await connection.start(); break; }
+    catch (e) {
+      if (attempt === 5) throw e;
+      await new Promise(r => setTimeout(r, 200 * attempt));
+    }
+  }
   const snapshot = await connection.invoke('JoinImage', imageId);
   client.joinedAt = snapshot.seq;
   client.own = [];
@@ -49,7 +56,14 @@ async function submit(client, op) {
   const t = performance.now(), at = phase;
   sentAt.set(op.clientOpId, { t, phase: at });
   sent++;
-  const ack = await client.connection.invoke('Submit', op);
+  let ack;
+  try { ack = await client.connection.invoke('Submit', op); }
+  catch (e) {
+    // A dropped connection fails its calls: count them (the run reports them) instead of ending without a result.
+    failed++;
+    if (failed === 1) console.error(`a Submit failed: ${e.message}`);
+    return null;
+  }
   at.ack.push(performance.now() - t);
   if (ack.seq !== null && ack.seq !== undefined) acked++; else rejected++;
   return ack;
@@ -102,7 +116,7 @@ for (const c of clients) {
 const ms = v => Number(v.toFixed(2));
 const pct = (values, p) => { const v = [...values].sort((a, b) => a - b); return v.length ? v[Math.min(v.length - 1, Math.floor(p / 100 * v.length))] : NaN; };
 const result = {
-  editors, watchers, ratePerEditor: rate, seconds: Number(elapsed.toFixed(1)), opsSent: sent, acked, rejected,
+  editors, watchers, ratePerEditor: rate, seconds: Number(elapsed.toFixed(1)), opsSent: sent, acked, rejected, failed,
   opsPerSecond: Number(((sent - editors) / elapsed).toFixed(1)),
   ackMs: { p50: ms(pct(steady.ack, 50)), p99: ms(pct(steady.ack, 99)), max: ms(pct(steady.ack, 100)) },
   opToPeerMs: { p50: ms(pct(steady.peer, 50)), p99: ms(pct(steady.peer, 99)), max: ms(pct(steady.peer, 100)), samples: steady.peer.length },
@@ -112,4 +126,4 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 await Promise.all(clients.map(c => c.connection.stop()));
-process.exit(lost === 0 && duplicated === 0 ? 0 : 1);
+process.exit(lost === 0 && duplicated === 0 && failed === 0 ? 0 : 1);
