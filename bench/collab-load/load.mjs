@@ -72,10 +72,11 @@ async function submit(client, op) {
 // Each editor first creates a shape of its own, then edits at `rate` ops/s (mostly its own shapes, sometimes another's).
 await Promise.all(editing.map(async (c, i) => {
   const id = crypto.randomUUID();
-  await submit(c, { clientOpId: `${c.user}-0`, imageId, type: 'create', annotationId: id, changes: { labelId: labels[i % labels.length], kind: 'box', geometry: randomBox() } });
-  c.own.push(id);
+  const ack = await submit(c, { clientOpId: `${c.user}-0`, imageId, type: 'create', annotationId: id, changes: { labelId: labels[i % labels.length], kind: 'box', geometry: randomBox() } });
+  if (ack?.seq != null) c.own.push(id);
 }));
 const allShapes = editing.flatMap(c => c.own);
+if (allShapes.length === 0) { console.error('no editor could create its shape'); process.exit(1); }
 await new Promise(r => setTimeout(r, 500)); // let the opening burst's broadcasts arrive before measuring
 phase = steady;
 
@@ -93,7 +94,7 @@ await Promise.all(editing.map(async (c, i) => {
     const wait = next - performance.now();
     if (wait > 0) await new Promise(r => setTimeout(r, wait));
     next += interval;
-    const target = Math.random() < 0.8 ? c.own[0] : allShapes[Math.floor(Math.random() * allShapes.length)];
+    const target = Math.random() < 0.8 && c.own.length > 0 ? c.own[0] : allShapes[Math.floor(Math.random() * allShapes.length)];
     const changes = Math.random() < 0.7 ? { geometry: randomBox() } : { attributes: { n, by: c.user } };
     pending.push(submit(c, { clientOpId: `${c.user}-${n++}`, imageId, type: 'update', annotationId: target, changes }));
   }
@@ -104,7 +105,8 @@ loopDelay.disable();
 const elapsed = (performance.now() - started) / 1000;
 await new Promise(r => setTimeout(r, 1500)); // let the last broadcasts arrive
 
-const final = (await clients[0].connection.invoke('Resume', imageId, 0)).seq;
+const reader = clients.find(c => c.connection.state === signalR.HubConnectionState.Connected);
+const final = (await reader.connection.invoke('Resume', imageId, 0)).seq;
 let lost = 0, duplicated = 0;
 for (const c of clients) {
   for (let s = c.joinedAt + 1; s <= final; s++) {

@@ -47,7 +47,8 @@ public static class ImageTransforms
     }
 
     /// <summary>Applies an EXIF orientation (1..8) so the result looks the way a viewer shows the file.</summary>
-    /// <param name="pool">When given, the result's pixels come from it and a turned source's go back to it.</param>
+    /// <param name="pool">When given, the result's pixels come from it and a turned source's go back to it (so the source's
+    /// pixels must have come from it too).</param>
     public static RgbImage ApplyOrientation(RgbImage source, int orientation, ArrayPool<byte>? pool = null)
     {
         if (orientation is < 2 or > 8) return source;

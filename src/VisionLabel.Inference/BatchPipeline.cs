@@ -67,6 +67,11 @@ public static class BatchPipeline
         var decoded = Channel.CreateBounded<Decoded>(new BoundedChannelOptions(Math.Max(batch, runs * options.QueueDepthPerRun * batch)) { SingleWriter = false });
         var results = Channel.CreateBounded<PipelineResult>(Math.Max(16, runs * batch * 2));
 
+        // Decoded pixels (~1 MB an image at 640×480) come from a pool of this run's own: new arrays for every image kept
+        // the GC busy collecting the large-object heap, on the cores inference needs. The run's own (not the shared
+        // pool) so pixels never reach other code and the arrays go when the run ends; images over 16 MB are not pooled.
+        var pixels = ArrayPool<byte>.Create(maxArrayLength: 16 << 20, maxArraysPerBucket: decoders * 2 + runs * batch * (options.QueueDepthPerRun + 1));
+
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = linked.Token;
 
@@ -84,7 +89,7 @@ public static class BatchPipeline
                 try
                 {
                     byte[] bytes = await item.ReadAsync(token);
-                    var image = ImageTransforms.DecodeUpright(bytes, ArrayPool<byte>.Shared); // returned after preprocessing
+                    var image = ImageTransforms.DecodeUpright(bytes, pixels); // returned after preprocessing
                     stats.AddDecode(Stopwatch.GetTimestamp() - start);
                     await decoded.Writer.WriteAsync(new Decoded(item, image), token);
                 }
@@ -115,9 +120,7 @@ public static class BatchPipeline
                 for (int i = 0; i < chunk.Count; i++)
                 {
                     geometry[i] = detector.Preprocess(chunk[i].Image, buffers.Slot(i, detector.SlotLength));
-                    // Decoded pixels (~1 MB an image) are pooled: new ones for every image kept the GC busy collecting
-                    // the large-object heap, on the cores inference needs. Only the size is read after this point.
-                    ArrayPool<byte>.Shared.Return(chunk[i].Image.Pixels);
+                    pixels.Return(chunk[i].Image.Pixels); // only the size is read after this point
                 }
                 long preprocessed = Stopwatch.GetTimestamp();
                 stats.AddPreprocess(preprocessed - start);

@@ -98,7 +98,9 @@ public static class ServerHost
         services.AddJobs(builder.Configuration);
         services.AddSingleton<ProgressThrottle>();
         services.AddScoped<LiveEvents>();
+        services.AddOptions<ModelCacheOptions>().Bind(builder.Configuration.GetSection(ModelCacheOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DetectorCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<DetectorCache>());
         services.AddSingleton<IJobHandler, PrelabelJob>();
         services.AddSingleton<IJobHandler, ImportJob>();
 

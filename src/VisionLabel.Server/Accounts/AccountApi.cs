@@ -127,15 +127,15 @@ public static class AccountApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Setup(SetupRequest request, SetupLink link, Accounts accounts,
+    private static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Setup(SetupRequest request, SetupLink link, Accounts accounts, VisionLabelDb db,
         SignInManager<UserAccount> signIn, ILoggerFactory logs)
     {
         if (!link.IsValid(request.Token))
             return TypedResults.Problem(statusCode: 403, title: "Setup link not valid",
-                detail: "Use the link a server printed when it started without accounts (restarting one prints a new one).");
-        var (user, field, problem) = await link.OneAtATimeAsync(async () =>
-            await accounts.AnyAsync() ? (null, null, null) : await accounts.CreateAsync(request.UserName, request.Email, request.Password, isAdmin: true));
-        if (user is null && field is null) return TypedResults.Problem(statusCode: 409, title: "Already set up", detail: "Accounts exist; sign in at /signin.");
+                detail: "Use the link a server printed when it started without accounts; links expire after 24 hours, and restarting a server prints a new one.");
+        var created = await link.CreateFirstAdminAsync(db, accounts, request.UserName, request.Email, request.Password);
+        if (created is null) return TypedResults.Problem(statusCode: 409, title: "Already set up", detail: "Accounts exist; sign in at /signin.");
+        var (user, field, problem) = created.Value;
         if (user is null) return Problems.Invalid(field!, problem!);
         logs.CreateLogger("VisionLabel.Accounts").LogWarning("First admin {UserName} created through the setup link", user.UserName);
         await signIn.SignInAsync(user, isPersistent: true);

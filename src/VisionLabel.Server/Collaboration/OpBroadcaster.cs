@@ -8,19 +8,31 @@ public sealed record ImageDeleted(Guid ImageId, string By);
 /// Sends applied ops to everyone on the image. Called by the sequencer while it still holds the image's gate,
 /// so each connection receives an image's ops in sequence order.
 /// </summary>
-public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub)
+public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub, ILogger<OpBroadcaster> log)
 {
     public static string ImageGroup(Guid imageId) => $"annotations:{imageId}";
 
-    public Task AppliedAsync(Guid imageId, IEnumerable<AppliedOp> ops)
+    /// <summary>
+    /// Called after the ops committed, so a failed send (the backplane unreachable) must not fail the op: it is logged,
+    /// and clients fill the gap with Resume when the next op arrives (or when they reconnect).
+    /// </summary>
+    public async Task AppliedAsync(Guid imageId, IEnumerable<AppliedOp> ops)
     {
         var group = hub.Clients.Group(ImageGroup(imageId));
         // All sends start before any is awaited: with the Redis backplane each send is a publish, and awaiting them
         // one by one put a Redis round trip per op inside the image's gate (under load, what limited an image's ops/s).
-        // They are issued in seq order; clients hold an early op back by seq anyway (docs/realtime-protocol.md).
+        // They are issued in seq order, and each connection writes in call order; clients hold an early op back by seq.
         var sends = new List<Task>();
-        foreach (var op in ops) sends.Add(group.SendAsync("Applied", op, CancellationToken.None));
-        return Task.WhenAll(sends);
+        try
+        {
+            foreach (var op in ops) sends.Add(group.SendAsync("Applied", op, CancellationToken.None));
+            await Task.WhenAll(sends);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Broadcasting {Count} applied op(s) on image {ImageId} failed; they are stored, and clients get them through Resume",
+                sends.Count, imageId);
+        }
     }
 
     public Task ImageDeletedAsync(Guid imageId, string by) =>

@@ -148,8 +148,12 @@ public static class ModelsApi
         return TypedResults.Ok(ModelDto.From(model));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid modelId, VisionLabelDb db, CancellationToken ct) =>
-        await db.Models.Where(m => m.Id == modelId).ExecuteDeleteAsync(ct) == 0 ? Problems.NotFound("Model", modelId) : TypedResults.NoContent();
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid modelId, VisionLabelDb db, DetectorCache detectors, CancellationToken ct)
+    {
+        if (await db.Models.Where(m => m.Id == modelId).ExecuteDeleteAsync(ct) == 0) return Problems.NotFound("Model", modelId);
+        detectors.Forget(modelId); // other processes unload it once idle (VisionLabel:Models:UnloadAfter)
+        return TypedResults.NoContent();
+    }
 
     private static async Task<Results<Ok<ModelMappingDto>, ProblemHttpResult>> GetMapping(Guid projectId, Guid modelId, VisionLabelDb db, CancellationToken ct)
     {

@@ -45,7 +45,8 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
             model = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Id == payload.ModelId, ct)
                     ?? throw new InvalidOperationException($"model {payload.ModelId} was deleted; re-upload it and start a new job");
         }
-        var detector = await detectors.GetAsync(model, ct);
+        using var lease = await detectors.LeaseAsync(model, ct); // held until the chunk is done: the session is not unloaded under it
+        var detector = lease.Detector;
         var options = new DetectionOptions { Confidence = payload.Confidence, Iou = payload.Iou, Polygons = detector.Spec.Task == ModelTask.Segment };
 
         var writer = new ResultWriter(scopes, sequencer, jobId, model, payload, jobOptions.Value.WriteBatch);

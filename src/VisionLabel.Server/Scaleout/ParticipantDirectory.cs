@@ -29,8 +29,8 @@ public sealed class LocalParticipants(PresenceRegistry presence) : IParticipantD
 /// <summary>
 /// Several processes: a Redis hash per image (connection id → participant and the process holding it), and a set of
 /// the images that have one. A process that dies without saying goodbye (kill -9) stops refreshing its liveness key;
-/// its entries are left out of lists from then on, and removed by whoever lists them (an image whose hash is empty
-/// leaves the set then too).
+/// its entries are left out of lists from then on, and removed by whoever lists them. An image leaves the set when its
+/// hash is empty (checked and removed in one script, so a join in between is never lost).
 /// </summary>
 public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdentity process, RedisOptions options) : IParticipantDirectory
 {
@@ -54,12 +54,22 @@ public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdent
         {
             if (!Guid.TryParseExact(member.ToString(), "N", out var imageId)) continue;
             if ((await ListAsync(imageId)).Count > 0) open.Add(imageId);
-            else await redis.GetDatabase().SetRemoveAsync(Images, member);
+            else await PruneAsync(imageId);
         }
         return open;
     }
 
-    public Task LeftAsync(Guid imageId, string connectionId) => redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
+    public async Task LeftAsync(Guid imageId, string connectionId)
+    {
+        await redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
+        await PruneAsync(imageId);
+    }
+
+    // Atomically: the image leaves the set only while its hash is empty.
+    private const string PruneScript = "if redis.call('HLEN', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0";
+
+    private Task PruneAsync(Guid imageId) =>
+        redis.GetDatabase().ScriptEvaluateAsync(PruneScript, [Image(imageId), Images], [imageId.ToString("N")]);
 
     public async Task<IReadOnlyList<Participant>> ListAsync(Guid imageId)
     {
@@ -71,7 +81,11 @@ public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdent
         foreach (var p in processes)
             if (p == process.Id || await db.KeyExistsAsync(ProcessHeartbeat.Key(options, p))) alive.Add(p);
         var dead = entries.Where(e => !alive.Contains(e.Entry.Process)).Select(e => e.Field).ToArray();
-        if (dead.Length > 0) await db.HashDeleteAsync(Image(imageId), dead);
+        if (dead.Length > 0)
+        {
+            await db.HashDeleteAsync(Image(imageId), dead);
+            await PruneAsync(imageId);
+        }
         return entries.Where(e => alive.Contains(e.Entry.Process)).Select(e => e.Entry.Participant).OrderBy(p => p.Name).ToList();
     }
 }
