@@ -65,4 +65,29 @@ public class DatasetCommandTests
         Assert.Equal(1, code);
         Assert.Contains("no project named 'missing'", stderr);
     }
+
+    [Fact]
+    public async Task A_command_line_import_can_give_the_project_it_creates_an_owner()
+    {
+        string coco = SharedData.Require("datasets/coco_tiny_train/annotations/instances_train2017.json");
+        using var data = new TempDirectory();
+        await TestAccounts.TokenAsync(data.Path, [], "mia", admin: false); // an ordinary account, made as the CLI makes them
+
+        // An unknown owner stops the import before anything is written.
+        var (code, _, stderr) = await Run("import", "--project", "tiny", "--format", "coco", "--path", coco, "--owner", "nobody", "--data", data.Path);
+        Assert.Equal(1, code);
+        Assert.Contains("--owner: no account named 'nobody'", stderr);
+        (code, _, stderr) = await Run("import", "--project", "tiny", "--format", "coco", "--path", coco, "--owner", "mia", "--data", data.Path);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("owned by mia", stderr);
+
+        // mia, who is no admin, finds the project in her list as its owner; it was created once.
+        using var app = new VisionLabelApp(data.Path);
+        using var mia = app.Client("mia", admin: false);
+        var projects = await (await mia.GetAsync("/api/projects")).Read<List<VisionLabel.Server.Projects.ProjectDto>>();
+        var tiny = Assert.Single(projects);
+        Assert.Equal("tiny", tiny.Name);
+        var members = await (await mia.GetAsync($"/api/projects/{tiny.Id}/members")).Read<List<VisionLabel.Server.Projects.MemberDto>>();
+        Assert.Equal(("mia", VisionLabel.Server.Accounts.ProjectRole.Owner), (Assert.Single(members).UserName, members[0].Role));
+    }
 }

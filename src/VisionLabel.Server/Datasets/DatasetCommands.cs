@@ -22,9 +22,10 @@ public static class DatasetCommands
 
         var importFormat = new Option<string>("--format") { Description = "coco | yolo", Required = true };
         var path = new Option<string>("--path") { Description = "Dataset folder, .zip, COCO .json or YOLO .yaml", Required = true };
-        var import = new Command("import", "Import a COCO or YOLO dataset into a project (created if missing)") { project, importFormat, path, data };
+        var owner = new Option<string?>("--owner") { Description = "Account (user name or e-mail) that owns the project when the import creates it; without one only admins see it until members are added" };
+        var import = new Command("import", "Import a COCO or YOLO dataset into a project (created if missing)") { project, importFormat, path, owner, data };
         import.TreatUnmatchedTokensAsErrors = false;
-        import.SetAction(async (parse, ct) => await ImportAsync(parse.GetValue(project)!, parse.GetValue(importFormat)!, parse.GetValue(path)!,
+        import.SetAction(async (parse, ct) => await ImportAsync(parse.GetValue(project)!, parse.GetValue(importFormat)!, parse.GetValue(path)!, parse.GetValue(owner),
             CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct));
 
         var exportFormat = new Option<string>("--format") { Description = "coco | yolo-detect | yolo-segment", Required = true };
@@ -49,21 +50,28 @@ public static class DatasetCommands
     }
 
 
-    private static async Task<int> ImportAsync(string projectName, string formatName, string path, string[] hostArgs, CancellationToken ct)
+    private static async Task<int> ImportAsync(string projectName, string formatName, string path, string? ownerName, string[] hostArgs, CancellationToken ct)
     {
         if (!DatasetFormats.Importers.TryGetValue(formatName, out var format)) return CommandHost.Fail($"unknown format '{formatName}'; use one of: {DatasetFormats.ImportList}");
         await using var app = await CommandHost.OpenAsync(hostArgs);
         await using var scope = app.Services.CreateAsyncScope();
+        Accounts.UserAccount? owner = null;
+        if (ownerName is not null && (owner = await scope.ServiceProvider.GetRequiredService<Accounts.Accounts>().FindAsync(ownerName)) is null)
+            return CommandHost.Fail($"--owner: no account named '{ownerName}' (./visionlabel users add {ownerName} makes one). Nothing was imported.");
         var clock = Stopwatch.StartNew();
         try
         {
             using var source = FolderSource.FromPath(path, app.Services.GetRequiredService<IOptions<DatasetOptions>>().Value);
             var progress = new Progress<ImportProgress>(p => Console.Error.WriteLine($"  {p.ImagesDone}/{p.ImagesTotal} images"));
-            var report = await scope.ServiceProvider.GetRequiredService<DatasetImport>().IntoProjectNamedAsync(projectName, format, source, progress, ct);
+            var report = await scope.ServiceProvider.GetRequiredService<DatasetImport>().IntoProjectNamedAsync(projectName, format, source, progress, ct, owner?.Id);
             Console.Error.WriteLine($"{(report.ProjectCreated ? "Created" : "Filled")} project '{report.ProjectName}' ({report.ProjectId}) from {path} in {clock.Elapsed.TotalSeconds:0.0} s: " +
                                     $"{report.ImagesCreated} new images, {report.ImagesAlreadyPresent} already present, {report.AnnotationsCreated} annotations, " +
                                     $"{report.LabelsCreated} new labels, {report.Skipped.Count} skipped");
             foreach (var note in report.Notes) Console.Error.WriteLine($"  note: {note}");
+            if (report.ProjectCreated)
+                Console.Error.WriteLine(owner is null
+                    ? "  note: the project has no members yet, so only admins see it; add members on its page, or import with --owner NAME"
+                    : $"  owned by {owner.UserName}");
             foreach (var s in report.Skipped) Console.Error.WriteLine($"  skipped {s.Item}: {s.Reason}");
             Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
             return 0;

@@ -31,9 +31,9 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
     public const string ImportAuthor = "import";
     private const int ProgressEvery = 25;
 
-    /// <summary>Imports into the project with <paramref name="projectName"/>, creating it when it does not exist.</summary>
+    /// <summary>Imports into the project with <paramref name="projectName"/>, creating it (owned by <paramref name="owner"/>, if given) when it does not exist.</summary>
     public async Task<ImportReport> IntoProjectNamedAsync(string projectName, IDatasetImporter format, IDatasetSource source,
-        IProgress<ImportProgress>? progress, CancellationToken ct)
+        IProgress<ImportProgress>? progress, CancellationToken ct, Guid? owner = null)
     {
         if (LabelRules.NameProblem(projectName) is { } problem) throw new DatasetException($"project name: {problem}");
         var plan = await format.ReadAsync(source, ct); // a dataset that cannot be read fails here, before any write
@@ -44,6 +44,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             var now = DateTime.UtcNow;
             project = new Project { Name = projectName.Trim(), Description = $"Imported from a {format.Format} dataset", CreatedAt = now, UpdatedAt = now };
             db.Projects.Add(project);
+            if (owner is { } ownerId) db.ProjectMembers.Add(Projects.MembersApi.Creator(project.Id, ownerId));
             await db.SaveChangesAsync(ct);
         }
         return await RunAsync(project, created, format.Format, plan, source, progress, null, ct);
