@@ -283,4 +283,50 @@ public class ClusterTests
         Assert.Equal(image.Id, gone[0].GetProperty("imageId").GetGuid());
         Assert.Contains(hub.Received, m => m.Target == "Applied"); // the annotation's delete came first, as an op
     }
+
+    [Fact]
+    public async Task Two_people_signed_in_through_nginx_edit_one_image_live_whichever_process_serves_them()
+    {
+        await using var cluster = await Cluster.StartAsync();
+        var tokens = await cluster.TokensAsync("alice", "bob");
+        using var http = TestAccounts.Client(cluster.Url, tokens["alice"]);
+        var (project, image) = await http.ProjectWithImage("cluster-browser", ["car"], 640, 480);
+        await using var browser = await Browser.LaunchAsync();
+        var failed = new ConcurrentQueue<string>();
+        async Task<Microsoft.Playwright.IPage> Open(string user)
+        {
+            var page = await browser.NewPageAsync();
+            page.Response += (_, r) => { if (r.Status >= 400) failed.Enqueue($"{user}: {r.Status} {r.Request.Method} {r.Url}"); };
+            // Round-robin without stickiness: the sign-in, the page, its API calls and its WebSockets land on both
+            // processes, so the session cookie and the antiforgery token made by one are checked by the other. (The
+            // app once negotiated before connecting: the negotiate and the socket reached different processes, 404.)
+            await page.SignInAsync(cluster.Url, user, $"/images/{image.Id}");
+            await page.WaitForCanvas("[data-ready='true']");
+            return page;
+        }
+        var alice = await Open("alice");
+        var bob = await Open("bob");
+
+        async Task DrawBox(Microsoft.Playwright.IPage page, double x, double y)
+        {
+            await page.Keyboard.PressAsync("b");
+            var (x0, y0) = await page.OnPage(x, y);
+            var (x1, y1) = await page.OnPage(x + 120, y + 90);
+            await page.Mouse.MoveAsync(x0, y0);
+            await page.Mouse.DownAsync();
+            await page.Mouse.MoveAsync(x1, y1, new Microsoft.Playwright.MouseMoveOptions { Steps = 6 });
+            await page.Mouse.UpAsync();
+        }
+        await DrawBox(alice, 50, 50);
+        await alice.WaitForCanvas("[data-seq='1'][data-pending='0']");
+        await bob.Locator("canvas.base[data-shapes='1']").WaitForAsync(new() { Timeout = 5000 });
+        await DrawBox(bob, 300, 200);
+        await bob.WaitForCanvas("[data-seq='2'][data-pending='0']");
+        await alice.Locator("canvas.base[data-shapes='2'][data-seq='2']").WaitForAsync(new() { Timeout = 5000 });
+
+        var annotations = await (await http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<AnnotationDto>>();
+        Assert.Equal(["alice", "bob"], annotations.Select(a => a.CreatedBy).Order());
+        Assert.True(failed.IsEmpty, string.Join("\n", failed));
+        Assert.True(browser.Errors.IsEmpty, string.Join("\n", browser.Errors));
+    }
 }

@@ -3,7 +3,10 @@ import type { Job } from './api';
 
 /** /hubs/live for a project page: job progress and dataset-import progress, as they happen. */
 export class ProjectEvents {
-  private readonly connection = new signalR.HubConnectionBuilder().withUrl('/hubs/live').withAutomaticReconnect().configureLogging(signalR.LogLevel.Warning).build();
+  private readonly connection = new signalR.HubConnectionBuilder()
+    // WebSockets without negotiating first: see editor/live.ts (several servers, no sticky sessions).
+    .withUrl('/hubs/live', { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+    .withAutomaticReconnect().configureLogging(signalR.LogLevel.Warning).build();
   onJob: (job: Job) => void = () => {};
   onImport: (done: number, total: number) => void = () => {};
 

@@ -42,7 +42,10 @@ export class LiveImage {
 
   constructor(readonly imageId: string, readonly user: string) {
     this.connection = new signalR.HubConnectionBuilder()
-      .withUrl('/hubs/annotations') // the session cookie says who this is
+      // The session cookie says who this is. WebSockets straight away, without the negotiate round trip: behind a
+      // load balancer without sticky sessions (several servers) the negotiate and the socket may reach different
+      // processes, and a connection id one made is unknown to the other.
+      .withUrl('/hubs/annotations', { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(5000, 250 * 2 ** ctx.previousRetryCount) })
       .configureLogging(signalR.LogLevel.Warning)
       .build();
