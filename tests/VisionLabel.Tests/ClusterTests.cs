@@ -326,6 +326,15 @@ public class ClusterTests
 
         var annotations = await (await http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<AnnotationDto>>();
         Assert.Equal(["alice", "bob"], annotations.Select(a => a.CreatedBy).Order());
+        // The project page's live connection (/hubs/live: job and import progress) connects through nginx too.
+        var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.WebSocket += (_, ws) =>
+        {
+            if (ws.Url.Contains("/hubs/live", StringComparison.Ordinal)) ws.FrameReceived += (_, _) => accepted.TrySetResult(); // the hub's handshake answer
+        };
+        await bob.GotoAsync($"{cluster.Url}/projects/{project.Id}");
+        await accepted.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await bob.Locator(".image-total", new() { HasText = "1 image" }).WaitForAsync(new() { Timeout = 15_000 });
         Assert.True(failed.IsEmpty, string.Join("\n", failed));
         Assert.True(browser.Errors.IsEmpty, string.Join("\n", browser.Errors));
     }
