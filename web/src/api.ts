@@ -34,6 +34,16 @@ export class ApiError extends Error {
   constructor(public status: number, message: string) { super(message); }
 }
 
+/**
+ * What to tell the user about a failed request: the server's ProblemDetails detail, else the first field error of a
+ * validation problem (the framework's own validation sends only those, under a generic title), else its title.
+ */
+function problemMessage(problem: { detail?: string; title?: string; errors?: Record<string, string[]> } | undefined, response: Response): string {
+  const field = problem?.errors ? Object.entries(problem.errors)[0] : undefined;
+  const fieldMessage = field ? `${field[0]}: ${field[1][0]}` : undefined;
+  return problem?.detail ?? fieldMessage ?? problem?.title ?? `${response.status} ${response.statusText}`;
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   // Changes carry the antiforgery token: the session cookie alone does not prove the request came from this app.
   const headers: Record<string, string> = method === 'GET' ? {} : { 'X-XSRF-TOKEN': xsrfToken() };
@@ -44,7 +54,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const text = await response.text();
   const json = text ? JSON.parse(text) : undefined;
   if (response.status === 401) toSignIn(); // the session ended (signed out elsewhere, password changed, account disabled)
-  if (!response.ok) throw new ApiError(response.status, json?.detail ?? json?.title ?? `${response.status} ${response.statusText}`);
+  if (!response.ok) throw new ApiError(response.status, problemMessage(json, response));
   return json as T;
 }
 
