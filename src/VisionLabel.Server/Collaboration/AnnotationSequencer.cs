@@ -33,10 +33,13 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     };
 
     // Per image, touched only under its gate: the last seq this process wrote, what ops need of the image,
-    // and each author's undo/redo tops. Dropped on any failure, so they are re-read from the database.
+    // and each author's undo/redo tops. Dropped on any failure, so they are re-read from the database; all of it is
+    // dropped when CachedImages images are held, so a server that has written to millions of images (a long run of
+    // pre-labeling) does not keep them all (dropping is always safe: every entry is re-read on a miss).
+    private const int CachedImages = 100_000;
     private readonly ConcurrentDictionary<Guid, long> _lastSeq = new();
     private readonly ConcurrentDictionary<Guid, ImageInfo> _images = new();
-    private readonly ConcurrentDictionary<(Guid ImageId, string Author), UndoState> _undo = new();
+    private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<string, UndoState>> _undo = new();
 
     /// <summary>Called when an image's status is set directly (review), so the next person's edit re-checks it.</summary>
     public void StatusChanged(Guid imageId)
@@ -144,6 +147,9 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
             if (!queued.Outcome.Task.IsCompleted)
                 while (queue.TryDequeue(out var stranded)) stranded.Outcome.TrySetException(e);
         }
+        // An idle image keeps no queue. Whoever still enqueues into this one drains it itself (each caller's unit of
+        // work runs until its own op is done), so removing it never strands an op.
+        if (queue.IsEmpty) _queued.TryRemove(new KeyValuePair<Guid, ConcurrentQueue<QueuedOp>>(op.ImageId, queue));
         return await queued.Outcome.Task.WaitAsync(ct);
     }
 
@@ -353,7 +359,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     {
         _lastSeq.TryRemove(imageId, out _);
         _images.TryRemove(imageId, out _);
-        foreach (var key in _undo.Keys.Where(k => k.ImageId == imageId)) _undo.TryRemove(key, out _);
+        _undo.TryRemove(imageId, out _);
     }
 
     private static OpOutcome Single(OpsResult r) => new(r.Applied[0], Duplicate: false, RejectKind.None, null, Current: r.Current);
@@ -425,7 +431,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
 
         if (byPerson) image.StatusSettled = true;
         _lastSeq[imageId] = seq;
-        _undo[(imageId, author)] = undo;
+        _undo.GetOrAdd(imageId, _ => new ConcurrentDictionary<string, UndoState>())[author] = undo;
         applied.AddRange(records.Select(ToApplied));
         if (broadcast) await broadcaster.AppliedAsync(imageId, applied);
         return new(applied, rejected, current, created);
@@ -435,14 +441,21 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     {
         if (_images.TryGetValue(imageId, out var image)) return image;
         var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
-        return row is null ? null : _images[imageId] = new ImageInfo(imageId, row.ProjectId, row.Width, row.Height);
+        if (row is null) return null;
+        if (_images.Count >= CachedImages)
+        {
+            _images.Clear();
+            _lastSeq.Clear();
+            _undo.Clear();
+        }
+        return _images[imageId] = new ImageInfo(imageId, row.ProjectId, row.Width, row.Height);
     }
 
     private async Task<long> LastSeqAsync(VisionLabelDb db, Guid imageId) =>
         _lastSeq.TryGetValue(imageId, out var last) ? last : await CurrentSeqAsync(db, imageId);
 
     private async Task<UndoState> UndoStateAsync(VisionLabelDb db, Guid imageId, string author) =>
-        _undo.TryGetValue((imageId, author), out var state) ? state : await UndoStacks.ReadAsync(db, imageId, author);
+        _undo.TryGetValue(imageId, out var authors) && authors.TryGetValue(author, out var state) ? state : await UndoStacks.ReadAsync(db, imageId, author);
 
     /// <summary>Loads the rows the ops touch, in as few queries as the ops need.</summary>
     private static async Task<OpWorkingSet> LoadAsync(VisionLabelDb db, ImageInfo image, IReadOnlyList<SubmitOp> ops, bool replaying, bool freshCreates)
