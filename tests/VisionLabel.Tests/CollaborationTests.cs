@@ -240,6 +240,9 @@ public class CollaborationTests : IAsyncLifetime
 
         await alice.DisposeAsync();
         await bob.WaitFor("ParticipantLeft", TimeSpan.FromSeconds(5), a => a[1].GetProperty("name").GetString() == "alice");
+        await bob.CallAsync("LeaveImage", _image.Id);
+        // Nobody is on the image any more, so the server keeps nothing for it (one disconnect, one leave).
+        Assert.Equal(0, _app.Services.GetRequiredService<VisionLabel.Server.Collaboration.PresenceRegistry>().Count);
         await bob.DisposeAsync();
     }
 
