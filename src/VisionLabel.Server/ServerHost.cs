@@ -137,6 +137,7 @@ public static class ServerHost
     {
         var app = Build(args);
         await app.Services.MigrateDatabaseAsync();
+        await app.Services.EnsureSharedKeyAsync();
         if (app.Services.GetRequiredService<IBlobStore>() is S3BlobStore s3) await s3.ReadyAsync(); // the bucket exists before anyone uploads
         // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
         await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();

@@ -68,4 +68,24 @@ public static class ScaleoutSetup
         services.AddHostedService(sp => sp.GetRequiredService<RedisCloseRelay>());
         return services;
     }
+
+    /// <summary>
+    /// At start-up, before serving. Data protection makes its first key lazily, in each process: several processes
+    /// started at the same moment on an empty database would each make one, and a cookie or setup link sealed by one
+    /// could be refused by another until its key ring reloads. On PostgreSQL the first key is made here, under an
+    /// advisory lock, by whichever process comes first; the others find it.
+    /// </summary>
+    public static async Task EnsureSharedKeyAsync(this IServiceProvider services)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+        if (!Microsoft.EntityFrameworkCore.NpgsqlDatabaseFacadeExtensions.IsNpgsql(db.Database)) return; // one process on SQLite
+        var keys = services.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>();
+        await using var tx = await db.Database.BeginTransactionAsync();
+        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.ExecuteSqlRawAsync(db.Database, "SELECT pg_advisory_xact_lock(7403271977313590118)");
+        var now = DateTimeOffset.UtcNow;
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now.AddDays(2)))
+            keys.CreateNewKey(now, now.AddDays(90)); // the lifetime data protection gives its own keys
+        await tx.CommitAsync();
+    }
 }

@@ -40,16 +40,24 @@ public sealed class Cluster : IAsyncDisposable
     /// <summary>The setup link each server printed at its first start (while there were no accounts).</summary>
     public TaskCompletionSource<string>[] SetupLinks { get; }
 
-    public static async Task<Cluster> StartAsync(int servers = 2, params string[] extra)
+    public static Task<Cluster> StartAsync(int servers = 2, params string[] extra) => StartAsync(servers, together: false, extra);
+
+    /// <param name="together">Start every process at the same moment on the empty database (as docker compose does),
+    /// instead of the first alone (it migrates) and then the rest.</param>
+    public static async Task<Cluster> StartAsync(int servers, bool together, params string[] extra)
     {
         string? redis = Environment.GetEnvironmentVariable("VISIONLABEL_TEST_REDIS");
         string? nginx = Environment.GetEnvironmentVariable("VISIONLABEL_TEST_NGINX");
         if (string.IsNullOrWhiteSpace(redis) || string.IsNullOrWhiteSpace(nginx))
             Assert.Skip("needs Redis and nginx: set VISIONLABEL_TEST_REDIS=host:port and VISIONLABEL_TEST_NGINX=/usr/sbin/nginx (tests/run provides both)");
         var cluster = new Cluster(PostgresDatabase.Require(), redis, nginx, servers, extra);
-        // The first process migrates the database; then the others join it.
-        await cluster.StartServerAsync(0);
-        await Task.WhenAll(Enumerable.Range(1, servers - 1).Select(cluster.StartServerAsync));
+        // The first process migrates the database; then the others join it (or all at once).
+        if (together) await Task.WhenAll(Enumerable.Range(0, servers).Select(cluster.StartServerAsync));
+        else
+        {
+            await cluster.StartServerAsync(0);
+            await Task.WhenAll(Enumerable.Range(1, servers - 1).Select(cluster.StartServerAsync));
+        }
         await cluster.StartProxyAsync();
         return cluster;
     }
