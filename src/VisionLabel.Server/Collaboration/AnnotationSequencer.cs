@@ -37,6 +37,7 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
     // dropped when CachedImages images are held, so a server that has written to millions of images (a long run of
     // pre-labeling) does not keep them all (dropping is always safe: every entry is re-read on a miss).
     private const int CachedImages = 100_000;
+    private long _imagesRead;
     private readonly ConcurrentDictionary<Guid, long> _lastSeq = new();
     private readonly ConcurrentDictionary<Guid, ImageInfo> _images = new();
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<string, UndoState>> _undo = new();
@@ -442,7 +443,8 @@ public sealed class AnnotationSequencer(IServiceScopeFactory scopes, ImageGates 
         if (_images.TryGetValue(imageId, out var image)) return image;
         var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
         if (row is null) return null;
-        if (_images.Count >= CachedImages)
+        // Counting a ConcurrentDictionary takes all its locks: look every 1,024 new images, not at each.
+        if (Interlocked.Increment(ref _imagesRead) % 1024 == 0 && (_images.Count >= CachedImages || _lastSeq.Count >= CachedImages))
         {
             _images.Clear();
             _lastSeq.Clear();

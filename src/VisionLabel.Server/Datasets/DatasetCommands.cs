@@ -72,6 +72,8 @@ public static class DatasetCommands
                 Console.Error.WriteLine(owner is null
                     ? "  note: the project has no members yet, so only admins see it; add members on its page, or import with --owner NAME"
                     : $"  owned by {owner.UserName}");
+            else if (owner is not null)
+                Console.Error.WriteLine($"  note: --owner applies only to a project the import creates; '{report.ProjectName}' existed, so its members are unchanged (add {owner.UserName} on its page)");
             foreach (var s in report.Skipped) Console.Error.WriteLine($"  skipped {s.Item}: {s.Reason}");
             Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
             return 0;

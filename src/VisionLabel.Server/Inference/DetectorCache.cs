@@ -98,6 +98,12 @@ public sealed class DetectorCache(IBlobStore blobs, IOptions<InferenceOptions> o
 
     private void Dispose(Guid modelId, Entry entry)
     {
+        if (!entry.Loading.IsCompleted)
+        {
+            // Still loading (its only lease was cancelled): dispose the session once it is there, or it would leak.
+            entry.Loading.ContinueWith(_ => Dispose(modelId, entry), TaskScheduler.Default);
+            return;
+        }
         if (entry.Loading.IsCompletedSuccessfully)
         {
             entry.Loading.Result.Dispose();
@@ -135,15 +141,16 @@ public sealed class DetectorCache(IBlobStore blobs, IOptions<InferenceOptions> o
         return detector;
     }
 
+    /// <summary>Shutdown: every model is removed; those a job still holds are disposed when its lease ends.</summary>
     public override void Dispose()
     {
         base.Dispose();
-        lock (_lock)
-        {
-            foreach (var entry in _entries.Values)
-                if (entry.Loading.IsCompletedSuccessfully) entry.Loading.Result.Dispose();
-            _entries.Clear();
-        }
+        foreach (var (id, entry) in Snapshot()) Remove(id, entry);
+    }
+
+    private List<KeyValuePair<Guid, Entry>> Snapshot()
+    {
+        lock (_lock) return _entries.ToList();
     }
 }
 

@@ -84,7 +84,9 @@ public static class ScaleoutSetup
         await using var tx = await db.Database.BeginTransactionAsync();
         await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.ExecuteSqlRawAsync(db.Database, "SELECT pg_advisory_xact_lock(7403271977313590118)");
         var now = DateTimeOffset.UtcNow;
-        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now.AddDays(2)))
+        // Only when there is no usable key at all: rolling over to the next key stays data protection's own business
+        // (it prepares the next key days ahead, which every process then finds).
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ActivationDate <= now && k.ExpirationDate > now))
             keys.CreateNewKey(now, now.AddDays(90)); // the lifetime data protection gives its own keys
         await tx.CommitAsync();
     }
