@@ -43,7 +43,7 @@ public sealed class SetupLink(IDataProtectionProvider protection)
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync();
-            if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7403271977313590117)"); // "first admin"
+            await AdvisoryLocks.ForTransactionAsync(db, AdvisoryLocks.FirstAdmin);
             if (await accounts.AnyAsync()) return null;
             var created = await accounts.CreateAsync(userName, email, password, isAdmin: true);
             if (created.User is not null) await tx.CommitAsync();

@@ -102,9 +102,9 @@ public static class ProjectsApi
         var hashes = await db.Images.Where(i => i.ProjectId == projectId).Select(i => i.ContentHash).ToListAsync(ct);
         // Images someone has open (on any server process) go through the write path, so those people see them go; the
         // rest (with labels and annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
-        foreach (var imageId in await participants.ImagesWithParticipantsAsync())
-            if (await db.Images.AnyAsync(i => i.Id == imageId && i.ProjectId == projectId, ct))
-                await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct);
+        var open = (await participants.ImagesWithParticipantsAsync()).ToList();
+        foreach (var imageId in await db.Images.Where(i => i.ProjectId == projectId && open.Contains(i.Id)).Select(i => i.Id).ToListAsync(ct))
+            await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
         await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, ct); // the sweep's grace period starts now
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();

@@ -82,7 +82,7 @@ public static class ScaleoutSetup
         if (!Microsoft.EntityFrameworkCore.NpgsqlDatabaseFacadeExtensions.IsNpgsql(db.Database)) return; // one process on SQLite
         var keys = services.GetRequiredService<Microsoft.AspNetCore.DataProtection.KeyManagement.IKeyManager>();
         await using var tx = await db.Database.BeginTransactionAsync();
-        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.ExecuteSqlRawAsync(db.Database, "SELECT pg_advisory_xact_lock(7403271977313590118)");
+        await AdvisoryLocks.ForTransactionAsync(db, AdvisoryLocks.FirstDataProtectionKey);
         var now = DateTimeOffset.UtcNow;
         // Only when there is no usable key at all: rolling over to the next key stays data protection's own business
         // (it prepares the next key days ahead, which every process then finds).

@@ -40,6 +40,13 @@ public sealed class Cluster : IAsyncDisposable
     /// <summary>The setup link each server printed at its first start (while there were no accounts).</summary>
     public TaskCompletionSource<string>[] SetupLinks { get; }
 
+    /// <summary>The secret of the setup link server <paramref name="i"/> printed (waits for it).</summary>
+    public async Task<string> SetupSecretAsync(int i)
+    {
+        string link = await SetupLinks[i].Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        return link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..];
+    }
+
     public static Task<Cluster> StartAsync(int servers = 2, params string[] extra) => StartAsync(servers, together: false, extra);
 
     /// <param name="together">Start every process at the same moment on the empty database (as docker compose does),

@@ -1,0 +1,21 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace VisionLabel.Server.Data;
+
+/// <summary>
+/// Transaction-scoped PostgreSQL advisory locks, for work that must happen once across server processes; held until the
+/// caller's transaction ends. A no-op on SQLite, which one process serves. (Per-image locks are ImageLocks': session
+/// locks taken with the image's seq read.) The keys are here together so no two uses share one.
+/// </summary>
+public static class AdvisoryLocks
+{
+    /// <summary>The check for accounts and the insert of the first admin (setup link).</summary>
+    public const long FirstAdmin = 7403271977313590117;
+    /// <summary>The first data-protection key of an installation.</summary>
+    public const long FirstDataProtectionKey = 7403271977313590118;
+
+    public static async Task ForTransactionAsync(VisionLabelDb db, long key)
+    {
+        if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})");
+    }
+}
