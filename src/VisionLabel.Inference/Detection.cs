@@ -1,3 +1,4 @@
+using VisionLabel.Shapes;
 namespace VisionLabel.Inference;
 
 /// <summary>A box in original-image pixels, top-left origin.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using VisionLabel.Imaging;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Inference;
 
@@ -56,7 +57,7 @@ public sealed class Detector : IDisposable
     public int SlotLength => 3 * Spec.InputWidth * Spec.InputHeight;
 
     public LetterboxGeometry Preprocess(RgbImage image, Span<float> slot) =>
-        Letterbox.Fill(image, Spec.Family, slot, Spec.InputWidth, Spec.InputHeight);
+        Letterbox.Fill(image, Spec.Adapter.Letterbox, slot, Spec.InputWidth, Spec.InputHeight);
 
     /// <summary>Buffers for one run of up to <paramref name="capacity"/> images; reuse them across runs.</summary>
     public RunBuffers CreateBuffers(int capacity) => new(this, capacity);
@@ -89,9 +90,7 @@ public sealed class Detector : IDisposable
     public List<Detection> Postprocess(RunBuffers buffers, int index, LetterboxGeometry geometry, DetectionOptions options)
     {
         var output = buffers.Outputs[0].AsSpan(index * buffers.OutputLengths[0], buffers.OutputLengths[0]);
-        var candidates = Spec.Family == ModelFamily.Yolox
-            ? OutputDecoder.Yolox(output, Spec.InputWidth, Spec.InputHeight, Spec.ClassCount, options.Confidence)
-            : OutputDecoder.Ultralytics(output, Spec.Anchors, Spec.ClassCount, options.Confidence);
+        var candidates = Spec.Adapter.Decode(output, Spec, options.Confidence);
         var kept = Nms.Run(candidates, options.Iou ?? Spec.DefaultIou, options.MaxDetections);
 
         var detections = new List<Detection>(kept.Count);
@@ -105,8 +104,7 @@ public sealed class Detector : IDisposable
             var detection = new Detection(c.ClassId, c.Score, box);
             if (protos is { } view)
             {
-                int firstRow = 4 + Spec.ClassCount;
-                for (int k = 0; k < coefficients.Length; k++) coefficients[k] = output[(firstRow + k) * Spec.Anchors + c.Anchor];
+                Spec.Adapter.MaskCoefficients(output, Spec, c.Anchor, coefficients);
                 var (pixels, x0, y0, w, h) = MaskRenderer.Render(coefficients, view, box, geometry.SourceWidth, geometry.SourceHeight);
                 detection = detection with
                 {
@@ -139,11 +137,7 @@ public sealed class Detector : IDisposable
             var spec = detector.Spec;
             Capacity = capacity;
             Input = new float[capacity * detector.SlotLength];
-            OutputShapes = spec.Family == ModelFamily.Yolox
-                ? [[spec.Anchors, 5 + spec.ClassCount]]
-                : spec.Protos is { } p
-                    ? [[4 + spec.ClassCount + p.Channels, spec.Anchors], [p.Channels, p.Height, p.Width]]
-                    : [[4 + spec.ClassCount, spec.Anchors]];
+            OutputShapes = spec.Adapter.OutputShapes(spec);
             OutputLengths = OutputShapes.Select(s => (int)s.Aggregate(1L, (a, b) => a * b)).ToArray();
             Outputs = OutputLengths.Select(n => new float[capacity * n]).ToArray();
         }

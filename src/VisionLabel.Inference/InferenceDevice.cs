@@ -34,9 +34,21 @@ public sealed class InferenceOptions
 /// </summary>
 public sealed class InferenceDevice
 {
+    /// <summary>Whether this build references ONNX Runtime's CUDA package (-p:VisionLabelCuda=true).</summary>
+#if VISIONLABEL_CUDA
+    public const bool CudaBuild = true;
+#else
+    public const bool CudaBuild = false;
+#endif
+
+    /// <summary>Why the CPU build never tries CUDA (its package has no CUDA provider: probing it only produced a
+    /// misleading "CUDA libraries missing" message).</summary>
+    public const string NotCudaBuild = "this is the CPU build of VisionLabel (ONNX Runtime's CPU package has no CUDA provider); " +
+        "build with -p:VisionLabelCuda=true for CUDA";
+
     private static readonly Lock ProbeLock = new();
     // Why the provider cannot be appended in this process; it does not change while the process runs.
-    private static string? _cudaUnavailable;
+    private static string? _cudaUnavailable = CudaBuild ? null : NotCudaBuild;
 
     private readonly InferenceOptions _options;
     private readonly ILogger _log;

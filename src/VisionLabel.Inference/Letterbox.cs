@@ -7,6 +7,10 @@ namespace VisionLabel.Inference;
 /// <summary>Where the resized image sits inside the model input: original = (input - pad) / scale.</summary>
 public readonly record struct LetterboxGeometry(double Scale, int PadLeft, int PadTop, int ResizedWidth, int ResizedHeight, int SourceWidth, int SourceHeight);
 
+/// <summary>How a model family wants its input: the resized image centred (else at the top-left corner), channels
+/// in BGR order (else RGB), each value times Unit (1/255, or 1 for raw 0..255).</summary>
+public sealed record LetterboxStyle(bool Centered, bool Bgr, float Unit);
+
 /// <summary>
 /// Resize-with-padding into a planar float tensor slot in one pass per row.
 /// Ultralytics: centred, RGB, value/255, pad 114. YOLOX: top-left, BGR, raw 0..255, pad 114.
@@ -20,10 +24,13 @@ public static class Letterbox
     private const int CoefScale = 1 << CoefBits;
     private const int PadValue = 114;
 
-    public static LetterboxGeometry Geometry(ModelFamily family, int srcW, int srcH, int dstW, int dstH)
+    public static LetterboxGeometry Geometry(ModelFamily family, int srcW, int srcH, int dstW, int dstH) =>
+        Geometry(ModelAdapters.For(family).Letterbox, srcW, srcH, dstW, dstH);
+
+    public static LetterboxGeometry Geometry(LetterboxStyle style, int srcW, int srcH, int dstW, int dstH)
     {
         double r = Math.Min((double)dstH / srcH, (double)dstW / srcW);
-        if (family == ModelFamily.Yolox)
+        if (!style.Centered)
         {
             // YOLOX preproc: int() truncation, image at the top-left corner.
             return new LetterboxGeometry(r, 0, 0, Math.Max(1, (int)(srcW * r)), Math.Max(1, (int)(srcH * r)), srcW, srcH);
@@ -35,11 +42,14 @@ public static class Letterbox
     }
 
     /// <summary>Fills one CHW slot (3 * dstH * dstW floats) of a batch tensor.</summary>
-    public static LetterboxGeometry Fill(RgbImage image, ModelFamily family, Span<float> slot, int dstW, int dstH)
+    public static LetterboxGeometry Fill(RgbImage image, ModelFamily family, Span<float> slot, int dstW, int dstH) =>
+        Fill(image, ModelAdapters.For(family).Letterbox, slot, dstW, dstH);
+
+    public static LetterboxGeometry Fill(RgbImage image, LetterboxStyle style, Span<float> slot, int dstW, int dstH)
     {
-        var g = Geometry(family, image.Width, image.Height, dstW, dstH);
-        bool bgr = family == ModelFamily.Yolox;
-        float unit = family == ModelFamily.Yolox ? 1f : 1f / 255f;
+        var g = Geometry(style, image.Width, image.Height, dstW, dstH);
+        bool bgr = style.Bgr;
+        float unit = style.Unit;
         int plane = dstW * dstH;
         if (slot.Length < plane * 3) throw new ArgumentException("tensor slot too small", nameof(slot));
 

@@ -1,4 +1,5 @@
 using System.Numerics;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Inference;
 

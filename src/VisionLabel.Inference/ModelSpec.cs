@@ -24,8 +24,11 @@ public sealed record ModelSpec
 
     public int ClassCount => ClassNames.Count;
 
+    /// <summary>The family's adapter: how images are fed to the model and its output decoded.</summary>
+    public IModelAdapter Adapter => ModelAdapters.For(Family);
+
     /// <summary>The family's customary NMS IoU threshold, used when the caller gives none.</summary>
-    public float DefaultIou => Family == ModelFamily.Yolox ? 0.45f : 0.7f;
+    public float DefaultIou => Adapter.DefaultIou;
 }
 
 /// <summary>The file is not an ONNX model we can run; the message lists what was found.</summary>

@@ -6,8 +6,7 @@ using VisionLabel.Server.Inference;
 // `dotnet VisionLabel.Server.dll --urls …` also works.
 if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?"))
 {
-    await ServerHost.RunAsync(args);
-    return 0;
+    return await ServerHost.RunAsync(args);
 }
 
 var urls = new Option<string?>("--urls") { Description = "Addresses to listen on, e.g. http://0.0.0.0:5080 (default http://localhost:5080)" };
@@ -19,8 +18,7 @@ serve.SetAction(async (parse, ct) =>
     var hostArgs = new List<string> { "--urls", parse.GetValue(urls) ?? "http://localhost:5080" };
     if (parse.GetValue(data) is { } dir) hostArgs.Add($"--VisionLabel:DataDirectory={dir}");
     hostArgs.AddRange(parse.UnmatchedTokens);
-    await ServerHost.RunAsync(hostArgs.ToArray());
-    return 0;
+    return await ServerHost.RunAsync(hostArgs.ToArray());
 });
 
 var root = new RootCommand("VisionLabel: computer-vision annotation server") { serve, PrelabelCommand.Create(), VisionLabel.Server.Web.OpenApiCommand.Create() };

@@ -6,14 +6,12 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Annotations;
-using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Datasets;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Inference;
 using VisionLabel.Server.Jobs;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Scaleout;
@@ -32,20 +30,13 @@ public static class ServerHost
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var services = builder.Services;
 
-        services.Configure<VisionLabelOptions>(builder.Configuration.GetSection(VisionLabelOptions.Section));
-        services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.Section));
-        services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
-        services.Configure<ImageIntakeOptions>(builder.Configuration.GetSection(ImageIntakeOptions.Section));
-        services.Configure<VisionLabel.Inference.InferenceOptions>(builder.Configuration.GetSection(VisionLabel.Inference.InferenceOptions.Section));
-        services.Configure<DatasetOptions>(builder.Configuration.GetSection(DatasetOptions.Section));
-
         // Validation problems name fields as the JSON does (camelCase) and say the first problem in the detail.
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemShapes.Customize);
         services.AddValidation(); // DataAnnotations on request records (see Common/Limits.cs), checked before handlers run
         // Binding failures throw, so BadRequestProblems can say which field is wrong and why.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestProblems>();
-        services.AddOpenApi();
+        services.AddOpenApi(HubSchemas.Add); // hub messages too, for the web app's generated types
         services.ConfigureHttpJsonOptions(o =>
         {
             // Enums only as their documented names: an integer such as "state": 9 is refused, never stored.
@@ -57,13 +48,12 @@ public static class ServerHost
             o.SerializerOptions.RespectNullableAnnotations = true;
         });
 
+        // Each area registers its own services and options (validated at start: a bad setting names its key).
         services.AddVisionLabelDatabase(builder.Configuration);
-        services.AddSingleton<IBlobStore>(sp => CreateBlobStore(
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value));
-        services.AddScoped<ImageIntake>();
-        services.AddSingleton<ThumbnailService>();
-        // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
+        services.AddStorage(builder.Configuration);
+        services.AddImages(builder.Configuration);
         services.AddAccounts(builder.Configuration);
+        // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
         var signalR = services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = AnnotationsHub.MaxMessageBytes;
@@ -78,31 +68,13 @@ public static class ServerHost
         // The same JSON protocol, with binding errors that name the argument (see ExplainingJsonHubProtocol).
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.AddSingleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ExplainingJsonHubProtocol>();
-
-        // Collaboration: one sequencer orders every annotation change: hub, REST, jobs, imports, cascades.
-        services.AddSingleton<ImageGates>();
-        services.AddSingleton<OpBroadcaster>();
-        services.AddSingleton<AnnotationSequencer>();
-        services.AddSingleton<PresenceRegistry>();
-        services.AddSingleton<PresenceThrottle>();
-        services.AddScoped<ReviewService>();
-
-        services.AddOptions<MaintenanceOptions>().Bind(builder.Configuration.GetSection(MaintenanceOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<MaintenanceSweeper>();
-
+        services.AddAnnotations();
+        services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
-        services.AddScoped<DatasetImport>();
-        services.AddScoped<DatasetExport>();
-
-        // Jobs on Hangfire (pre-labeling chunks, the recurring sweep), worked by this process unless RunWorkers is false.
+        // Jobs on Hangfire (pre-labeling chunks, imports, the recurring sweep), worked by this process unless RunWorkers is false.
         services.AddJobs(builder.Configuration);
-        services.AddSingleton<ProgressThrottle>();
-        services.AddScoped<LiveEvents>();
-        services.AddOptions<ModelCacheOptions>().Bind(builder.Configuration.GetSection(ModelCacheOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<DetectorCache>();
-        services.AddHostedService(sp => sp.GetRequiredService<DetectorCache>());
-        services.AddSingleton<IJobHandler, PrelabelJob>();
-        services.AddSingleton<IJobHandler, ImportJob>();
+        services.AddDatasets(builder.Configuration);
+        services.AddInference(builder.Configuration);
 
         var app = builder.Build();
         app.UseForwardedHeaders(); // first: the client's address (rate limits) and scheme (Secure cookies) behind the proxy
@@ -127,15 +99,22 @@ public static class ServerHost
         app.MapDatasetsApi();
         app.MapJobsDashboard();
         app.MapWebApp();
-        // Connecting needs a signed-in caller (negotiate is a POST, but reads nothing: read tokens may connect).
-        app.MapHub<LiveHub>("/hubs/live").RequireSignedIn(writes: false);
-        app.MapHub<AnnotationsHub>("/hubs/annotations").RequireSignedIn(writes: false);
         return app;
     }
 
-    public static async Task RunAsync(string[] args)
+    /// <summary>Runs the server until shutdown. Exit code 2 (and each problem on stderr, no stack trace) when a setting is bad.</summary>
+    public static async Task<int> RunAsync(string[] args)
     {
         var app = Build(args);
+        try { app.Services.ValidateNow(); } // before the database or the store is touched: a bad setting stops here, named
+        catch (Exception e) when (e is OptionsValidationException || e is AggregateException a && a.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            // One class's problems come as one exception, several classes' as an AggregateException of them.
+            var failures = (e is AggregateException all ? all.InnerExceptions : [e]).Cast<OptionsValidationException>().SelectMany(v => v.Failures);
+            Console.Error.WriteLine("VisionLabel cannot start; fix these settings (appsettings.json, --Key=value or VisionLabel__Key environment variables):");
+            foreach (var failure in failures) Console.Error.WriteLine("  " + failure);
+            return 2;
+        }
         await app.Services.MigrateDatabaseAsync();
         await app.Services.EnsureSharedKeyAsync();
         if (app.Services.GetRequiredService<IBlobStore>() is S3BlobStore s3) await s3.ReadyAsync(); // the bucket exists before anyone uploads
@@ -148,6 +127,7 @@ public static class ServerHost
         await app.StartAsync();
         await PrintSetupLinkAsync(app);
         await app.WaitForShutdownAsync();
+        return 0;
     }
 
     /// <summary>First run: no account exists, so print the one-time link that creates the first admin (see SetupLink).</summary>
@@ -157,19 +137,19 @@ public static class ServerHost
         if (await scope.ServiceProvider.GetRequiredService<Accounts.Accounts>().AnyAsync()) return;
         string secret = app.Services.GetRequiredService<SetupLink>().Issue();
         string url = (app.Urls.FirstOrDefault() ?? "http://localhost:5080").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost").TrimEnd('/');
+        // Framed, after the start-up logs (libraries log warnings only by default), so it is the last thing on screen.
+        const string rule = "==============================================================================";
         Console.WriteLine();
-        Console.WriteLine("No accounts yet. Create the first admin here (the link works until the first account exists):");
+        Console.WriteLine(rule);
+        Console.WriteLine($"  VisionLabel is running at {url}");
+        Console.WriteLine("  No accounts yet. Create the first admin here (the link works until the first account exists):");
+        Console.WriteLine();
         Console.WriteLine($"    {url}/setup?token={secret}");
-        Console.WriteLine("Or headless: ./visionlabel users add NAME --admin --password-stdin");
+        Console.WriteLine();
+        Console.WriteLine("  Or headless: ./visionlabel users add NAME --admin --password-stdin");
+        Console.WriteLine(rule);
         Console.WriteLine();
     }
-
-    private static IBlobStore CreateBlobStore(StorageOptions storage, VisionLabelOptions app) => storage.Provider.ToLowerInvariant() switch
-    {
-        "local" => new LocalFolderBlobStore(storage.LocalPath ?? Path.Combine(app.ResolvedDataDirectory, "blobs")),
-        "s3" or "minio" => new S3BlobStore(storage.S3),
-        _ => throw new InvalidOperationException($"VisionLabel:Storage:Provider '{storage.Provider}' is not known; use local or s3."),
-    };
 
     private static async Task<IResult> Health(VisionLabelDb db, IBlobStore blobs, IOptions<DatabaseOptions> dbOptions, IOptions<StorageOptions> storage, CancellationToken ct)
     {

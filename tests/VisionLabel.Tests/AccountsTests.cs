@@ -11,6 +11,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>Sign-in, sessions, tokens and memberships through the HTTP API and the hubs, as a browser or a script uses them.</summary>
+[Trait("Tier", Tiers.Api)]
 public class AccountsTests : IDisposable
 {
     private readonly TempDirectory _data = new();

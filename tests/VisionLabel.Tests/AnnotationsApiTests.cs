@@ -10,6 +10,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Api)]
 public class AnnotationsApiTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();

@@ -8,10 +8,10 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VisionLabel.Server.Accounts;
-using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Images;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Projects;
 using VisionLabel.Tests.Support;
 
@@ -22,6 +22,7 @@ namespace VisionLabel.Tests;
 /// caller, through the real HTTP pipeline and hub connections, against the matrix docs/security.md promises. An
 /// endpoint or hub method without a declared access rule, or one the document does not list, fails the test.
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class AuthorizationMatrixTests : IDisposable
 {
     /// <summary>The callers of the matrix, in the document's column order.</summary>

@@ -14,6 +14,7 @@ namespace VisionLabel.Tests;
 /// Bad input over every endpoint group and both hubs: each case gets the right 4xx, a reason that names the field
 /// and the problem, and nothing invalid is stored (read back). No case may be a 500 or a dropped connection.
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class BadInputTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
@@ -49,6 +50,35 @@ public class BadInputTests : IAsyncLifetime
     private static StringContent RawJson(string json) => new(json, Encoding.UTF8, "application/json");
 
     private async Task<List<JsonElement>> StoredAnnotations() => await (await _http.GetAsync($"/api/images/{_image.Id}/annotations")).Read<List<JsonElement>>();
+
+    // ---- statuses routing answers before any handler runs (issue #20, bug 7) -----------------------------------
+
+    [Fact]
+    public async Task Who_may_call_is_answered_before_the_content_type_and_bare_statuses_say_what_is_wrong()
+    {
+        var owner = _app.Client("route-owner", admin: false);
+        var (project, _) = await owner.ProjectWithImage("routes", ["a"], 64, 48);
+        string reader = await TestAccounts.TokenAsync(_app.Services, "route-reader", admin: false, scope: VisionLabel.Server.Accounts.TokenScope.Read);
+        await (await owner.PostJson($"/api/projects/{project.Id}/members", new { user = "route-reader", role = "owner" })).Read<JsonElement>();
+        using var readToken = _app.CreateClient();
+        readToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", reader);
+        using var anonymous = _app.CreateClient();
+        StringContent Text() => new("not a form", Encoding.UTF8, "text/plain");
+
+        // A multipart route called with another content type: anonymous 401, a read token 403, only then 415.
+        foreach (string route in new[] { $"/api/projects/{project.Id}/images", "/api/models" })
+        {
+            await Refused(await anonymous.PostAsync(route, Text()), 401);
+            await Refused(await readToken.PostAsync(route, Text()), 403);
+        }
+        await Refused(await owner.PostAsync($"/api/projects/{project.Id}/images", Text()), 415, "multipart/form-data");
+
+        // Malformed ids match no route: the 404 says which segment is wrong and what an id looks like.
+        await Refused(await owner.GetAsync("/api/projects/not-a-guid"), 404, "'not-a-guid'", "not a valid id", "GUID");
+        await Refused(await owner.GetAsync($"/api/images/{project.Id}x/annotations"), 404, "not a valid id");
+        await Refused(await owner.GetAsync("/api/no-such-area"), 404, "No API route matches GET /api/no-such-area");
+        await Refused(await owner.PutAsync($"/api/projects/{project.Id}", RawJson("{}")), 405, "PUT is not allowed");
+    }
 
     // ---- projects and labels ---------------------------------------------------------------------------------
 
@@ -224,8 +254,9 @@ public class BadInputTests : IAsyncLifetime
         ack = await hub.CallAsync("Submit", new { clientOpId = "x3", imageId = _image.Id, type = "create", annotationId = Guid.NewGuid(),
             changes = new { labelId = label, kind = "box", geometry = new { x = 1, y = 1, width = 5, height = 5 }, colour = "red" } });
         Assert.Contains("changes.colour", ack.GetProperty("rejected").GetString());
-        ack = await hub.CallAsync("Submit", new { clientOpId = "x4", imageId = _image.Id, type = "paint", annotationId = Guid.NewGuid() });
-        Assert.Contains("unknown op type 'paint'", ack.GetProperty("rejected").GetString());
+        // The op's type is an enum (issue #20): an unknown one is a binding error naming the property and the choices.
+        var paint = await HubError(hub, "Submit", new { clientOpId = "x4", imageId = _image.Id, type = "paint", annotationId = Guid.NewGuid() });
+        Assert.Contains("type: use one of create, update, delete", paint);
         ack = await hub.CallAsync("Submit", new { clientOpId = "", imageId = _image.Id, type = "delete", annotationId = Guid.NewGuid() });
         Assert.Contains("clientOpId", ack.GetProperty("rejected").GetString());
         Assert.Empty(await StoredAnnotations());

@@ -5,6 +5,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>What every blob store must do, run against the local folder and against a real S3-protocol server.</summary>
+[Trait("Tier", Tiers.System)]
 public abstract class BlobStoreContractTests : IDisposable
 {
     protected abstract IBlobStore Store { get; }

@@ -15,6 +15,7 @@ namespace VisionLabel.Tests;
 /// stickiness): editors connected through different processes edit one image at once, and a process is killed
 /// mid-editing. Every client must converge on the server's state with gapless seqs, no op lost, none applied twice.
 /// </summary>
+[Trait("Tier", Tiers.System)]
 public class ClusterTests
 {
     private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
@@ -285,7 +286,7 @@ public class ClusterTests
         Assert.Contains(hub.Received, m => m.Target == "Applied"); // the annotation's delete came first, as an op
     }
 
-    [Fact]
+    [Fact, Trait("Tier", Tiers.Browser)]
     public async Task Two_people_signed_in_through_nginx_edit_one_image_live_whichever_process_serves_them()
     {
         await using var cluster = await Cluster.StartAsync();

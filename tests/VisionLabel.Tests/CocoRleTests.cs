@@ -3,6 +3,7 @@ using VisionLabel.Server.Annotations;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Unit)]
 public class CocoRleTests
 {
     [Fact]
@@ -41,6 +42,7 @@ public class CocoRleTests
     }
 }
 
+[Trait("Tier", Tiers.Unit)]
 public class WindowRleTests
 {
     [Fact]
@@ -60,7 +62,7 @@ public class WindowRleTests
             for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) full[(x0 + x) * H + y0 + y] = window[y * w + x];
 
             var rle = VisionLabel.Inference.MaskRenderer.ToRle(window, x0, y0, w, h, W, H);
-            Assert.Equal(VisionLabel.Inference.CocoRle.FromMask(full), rle.Counts);
+            Assert.Equal(CocoRle.FromMask(full), rle.Counts);
         }
     }
 }

@@ -6,6 +6,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>`visionlabel import` and `visionlabel export` as a user runs them: separate processes on a data folder.</summary>
+[Trait("Tier", Tiers.System)]
 public class DatasetCommandTests
 {
     private static async Task<(int Code, string Out, string Err)> Run(params string[] args)

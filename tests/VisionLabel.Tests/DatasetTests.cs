@@ -21,6 +21,7 @@ namespace VisionLabel.Tests;
 /// COCO and YOLO import and export through the HTTP API on the real datasets in ../shared/datasets, plus the
 /// malformed and hostile inputs an importer meets.
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class DatasetTests : IDisposable
 {
     private readonly TempDirectory _data = new();
@@ -482,6 +483,52 @@ public class DatasetTests : IDisposable
         Assert.Contains("val must be", (await (await _http.GetAsync($"/api/projects/{report.ProjectId}/export?format=yolo-detect&val=1.5")).Problem(400)).GetProperty("detail").GetString());
         Assert.Contains("'rejected' is not one of", (await (await _http.GetAsync($"/api/projects/{report.ProjectId}/export?format=coco&states=rejected")).Problem(400)).GetProperty("detail").GetString());
         Assert.Contains("yolo-segment", (await (await _http.GetAsync($"/api/projects/{report.ProjectId}/export?format=voc")).Problem(400)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Export_file_names_say_what_is_in_them_and_an_image_of_another_project_is_refused()
+    {
+        // Issue #20, bugs 5 and 8: "COCO" and "COCO with proposals" downloaded under one name; an image of another
+        // project in ?images= was silently left out.
+        var owner = _app.Client("exporter", admin: false);
+        var (a, imageA) = await owner.ProjectWithImage("export-a", ["x"], 64, 48);
+        var (_, imageB) = await owner.ProjectWithImage("export-b", ["x"], 64, 48);
+        async Task<string> Name(string query)
+        {
+            var response = await owner.GetAsync($"/api/projects/{a.Id}/export?{query}");
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            var disposition = response.Content.Headers.ContentDisposition!;
+            return disposition.FileNameStar ?? disposition.FileName!.Trim('"');
+        }
+        Assert.Equal("export-a-coco.zip", await Name("format=coco"));
+        Assert.Equal("export-a-coco-with-proposals.zip", await Name("format=coco&states=accepted,proposed"));
+        Assert.Equal("export-a-yolo-detect-approved.zip", await Name("format=yolo-detect&status=approved"));
+        Assert.Equal("export-a-coco-1-image.zip", await Name($"format=coco&images={imageA.Id}"));
+
+        var refused = await (await owner.GetAsync($"/api/projects/{a.Id}/export?format=coco&images={imageA.Id},{imageB.Id}")).Problem(400);
+        Assert.Contains($"'{imageB.Id}' is not an image of this project", refused.GetProperty("detail").GetString());
+        refused = await (await owner.GetAsync($"/api/projects/{a.Id}/export?format=coco&images={Guid.NewGuid()}")).Problem(400);
+        Assert.Contains("is not an image of this project", refused.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Dataset_formats_are_listed_from_one_registry_for_the_api_the_cli_and_the_app()
+    {
+        var member = _app.Client("format-reader", admin: false);
+        var formats = await (await member.GetAsync("/api/dataset-formats")).Read<List<JsonElement>>();
+        var byId = formats.ToDictionary(f => f.GetProperty("id").GetString()!);
+        Assert.Equal(["coco", "yolo", "yolo-detect", "yolo-segment"], byId.Keys);
+        Assert.Equal((true, true), (byId["coco"].GetProperty("canImport").GetBoolean(), byId["coco"].GetProperty("canExport").GetBoolean()));
+        Assert.Equal((true, false), (byId["yolo"].GetProperty("canImport").GetBoolean(), byId["yolo"].GetProperty("canExport").GetBoolean()));
+        Assert.Equal((false, true), (byId["yolo-segment"].GetProperty("canImport").GetBoolean(), byId["yolo-segment"].GetProperty("canExport").GetBoolean()));
+        Assert.All(formats, f => Assert.False(string.IsNullOrWhiteSpace(f.GetProperty("title").GetString())));
+        // What the endpoints accept is exactly what the list says, and their errors name the same list.
+        Assert.Equal(byId.Values.Where(f => f.GetProperty("canImport").GetBoolean()).Select(f => f.GetProperty("id").GetString()), DatasetFormats.Importers.Keys);
+        Assert.Equal(byId.Values.Where(f => f.GetProperty("canExport").GetBoolean()).Select(f => f.GetProperty("id").GetString()), DatasetFormats.Exporters.Keys);
+        var unknown = await (await member.PostAsync("/api/projects/import?format=voc&name=x", new ByteArrayContent([]))).Problem(400);
+        Assert.Contains("coco, yolo.", unknown.GetProperty("detail").GetString());
+        using var anonymous = _app.CreateClient();
+        Assert.Equal(401, (int)(await anonymous.GetAsync("/api/dataset-formats")).StatusCode);
     }
 
     [Theory]

@@ -14,6 +14,7 @@ namespace VisionLabel.Tests;
 /// editor opens with the image fitted and every shape drawn, keyboard and mouse work straight after load, and two
 /// people on one image see each other's edits and cursors live.
 /// </summary>
+[Trait("Tier", Tiers.Browser)]
 public class EditorBrowserTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
@@ -332,11 +333,11 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.InRange(after, area - 24 * 26, area - 24 * 22);
     }
 
-    private static List<long> CocoRleText(string text) => VisionLabel.Inference.CocoRle.Decode(text)!;
+    private static List<long> CocoRleText(string text) => CocoRle.Decode(text)!;
 
     private static (int, int, int, int) Box(List<long> runs, int height)
     {
-        var b = VisionLabel.Inference.CocoRle.Box(runs, height);
+        var b = CocoRle.Box(runs, height);
         return ((int)b[0], (int)b[1], (int)b[2], (int)b[3]);
     }
 
@@ -405,7 +406,7 @@ public class EditorBrowserTests : IAsyncLifetime
         await page.WaitForCanvas("[data-seq='5'][data-pending='0']");
         var stored = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{polygon.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("mask", stored.GetProperty("kind").GetString());
-        var runs = VisionLabel.Inference.CocoRle.Decode(stored.GetProperty("geometry").GetProperty("counts").GetString()!)!;
+        var runs = CocoRle.Decode(stored.GetProperty("geometry").GetProperty("counts").GetString()!)!;
         Assert.Equal(100 * 100, runs.Where((_, i) => i % 2 == 1).Sum());
         await page.Keyboard.PressAsync("k");
         await page.WaitForCanvas("[data-seq='6'][data-pending='0']");
@@ -417,7 +418,7 @@ public class EditorBrowserTests : IAsyncLifetime
         var runs2 = new List<long> { 500L * 480 + 300 };
         for (int col = 0; col < 50; col++) { runs2.Add(50); runs2.Add(col < 49 ? 130 + 300 : 130 + 90L * 480); }
         var square = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "mask",
-            geometry = new { size = new[] { 480, 640 }, counts = VisionLabel.Inference.CocoRle.Encode(runs2) } })).Read<JsonElement>();
+            geometry = new { size = new[] { 480, 640 }, counts = CocoRle.Encode(runs2) } })).Read<JsonElement>();
         await page.WaitForCanvas("[data-seq='7']");
         var (sx, sy) = await page.OnPage(525, 325);
         await page.Mouse.ClickAsync(sx, sy);

@@ -6,6 +6,7 @@ using VisionLabel.Server.Data;
 namespace VisionLabel.Tests;
 
 /// <summary>The one geometry module: parse, check against the image, measure, and serialise back to the same normal form.</summary>
+[Trait("Tier", Tiers.Unit)]
 public class GeometryTests
 {
     private static Geometry Parse(AnnotationKind kind, string json, int w = 100, int h = 50)

@@ -1,8 +1,9 @@
-using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Annotations;
 
 namespace VisionLabel.Tests;
 
 /// <summary>The per-image gate: one piece of work at a time per image, in arrival order, and nothing kept per image afterwards.</summary>
+[Trait("Tier", Tiers.Unit)]
 public class ImageGatesTests
 {
     [Fact]

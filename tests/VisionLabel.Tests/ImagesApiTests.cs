@@ -9,6 +9,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Api)]
 public class ImagesApiTests : IDisposable
 {
     private readonly TempDirectory _data = new();

@@ -3,6 +3,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Unit)]
 public class ImagingTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Unit)]
 public class InferenceEngineTests
 {
     private static readonly InferenceDevice Cpu = new(new InferenceOptions { Device = DeviceChoice.Cpu });
@@ -127,6 +128,31 @@ public class InferenceEngineTests
         options.Device = DeviceChoice.Auto;
         using var auto = Detector.Load(model, new InferenceDevice(options));
         Assert.Equal(cudaWorks, auto.OnCuda);
+    }
+
+    [Fact]
+    public void The_cpu_build_says_it_is_the_cpu_build_not_that_cuda_libraries_are_missing()
+    {
+        // Issue #20, bug 6: under 'auto' the CPU build logged that CUDA 13 and cuDNN had to be on the library path.
+        Assert.False(InferenceDevice.CudaBuild, "the suite runs the default (CPU) build");
+        byte[] model = File.ReadAllBytes(SharedData.Require("models/yolox_nano-416.onnx"));
+        var log = new LineLogger();
+        using var auto = Detector.Load(model, new InferenceDevice(new InferenceOptions { Device = DeviceChoice.Auto }, log));
+        Assert.False(auto.OnCuda);
+        string line = Assert.Single(log.Lines, l => l.StartsWith("Using CPU inference"));
+        Assert.Contains("CPU build", line);
+        Assert.DoesNotContain("library path", line);
+        var error = Assert.Throws<InvalidOperationException>(() => Detector.Load(model, new InferenceDevice(new InferenceOptions { Device = DeviceChoice.Cuda })));
+        Assert.Contains("CPU build", error.Message);
+    }
+
+    private sealed class LineLogger : Microsoft.Extensions.Logging.ILogger
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+            Func<TState, Exception?, string> formatter) { lock (Lines) Lines.Add(formatter(state, exception)); }
     }
 
     [Fact]

@@ -10,6 +10,7 @@ namespace VisionLabel.Tests;
 /// djpeg decoding) on the same models and real COCO images: same objects, boxes within 1 px, scores within
 /// 1e-3, masks with IoU > 0.95.
 /// </summary>
+[Trait("Tier", Tiers.Unit)]
 public class InferenceReferenceTests
 {
     public static TheoryData<string, string?> Models => new()

@@ -13,6 +13,7 @@ namespace VisionLabel.Tests;
 /// The server in its own process is killed (SIGKILL: no shutdown, no hand-back) in the middle of a pre-labeling job and
 /// started again on the same data: the job finishes exactly once, on each Hangfire storage.
 /// </summary>
+[Trait("Tier", Tiers.System)]
 public abstract class JobCrashTests
 {
     protected abstract string[] StorageArguments();

@@ -11,6 +11,7 @@ namespace VisionLabel.Tests;
 /// labels, upload images, upload a model, pre-label with live progress, then correct the proposals by keyboard,
 /// draw, undo and redo; the API then holds exactly those annotations.
 /// </summary>
+[Trait("Tier", Tiers.Browser)]
 public class LabelingFlowBrowserTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
@@ -147,7 +148,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         Assert.Equal(ring.Length, polygon.Length);
         for (int i = 0; i < ring.Length; i++) Assert.InRange(polygon[i], ring[i] - 1, ring[i] + 1);
         var mask = Assert.Single(mine, a => a.GetProperty("kind").GetString() == "mask").GetProperty("geometry");
-        var maskBox = VisionLabel.Inference.CocoRle.Box(VisionLabel.Inference.CocoRle.Decode(mask.GetProperty("counts").GetString()!)!, height);
+        var maskBox = CocoRle.Box(CocoRle.Decode(mask.GetProperty("counts").GetString()!)!, height);
         Assert.InRange(maskBox[0], width * 0.1 - 13, width * 0.1 - 11); // the brush's 12 px radius around the stroke
         Assert.InRange(maskBox[0] + maskBox[2], width * 0.3 + 11, width * 0.3 + 13);
         Assert.All(mine, a => Assert.Equal("accepted", a.GetProperty("state").GetString()));

@@ -3,6 +3,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Unit)]
 public class LocalFolderBlobStoreTests
 {
     // Put, read, overwrite, delete, listing, touch and key checks are in BlobStoreContractTests (local and S3).

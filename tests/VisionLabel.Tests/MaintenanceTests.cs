@@ -11,6 +11,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>Nothing is left behind: temp files a crash leaves, and blobs no image or model references any more.</summary>
+[Trait("Tier", Tiers.Api)]
 public class MaintenanceTests
 {
     private static async Task<ProjectDto> NewProject(HttpClient http, string name) =>

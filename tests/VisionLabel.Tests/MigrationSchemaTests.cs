@@ -14,6 +14,7 @@ namespace VisionLabel.Tests;
 /// creates from the model, from scratch and from an older database; and the model must have no change that no
 /// migration covers (its snapshot, per provider, says what the migrations cover).
 /// </summary>
+[Trait("Tier", Tiers.System)]
 public class MigrationSchemaTests
 {
     private static VisionLabelDb Context(string provider, string connectionString) =>

@@ -10,6 +10,7 @@ namespace VisionLabel.Tests;
 /// Loaded models leave memory: at once when deleted through this process, and once idle for
 /// VisionLabel:Models:UnloadAfter otherwise (which is also how a model deleted through another process goes).
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class ModelCacheTests
 {
     [Fact]

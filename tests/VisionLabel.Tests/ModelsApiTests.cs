@@ -7,6 +7,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Api)]
 public class ModelsApiTests : IDisposable
 {
     private readonly TempDirectory _data = new();

@@ -19,6 +19,7 @@ namespace VisionLabel.Tests;
 /// authorization code with PKCE, signed ID tokens), the server in its own process configured for it, and a client that
 /// follows the redirects with its cookies as a browser does.
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class OidcSignInTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();

@@ -8,6 +8,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>The same server on PostgreSQL (the production database): the API paths that touch SQL differently.</summary>
+[Trait("Tier", Tiers.System)]
 public class PostgresApiTests
 {
     [Fact]

@@ -9,6 +9,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>Several servers on one PostgreSQL database share a job through Hangfire.PostgreSql.</summary>
+[Trait("Tier", Tiers.System)]
 public class PostgresJobTests
 {
     private static Dictionary<string, string?> Settings(PostgresDatabase db) => new()

@@ -4,6 +4,7 @@ using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
 
+[Trait("Tier", Tiers.Api)]
 public class ProjectsApiTests : IDisposable
 {
     private readonly TempDirectory _data = new();

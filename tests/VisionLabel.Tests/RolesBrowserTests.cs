@@ -14,6 +14,7 @@ namespace VisionLabel.Tests;
 /// one does not, members managed on the project page, a viewer's editor without editing tools (and the server refusing
 /// an op crafted with the viewer's own session), and a reviewer approving while the annotator watches.
 /// </summary>
+[Trait("Tier", Tiers.Browser)]
 public class RolesBrowserTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();

@@ -11,6 +11,7 @@ using VisionLabel.Tests.Support;
 namespace VisionLabel.Tests;
 
 /// <summary>The server with VisionLabel:Storage:Provider=s3 against a real S3-protocol server process.</summary>
+[Trait("Tier", Tiers.System)]
 public class S3StorageTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -88,7 +89,7 @@ public class S3StorageTests
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"/api/images/{image.Id}/thumbnail", Ct)).StatusCode); // from the store, through the server
     }
 
-    [Fact]
+    [Fact, Trait("Tier", Tiers.Browser)]
     public async Task The_editor_in_a_browser_loads_the_photo_from_the_store()
     {
         var s3 = S3Server.RequireBucket();

@@ -13,6 +13,7 @@ namespace VisionLabel.Tests;
 /// The server as a user runs it: its own process, `serve --urls --data`, real Kestrel, stopped and started
 /// again on the same data directory.
 /// </summary>
+[Trait("Tier", Tiers.System)]
 public class ServeCommandTests
 {
     internal static string ServerDll()
@@ -104,7 +105,7 @@ public class ServeCommandTests
             var image = root.GetProperty("images").EnumerateArray().Single(i => i.GetProperty("id").GetInt32() == a.GetProperty("image_id").GetInt32());
             var rle = a.GetProperty("segmentation");
             Assert.Equal([image.GetProperty("height").GetInt32(), image.GetProperty("width").GetInt32()], rle.GetProperty("size").EnumerateArray().Select(v => v.GetInt32()));
-            var counts = VisionLabel.Inference.CocoRle.Decode(rle.GetProperty("counts").GetString()!)!;
+            var counts = CocoRle.Decode(rle.GetProperty("counts").GetString()!)!;
             Assert.Equal((long)image.GetProperty("height").GetInt32() * image.GetProperty("width").GetInt32(), counts.Sum());
             Assert.Equal(a.GetProperty("area").GetInt64(), counts.Where((_, i) => i % 2 == 1).Sum());
             Assert.InRange(a.GetProperty("score").GetDouble(), 0.25, 1);
@@ -134,6 +135,45 @@ public class ServeCommandTests
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task A_bad_setting_stops_the_start_with_each_key_named()
+    {
+        // Options are validated at start (issue #20): before, a bad value failed later, mid-request or mid-job, and an
+        // S3 endpoint given as a URL with a path failed with the SDK's "MinIO API responded with message=endpoint".
+        using var data = new TempDirectory();
+        var (code, _, stderr) = await Cli(["serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--data", data.Path,
+            "--VisionLabel:Images:MaxPixels=0", "--VisionLabel:Storage:Provider=s3", "--VisionLabel:Storage:S3:Endpoint=http://minio:9000/bucket",
+            "--VisionLabel:Storage:S3:AccessKey=a", "--VisionLabel:Storage:S3:SecretKey=b", "--VisionLabel:Inference:CpuThreadsPerRun=0"]);
+        Assert.Equal(2, code);
+        Assert.Contains("VisionLabel:Images:MaxPixels must be at least 1, not 0", stderr);
+        Assert.Contains("VisionLabel:Storage:S3:Endpoint 'http://minio:9000/bucket' is not usable", stderr);
+        Assert.Contains("VisionLabel:Inference:CpuThreadsPerRun must be at least 1, not 0", stderr);
+        Assert.DoesNotContain("   at ", stderr); // a message, not a stack trace
+        Assert.False(File.Exists(Path.Combine(data.Path, "visionlabel.db")), "the database is not created or migrated before the settings are checked");
+    }
+
+    [Fact]
+    public async Task The_setup_link_stands_out_because_libraries_log_warnings_only()
+    {
+        // Issue #20, bug 10: the link was buried among ~80 lines of Hangfire and ASP.NET Core information logs.
+        using var data = new TempDirectory();
+        string url = $"http://127.0.0.1:{FreePort()}";
+        var lines = new List<string>();
+        var link = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = await Serve(url, data.Path, line => { lock (lines) lines.Add(line); if (line.Contains("/setup?token=")) link.TrySetResult(); });
+        try
+        {
+            await link.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            string[] before;
+            lock (lines) before = lines.TakeWhile(l => !l.Contains("/setup?token=")).ToArray();
+            Assert.DoesNotContain(before, l => l.Contains("Hangfire"));
+            Assert.True(before.Length <= 20, $"{before.Length} lines before the link:\n{string.Join('\n', before)}");
+            int running = Array.FindIndex(before, l => l.Contains($"VisionLabel is running at {url}"));
+            Assert.True(running > 0 && before[running - 1].StartsWith("====="), "the URL and the link are framed by a rule");
+        }
+        finally { await Stop(server); }
     }
 
     [Fact]

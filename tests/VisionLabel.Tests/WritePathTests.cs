@@ -18,6 +18,7 @@ namespace VisionLabel.Tests;
 /// dataset import, a label-delete cascade and an image delete reach everyone on the image as Applied ops in seq
 /// order, Resume replays them, and every client converges on the server's state.
 /// </summary>
+[Trait("Tier", Tiers.Api)]
 public class WritePathTests : IAsyncLifetime
 {
     private static readonly Dictionary<string, string?> FastJobs = new()

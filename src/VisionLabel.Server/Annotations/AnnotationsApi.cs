@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Accounts;
@@ -18,6 +17,9 @@ public static class AnnotationsApi
         group.MapGet("/{annotationId:guid}", Get).RequireProjectRole(ProjectRole.Viewer);
         group.MapPatch("/{annotationId:guid}", Update).RequireProjectRole(ProjectRole.Annotator);
         group.MapDelete("/{annotationId:guid}", Delete).RequireProjectRole(ProjectRole.Annotator);
+        // Live co-editing. Connecting needs a signed-in caller (reads nothing: read tokens may connect); each hub
+        // method declares the project role it needs (HubAccessFilter).
+        app.MapHub<AnnotationsHub>("/hubs/annotations").RequireSignedIn(writes: false);
         return app;
     }
 
@@ -46,7 +48,7 @@ public static class AnnotationsApi
             state = request.State, source = request.Source,
         }, AnnotationSequencer.Json);
         var id = request.Id ?? Guid.CreateVersion7();
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "create", id, changes), context.Caller().UserName, ct: ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Create, id, changes), context.Caller().UserName, ct: ct);
         return outcome switch
         {
             { Current: { } created } => TypedResults.Created($"/api/images/{imageId}/annotations/{id}", AnnotationDto.From(created)),
@@ -65,7 +67,7 @@ public static class AnnotationsApi
         if (request.Geometry is { } geometry) body["geometry"] = geometry;
         if (request.Attributes is { } attributes) body["attributes"] = attributes;
         if (request.State is { } state) body["state"] = state;
-        var op = new SubmitOp(RestOpId(), imageId, "update", annotationId, JsonSerializer.SerializeToElement(body, AnnotationSequencer.Json));
+        var op = new SubmitOp(RestOpId(), imageId, OpType.Update, annotationId, JsonSerializer.SerializeToElement(body, AnnotationSequencer.Json));
         var outcome = await sequencer.ApplyAsync(op, context.Caller().UserName, request.Version, ct);
         return outcome switch
         {
@@ -79,7 +81,7 @@ public static class AnnotationsApi
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(
         Guid imageId, Guid annotationId, int? version, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
     {
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, "delete", annotationId), context.Caller().UserName, version, ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Delete, annotationId), context.Caller().UserName, version, ct);
         return outcome switch
         {
             { Applied: not null } => TypedResults.NoContent(),

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using VisionLabel.Inference;
 using VisionLabel.Server.Data;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Server.Annotations;
 

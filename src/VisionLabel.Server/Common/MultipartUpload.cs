@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace VisionLabel.Server.Common;
 
@@ -22,4 +24,25 @@ public static class MultipartUpload
             sizeLimit.MaxRequestBodySize = maxRequestBytes;
         return true;
     }
+
+    /// <summary>
+    /// Documents a multipart/form-data body in the OpenAPI document only. Not <c>Accepts(...)</c>: that makes routing
+    /// answer 415 for another content type before authentication runs, so an anonymous caller learned the route's
+    /// body format before being told to sign in. The handler checks the content type itself (<see cref="TryStart"/>).
+    /// </summary>
+    public static RouteHandlerBuilder DocumentMultipart(this RouteHandlerBuilder endpoint, params string[] fileFields) =>
+        endpoint.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            var properties = new Dictionary<string, IOpenApiSchema>();
+            foreach (var field in fileFields) properties[field] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" };
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["multipart/form-data"] = new() { Schema = new OpenApiSchema { Type = JsonSchemaType.Object, Properties = properties } },
+                },
+            };
+            return Task.CompletedTask;
+        });
 }

@@ -40,6 +40,8 @@ public static class ProblemShapes
 {
     public static void Customize(ProblemDetailsContext context)
     {
+        if (context.ProblemDetails.Detail is null && StatusDetail(context.HttpContext, context.ProblemDetails.Status) is { } detail)
+            context.ProblemDetails.Detail = detail;
         if (context.ProblemDetails is not HttpValidationProblemDetails validation || validation.Errors.Count == 0) return;
         var errors = validation.Errors.ToDictionary(e => JsonPath(e.Key), e => e.Value);
         validation.Errors.Clear();
@@ -47,6 +49,35 @@ public static class ProblemShapes
         if (validation.Title == "One or more validation errors occurred.") validation.Title = "The request is not valid";
         validation.Detail ??= string.Join(" ", errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"));
     }
+
+    /// <summary>
+    /// What a bare status (written by routing or the status-code pages, not by a handler) means for this request: an id
+    /// that is not a GUID matches no route and would otherwise be a silent 404.
+    /// </summary>
+    private static string? StatusDetail(HttpContext http, int? status)
+    {
+        var request = http.Request;
+        string path = request.Path.Value ?? "/";
+        switch (status)
+        {
+            case 404 when http.GetEndpoint() is null && path.StartsWith("/api/", StringComparison.OrdinalIgnoreCase):
+                var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+                for (int i = 1; i < segments.Length; i++)
+                    if (IdCollections.Contains(segments[i - 1]) && !Guid.TryParse(segments[i], out _))
+                        return $"'{segments[i]}' in {path} is not a valid id: {segments[i - 1]} are named by GUIDs such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301.";
+                return $"No API route matches {request.Method} {path}. The routes are listed in /openapi/v1.json.";
+            case 405:
+                return $"{request.Method} is not allowed on {path}. The methods each route takes are listed in /openapi/v1.json.";
+            case 415:
+                return $"This route does not take the Content-Type '{request.ContentType ?? "(none)"}'. See /openapi/v1.json for its body.";
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Path segments followed by an id in the API's routes.</summary>
+    private static readonly HashSet<string> IdCollections = new(StringComparer.OrdinalIgnoreCase)
+        { "projects", "images", "annotations", "models", "jobs", "labels", "comments", "users", "tokens", "members" };
 
     /// <summary>"Labels[0].Name" → "labels[0].name".</summary>
     private static string JsonPath(string key) =>

@@ -48,7 +48,7 @@ public sealed class StorageOptions
 /// <summary>Section "VisionLabel:Storage:S3": where the S3/MinIO store is and how to reach it.</summary>
 public sealed class S3StorageOptions
 {
-    /// <summary>host:port of the S3 API, e.g. "minio:9000" (no scheme; UseSsl picks it).</summary>
+    /// <summary>host:port of the S3 API, e.g. "minio:9000" (UseSsl picks TLS), or a URL whose scheme picks it ("https://s3.example.com").</summary>
     public string? Endpoint { get; set; }
     public string Bucket { get; set; } = "visionlabel";
     public string? AccessKey { get; set; }
@@ -71,6 +71,33 @@ public sealed class S3StorageOptions
 
     /// <summary>How long a presigned URL stays valid.</summary>
     public TimeSpan PresignedUrlLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// host:port and TLS from an endpoint setting. "minio:9000" keeps <paramref name="useSsl"/>; a URL such as
+    /// "https://s3.example.com" or "http://minio:9000" is accepted too, its scheme setting TLS (the SDK itself takes
+    /// only host:port and failed with "MinIO API responded with message=endpoint"). Anything else is refused, naming the key.
+    /// </summary>
+    public static (string HostPort, bool UseSsl) ParseEndpoint(string value, bool useSsl, string key)
+    {
+        var (hostPort, ssl, problem) = TryParseEndpoint(value, useSsl);
+        return problem is null ? (hostPort!, ssl) : throw new InvalidOperationException($"{key} {problem}");
+    }
+
+    /// <summary>As <see cref="ParseEndpoint"/>, with the problem ("'x' is not …") instead of an exception.</summary>
+    public static (string? HostPort, bool UseSsl, string? Problem) TryParseEndpoint(string value, bool useSsl)
+    {
+        value = value.Trim();
+        if (!value.Contains("://"))
+        {
+            if (value.Contains('/') || Uri.CheckHostName(value.Split(':')[0]) == UriHostNameType.Unknown)
+                return (null, false, $"'{value}' is not host:port (e.g. minio:9000) or a URL (e.g. https://s3.example.com)");
+            return (value, useSsl, null);
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.AbsolutePath != "/" ||
+            uri.Query.Length > 0 || uri.UserInfo.Length > 0)
+            return (null, false, $"'{value}' is not usable: give host:port (e.g. minio:9000) or an http(s) URL with no path (e.g. https://s3.example.com)");
+        return (uri.IsDefaultPort ? uri.Host : $"{uri.Host}:{uri.Port}", uri.Scheme == "https", null);
+    }
 }
 
 /// <summary>Section "VisionLabel:Images".</summary>

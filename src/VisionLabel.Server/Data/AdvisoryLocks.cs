@@ -13,6 +13,8 @@ public static class AdvisoryLocks
     public const long FirstAdmin = 7403271977313590117;
     /// <summary>The first data-protection key of an installation.</summary>
     public const long FirstDataProtectionKey = 7403271977313590118;
+    /// <summary>Hangfire's schema install (session lock: it runs outside any EF transaction).</summary>
+    public const long HangfireSchema = 7403271977313590119;
 
     public static async Task ForTransactionAsync(VisionLabelDb db, long key)
     {

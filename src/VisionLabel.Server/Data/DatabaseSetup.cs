@@ -50,6 +50,13 @@ public static class DatabaseSetup
 {
     public static IServiceCollection AddVisionLabelDatabase(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddValidatedOptions<VisionLabelOptions>(configuration, VisionLabelOptions.Section, o =>
+            string.IsNullOrWhiteSpace(o.DataDirectory) ? [("DataDirectory", "must name a folder")] : []);
+        services.AddValidatedOptions<DatabaseOptions>(configuration, DatabaseOptions.Section, o =>
+            ValidatedOptions.OneOf("Provider", o.Provider, "sqlite", "postgres", "postgresql")
+                .Concat(ValidatedOptions.OneOf("SqliteSynchronous", o.SqliteSynchronous, "normal", "full"))
+                .Concat(o.Provider.ToLowerInvariant() is "postgres" or "postgresql" && string.IsNullOrWhiteSpace(o.ConnectionString)
+                    ? [("ConnectionString", "is required when Provider is postgres (e.g. Host=db;Username=visionlabel;Password=…;Database=visionlabel)")] : []));
         // Pooled: live editing opens a context per op, and a pooled one skips most of the setup.
         string provider = Provider(configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
         if (provider == "postgres") services.AddDbContextPool<VisionLabelDb, PostgresVisionLabelDb>(Options);

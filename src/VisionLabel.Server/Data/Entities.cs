@@ -158,6 +158,20 @@ public sealed class JobItem
     public DateTime? FinishedAt { get; set; }
 }
 
+/// <summary>What an op does to its annotation. On the wire and in the database: "create", "update", "delete".</summary>
+public enum OpType { Create, Update, Delete }
+
+public static class OpTypes
+{
+    public static string Name(OpType type) => type switch { OpType.Create => "create", OpType.Update => "update", _ => "delete" };
+
+    public static OpType Parse(string name) => name switch
+    {
+        "create" => OpType.Create, "update" => OpType.Update, "delete" => OpType.Delete,
+        _ => throw new FormatException($"'{name}' is not an op type (create, update, delete)"),
+    };
+}
+
 /// <summary>
 /// One applied change to an image's annotations, in server order. Seq is gapless per image; (ImageId, AuthorId,
 /// ClientOpId) is unique, which makes a resubmitted op a no-op. Changes holds what the op set, normalised.
@@ -168,8 +182,8 @@ public sealed class AnnotationOp
     public long Seq { get; set; }
     public required string ClientOpId { get; set; }
     public required string AuthorId { get; set; }
-    /// <summary>"create", "update" or "delete".</summary>
-    public required string Type { get; set; }
+    /// <summary>Stored as its lower-case name ("create", "update", "delete"), as on the wire.</summary>
+    public required OpType Type { get; set; }
     public Guid AnnotationId { get; set; }
     public required string Changes { get; set; }
     /// <summary>The op that would undo this one (type and changes as JSON), computed when it was applied.</summary>
@@ -178,7 +192,7 @@ public sealed class AnnotationOp
     public long? UndoOf { get; set; }
     public long? RedoOf { get; set; }
     /// <summary>The author's undo and redo stack tops after this op, and the element below the one this op pushed
-    /// (see Collaboration/UndoStacks): undo reads two rows instead of the author's whole history.</summary>
+    /// (see Annotations/Writing/UndoStacks): undo reads two rows instead of the author's whole history.</summary>
     public long? UndoTop { get; set; }
     public long? RedoTop { get; set; }
     public long? Below { get; set; }

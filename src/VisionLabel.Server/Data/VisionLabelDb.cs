@@ -133,7 +133,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasKey(o => new { o.ImageId, o.Seq });
             e.Property(o => o.ClientOpId).HasMaxLength(100);
             e.Property(o => o.AuthorId).HasMaxLength(200);
-            e.Property(o => o.Type).HasMaxLength(16);
+            e.Property(o => o.Type).HasMaxLength(16).HasConversion(t => OpTypes.Name(t), s => OpTypes.Parse(s));
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.ClientOpId }).IsUnique();
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.Seq }); // an author's latest op on an image (undo)

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Server.Datasets;
 

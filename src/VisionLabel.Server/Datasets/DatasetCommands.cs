@@ -20,7 +20,7 @@ public static class DatasetCommands
         var data = new Option<string?>("--data") { Description = "Data directory, as for serve (default ./data)" };
         var project = new Option<string>("--project") { Description = "Project name", Required = true };
 
-        var importFormat = new Option<string>("--format") { Description = "coco | yolo", Required = true };
+        var importFormat = new Option<string>("--format") { Description = string.Join(" | ", DatasetFormats.Importers.Keys), Required = true };
         var path = new Option<string>("--path") { Description = "Dataset folder, .zip, COCO .json or YOLO .yaml", Required = true };
         var owner = new Option<string?>("--owner") { Description = "Account (user name or e-mail) that owns the project when the import creates it; without one only admins see it until members are added" };
         var import = new Command("import", "Import a COCO or YOLO dataset into a project (created if missing)") { project, importFormat, path, owner, data };
@@ -28,7 +28,7 @@ public static class DatasetCommands
         import.SetAction(async (parse, ct) => await ImportAsync(parse.GetValue(project)!, parse.GetValue(importFormat)!, parse.GetValue(path)!, parse.GetValue(owner),
             CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct));
 
-        var exportFormat = new Option<string>("--format") { Description = "coco | yolo-detect | yolo-segment", Required = true };
+        var exportFormat = new Option<string>("--format") { Description = string.Join(" | ", DatasetFormats.Exporters.Keys), Required = true };
         var output = new Option<FileInfo>("--out") { Description = "Zip file to write", Required = true };
         var states = new Option<string?>("--states") { Description = "Annotation states to export: accepted (default), or accepted,proposed" };
         var status = new Option<string?>("--status") { Description = "Only images with these statuses, e.g. approved" };
@@ -40,7 +40,7 @@ public static class DatasetCommands
         export.TreatUnmatchedTokensAsErrors = false;
         export.SetAction(async (parse, ct) =>
         {
-            var (options, problem) = DatasetsApi.ParseOptions(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
+            var (options, problem) = ExportChoices.Parse(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
                 parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed));
             if (problem is not null) return CommandHost.Fail(problem);
             return await ExportAsync(parse.GetValue(project)!, parse.GetValue(exportFormat)!, parse.GetValue(output)!, options!,

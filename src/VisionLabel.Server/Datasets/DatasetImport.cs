@@ -1,9 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
-using VisionLabel.Server.Collaboration;
-using VisionLabel.Server.Common;
 using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Projects;
@@ -44,7 +43,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             var now = DateTime.UtcNow;
             project = new Project { Name = projectName.Trim(), Description = $"Imported from a {format.Format} dataset", CreatedAt = now, UpdatedAt = now };
             db.Projects.Add(project);
-            if (owner is { } ownerId) db.ProjectMembers.Add(Projects.MembersApi.Creator(project.Id, ownerId));
+            if (owner is { } ownerId) db.ProjectMembers.Add(Projects.ProjectMembership.Creator(project.Id, ownerId));
             await db.SaveChangesAsync(ct);
         }
         return await RunAsync(project, created, format.Format, plan, source, progress, null, ct);
@@ -129,7 +128,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                             ? new JsonObject { ["type"] = "model", ["modelId"] = $"import:{formatName}", ["score"] = Math.Clamp(a.Score!.Value, 0, 1) }
                             : new JsonObject { ["type"] = "human" },
                     };
-                    var op = new SubmitOp($"import:{importId}:{id}", image.Id, "create", id, JsonSerializer.SerializeToElement(changes));
+                    var op = new SubmitOp($"import:{importId}:{id}", image.Id, OpType.Create, id, JsonSerializer.SerializeToElement(changes));
                     ops.Add(op);
                     plannedByOp[op.ClientOpId] = a;
                 }
@@ -216,7 +215,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
         string undoId = Guid.NewGuid().ToString("N");
         foreach (var image in annotations.GroupBy(a => a.ImageId))
             await sequencer.ApplyBatchAsync(image.Key, ImportAuthor, OpOrigin.Import, _ => Task.FromResult<IReadOnlyList<SubmitOp>?>(
-                image.Select(a => new SubmitOp($"import-undo:{undoId}:{a.AnnotationId}", image.Key, "delete", a.AnnotationId)).ToList()), ct: CancellationToken.None);
+                image.Select(a => new SubmitOp($"import-undo:{undoId}:{a.AnnotationId}", image.Key, OpType.Delete, a.AnnotationId)).ToList()), ct: CancellationToken.None);
         foreach (var chunk in images.Chunk(500)) await db.Images.Where(i => chunk.Contains(i.Id)).ExecuteDeleteAsync(CancellationToken.None);
         foreach (var chunk in labels.Chunk(500)) await db.Labels.Where(l => chunk.Contains(l.Id)).ExecuteDeleteAsync(CancellationToken.None);
     }

@@ -8,7 +8,6 @@ using System.Text.Json;
 using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Projects;
 using VisionLabel.Server.Data;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
 using VisionLabel.Server.Accounts;
 
@@ -21,11 +20,13 @@ public static class DatasetsApi
 {
     public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/dataset-formats", () => TypedResults.Ok(DatasetFormats.All)).WithTags("Datasets").RequireSignedIn()
+            .WithDescription("Every dataset format: its id (the ?format= value), title, description, and whether it imports and/or exports.");
         var group = app.MapGroup("/api/projects").WithTags("Datasets");
         group.MapPost("/import", ImportNamed).DisableAntiforgery().RequireSignedIn();
         group.MapPost("/{projectId:guid}/import", ImportInto).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner);
         group.MapGet("/{projectId:guid}/export", Export).RequireProjectRole(ProjectRole.Viewer).WithDescription(
-            "Streams the project as a zip: ?format=coco|yolo-detect|yolo-segment. ?states= picks annotation states (comma-separated; " +
+            $"Streams the project as a zip: ?format={string.Join('|', DatasetFormats.Exporters.Keys)} (GET /api/dataset-formats lists them). ?states= picks annotation states (comma-separated; " +
             "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
             "?status= and ?images= select images; includeImages, scores, val and seed as documented. The zip's visionlabel-export.json gives the " +
             "filter used and counts per state: in the selected images, exported, and left out.");
@@ -45,7 +46,7 @@ public static class DatasetsApi
             var now = DateTime.UtcNow;
             project = new Project { Name = name.Trim(), Description = $"Imported from a {format} dataset", CreatedAt = now, UpdatedAt = now };
             db.Projects.Add(project);
-            db.ProjectMembers.Add(MembersApi.Creator(project.Id, context.Caller().UserId));
+            db.ProjectMembers.Add(ProjectMembership.Creator(project.Id, context.Caller().UserId));
             await db.SaveChangesAsync(ct);
             return (project, true);
         }, db, dispatcher, blobs, jobs.Value, ct);
@@ -143,38 +144,18 @@ public static class DatasetsApi
         if (project is null) return Problems.NotFound("Project", projectId);
         if (format is null || !DatasetFormats.Exporters.TryGetValue(format, out var exporter))
             return Problems.BadRequest("Unknown export format", $"Give ?format= as one of: {DatasetFormats.ExportList}.");
-        var (options, problem) = ParseOptions(states, status, images, includeImages, scores, val, seed);
+        var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed);
         if (problem is not null) return Problems.BadRequest("Invalid export options", problem);
-        string fileName = $"{project.Name}-{exporter.Format}.zip";
+        if (options!.ImageIds is { Count: > 0 } ids)
+        {
+            // An id of another project (or of nothing) is refused, not silently left out of the zip.
+            var found = new HashSet<Guid>();
+            foreach (var chunk in ids.Chunk(500))
+                found.UnionWith(await db.Images.Where(i => i.ProjectId == projectId && chunk.Contains(i.Id)).Select(i => i.Id).ToListAsync(ct));
+            if (ids.FirstOrDefault(id => !found.Contains(id)) is var stray && stray != Guid.Empty)
+                return Problems.BadRequest("Invalid export options", $"images: '{stray}' is not an image of this project.");
+        }
+        string fileName = ExportChoices.FileName(project.Name, exporter.Format, options);
         return TypedResults.Stream(async body => await export.WriteAsync(project, exporter, options!, body, ct), "application/zip", fileName);
-    }
-
-    /// <summary>Export choices from their text forms (query string or CLI); the problem says which one is wrong.</summary>
-    public static (ExportOptions?, string?) ParseOptions(string? states, string? status, string? images, bool? includeImages, bool? scores, double? val, int? seed)
-    {
-        var options = new ExportOptions { IncludeImages = includeImages ?? true, IncludeScores = scores ?? false, ValFraction = val ?? 0, Seed = seed ?? 0 };
-        if (!string.IsNullOrWhiteSpace(states))
-        {
-            options.States = [];
-            foreach (var s in states.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (ApiEnum.TryParse<AnnotationState>(s, out var state) && state != AnnotationState.Rejected) options.States.Add(state);
-                else return (null, $"states: '{s}' is not one of accepted, proposed");
-        }
-        if (!string.IsNullOrWhiteSpace(status))
-        {
-            options.ImageStatuses = [];
-            foreach (var s in status.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (ApiEnum.TryParse<ImageStatus>(s, out var st)) options.ImageStatuses.Add(st);
-                else return (null, $"status: '{s}' is not one of {ApiEnum.Names<ImageStatus>()}");
-        }
-        if (!string.IsNullOrWhiteSpace(images))
-        {
-            options.ImageIds = [];
-            foreach (var s in images.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (Guid.TryParse(s, out var id)) options.ImageIds.Add(id);
-                else return (null, $"images: '{s}' is not an image id");
-        }
-        if (options.ValFraction is < 0 or >= 1 || double.IsNaN(options.ValFraction)) return (null, "val must be at least 0 and below 1 (the share of images put in the val split)");
-        return (options, null);
     }
 }

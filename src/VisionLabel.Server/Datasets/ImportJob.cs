@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Jobs;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
 
 namespace VisionLabel.Server.Datasets;

@@ -5,6 +5,7 @@ using System.Text.Json;
 using VisionLabel.Inference;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Server.Datasets;
 

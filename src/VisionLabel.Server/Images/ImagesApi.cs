@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using VisionLabel.Imaging;
-using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Maintenance;
@@ -19,7 +19,7 @@ public static class ImagesApi
     {
         var projectImages = app.MapGroup("/api/projects/{projectId:guid}/images").WithTags("Images");
         projectImages.MapPost("/", Upload).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner)
-            .Accepts<IFormFile>("multipart/form-data")
+            .DocumentMultipart("file")
             .WithDescription("Upload one or more JPEG/PNG/WebP files as multipart/form-data (any field name). Streamed: files are never held in memory.");
         projectImages.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer);
 

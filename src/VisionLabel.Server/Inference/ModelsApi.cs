@@ -25,7 +25,7 @@ public static class ModelsApi
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         var models = app.MapGroup("/api/models").WithTags("Models");
-        models.MapPost("/", Upload).DisableAntiforgery().RequireSignedIn().Accepts<IFormFile>("multipart/form-data")
+        models.MapPost("/", Upload).DisableAntiforgery().RequireSignedIn().DocumentMultipart("file", "names")
             .WithDescription("multipart/form-data: 'file' = the .onnx model; optional 'names' = class names file (one per line); optional 'name' field.");
         models.MapGet("/", List).RequireSignedIn();
         models.MapGet("/{modelId:guid}", Get).RequireSignedIn();
@@ -160,7 +160,7 @@ public static class ModelsApi
         var (model, labels, problem) = await Load(projectId, modelId, db, ct);
         if (problem is not null) return problem;
         var saved = await db.ModelMappings.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.ModelId == modelId, ct);
-        return TypedResults.Ok(Describe(projectId, model!, labels, saved));
+        return TypedResults.Ok(ModelMappings.Describe(projectId, model!, labels, saved));
     }
 
     private static async Task<Results<Ok<ModelMappingDto>, ValidationProblem, ProblemHttpResult>> SaveMapping(
@@ -183,7 +183,7 @@ public static class ModelsApi
         row.Mapping = JsonSerializer.Serialize(map);
         row.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(Describe(projectId, model!, labels, row));
+        return TypedResults.Ok(ModelMappings.Describe(projectId, model!, labels, row));
     }
 
     private static async Task<(DetectionModel?, List<Label>, ProblemHttpResult?)> Load(Guid projectId, Guid modelId, VisionLabelDb db, CancellationToken ct)
@@ -192,20 +192,5 @@ public static class ModelsApi
         if (model is null) return (null, [], Problems.NotFound("Model", modelId));
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return (null, [], Problems.NotFound("Project", projectId));
         return (model, await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToListAsync(ct), null);
-    }
-
-    /// <summary>The saved mapping, or by default each class mapped to the project label of the same name (ignoring case).</summary>
-    public static ModelMappingDto Describe(Guid projectId, DetectionModel model, List<Label> labels, ProjectModelMapping? saved)
-    {
-        var names = ModelDto.ClassNamesOf(model);
-        var map = saved is null ? null : JsonSerializer.Deserialize<Dictionary<string, Guid?>>(saved.Mapping);
-        var classes = names.Select((name, i) =>
-        {
-            Label? label = map is not null
-                ? map.GetValueOrDefault(i.ToString()) is { } id ? labels.FirstOrDefault(l => l.Id == id) : null
-                : labels.FirstOrDefault(l => string.Equals(l.Name, name, StringComparison.OrdinalIgnoreCase));
-            return new ClassMapping(i, name, label?.Id, label?.Name);
-        }).ToList();
-        return new ModelMappingDto(projectId, model.Id, saved is not null, classes);
     }
 }

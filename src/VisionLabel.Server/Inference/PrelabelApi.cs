@@ -62,7 +62,7 @@ public static class PrelabelApi
         else
         {
             var saved = await db.ModelMappings.AsNoTracking().FirstOrDefaultAsync(m => m.ProjectId == projectId && m.ModelId == model.Id, ct);
-            foreach (var cm in ModelsApi.Describe(projectId, model, labels, saved).Classes)
+            foreach (var cm in ModelMappings.Describe(projectId, model, labels, saved).Classes)
                 if (cm.LabelId is { } id) mapping[cm.ClassIndex] = id;
         }
         if (mapping.Count == 0)

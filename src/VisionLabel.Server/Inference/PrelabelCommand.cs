@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using VisionLabel.Inference;
 using VisionLabel.Server.Annotations;
+using VisionLabel.Shapes;
 
 namespace VisionLabel.Server.Inference;
 

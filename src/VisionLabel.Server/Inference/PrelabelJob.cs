@@ -4,12 +4,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Inference;
 using VisionLabel.Server.Annotations;
-using VisionLabel.Server.Collaboration;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Jobs;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Storage;
 
 namespace VisionLabel.Server.Inference;
@@ -136,7 +134,6 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         {
             await using var scope = scopes.CreateAsyncScope();
             var live = scope.ServiceProvider.GetRequiredService<LiveEvents>();
-            var added = new List<(Guid ImageId, List<AnnotationDto> Annotations)>();
             foreach (var r in batch)
             {
                 // Not cancelled mid-write: an image's result must land whole or not at all.
@@ -155,10 +152,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                 }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None, freshIds: true); // ids minted below; the item claim makes them once-only
                 if (outcome is null || r.Error is not null) continue;
                 Written++;
-                if (outcome.Created.Count > 0) added.Add((tag.ImageId, outcome.Created.Select(AnnotationDto.From).ToList())); // the rows as written, not read back
             }
-            foreach (var (imageId, annotations) in added)
-                await live.ProposalsAddedAsync(new ProposalsAdded(imageId, jobId, model.Id, annotations));
             await live.JobChangedAsync(jobId);
         }
 
@@ -174,14 +168,14 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                 ? existing.Where(a => a.Source == AnnotationSourceType.Model && a.ModelId == _modelKey && a.State == AnnotationState.Proposed && a.Version == 1)
                     .Select(a => a.Id).ToHashSet()
                 : [];
-            ops.AddRange(replaced.Order().Select(id => new SubmitOp($"job:{jobId}:delete:{id}", tag.ImageId, "delete", id)));
+            ops.AddRange(replaced.Order().Select(id => new SubmitOp($"job:{jobId}:delete:{id}", tag.ImageId, OpType.Delete, id)));
             var keptBoxes = existing.Where(a => a.Kind == AnnotationKind.Box && !replaced.Contains(a.Id)).Select(a => (a.LabelId, Box: BoxOf(a.Geometry))).ToList();
             foreach (var d in r.Detections!)
             {
                 if (!payload.Mapping.TryGetValue(d.ClassId, out var labelId)) continue;
                 if (keptBoxes.Any(k => k.LabelId == labelId && BoxF.IoU(k.Box, d.Box) > (payload.Iou ?? 0.7f))) continue;
                 var id = MonotonicGuid.Next();
-                ops.Add(new SubmitOp($"job:{jobId}:create:{id}", tag.ImageId, "create", id, Changes(d, labelId)));
+                ops.Add(new SubmitOp($"job:{jobId}:create:{id}", tag.ImageId, OpType.Create, id, Changes(d, labelId)));
             }
             return ops;
         }

@@ -59,7 +59,7 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandl
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<Live.LiveEvents>().JobChangedAsync(jobId, force: true);
+                await scope.ServiceProvider.GetRequiredService<LiveEvents>().JobChangedAsync(jobId, force: true);
             }
             catch (Exception e) when (e is ObjectDisposedException || stopping.IsCancellationRequested)
             {

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
-using VisionLabel.Server.Live;
 using VisionLabel.Server.Accounts;
 
 namespace VisionLabel.Server.Jobs;
@@ -16,6 +15,9 @@ public static class JobsApi
         jobs.MapPost("/cancel", Cancel).RequireProjectRole(ProjectRole.Owner);
         jobs.MapGet("/items", Items).RequireProjectRole(ProjectRole.Viewer).WithDescription("Per-image outcomes; ?status=failed lists the errors.");
         app.MapGet("/api/projects/{projectId:guid}/jobs", ForProject).WithTags("Jobs").RequireProjectRole(ProjectRole.Viewer);
+        // Progress live. Connecting needs a signed-in caller (reads nothing: read tokens may connect); each hub method
+        // declares the project role it needs.
+        app.MapHub<LiveHub>("/hubs/live").RequireSignedIn(writes: false);
         return app;
     }
 

@@ -22,6 +22,9 @@ public static class JobsSetup
     public static IServiceCollection AddJobs(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        // Progress to the pages that show it (/hubs/live).
+        services.AddSingleton<ProgressThrottle>();
+        services.AddScoped<LiveEvents>();
         services.AddSingleton<JobStorage>(sp => CreateStorage(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value,
             sp.GetRequiredService<IOptions<VisionLabelOptions>>().Value, sp.GetRequiredService<IOptions<JobOptions>>().Value));
         services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
@@ -106,7 +109,17 @@ public static class JobsSetup
                 // Live workers refresh what they fetched, so a short timeout only bounds the takeover of a dead one.
                 UseSlidingInvisibilityTimeout = true, InvisibilityTimeout = jobs.InvisibilityTimeout,
             };
-            return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options);
+            // The storage installs its schema when made. Processes started together on an empty database raced there
+            // (CREATE SCHEMA: duplicate key in pg_namespace, and the loser exited): one at a time under a lock.
+            using var connection = new Npgsql.NpgsqlConnection(db.ConnectionString);
+            connection.Open();
+            using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Data.AdvisoryLocks.HangfireSchema})", connection)) take.ExecuteNonQuery();
+            try { return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options); }
+            finally
+            {
+                using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({Data.AdvisoryLocks.HangfireSchema})", connection);
+                release.ExecuteNonQuery();
+            }
         }
         string path = Path.ChangeExtension(Data.DatabaseSetup.SqliteFile(db, app), null) + ".hangfire.db";
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -74,13 +74,6 @@ public static class MembersApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>Whoever creates a project owns it.</summary>
-    public static ProjectMember Creator(Guid projectId, Guid userId) => new() { ProjectId = projectId, UserId = userId, Role = ProjectRole.Owner, AddedAt = DateTime.UtcNow };
-
-    /// <summary>The projects the caller sees: their memberships, or every project for an admin.</summary>
-    public static IQueryable<Project> Visible(VisionLabelDb db, Caller caller) => caller.IsAdmin ? db.Projects
-        : db.Projects.Where(p => db.ProjectMembers.Any(m => m.ProjectId == p.Id && m.UserId == caller.UserId));
-
     private static async Task<bool> LastOwner(VisionLabelDb db, Guid projectId, CancellationToken ct) =>
         await db.ProjectMembers.CountAsync(m => m.ProjectId == projectId && m.Role == ProjectRole.Owner, ct) <= 1;
 }

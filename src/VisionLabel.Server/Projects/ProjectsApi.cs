@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Maintenance;
@@ -30,13 +30,13 @@ public static class ProjectsApi
 
     private static async Task<Ok<List<ProjectDto>>> ListProjects(HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
-        var list = await MembersApi.Visible(db, context.Caller()).AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
+        var list = await ProjectMembership.Visible(db, context.Caller()).AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
         return TypedResults.Ok(list.Select(ProjectDto.From).ToList());
     }
 
     private static async Task<Ok<List<ProjectStatsDto>>> Stats(HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
-        var visible = MembersApi.Visible(db, context.Caller()).Select(p => p.Id);
+        var visible = ProjectMembership.Visible(db, context.Caller()).Select(p => p.Id);
         var rows = await db.Images.AsNoTracking().Where(i => visible.Contains(i.ProjectId)).GroupBy(i => new { i.ProjectId, i.Status })
             .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
         var projects = await visible.ToListAsync(ct);
@@ -71,7 +71,7 @@ public static class ProjectsApi
             project.Labels.Add(result.Label!);
         }
         db.Projects.Add(project);
-        db.ProjectMembers.Add(MembersApi.Creator(project.Id, context.Caller().UserId));
+        db.ProjectMembers.Add(ProjectMembership.Creator(project.Id, context.Caller().UserId));
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/projects/{project.Id}", ProjectDto.From(project));
     }
@@ -96,7 +96,7 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, Scaleout.IParticipantDirectory participants,
+        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, IParticipantDirectory participants,
         MaintenanceSweeper sweeper, Microsoft.Extensions.Options.IOptions<ImageIntakeOptions> intake, CancellationToken ct)
     {
         var hashes = await db.Images.Where(i => i.ProjectId == projectId).Select(i => i.ContentHash).ToListAsync(ct);
@@ -169,7 +169,7 @@ public static class ProjectsApi
             foreach (var imageId in images)
                 await sequencer.ApplyBatchAsync(imageId, author, OpOrigin.System, async scoped =>
                     (await scoped.Annotations.Where(a => a.ImageId == imageId && a.LabelId == labelId).Select(a => a.Id).ToListAsync(CancellationToken.None))
-                        .Select(id => new SubmitOp($"label-delete:{batch}:{id}", imageId, "delete", id)).ToList(), ct: ct);
+                        .Select(id => new SubmitOp($"label-delete:{batch}:{id}", imageId, OpType.Delete, id)).ToList(), ct: ct);
         await db.Labels.Where(l => l.Id == labelId).ExecuteDeleteAsync(ct);
         return TypedResults.NoContent();
     }

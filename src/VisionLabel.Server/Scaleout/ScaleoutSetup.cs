@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using StackExchange.Redis;
-using VisionLabel.Server.Collaboration;
+using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Data;
 
 namespace VisionLabel.Server.Scaleout;

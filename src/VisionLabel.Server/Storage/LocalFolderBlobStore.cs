@@ -1,3 +1,4 @@
+using VisionLabel.Server.Common;
 
 namespace VisionLabel.Server.Storage;
 
@@ -92,7 +93,7 @@ public sealed class LocalFolderBlobStore : IBlobStore
     }
 
     /// <summary>Half-written files a crash left in the staging folder, older than <paramref name="maxAge"/>; returns how many went.</summary>
-    public int SweepStaging(TimeSpan maxAge) => Maintenance.Sweeps.DeleteOlderThan(_staging, maxAge);
+    public int SweepStaging(TimeSpan maxAge) => Sweeps.DeleteOlderThan(_staging, maxAge);
 
     private static void Commit(string temp, string final)
     {

@@ -28,12 +28,16 @@ public sealed class S3BlobStore : IBlobStore, IPresignedBlobs, IDisposable
         if (string.IsNullOrWhiteSpace(options.AccessKey) || string.IsNullOrWhiteSpace(options.SecretKey))
             throw new InvalidOperationException("VisionLabel:Storage:S3:AccessKey and SecretKey are required when VisionLabel:Storage:Provider is s3.");
         _options = options;
-        _client = new MinioClient().WithEndpoint(options.Endpoint).WithCredentials(options.AccessKey, options.SecretKey)
-            .WithRegion(options.Region).WithSSL(options.UseSsl).Build();
-        _publicClient = options.PublicEndpoint is { Length: > 0 } publicEndpoint
-            ? new MinioClient().WithEndpoint(publicEndpoint).WithCredentials(options.AccessKey, options.SecretKey)
-                .WithRegion(options.Region).WithSSL(options.PublicUseSsl ?? options.UseSsl).Build()
-            : _client;
+        var (endpoint, ssl) = S3StorageOptions.ParseEndpoint(options.Endpoint, options.UseSsl, "VisionLabel:Storage:S3:Endpoint");
+        _client = new MinioClient().WithEndpoint(endpoint).WithCredentials(options.AccessKey, options.SecretKey)
+            .WithRegion(options.Region).WithSSL(ssl).Build();
+        if (options.PublicEndpoint is { Length: > 0 } publicSetting)
+        {
+            var (publicEndpoint, publicSsl) = S3StorageOptions.ParseEndpoint(publicSetting, options.PublicUseSsl ?? ssl, "VisionLabel:Storage:S3:PublicEndpoint");
+            _publicClient = new MinioClient().WithEndpoint(publicEndpoint).WithCredentials(options.AccessKey, options.SecretKey)
+                .WithRegion(options.Region).WithSSL(publicSsl).Build();
+        }
+        else _publicClient = _client;
         _bucketReady = new Lazy<Task>(() => EnsureBucketAsync(CancellationToken.None));
     }
 

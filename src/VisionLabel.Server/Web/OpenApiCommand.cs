@@ -26,7 +26,8 @@ public static class OpenApiCommand
         {
             string data = Path.Combine(Path.GetTempPath(), "visionlabel-openapi-" + Guid.NewGuid().ToString("N"));
             var app = ServerHost.Build(["--urls", "http://127.0.0.1:0", $"--VisionLabel:DataDirectory={data}", "--VisionLabel:Jobs:RunWorkers=false",
-                "--Logging:LogLevel:Default=Warning"]);
+                // A throwaway server that is never migrated: the key ring's "no such table" is expected, not news.
+                "--Logging:LogLevel:Default=Critical", "--Logging:LogLevel:VisionLabel=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning"]);
             await app.StartAsync(ct);
             try
             {

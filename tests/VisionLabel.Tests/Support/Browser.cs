@@ -16,9 +16,9 @@ public sealed class Browser : IAsyncDisposable
 
     public static async Task<Browser> LaunchAsync()
     {
-        if (!File.Exists(Chromium)) Assert.Skip($"needs {Chromium} (apt-get install chromium; tests/run installs it as root)");
+        if (!File.Exists(Chromium)) Requirement.Missing($"needs {Chromium} (apt-get install chromium; tests/run installs it as root)");
         if (!File.Exists(Path.Combine(SharedData.RepositoryRoot, "web", "dist", "index.html")))
-            Assert.Skip("needs the built web app (web/build.sh; tests/run builds it)");
+            Requirement.Missing("needs the built web app (web/build.sh; tests/run builds it)");
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

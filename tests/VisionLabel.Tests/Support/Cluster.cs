@@ -56,8 +56,8 @@ public sealed class Cluster : IAsyncDisposable
         string? redis = Environment.GetEnvironmentVariable("VISIONLABEL_TEST_REDIS");
         string? nginx = Environment.GetEnvironmentVariable("VISIONLABEL_TEST_NGINX");
         if (string.IsNullOrWhiteSpace(redis) || string.IsNullOrWhiteSpace(nginx))
-            Assert.Skip("needs Redis and nginx: set VISIONLABEL_TEST_REDIS=host:port and VISIONLABEL_TEST_NGINX=/usr/sbin/nginx (tests/run provides both)");
-        var cluster = new Cluster(PostgresDatabase.Require(), redis, nginx, servers, extra);
+            Requirement.Missing("needs Redis and nginx: set VISIONLABEL_TEST_REDIS=host:port and VISIONLABEL_TEST_NGINX=/usr/sbin/nginx (tests/run provides both)");
+        var cluster = new Cluster(PostgresDatabase.Require(), redis!, nginx!, servers, extra);
         // The first process migrates the database; then the others join it (or all at once).
         if (together) await Task.WhenAll(Enumerable.Range(0, servers).Select(cluster.StartServerAsync));
         else

@@ -19,9 +19,9 @@ public sealed class HubClient : IAsyncDisposable
     /// <summary>What the hubs send, with their argument counts (the client must know both to receive them).</summary>
     private static readonly (string Method, int Arity)[] ServerMethods =
     [
-        ("Applied", 1), ("Rejected", 2), ("PresenceChanged", 1), ("ParticipantJoined", 2), ("ParticipantLeft", 2),
+        ("Applied", 1), ("Rejected", 2) /* no longer sent: checked absent */, ("PresenceChanged", 1), ("ParticipantJoined", 2), ("ParticipantLeft", 2),
         ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1),
-        ("JobProgress", 1), ("ProposalsAdded", 1), ("ImportProgress", 2),
+        ("JobProgress", 1), ("ProposalsAdded", 1) /* no longer sent: checked absent */, ("ImportProgress", 2),
     ];
 
     private readonly HubConnection _connection;

@@ -24,7 +24,7 @@ public sealed class PostgresDatabase : IDisposable
     {
         string? server = Environment.GetEnvironmentVariable("VISIONLABEL_TEST_POSTGRES");
         if (string.IsNullOrWhiteSpace(server))
-            Assert.Skip("needs a PostgreSQL server: set VISIONLABEL_TEST_POSTGRES (tests/run starts one) to run the PostgreSQL tests");
+            Requirement.Missing("needs a PostgreSQL server: set VISIONLABEL_TEST_POSTGRES (tests/run starts one) to run the PostgreSQL tests");
         return new PostgresDatabase(server);
     }
 

@@ -18,7 +18,7 @@ public static class SharedData
     {
         string path = Path.Combine(Root, relativePath);
         if (!File.Exists(path) && !Directory.Exists(path))
-            Assert.Skip($"needs {path} (the shared models/datasets folder beside the repository, or VISIONLABEL_SHARED); it is missing");
+            Requirement.Missing($"needs {path} (the shared models/datasets folder beside the repository, or VISIONLABEL_SHARED); it is missing");
         return path;
     }
 

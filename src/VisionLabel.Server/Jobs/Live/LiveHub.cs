@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.SignalR;
+using VisionLabel.Server.Accounts;
+
+namespace VisionLabel.Server.Jobs;
+
+/// <summary>
+/// Server-to-browser events at /hubs/live (JSON protocol). Clients subscribe to what they show:
+/// WatchProject(id) → JobProgress and ImportProgress for the project's jobs; WatchJob(id) → JobProgress for one job.
+/// Watching needs the viewer role.
+/// </summary>
+public sealed class LiveHub : Hub
+{
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
+    public Task WatchProject(Guid projectId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
+    public Task WatchJob(Guid jobId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+
+    [HubAccess(AccessLevel.SignedIn)]
+    public Task UnwatchProject(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
+
+    [HubAccess(AccessLevel.SignedIn)]
+    public Task UnwatchJob(Guid jobId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
+}
