@@ -17,6 +17,8 @@ export function listen(ed: Editor): () => void {
   };
   let spaceDown = false;
   let pan: { x: number; y: number } | null = null;
+  /** The last press: a dblclick's own coordinates are whole CSS pixels in Chromium, its pointerdown's are exact. */
+  let lastDown: Pointer | null = null;
   const pointer = (e: MouseEvent): Pointer => {
     const r = stage.getBoundingClientRect();
     const x = e.clientX - r.left, y = e.clientY - r.top;
@@ -33,7 +35,7 @@ export function listen(ed: Editor): () => void {
   on(stage, 'pointerdown', e => {
     stage.focus();
     stage.setPointerCapture(e.pointerId);
-    const p = pointer(e);
+    const p = lastDown = pointer(e);
     if (e.button === 1 || (e.button === 0 && spaceDown)) { pan = { x: p.x, y: p.y }; e.preventDefault(); return; }
     if (e.button === 0) ed.session.down?.(p);
   });
@@ -49,7 +51,10 @@ export function listen(ed: Editor): () => void {
     ed.session.up?.(pointer(e));
   });
   on(stage, 'auxclick', e => e.preventDefault());
-  on(stage, 'dblclick', e => ed.session.dblclick?.(pointer(e)));
+  on(stage, 'dblclick', e => {
+    const p = pointer(e);
+    ed.session.dblclick?.(lastDown && Math.hypot(lastDown.x - p.x, lastDown.y - p.y) < 2 ? { ...lastDown, buttons: 0 } : p);
+  });
   on(window, 'keyup', e => { if (e.key === ' ') spaceDown = false; });
   on(window, 'keydown', e => {
     if ((e.target as HTMLElement).closest('input, select, textarea')) return;

@@ -133,6 +133,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       draw();
     }));
     toast(`Uploaded ${files.length} file(s)`);
+    uploadsOpen = uploads.some(u => u.error); // folded once all is well; refusals stay in sight
+    draw();
     await load();
   };
 
