@@ -150,7 +150,7 @@ public class EditorWorkflowBrowserTests : IAsyncLifetime
         var (project, image) = await _http.ProjectWithImage("feedback", ["car"], 640, 480);
         foreach (var (x, score) in new[] { (20, 0.9), (200, 0.3) })
             (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "box", state = "proposed",
-                source = new { type = "model", score }, geometry = new { x, y = 20, width = 60, height = 40 } })).EnsureSuccessStatusCode();
+                source = new { type = "model", modelId = "yolo-test", score }, geometry = new { x, y = 20, width = 60, height = 40 } })).EnsureSuccessStatusCode();
         var page = await Laptop();
         await page.SignInAsync(_url, "oli", $"/images/{image.Id}");
         await page.WaitForCanvas("[data-ready='true'][data-shapes='2'][data-seq='2']");

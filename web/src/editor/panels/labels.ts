@@ -1,4 +1,5 @@
 import { html } from 'lit';
+import { toast } from '../../toast';
 import * as act from '../actions';
 import { toggled, type EditorState } from '../state';
 import { EditorPanel } from './panel';
@@ -17,7 +18,11 @@ export class LabelsPanel extends EditorPanel {
           <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
           <input type="checkbox" title="show ${l.name}" aria-label="show ${l.name}" .checked=${!s.hiddenLabels.has(l.id)}
             @click=${(e: Event) => e.stopPropagation()}
-            @change=${(e: Event) => ed.store.update(st => ({ hiddenLabels: toggled(st.hiddenLabels, [l.id], !(e.target as HTMLInputElement).checked) }))} />
+            @change=${(e: Event) => {
+              const shown = (e.target as HTMLInputElement).checked;
+              ed.store.update(st => ({ hiddenLabels: toggled(st.hiddenLabels, [l.id], !shown) }));
+              toast(`${l.name} ${shown ? 'shown' : 'hidden'}`);
+            }} />
         </div>`)}
       <p><label>Brush ${s.brushRadius} px <input type="range" min="1" max="150" .value=${String(s.brushRadius)} aria-label="Brush size"
         @input=${(e: Event) => ed.store.set({ brushRadius: number(e) })} /></label></p>
