@@ -8,6 +8,12 @@ import { traceRings } from './trace';
 
 // The editor's actions besides drawing: shortcuts (shortcuts.ts) and panel buttons call these. Each says what it did.
 
+/** Viewers are told why instead of seeing a change that the server would refuse. */
+function readOnly(ed: Editor): boolean {
+  if (!ed.canEdit) toast('Read only: you are a viewer in this project', true);
+  return !ed.canEdit;
+}
+
 /** A digit: the label the next shape gets. The selection keeps its label (Shift+digit relabels it). */
 export function pickLabel(ed: Editor, index: number): void {
   const label = ed.state.project?.labels[index];
@@ -20,7 +26,7 @@ export function pickLabel(ed: Editor, index: number): void {
 export function relabel(ed: Editor, labelId: string, ids: Iterable<string> = ed.state.selected): void {
   const list = [...ids];
   if (list.length === 0) { toast('Select a shape to relabel first', true); return; }
-  if (!ed.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
+  if (readOnly(ed)) return;
   for (const id of list) ed.live.update(id, { labelId });
   toast(`${list.length} shape(s) relabelled ${ed.labelName(labelId)}`);
 }
@@ -28,6 +34,7 @@ export function relabel(ed: Editor, labelId: string, ids: Iterable<string> = ed.
 export function setState(ed: Editor, state: 'accepted' | 'rejected', ids: Iterable<string> = ed.state.selected): void {
   const list = [...ids];
   if (list.length === 0) { toast('Select a shape first (V, then click it)', true); return; }
+  if (readOnly(ed)) return;
   for (const id of list) ed.live.update(id, { state });
   toast(`${list.length} shape(s) ${state}`);
 }
@@ -45,6 +52,7 @@ export function nextProposal(ed: Editor, direction: number): void {
 
 /** Accepts the proposals scoring at or above the slider (the others stay proposed), and says which. */
 export function acceptAbove(ed: Editor): void {
+  if (readOnly(ed)) return;
   const threshold = ed.state.scoreThreshold;
   const proposals = [...ed.live.shapes().values()].filter(s => s.state === 'proposed' && (s.source.score ?? 0) >= threshold);
   for (const s of proposals) ed.live.update(s.id, { state: 'accepted' });
@@ -54,6 +62,7 @@ export function acceptAbove(ed: Editor): void {
 export function deleteSelected(ed: Editor): void {
   const ids = [...ed.state.selected];
   if (ids.length === 0) { toast('Select a shape to delete first', true); return; }
+  if (readOnly(ed)) return;
   for (const id of ids) ed.live.remove(id);
   toast(`Deleted ${ids.length} shape(s)`);
   ed.select([]);
@@ -72,7 +81,7 @@ export function showAll(ed: Editor): void {
 }
 
 export async function undo(ed: Editor, redo: boolean): Promise<void> {
-  if (!ed.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
+  if (readOnly(ed)) return;
   try {
     const problem = await ed.live.undo(redo);
     toast(problem ? `Cannot ${redo ? 'redo' : 'undo'}: ${problem}` : redo ? 'Redone' : 'Undone', !!problem);
@@ -106,6 +115,7 @@ export function resizeBrush(ed: Editor, grow: boolean): void {
 export function convert(ed: Editor): void {
   const s = ed.single(), info = ed.state.info;
   if (!s || !info) { toast('Select one polygon or mask to convert', true); return; }
+  if (readOnly(ed)) return;
   if (s.kind === 'polygon') {
     const rings = (s.geometry as { rings: number[][] }).rings;
     const painter = new MaskPainter(info.width, info.height, '#ffffff');
