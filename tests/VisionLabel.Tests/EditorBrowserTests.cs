@@ -227,7 +227,7 @@ public class EditorBrowserTests : IAsyncLifetime
             var (x, y) = await page.OnPage(250, 190);
             await page.Mouse.ClickAsync(x, y);
         }
-        await Task.WhenAll(alice.Keyboard.PressAsync("2"), bob.Keyboard.PressAsync("3"));
+        await Task.WhenAll(alice.Keyboard.PressAsync("Shift+Digit2"), bob.Keyboard.PressAsync("Shift+Digit3")); // Shift+digit relabels the selection (a digit alone picks the next shape's label)
         await alice.WaitForCanvas("[data-seq='3'][data-pending='0']");
         await bob.WaitForCanvas("[data-seq='3'][data-pending='0']");
         var shape = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());

@@ -97,6 +97,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
 
         await page.SignInAsync(_url, "lee", $"/images/{imageId}");
         await page.Locator($"canvas.base[data-ready='true'][data-shapes='{proposals}']").WaitForAsync(new LocatorWaitForOptions { Timeout = 15_000 });
+        Assert.Equal("prelabeled", await page.Locator("canvas.base").GetAttributeAsync("data-status"));
         // Tab walks the proposals by score; A accepts, R rejects.
         var decided = new List<(string Id, string State)>();
         foreach (var (key, state) in new[] { ("a", "accepted"), ("a", "accepted"), ("r", "rejected") })
@@ -108,6 +109,9 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
             decided.Add((id, state));
         }
         await Settled(page, proposals + 3);
+        // The first accept moved the image to in-progress on the server, which does not announce it: the page follows.
+        await page.WaitForCanvas("[data-status='in-progress']");
+        Assert.Equal("in-progress", (await page.Locator(".bar [aria-label=status]").InnerTextAsync()).Trim());
 
         // A box (B + drag) and a polygon (P + clicks + Enter), then undo and redo of the polygon.
         await page.Keyboard.PressAsync("b");

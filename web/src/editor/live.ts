@@ -1,5 +1,5 @@
 import * as signalR from '@microsoft/signalr';
-import type { Annotation, GeometryJson, Kind, State } from '../api';
+import type { Annotation, GeometryJson, ImageStatus, Kind, State } from '../api';
 import { bounds, fromAnnotation, Shape } from './shapes';
 
 export interface SubmitOp { clientOpId: string; imageId: string; type: 'create' | 'update' | 'delete'; annotationId: string; changes?: Record<string, unknown> }
@@ -9,6 +9,19 @@ export interface Presence { cursor?: { x: number; y: number } | null; selection?
 export interface Comment { id: string; imageId: string; x: number; y: number; text: string; author: string; resolved: boolean }
 interface Snapshot { imageId: string; seq: number; annotations: Annotation[]; participants: Participant[]; comments: Comment[] }
 interface Ack { clientOpId: string; seq: number | null; rejected?: string | null }
+
+/**
+ * What the live image tells the page, typed (the hub's messages keep their wire format; this is the client's view).
+ * `shapes`: these annotation ids changed (null: any); `confirmed` when the server applied them (not a local edit).
+ */
+export type LiveEvent =
+  | { type: 'shapes'; changed: string[] | null; confirmed: boolean }
+  | { type: 'status'; status: ImageStatus; by: string }
+  | { type: 'comment-added'; comment: Comment }
+  | { type: 'comment-changed'; comment: Comment }
+  | { type: 'presence' }
+  | { type: 'connection'; connected: boolean }
+  | { type: 'rejected'; reason: string };
 
 /**
  * One image, live: the server's state (every Applied op in seq order) plus this user's ops not yet confirmed,
@@ -24,12 +37,7 @@ export class LiveImage {
   participants = new Map<string, Participant>();
   presence = new Map<string, Presence>();
   comments = new Map<string, Comment>();
-  /** The shapes changed: these annotation ids (or, without them, anything). */
-  onChange: (changed?: string[]) => void = () => {};
-  onReview: (event: string) => void = () => {};
-  onPresence: () => void = () => {};
-  onStatus: (connected: boolean) => void = () => {};
-  onRejected: (reason: string) => void = () => {};
+  onEvent: (event: LiveEvent) => void = () => {};
 
   private readonly connection: signalR.HubConnection;
   private readonly session = Math.random().toString(36).slice(2, 10);
@@ -50,17 +58,17 @@ export class LiveImage {
       .configureLogging(signalR.LogLevel.Warning)
       .build();
     this.connection.on('Applied', (op: AppliedOp) => this.arrive(op));
-    this.connection.on('Rejected', (_id: string, reason: string) => this.onRejected(reason));
-    this.connection.on('ParticipantJoined', (_image: string, p: Participant) => { this.participants.set(p.connectionId, p); this.onPresence(); });
-    this.connection.on('ParticipantLeft', (_image: string, p: Participant) => { this.participants.delete(p.connectionId); this.presence.delete(p.connectionId); this.onPresence(); });
+    this.connection.on('Rejected', (_id: string, reason: string) => this.onEvent({ type: 'rejected', reason }));
+    this.connection.on('ParticipantJoined', (_image: string, p: Participant) => { this.participants.set(p.connectionId, p); this.onEvent({ type: 'presence' }); });
+    this.connection.on('ParticipantLeft', (_image: string, p: Participant) => { this.participants.delete(p.connectionId); this.presence.delete(p.connectionId); this.onEvent({ type: 'presence' }); });
     this.connection.on('PresenceChanged', (e: { participant: Participant; presence: Presence }) => {
       this.participants.set(e.participant.connectionId, e.participant);
       this.presence.set(e.participant.connectionId, e.presence);
-      this.onPresence();
+      this.onEvent({ type: 'presence' });
     });
-    this.connection.on('ImageStatusChanged', (e: { status: string; by: string }) => this.onReview(`status:${e.status}:${e.by}`));
-    this.connection.on('CommentAdded', (c: Comment) => { this.comments.set(c.id, c); this.onReview(`comment:${c.author}`); });
-    this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onReview('comment-changed'); });
+    this.connection.on('ImageStatusChanged', (e: { status: ImageStatus; by: string }) => this.onEvent({ type: 'status', status: e.status, by: e.by }));
+    this.connection.on('CommentAdded', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-added', comment: c }); });
+    this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-changed', comment: c }); });
     this.connection.onreconnecting(() => this.setConnected(false));
     this.connection.onreconnected(() => this.resume());
     this.connection.onclose(() => { this.setConnected(false); if (!this.stopped) this.restartLater(); });
@@ -111,7 +119,7 @@ export class LiveImage {
   }
 
   private refuseReadOnly(): boolean {
-    if (this.readOnly) this.onRejected('you are a viewer in this project: read only (an owner can change your role)');
+    if (this.readOnly) this.onEvent({ type: 'rejected', reason: 'you are a viewer in this project: read only (an owner can change your role)' });
     return this.readOnly;
   }
 
@@ -121,7 +129,7 @@ export class LiveImage {
   async addComment(x: number, y: number, text: string): Promise<void> {
     const c = await this.connection.invoke<Comment>('AddComment', this.imageId, { x, y, text });
     this.comments.set(c.id, c);
-    this.onReview('comment');
+    this.onEvent({ type: 'comment-added', comment: c });
   }
 
   resolveComment(id: string, resolved: boolean): Promise<void> { return this.connection.invoke('ResolveComment', this.imageId, id, resolved); }
@@ -147,7 +155,7 @@ export class LiveImage {
 
   private submit(op: SubmitOp): void {
     this.pending.push(op);
-    this.onChange([op.annotationId]);
+    this.onEvent({ type: 'shapes', changed: [op.annotationId], confirmed: false });
     if (this.connected) this.send(op);
   }
 
@@ -157,8 +165,8 @@ export class LiveImage {
     catch { return; } // offline: it stays pending and is resubmitted after Resume
     if (ack.seq === null || ack.seq === undefined) {
       this.pending = this.pending.filter(p => p.clientOpId !== op.clientOpId);
-      this.onRejected(ack.rejected ?? 'refused');
-      this.onChange([op.annotationId]);
+      this.onEvent({ type: 'rejected', reason: ack.rejected ?? 'refused' });
+      this.onEvent({ type: 'shapes', changed: [op.annotationId], confirmed: false });
     }
   }
 
@@ -169,8 +177,8 @@ export class LiveImage {
     this.held.clear();
     this.participants = new Map(snapshot.participants.map(p => [p.connectionId, p]));
     this.comments = new Map((snapshot.comments ?? []).map(c => [c.id, c]));
-    this.onPresence();
-    this.onChange();
+    this.onEvent({ type: 'presence' });
+    this.onEvent({ type: 'shapes', changed: null, confirmed: true });
   }
 
   private arrive(applied: AppliedOp): void {
@@ -184,7 +192,7 @@ export class LiveImage {
       if (next.authorId === this.user) this.pending = this.pending.filter(p => p.clientOpId !== next!.op.clientOpId);
       changed.push(next.op.annotationId);
     }
-    if (changed.length) this.onChange(changed);
+    if (changed.length) this.onEvent({ type: 'shapes', changed, confirmed: true });
     if (this.held.size > 0 && this.connected) window.setTimeout(() => { if (this.held.size > 0) this.resume(); }, 1000); // a gap that does not fill
   }
 
@@ -225,7 +233,7 @@ export class LiveImage {
   private setConnected(connected: boolean): void {
     if (this.connected === connected) return;
     this.connected = connected;
-    this.onStatus(connected);
+    this.onEvent({ type: 'connection', connected });
   }
 }
 

@@ -3,9 +3,9 @@ import { decodeRle, rleBox, Shape } from './shapes';
 import { Viewport } from './viewport';
 
 export interface DrawOptions {
-  labels: Map<string, Label>;
-  selected: Set<string>;
-  hiddenLabels: Set<string>;
+  labels: ReadonlyMap<string, Label>;
+  selected: ReadonlySet<string>;
+  hiddenLabels: ReadonlySet<string>;
   fillOpacity: number;
 }
 

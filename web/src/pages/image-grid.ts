@@ -58,8 +58,10 @@ export class ImageGrid {
         const page = this.pages.get(Math.floor(index / pageSize));
         if (page === undefined) this.fetch(Math.floor(index / pageSize));
         const image = Array.isArray(page) ? page[index % pageSize] : undefined;
-        cells.push(html`<a class="vcell" style="top:${row * rowHeight}px;left:${col * cell}px" href=${image ? `/images/${image.id}` : '#'}>
-          ${image ? html`<img loading="lazy" src="/api/images/${image.id}/thumbnail" alt=${image.fileName} /><span>${image.fileName} · ${image.status}</span>` : html`<span class="muted">…</span>`}</a>`);
+        // The filter travels with the link: the editor's ← and → then stay within it.
+        const href = image ? `/images/${image.id}${this.status ? `?status=${encodeURIComponent(this.status)}` : ''}` : '#';
+        cells.push(html`<a class="vcell" style="top:${row * rowHeight}px;left:${col * cell}px" href=${href} title=${image ? `${image.fileName} · ${image.status}` : ''}>
+          ${image ? html`<img loading="lazy" src="/api/images/${image.id}/thumbnail" alt=${image.fileName} /><span class="status">${image.status}</span><span class="name">${image.fileName}</span>` : html`<span class="name muted">…</span>`}</a>`);
       }
     this.host.style.height = `${rows * rowHeight}px`;
     render(html`${cells}`, this.host);

@@ -16,6 +16,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   const gridHost = document.createElement('div');
   let status = '';
   const uploads: { name: string; state: string; error?: string }[] = [];
+  let uploadsOpen = true;
   let models: Model[] = [];
   let modelId = '';
   let job: Job | undefined;
@@ -132,6 +133,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       draw();
     }));
     toast(`Uploaded ${files.length} file(s)`);
+    uploadsOpen = uploads.some(u => u.error); // folded once all is well; refusals stay in sight
+    draw();
     await load();
   };
 
@@ -164,6 +167,19 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
           <button type="submit">Add member</button></form>` : ''}
       </details>`;
 
+  /** Upload results, failures first, in a bounded box the user can fold: many uploads never push the grid away. */
+  const uploadsPanel = () => {
+    if (uploads.length === 0) return '';
+    const failedCount = uploads.filter(u => u.error).length;
+    const running = uploads.filter(u => u.state.startsWith('uploading')).length;
+    const shown = [...uploads].sort((a, b) => Number(!!b.error) - Number(!!a.error)).slice(0, 500);
+    return html`<details class="uploads" ?open=${uploadsOpen} @toggle=${(e: Event) => { uploadsOpen = (e.target as HTMLDetailsElement).open; }}>
+      <summary>Uploads: ${uploads.length - failedCount - running} done${running ? `, ${running} uploading` : ''}${failedCount ? html`, <span class="error">${failedCount} refused</span>` : ''}</summary>
+      ${shown.map(u => html`<div class=${u.error ? 'error' : 'muted'}>${u.name}: ${u.state}${u.error ? ` — ${u.error}` : ''}</div>`)}
+      ${uploads.length > shown.length ? html`<div class="muted">${uploads.length - shown.length} more</div>` : ''}
+    </details>`;
+  };
+
   const draw = () => render(html`
     <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong>${userMenu()}</header>
     <main class="page"
@@ -175,7 +191,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
           @change=${(e: Event) => upload([...((e.target as HTMLInputElement).files ?? [])])} /></label>
         <span class="muted">or drop files anywhere on this page</span>
-        ${uploads.slice(0, 20).map(u => html`<div class=${u.error ? 'error' : 'muted'}>${u.name}: ${u.state}${u.error ? ` — ${u.error}` : ''}</div>`)}
+        ${uploadsPanel()}
       </div>
       <details class="card"><summary>Labels (${project?.labels.length ?? 0})</summary>
         ${(project?.labels ?? []).map(l => html`<div class="label-edit">
@@ -193,7 +209,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         </select></label>
         <label>Upload a model (.onnx) <input type="file" accept=".onnx" @change=${(e: Event) => uploadModel(e.target as HTMLInputElement)} /></label>
         <button class="primary" @click=${prelabel}>Pre-label</button>
-        ${job ? html`<div><progress max=${job.total} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
+        ${job ? html`<div><progress max=${Math.max(1, job.total)} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
           <span class="job-status">${job.status}: ${job.done + job.failed} of ${job.total}${job.failed ? `, ${job.failed} failed` : ''}</span></div>` : ''}
         ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">image ${f.imageId}</a>: ${f.error}</div>`)}
       </div>

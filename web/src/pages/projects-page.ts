@@ -2,7 +2,7 @@ import { html, render } from 'lit';
 import { api, Project } from '../api';
 import { userMenu } from '../session';
 import { toast } from '../toast';
-import { navigate } from '../main';
+import { navigate } from '../navigation';
 
 /** Projects: the list (with each one's image count), and a form to create one with its labels. */
 export function projectsPage(root: HTMLElement): void {

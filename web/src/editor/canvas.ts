@@ -1,0 +1,118 @@
+import type { Editor } from './editor';
+import { paintPins, paintPresence } from './overlay-paint';
+import { Renderer } from './renderer';
+import { SceneCache } from './scene-cache';
+
+/**
+ * The two canvases: the base (shapes, over the <img>) repainted only when shapes, their style or the view change,
+ * at most once per frame, and then only where changed shapes were and are when few changed; the overlay (tools,
+ * pins, cursors) repainted when anything on it changed. What to repaint follows from store subscriptions.
+ * Publishes the test hooks (web/README.md) on the canvases.
+ */
+export class CanvasView {
+  private readonly renderer = new Renderer();
+  private readonly scene = new SceneCache();
+  /** Bounds of every shape as last drawn, so a change repaints where the shape was and where it is now. */
+  private drawnBounds = new Map<string, [number, number, number, number]>();
+  /** Shapes changed since the last frame; null: too many or unknown, repaint all. */
+  private patches: string[] | null = [];
+  private baseDue = true;
+  private overlayDue = true;
+  private frame = 0;
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(private readonly ed: Editor, private readonly base: HTMLCanvasElement, private readonly overlay: HTMLCanvasElement, private readonly photo: HTMLImageElement) {
+    const store = ed.store;
+    this.unsubscribe = [
+      store.subscribe(s => s.shapes, ({ changed }) => this.shapesChanged(changed)),
+      // What every shape's drawing depends on: the whole scene is rendered again.
+      store.subscribe(s => [s.selected, s.hiddenLabels, s.hiddenShapes, s.fillOpacity, s.labels, s.preview], () => this.invalidate()),
+      store.subscribe(s => s.view, () => { this.baseDue = this.overlayDue = true; this.publishView(); this.schedule(); }),
+      store.subscribe(s => [s.overlay, s.comments, s.presence, s.tool, s.brushRadius, s.selected, s.preview], () => { this.overlayDue = true; this.schedule(); }),
+      store.subscribe(s => s.selected, selected => { base.dataset.selected = [...selected].join(','); }),
+      store.subscribe(s => s.status, status => { base.dataset.status = status; }),
+      store.subscribe(s => s.connected, connected => { base.dataset.connected = String(connected); }),
+      store.subscribe(s => s.role, role => { base.dataset.role = role ?? ''; }),
+    ];
+  }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    for (const u of this.unsubscribe) u();
+  }
+
+  /** The stage changed size: the canvases follow (device pixels), and everything is painted again. */
+  resize(): void {
+    const dpr = window.devicePixelRatio || 1, stage = this.ed.stage;
+    for (const c of [this.base, this.overlay]) {
+      c.width = Math.round(stage.clientWidth * dpr);
+      c.height = Math.round(stage.clientHeight * dpr);
+    }
+    this.invalidate();
+    this.overlayDue = true;
+  }
+
+  invalidate(): void {
+    this.scene.invalidate();
+    this.baseDue = true;
+    this.schedule();
+  }
+
+  private shapesChanged(changed: string[] | null): void {
+    this.baseDue = this.overlayDue = true;
+    if (!changed || changed.length > 50 || this.patches === null) this.patches = null;
+    else this.patches.push(...changed);
+    this.schedule();
+  }
+
+  private publishView(): void {
+    const v = this.ed.view;
+    // For tests and tools: the view transform (CSS pixels of the stage).
+    Object.assign(this.base.dataset, { scale: String(v.scale), tx: String(v.tx), ty: String(v.ty) });
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.paint(); });
+  }
+
+  private paint(): void {
+    const ed = this.ed, view = ed.view, state = ed.state;
+    const dpr = window.devicePixelRatio || 1, w = ed.stage.clientWidth, h = ed.stage.clientHeight;
+    if (this.baseDue) {
+      this.baseDue = false;
+      const shapes = ed.displayed();
+      // The image is an <img> under the canvas: the compositor scales it, the canvas only holds the shapes.
+      this.photo.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
+      this.photo.style.imageRendering = view.scale >= 2 ? 'pixelated' : 'auto'; // pixels stay crisp when zoomed in
+      let drawn = Number(this.base.dataset.drawn ?? 0);
+      const options = { labels: state.labels, selected: state.selected, hiddenLabels: state.hiddenLabels, fillOpacity: state.fillOpacity };
+      const patches = this.patches;
+      this.patches = [];
+      if (patches === null) this.scene.invalidate();
+      else if (patches.length > 0) {
+        let region: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+        for (const id of patches)
+          for (const b of [this.drawnBounds.get(id), shapes.get(id)?.bounds])
+            if (b) region = [Math.min(region[0], b[0]), Math.min(region[1], b[1]), Math.max(region[2], b[2]), Math.max(region[3], b[3])];
+        if (region[0] < region[2]) this.scene.patch(view, dpr, region, (scene, r) => { this.renderer.draw(scene, view, w, h, shapes.values(), options, r); });
+        for (const id of patches) { const b = shapes.get(id)?.bounds; if (b) this.drawnBounds.set(id, b); else this.drawnBounds.delete(id); }
+      }
+      this.scene.paint(this.base.getContext('2d')!, view, w, h, dpr, scene => {
+        this.drawnBounds = new Map([...shapes.values()].map(s => [s.id, s.bounds]));
+        drawn = this.renderer.draw(scene, view, w, h, shapes.values(), options);
+      }, () => this.invalidate());
+      Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(ed.live.seq), pending: String(ed.live.pending.length) });
+    }
+    if (this.overlayDue) {
+      this.overlayDue = false;
+      const ctx = this.overlay.getContext('2d')!;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, w, h);
+      ed.session.paint?.(ctx);
+      paintPins(ctx, ed);
+      this.overlay.dataset.comments = String(ed.live.comments.size);
+      this.overlay.dataset.cursors = String(paintPresence(ctx, ed));
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { atLeast } from '../session';
+import { toast } from '../toast';
+import { LiveImage } from './live';
+import { bounds, Shape } from './shapes';
+import { EditorState, initialState } from './state';
+import { Store } from './store';
+import { tools } from './tools/registry';
+import type { Tool, ToolSession } from './tools/tool';
+import { Viewport } from './viewport';
+
+/**
+ * One open image: the state store, the live connection and the view, and the operations tools, commands and panels
+ * share. It holds no DOM beyond the stage it measures; the page (editor-page.ts) wires it to the canvas and panels.
+ */
+export class Editor {
+  readonly store = new Store<EditorState>(initialState());
+  readonly view = new Viewport();
+  readonly live: LiveImage;
+  private readonly sessions: Map<string, ToolSession>;
+
+  constructor(readonly imageId: string, readonly user: string, readonly stage: HTMLElement) {
+    this.live = new LiveImage(imageId, user);
+    this.sessions = new Map(tools.map(t => [t.id, t.create(this)]));
+  }
+
+  get state(): Readonly<EditorState> { return this.store.get(); }
+  get canEdit(): boolean { return atLeast(this.state.role, 'annotator'); }
+  get canReview(): boolean { return atLeast(this.state.role, 'reviewer'); }
+  get tool(): Tool { return tools.find(t => t.id === this.state.tool) ?? tools[0]; }
+  get session(): ToolSession { return this.sessions.get(this.state.tool)!; }
+
+  /** The one selected shape, when exactly one is selected. */
+  single(): Shape | undefined {
+    const s = this.state.selected;
+    return s.size === 1 ? this.live.shapes().get([...s][0]) : undefined;
+  }
+
+  /** The live shapes as drawn: hidden ones left out, the one being dragged at its dragged geometry. */
+  displayed(): Map<string, Shape> {
+    const { hiddenShapes, preview } = this.state;
+    let shapes = this.live.shapes();
+    if (hiddenShapes.size === 0 && !preview) return shapes;
+    shapes = new Map(shapes);
+    for (const id of hiddenShapes) shapes.delete(id);
+    const current = preview && shapes.get(preview.id);
+    if (preview && !preview.geometry) shapes.delete(preview.id); // being painted: on the overlay
+    else if (preview?.geometry && current) shapes.set(current.id, { ...current, geometry: preview.geometry, bounds: bounds(current.kind, preview.geometry) });
+    return shapes;
+  }
+
+  /** Whether the canvas may pick this shape: its label shown, not hidden, not locked. */
+  pickable(s: Shape): boolean {
+    const { hiddenLabels, hiddenShapes, locked } = this.state;
+    return !hiddenLabels.has(s.labelId) && !hiddenShapes.has(s.id) && !locked.has(s.id);
+  }
+
+  select(ids: Iterable<string>): void {
+    const selected = new Set(ids);
+    this.store.set({ selected });
+    this.live.sendPresence({ selection: [...selected], tool: this.state.tool });
+  }
+
+  setTool(id: string): void {
+    const tool = tools.find(t => t.id === id);
+    if (!tool) return;
+    if (tool.edits && !this.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
+    if (id !== this.state.tool) this.session.cancel?.();
+    this.store.set({ tool: id });
+    this.stage.style.cursor = tool.cursor ?? 'crosshair';
+    this.redrawOverlay();
+    toast(tool.hint);
+  }
+
+  viewChanged(): void { this.store.update(s => ({ view: s.view + 1 })); }
+  redrawOverlay(): void { this.store.update(s => ({ overlay: s.overlay + 1 })); }
+
+  fit(): void {
+    const info = this.state.info;
+    if (!info) return;
+    this.view.fit(info.width, info.height, this.stage.clientWidth, this.stage.clientHeight);
+    this.viewChanged();
+  }
+
+  /** Selects a shape and brings it into view, zoomed so it takes about half the stage (the objects list). */
+  jumpTo(id: string): void {
+    const s = this.live.shapes().get(id);
+    if (!s) return;
+    const [x0, y0, x1, y1] = s.bounds, w = this.stage.clientWidth, h = this.stage.clientHeight;
+    const scale = Math.min(8, Math.max(0.05, Math.min(w / Math.max(1, x1 - x0), h / Math.max(1, y1 - y0)) * 0.5));
+    Object.assign(this.view, { scale, tx: w / 2 - ((x0 + x1) / 2) * scale, ty: h / 2 - ((y0 + y1) / 2) * scale });
+    if (this.state.hiddenShapes.has(id)) this.store.update(st => ({ hiddenShapes: new Set([...st.hiddenShapes].filter(x => x !== id)) }));
+    this.select([id]);
+    this.viewChanged();
+  }
+
+  /** Label of a shape (or label id) by name, for messages. */
+  labelName(labelId: string): string { return this.state.labels.get(labelId)?.name ?? 'unlabelled'; }
+}

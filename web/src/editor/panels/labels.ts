@@ -1,0 +1,38 @@
+import { html } from 'lit';
+import { toast } from '../../toast';
+import * as act from '../actions';
+import { toggled, type EditorState } from '../state';
+import { EditorPanel } from './panel';
+
+/** The project's labels (a digit or a click picks the next shape's label; the box shows or hides it) and the sliders. */
+export class LabelsPanel extends EditorPanel {
+  protected watch(s: EditorState) { return [s.project, s.currentLabel, s.hiddenLabels, s.brushRadius, s.fillOpacity, s.scoreThreshold, s.role]; }
+
+  protected override render() {
+    const ed = this.ed, s = ed.state, threshold = s.scoreThreshold.toFixed(2);
+    const number = (e: Event) => Number((e.target as HTMLInputElement).value);
+    return html`
+      <h4>Labels <span class="muted" title="A digit picks the next shape's label; Shift+digit relabels the selection">next shape</span></h4>
+      ${(s.project?.labels ?? []).map((l, i) => html`
+        <div class="label-row ${l.id === s.currentLabel ? 'current' : ''}" title="Label of the next shape" @click=${() => act.pickLabel(ed, i)}>
+          <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
+          <input type="checkbox" title="show ${l.name}" aria-label="show ${l.name}" .checked=${!s.hiddenLabels.has(l.id)}
+            @click=${(e: Event) => e.stopPropagation()}
+            @change=${(e: Event) => {
+              const shown = (e.target as HTMLInputElement).checked;
+              ed.store.update(st => ({ hiddenLabels: toggled(st.hiddenLabels, [l.id], !shown) }));
+              toast(`${l.name} ${shown ? 'shown' : 'hidden'}`);
+            }} />
+        </div>`)}
+      <p><label>Brush ${s.brushRadius} px <input type="range" min="1" max="150" .value=${String(s.brushRadius)} aria-label="Brush size"
+        @input=${(e: Event) => ed.store.set({ brushRadius: number(e) })} /></label></p>
+      <p><label>Fill <input type="range" min="0" max="0.6" step="0.05" .value=${String(s.fillOpacity)} aria-label="Fill opacity"
+        @input=${(e: Event) => ed.store.set({ fillOpacity: number(e) })} /></label></p>
+      <p><label title="Accept all accepts only the proposals scoring at or above this">Accept ≥ ${threshold}
+        <input type="range" min="0" max="1" step="0.05" .value=${String(s.scoreThreshold)} aria-label="Accept threshold"
+        @input=${(e: Event) => ed.store.set({ scoreThreshold: number(e) })} /></label>
+        ${ed.canEdit ? html`<button @click=${() => act.acceptAbove(ed)}
+          title="Shift+A: accepts every proposal scoring at or above ${threshold}; the others stay proposed">Accept all ≥ ${threshold}</button>` : ''}</p>`;
+  }
+}
+customElements.define('vl-labels-panel', LabelsPanel);

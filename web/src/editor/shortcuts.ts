@@ -1,0 +1,46 @@
+import * as act from './actions';
+import type { Editor } from './editor';
+
+/**
+ * The editor's shortcuts that are not tools (tools declare theirs in tools/). The keyboard handler and the ? overlay
+ * both read this list, so a shortcut cannot exist without its help line. `match` sees only keys without Ctrl/Alt,
+ * except where `ctrl` is set.
+ */
+export interface Shortcut {
+  readonly keys: string;
+  readonly help: string;
+  readonly ctrl?: boolean;
+  match(e: KeyboardEvent): boolean;
+  run(ed: Editor, e: KeyboardEvent): void;
+}
+
+const key = (k: string, shift?: boolean) => (e: KeyboardEvent) => e.key.toLowerCase() === k && (shift === undefined || e.shiftKey === shift);
+/** The digit of a digit key, by its code: Shift+1 is '!' as a key on most layouts. */
+const digit = (e: KeyboardEvent) => { const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code) ?? /^([1-9])$/.exec(e.key); return m ? Number(m[1]) : 0; };
+
+export const shortcuts: readonly Shortcut[] = [
+  { keys: '1 … 9', help: 'the label of the next shape you draw', match: e => !e.shiftKey && digit(e) > 0, run: (ed, e) => act.pickLabel(ed, digit(e) - 1) },
+  { keys: 'Shift+1 … 9', help: 'relabel the selected shape(s)', match: e => e.shiftKey && digit(e) > 0,
+    run: (ed, e) => { const label = ed.state.project?.labels[digit(e) - 1]; if (label) act.relabel(ed, label.id); else act.pickLabel(ed, digit(e) - 1); } },
+  { keys: 'Tab / Shift+Tab', help: 'select the next / previous proposal (highest score first)', match: e => e.key === 'Tab', run: (ed, e) => act.nextProposal(ed, e.shiftKey ? -1 : 1) },
+  { keys: 'A / R', help: 'accept / reject the selected proposal', match: e => key('a', false)(e) || key('r')(e), run: (ed, e) => act.setState(ed, e.key.toLowerCase() === 'a' ? 'accepted' : 'rejected') },
+  { keys: 'Shift+A', help: 'accept every proposal scoring at or above the "Accept ≥" slider (the others stay proposed)', match: key('a', true), run: ed => act.acceptAbove(ed) },
+  { keys: 'H / Shift+H', help: 'hide the selected shapes / show every hidden shape', match: key('h'), run: (ed, e) => e.shiftKey ? act.showAll(ed) : act.hideSelected(ed) },
+  { keys: 'K', help: 'convert the selected polygon to a mask, or a mask to its polygon outline', match: key('k'), run: ed => act.convert(ed) },
+  { keys: '[ / ]', help: 'smaller / larger brush', match: e => e.key === '[' || e.key === ']', run: (ed, e) => act.resizeBrush(ed, e.key === ']') },
+  { keys: 'Delete', help: 'delete the selected shape', match: e => e.key === 'Delete' || e.key === 'Backspace', run: ed => act.deleteSelected(ed) },
+  { keys: 'Ctrl+Z / Ctrl+Shift+Z', help: 'undo / redo your own last change (Ctrl+Y redoes too)', ctrl: true,
+    match: e => (e.ctrlKey || e.metaKey) && (key('z')(e) || key('y')(e)), run: (ed, e) => act.undo(ed, e.shiftKey || e.key.toLowerCase() === 'y') },
+  { keys: 'F', help: 'fit the image', match: key('f'), run: ed => ed.fit() },
+  { keys: '← / →', help: 'previous / next image (within the grid\'s status filter, when it had one)', match: e => e.key === 'ArrowLeft' || e.key === 'ArrowRight', run: (ed, e) => act.step(ed, e.key === 'ArrowRight' ? 1 : -1) },
+  { keys: 'Esc', help: 'cancel the drawing, clear the selection, close this help', match: e => e.key === 'Escape',
+    run: ed => { ed.session.cancel?.(); ed.store.set({ helpOpen: false }); ed.select([]); ed.redrawOverlay(); } },
+  { keys: '?', help: 'this help', match: e => e.key === '?', run: ed => ed.store.update(s => ({ helpOpen: !s.helpOpen })) },
+];
+
+/** Mouse gestures, listed in ? with the shortcuts. */
+export const gestures: readonly (readonly [string, string])[] = [
+  ['Wheel', 'zoom at the cursor'],
+  ['Space+drag, middle drag', 'pan'],
+  ['Objects list', 'click a shape to select it and bring it into view; relabel, hide or lock it there'],
+];

@@ -1,0 +1,45 @@
+// The app's routes, in one table: main.ts renders the first that matches, links to any of them navigate in-app,
+// and anything else is the not-found page. The server answers index.html for the same paths
+// (src/VisionLabel.Server/Web/WebApp.cs, Routes): a route added here is added there too, or a reload of it 404s.
+import { currentUser } from './session';
+import { signInPage, setupPage } from './pages/signin-page';
+import { accountPage } from './pages/account-page';
+import { adminPage } from './pages/admin-page';
+import { projectsPage } from './pages/projects-page';
+import { projectPage } from './pages/project-page';
+import { notFoundPage } from './pages/not-found-page';
+import { EditorPage } from './editor/editor-page';
+
+/** Renders a page into its container; returns what to do when the page is left. */
+type Page = (root: HTMLElement, params: string[]) => (() => void) | void;
+
+export interface Route {
+  readonly path: RegExp;
+  readonly page: Page;
+  /** Shown without an account (the sign-in and first-admin pages); the rest need one. */
+  readonly public?: boolean;
+}
+
+const id = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+
+export const routes: readonly Route[] = [
+  { path: /^\/$/, page: root => projectsPage(root) },
+  { path: new RegExp(`^/projects/${id}$`, 'i'), page: (root, [projectId]) => projectPage(root, projectId) },
+  { path: new RegExp(`^/images/${id}$`, 'i'), page: (root, [imageId]) => { const editor = new EditorPage(root, imageId, currentUser()); return () => editor.dispose(); } },
+  { path: /^\/signin$/, page: root => signInPage(root), public: true },
+  { path: /^\/setup$/, page: root => setupPage(root), public: true },
+  { path: /^\/account$/, page: root => accountPage(root) },
+  { path: /^\/admin$/, page: root => adminPage(root) },
+];
+
+/** The route for a path, with its parameters; the not-found page when none matches. */
+export function match(path: string): { route: Route; params: string[] } {
+  for (const route of routes) {
+    const m = route.path.exec(path);
+    if (m) return { route, params: m.slice(1) };
+  }
+  return { route: { path: /^/, page: root => notFoundPage(root, path) }, params: [] };
+}
+
+/** Whether a path is one of the app's pages (a link to it navigates in-app; others load from the server). */
+export const isAppRoute = (path: string) => routes.some(r => r.path.test(path));
