@@ -12,6 +12,7 @@ namespace VisionLabel.Tests;
 /// The editor's workflow at a laptop's 1280×720: what a key does to the next shape and to the selection, every action
 /// reachable, the status and the grid's filter followed, and every action saying what it did (issue #20).
 /// </summary>
+[Trait("Tier", Tiers.Browser)]
 public class EditorWorkflowBrowserTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
@@ -243,5 +244,11 @@ public class EditorWorkflowBrowserTests : IAsyncLifetime
         await page.EvaluateAsync("() => { history.pushState(null, '', '/nowhere/at/all'); dispatchEvent(new PopStateEvent('popstate')); }");
         await page.GetByText("Page not found").WaitForAsync();
         Assert.Equal(0, await page.GetByText("Create project").CountAsync());
+        // A reload of it (or a stale link opened fresh): the server answers the app with 404, and the app says so.
+        var reload = await page.ReloadAsync();
+        Assert.Equal(404, reload!.Status);
+        await page.GetByText("Page not found").WaitForAsync();
+        var api = await _http.GetAsync("/api/nowhere");
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType); // the API keeps its own 404s
     }
 }

@@ -23,6 +23,7 @@ export type JobItem = Schemas['JobItemDto'];
 export type ImportReport = Schemas['ImportReport'];
 export type UploadSummary = Schemas['UploadSummary'];
 export type ProjectStats = Schemas['ProjectStatsDto'];
+export type DatasetFormat = Schemas['DatasetFormatInfo'];
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Polygon { rings: number[][] }
@@ -83,6 +84,7 @@ export const api = {
     request<ImagePage>('GET', `/api/projects/${projectId}/images?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ''}`),
   image: (id: string) => request<ImageInfo>('GET', `/api/images/${id}`),
   models: () => request<Model[]>('GET', '/api/models'),
+  datasetFormats: () => request<DatasetFormat[]>('GET', '/api/dataset-formats'),
   uploadModel: (file: File, names?: File) => {
     const form = new FormData();
     form.append('file', file, file.name);

@@ -60,7 +60,7 @@ public static class ProblemShapes
         string path = request.Path.Value ?? "/";
         switch (status)
         {
-            case 404 when http.GetEndpoint() is null && path.StartsWith("/api/", StringComparison.OrdinalIgnoreCase):
+            case 404 when path.StartsWith("/api/", StringComparison.OrdinalIgnoreCase):
                 var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
                 for (int i = 1; i < segments.Length; i++)
                     if (IdCollections.Contains(segments[i - 1]) && !Guid.TryParse(segments[i], out _))

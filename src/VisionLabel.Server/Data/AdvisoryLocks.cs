@@ -15,6 +15,8 @@ public static class AdvisoryLocks
     public const long FirstDataProtectionKey = 7403271977313590118;
     /// <summary>Hangfire's schema install (session lock: it runs outside any EF transaction).</summary>
     public const long HangfireSchema = 7403271977313590119;
+    /// <summary>Running the EF migrations (session lock, held on a connection of its own while they run).</summary>
+    public const long Migrations = 7403271977313590120;
 
     public static async Task ForTransactionAsync(VisionLabelDb db, long key)
     {

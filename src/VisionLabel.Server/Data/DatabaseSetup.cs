@@ -122,7 +122,21 @@ public static class DatabaseSetup
             var path = db.Database.GetDbConnection().DataSource;
             if (!string.IsNullOrEmpty(path) && Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir) Directory.CreateDirectory(dir);
         }
-        await db.Database.MigrateAsync();
+        if (db.Database.IsNpgsql())
+        {
+            // Processes started together on an empty database both ran the migrations, and the loser died on
+            // "relation already exists" (EF's own migration lock did not cover the first, table-less run): one at a time.
+            await using var holder = new Npgsql.NpgsqlConnection(db.Database.GetConnectionString());
+            await holder.OpenAsync();
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({AdvisoryLocks.Migrations})", holder)) await take.ExecuteNonQueryAsync();
+            try { await db.Database.MigrateAsync(); }
+            finally
+            {
+                await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({AdvisoryLocks.Migrations})", holder);
+                await release.ExecuteNonQueryAsync();
+            }
+        }
+        else await db.Database.MigrateAsync();
         if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
     }
 }

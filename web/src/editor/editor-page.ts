@@ -25,7 +25,6 @@ export class EditorPage {
   private readonly base: HTMLCanvasElement;
   private readonly toolbar: Toolbar;
   private readonly cleanup: (() => void)[] = [];
-  private statusCheck: number | undefined;
 
   constructor(root: HTMLElement, private readonly imageId: string, user: string) {
     root.innerHTML = `<div class="editor"><div class="stage" tabindex="0"><img class="photo" alt="" draggable="false" /><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
@@ -47,7 +46,6 @@ export class EditorPage {
   }
 
   dispose(): void {
-    clearTimeout(this.statusCheck);
     for (const c of this.cleanup) c();
     this.canvas.dispose();
     this.ed.live.stop();
@@ -58,7 +56,6 @@ export class EditorPage {
     switch (e.type) {
       case 'shapes':
         store.update(s => ({ shapes: { version: s.shapes.version + 1, changed: e.changed } }));
-        if (e.confirmed) this.followStatus();
         break;
       case 'presence': store.update(s => ({ presence: s.presence + 1 })); break;
       case 'connection':
@@ -76,21 +73,6 @@ export class EditorPage {
         break;
       case 'comment-changed': store.update(s => ({ comments: s.comments + 1 })); break;
     }
-  }
-
-  /**
-   * A person's first edit moves a new or prelabeled image to in-progress on the server, which does not announce
-   * it: once edits are applied while the page shows one of those, it asks for the status (once per burst).
-   */
-  private followStatus(): void {
-    const status = this.ed.state.status;
-    if (status !== 'new' && status !== 'prelabeled') return;
-    clearTimeout(this.statusCheck);
-    this.statusCheck = window.setTimeout(() => {
-      api.image(this.imageId).then(info => {
-        if (info.status !== this.ed.state.status) { this.ed.store.set({ status: info.status }); toast(`The image is now ${info.status}`); }
-      }).catch(() => {});
-    }, 250);
   }
 
   private async open(): Promise<void> {

@@ -1,14 +1,22 @@
 import * as signalR from '@microsoft/signalr';
 import type { Annotation, GeometryJson, ImageStatus, Kind, State } from '../api';
+import type { components } from '../api-schema';
 import { bounds, fromAnnotation, Shape } from './shapes';
 
-export interface SubmitOp { clientOpId: string; imageId: string; type: 'create' | 'update' | 'delete'; annotationId: string; changes?: Record<string, unknown> }
-export interface AppliedOp { seq: number; authorId: string; op: SubmitOp }
-export interface Participant { connectionId: string; userId: string; name: string; color: string }
-export interface Presence { cursor?: { x: number; y: number } | null; selection?: string[] | null; tool?: string | null; editing?: string | null }
-export interface Comment { id: string; imageId: string; x: number; y: number; text: string; author: string; resolved: boolean }
-interface Snapshot { imageId: string; seq: number; annotations: Annotation[]; participants: Participant[]; comments: Comment[] }
-interface Ack { clientOpId: string; seq: number | null; rejected?: string | null }
+// The hub's messages, generated from the server's C# records (src/VisionLabel.Server/Web/HubSchemas.cs puts them in
+// the OpenAPI document): a field renamed or retyped on the server fails this file's type check. Where the server
+// carries free JSON (an op's changes, a cursor), the client narrows it to what it sends.
+type Hub = components['schemas'];
+export type SubmitOp = Omit<Hub['SubmitOp'], 'changes'> & { changes?: Record<string, unknown> | null };
+export type AppliedOp = Omit<Hub['AppliedOp'], 'op'> & { op: SubmitOp };
+export type Participant = Hub['Participant'];
+export type Presence = Omit<Hub['Presence'], 'cursor' | 'selection'> & { cursor?: { x: number; y: number } | null; selection?: string[] | null };
+export type Comment = Hub['CommentDto'];
+type Snapshot = Omit<Hub['ImageSnapshot'], 'annotations'> & { annotations: Annotation[] };
+type Resume = Omit<Hub['ResumeResult'], 'ops' | 'snapshot'> & { ops: AppliedOp[]; snapshot?: Snapshot | null };
+type Ack = Hub['OpAck'];
+type PresenceChanged = Omit<Hub['PresenceChanged'], 'presence'> & { presence: Presence };
+type StatusChanged = Hub['ImageStatusChanged'];
 
 /**
  * What the live image tells the page, typed (the hub's messages keep their wire format; this is the client's view).
@@ -58,15 +66,14 @@ export class LiveImage {
       .configureLogging(signalR.LogLevel.Warning)
       .build();
     this.connection.on('Applied', (op: AppliedOp) => this.arrive(op));
-    this.connection.on('Rejected', (_id: string, reason: string) => this.onEvent({ type: 'rejected', reason }));
     this.connection.on('ParticipantJoined', (_image: string, p: Participant) => { this.participants.set(p.connectionId, p); this.onEvent({ type: 'presence' }); });
     this.connection.on('ParticipantLeft', (_image: string, p: Participant) => { this.participants.delete(p.connectionId); this.presence.delete(p.connectionId); this.onEvent({ type: 'presence' }); });
-    this.connection.on('PresenceChanged', (e: { participant: Participant; presence: Presence }) => {
+    this.connection.on('PresenceChanged', (e: PresenceChanged) => {
       this.participants.set(e.participant.connectionId, e.participant);
       this.presence.set(e.participant.connectionId, e.presence);
       this.onEvent({ type: 'presence' });
     });
-    this.connection.on('ImageStatusChanged', (e: { status: ImageStatus; by: string }) => this.onEvent({ type: 'status', status: e.status, by: e.by }));
+    this.connection.on('ImageStatusChanged', (e: StatusChanged) => this.onEvent({ type: 'status', status: e.status, by: e.by }));
     this.connection.on('CommentAdded', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-added', comment: c }); });
     this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-changed', comment: c }); });
     this.connection.onreconnecting(() => this.setConnected(false));
@@ -198,7 +205,7 @@ export class LiveImage {
 
   private async resume(): Promise<void> {
     try {
-      const result = await this.connection.invoke<{ seq: number; ops: AppliedOp[]; snapshot: Snapshot | null }>('Resume', this.imageId, this.seq);
+      const result = await this.connection.invoke<Resume>('Resume', this.imageId, this.seq);
       if (result.snapshot) this.load(result.snapshot);
       for (const op of result.ops) this.arrive(op);
       this.setConnected(true);

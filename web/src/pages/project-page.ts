@@ -1,5 +1,5 @@
 import { html, render } from 'lit';
-import { api, Job, JobItem, Model, Project } from '../api';
+import { api, DatasetFormat, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
 import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
@@ -18,6 +18,9 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   const uploads: { name: string; state: string; error?: string }[] = [];
   let uploadsOpen = true;
   let models: Model[] = [];
+  // The server's format registry (GET /api/dataset-formats): what can be imported and exported, never a list kept here.
+  let formats: DatasetFormat[] = [];
+  api.datasetFormats().then(f => { formats = f; draw(); }).catch(err => toast(`Dataset formats unavailable: ${(err as Error).message}`, true));
   let modelId = '';
   let job: Job | undefined;
   let failed: JobItem[] = [];
@@ -214,14 +217,12 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">image ${f.imageId}</a>: ${f.error}</div>`)}
       </div>
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
-        <label>Import a dataset <select name="format"><option value="coco">COCO</option><option value="yolo">YOLO</option></select>
+        <label>Import a dataset <select name="format">${formats.filter(f => f.canImport).map(f => html`<option value=${f.id} title=${f.description}>${f.title}</option>`)}</select>
         <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
       </form>` : html`<p class="muted card">Owners upload images, run models and import datasets.</p>`}
-      <div class="card"><span>Export:
-          <a href="/api/projects/${projectId}/export?format=coco" download>COCO</a> ·
-          <a href="/api/projects/${projectId}/export?format=yolo-detect" download>YOLO detect</a> ·
-          <a href="/api/projects/${projectId}/export?format=yolo-segment" download>YOLO segment</a> ·
-          <a href="/api/projects/${projectId}/export?format=coco&states=accepted,proposed" download>COCO with proposals</a></span>
+      <div class="card export"><span>Export (accepted annotations; "+ proposals" adds the unreviewed model proposals):
+          ${formats.filter(f => f.canExport).map((f, i) => html`${i > 0 ? ' · ' : ''}<a href="/api/projects/${projectId}/export?format=${f.id}" download title=${f.description}>${f.title}</a>
+            (<a href="/api/projects/${projectId}/export?format=${f.id}&states=accepted,proposed" download title="${f.title} with the model proposals nobody has reviewed">+ proposals</a>)`)}</span>
       </div>
       <p>
         <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(); }}>
