@@ -25,7 +25,8 @@ public sealed record ModelSpec
     public int ClassCount => ClassNames.Count;
 
     /// <summary>The family's adapter: how images are fed to the model and its output decoded.</summary>
-    public IModelAdapter Adapter => ModelAdapters.For(Family);
+    public IModelAdapter Adapter => _adapter ??= ModelAdapters.For(Family); // looked up once: it is asked per image
+    private IModelAdapter? _adapter;
 
     /// <summary>The family's customary NMS IoU threshold, used when the caller gives none.</summary>
     public float DefaultIou => Adapter.DefaultIou;

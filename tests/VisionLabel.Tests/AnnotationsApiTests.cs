@@ -22,7 +22,7 @@ public class AnnotationsApiTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client("alice");
+        _http = _app.Client("alice", admin: false);
         (_project, _image) = await _http.ProjectWithImage("ann", ["car", "dog"], 200, 100);
     }
 
@@ -69,7 +69,7 @@ public class AnnotationsApiTests : IAsyncLifetime
 
         _app.Dispose();
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client("alice");
+        _http = _app.Client("alice", admin: false);
 
         var all = await (await _http.GetAsync(Url())).Read<List<AnnotationDto>>();
         Assert.Equal(3, all.Count);

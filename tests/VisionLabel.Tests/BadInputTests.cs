@@ -26,7 +26,7 @@ public class BadInputTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client("tester");
+        _http = _app.Client("tester", admin: false);
         (_project, _image) = await _http.ProjectWithImage("bad-input", ["a"], 640, 480);
     }
 

@@ -25,7 +25,7 @@ public class CollaborationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client("rest-user");
+        _http = _app.Client("rest-user", admin: false);
         (_project, _image) = await _http.ProjectWithImage("collab", ["a", "b", "c"], 640, 480);
     }
 

@@ -34,7 +34,7 @@ public class DatasetTests : IDisposable
         {
             ["VisionLabel:Jobs:PollInterval"] = "00:00:00.100", ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050",
         });
-        _http = _app.Client();
+        _http = _app.Client("dataset-owner", admin: false);
     }
 
     public void Dispose()

@@ -17,28 +17,23 @@ namespace VisionLabel.Tests;
 [Trait("Tier", Tiers.Browser)]
 public class EditorBrowserTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
-    private Process _server = null!;
+    private ServedApp _app = null!;
     private Browser _browser = null!;
     private string _url = "";
     private HttpClient _http = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _browser = await Browser.LaunchAsync();
-        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
-        _server = await ServeCommandTests.Serve(_url, _data.Path);
+        _app = await ServedApp.StartAsync();
+        (_browser, _url) = (_app.Browser, _app.Url);
         // The people of these tests (admins: they reach every project; roles have their own browser tests).
-        _http = TestAccounts.Client(_url, await TestAccounts.ProvisionAsync(_data.Path, [],
-            "setup", "ml-engineer", "carol", "alice", "bob", "ann", "rev", "eve", "mia", "zoe", "ivy", "sam"));
+        _http = await _app.AdminsAsync("setup", "ml-engineer", "carol", "alice", "bob", "ann", "rev", "eve", "mia", "zoe", "ivy", "sam");
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _browser.DisposeAsync();
-        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
-        _http.Dispose();
-        _data.Dispose();
+        _http?.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
     }
 
     [Fact]
@@ -438,8 +433,8 @@ public class EditorBrowserTests : IAsyncLifetime
         await page.WaitForCanvas("[data-ready='true'][data-connected='true']");
 
         // The server dies (kill -9): the page says so and keeps taking edits.
-        System.Diagnostics.Process.Start("kill", ["-KILL", _server.Id.ToString()])!.WaitForExit();
-        await _server.WaitForExitAsync(TestContext.Current.CancellationToken);
+        System.Diagnostics.Process.Start("kill", ["-KILL", _app.Server.Id.ToString()])!.WaitForExit();
+        await _app.Server.WaitForExitAsync(TestContext.Current.CancellationToken);
         await page.WaitForCanvas("[data-connected='false']");
         await page.GetByText("offline").First.WaitForAsync();
         await page.Keyboard.PressAsync("b");
@@ -447,7 +442,7 @@ public class EditorBrowserTests : IAsyncLifetime
         await page.WaitForCanvas("[data-pending='1'][data-shapes='1']");
 
         // It comes back on the same data: the page reconnects, resumes and sends the box, once.
-        _server = await ServeCommandTests.Serve(_url, _data.Path);
+        await _app.RestartAsync();
         await page.Locator("canvas.base[data-connected='true'][data-pending='0'][data-seq='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         var stored = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/annotations")).Read<List<JsonElement>>());
         Assert.Equal(("sam", 100.0), (stored.GetProperty("createdBy").GetString(), Math.Round(stored.GetProperty("geometry").GetProperty("x").GetDouble())));

@@ -15,26 +15,22 @@ namespace VisionLabel.Tests;
 [Trait("Tier", Tiers.Browser)]
 public class EditorWorkflowBrowserTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
-    private Process _server = null!;
+    private ServedApp _app = null!;
     private Browser _browser = null!;
     private string _url = "";
     private HttpClient _http = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _browser = await Browser.LaunchAsync();
-        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
-        _server = await ServeCommandTests.Serve(_url, _data.Path);
-        _http = TestAccounts.Client(_url, await TestAccounts.ProvisionAsync(_data.Path, [], "setup", "kim", "lou", "max", "ned", "oli", "pat", "quinn"));
+        _app = await ServedApp.StartAsync();
+        (_browser, _url) = (_app.Browser, _app.Url);
+        _http = await _app.AdminsAsync("setup", "kim", "lou", "max", "ned", "oli", "pat", "quinn");
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _browser.DisposeAsync();
-        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
-        _http.Dispose();
-        _data.Dispose();
+        _http?.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
     }
 
     private Task<IPage> Laptop() => _browser.NewPageAsync(1280, 720);

@@ -19,7 +19,7 @@ public class ImagesApiTests : IDisposable
     public ImagesApiTests()
     {
         _app = new VisionLabelApp(_data.Path, new Dictionary<string, string?> { ["VisionLabel:Images:MaxPixels"] = "100000000" });
-        _http = _app.Client();
+        _http = _app.Client("image-owner", admin: false);
     }
 
     public void Dispose()
@@ -71,7 +71,7 @@ public class ImagesApiTests : IDisposable
         // Restart on the same data directory: rows, originals and cached thumbnails are all still there.
         _app.Dispose();
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client();
+        _http = _app.Client("image-owner", admin: false);
         var after = await (await _http.GetAsync($"/api/projects/{project.Id}/images?limit=1000")).Read<ImagePage>();
         Assert.Equal(page.Items.Select(i => (i.Id, i.Width, i.Height, i.ContentHash)), after.Items.Select(i => (i.Id, i.Width, i.Height, i.ContentHash)));
         foreach (var image in sample)

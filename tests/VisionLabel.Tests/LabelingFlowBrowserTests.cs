@@ -14,8 +14,7 @@ namespace VisionLabel.Tests;
 [Trait("Tier", Tiers.Browser)]
 public class LabelingFlowBrowserTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
-    private Process _server = null!;
+    private ServedApp _app = null!;
     private Browser _browser = null!;
     private string _url = "";
     private HttpClient _http = null!;
@@ -24,18 +23,15 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         SharedData.Require("models/yolov8n-det-int8-640.onnx");
-        _browser = await Browser.LaunchAsync();
-        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
-        _server = await ServeCommandTests.Serve(_url, _data.Path, "--VisionLabel:Inference:Device=cpu", "--VisionLabel:Jobs:PollInterval=00:00:00.200");
-        _http = TestAccounts.Client(_url, await TestAccounts.ProvisionAsync(_data.Path, [], "lee"));
+        _app = await ServedApp.StartAsync("--VisionLabel:Inference:Device=cpu", "--VisionLabel:Jobs:PollInterval=00:00:00.200");
+        (_browser, _url) = (_app.Browser, _app.Url);
+        _http = await _app.AdminsAsync("lee");
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null) await _browser.DisposeAsync();
-        if (_server is { HasExited: false }) _server.Kill(entireProcessTree: true);
         _http?.Dispose();
-        _data.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
     }
 
     private static Task Settled(IPage page, int seq) =>
@@ -70,7 +66,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         string projectId = page.Url.Split('/').Last();
 
         var files = Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().Take(20).ToList();
-        string notAnImage = Path.Combine(_data.Path, "notes.jpg");
+        string notAnImage = Path.Combine(_app.DataPath, "notes.jpg");
         await File.WriteAllTextAsync(notAnImage, "meeting notes, not a photo");
         await page.Locator("input[type=file][multiple]").SetInputFilesAsync([.. files, notAnImage]);
         // Each file reports on its own line: the 20 photos stored, the text file refused with the reason.

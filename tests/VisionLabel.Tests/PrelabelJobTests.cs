@@ -41,7 +41,7 @@ public abstract class PrelabelJobTests : IAsyncLifetime
     private void Start(bool workers = true)
     {
         _app = new VisionLabelApp(_data.Path, Settings(workers));
-        _http = _app.Client();
+        _http = _app.Client("prelabel-owner", admin: false);
     }
 
     private void Restart(bool workers = true)
@@ -312,15 +312,16 @@ public abstract class PrelabelJobTests : IAsyncLifetime
         var job = await Enqueue(project.Id, new { modelId = model.Id });
         await WaitFor(job.Id, j => j.Status == JobStatus.Completed);
 
-        var home = await _http.GetAsync("/hangfire");
+        using var admin = _app.Client("jobs-admin"); // the dashboard is an instance admin's
+        var home = await admin.GetAsync("/hangfire");
         Assert.Equal(HttpStatusCode.OK, home.StatusCode);
         Assert.Contains("VisionLabel jobs", await home.Content.ReadAsStringAsync());
         // Our row completes as the last chunk returns; Hangfire records the chunk as succeeded a moment later: wait for that.
         var chunk = Assert.Single(await SucceededChunks(_app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi(), job.Id, 1));
-        var succeeded = await _http.GetStringAsync("/hangfire/jobs/succeeded");
+        var succeeded = await admin.GetStringAsync("/hangfire/jobs/succeeded");
         Assert.Contains(job.Id.ToString(), succeeded); // the chunk's display name names its job
         // Read-only: no retry, requeue or delete from the dashboard, even for an admin.
-        var requeue = await _http.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([new("jobs[]", chunk)]));
+        var requeue = await admin.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([new("jobs[]", chunk)]));
         Assert.False(requeue.IsSuccessStatusCode, $"requeue answered {(int)requeue.StatusCode}");
         Assert.Equal("Succeeded", _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(chunk).History[0].StateName);
     }

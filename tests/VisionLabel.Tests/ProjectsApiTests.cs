@@ -14,7 +14,7 @@ public class ProjectsApiTests : IDisposable
     public ProjectsApiTests()
     {
         _app = new VisionLabelApp(_data.Path);
-        _http = _app.Client();
+        _http = _app.Client("project-owner", admin: false);
     }
 
     public void Dispose()

@@ -17,8 +17,7 @@ namespace VisionLabel.Tests;
 [Trait("Tier", Tiers.Browser)]
 public class RolesBrowserTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
-    private Process _server = null!;
+    private ServedApp _app = null!;
     private Browser _browser = null!;
     private string _url = "";
     /// <summary>olga's API client: she owns the projects (not an admin, so roles are what they are).</summary>
@@ -26,19 +25,16 @@ public class RolesBrowserTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _browser = await Browser.LaunchAsync();
-        _url = $"http://127.0.0.1:{ServeCommandTests.FreePort()}";
-        _server = await ServeCommandTests.Serve(_url, _data.Path);
-        var tokens = await TestAccounts.TokensAsync(_data.Path, [], false, "olga", "vera", "anya", "rita");
-        _olga = TestAccounts.Client(_url, tokens["olga"]);
+        _app = await ServedApp.StartAsync();
+        (_browser, _url) = (_app.Browser, _app.Url);
+        var tokens = await _app.TokensAsync(false, "olga", "vera", "anya", "rita");
+        _olga = _app.Client(tokens["olga"]);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _browser.DisposeAsync();
-        if (!_server.HasExited) _server.Kill(entireProcessTree: true);
-        _olga.Dispose();
-        _data.Dispose();
+        _olga?.Dispose();
+        if (_app is not null) await _app.DisposeAsync();
     }
 
     private async Task<ImageDto> ProjectWith(string name, params (string User, string Role)[] members)

@@ -33,7 +33,7 @@ public class WritePathTests : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         _app = new VisionLabelApp(_data.Path, FastJobs);
-        _http = _app.Client("rest-user");
+        _http = _app.Client("rest-user", admin: false);
         return ValueTask.CompletedTask;
     }
 

@@ -96,16 +96,16 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteProject(
-        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, IParticipantDirectory participants,
+        Guid projectId, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer,
         MaintenanceSweeper sweeper, Microsoft.Extensions.Options.IOptions<ImageIntakeOptions> intake, CancellationToken ct)
     {
-        var hashes = await db.Images.Where(i => i.ProjectId == projectId).Select(i => i.ContentHash).ToListAsync(ct);
-        // Images someone has open (on any server process) go through the write path, so those people see them go; the
-        // rest (with labels and annotations) go by cascade. Blobs nothing references any more are removed by the storage sweep.
-        var open = (await participants.ImagesWithParticipantsAsync()).ToList();
-        foreach (var imageId in await db.Images.Where(i => i.ProjectId == projectId && open.Contains(i.Id)).Select(i => i.Id).ToListAsync(ct))
-            await sequencer.DeleteImageAsync(imageId, context.Caller().UserName, ct);
-        int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(ct);
+        var images = await db.Images.Where(i => i.ProjectId == projectId).Select(i => new { i.Id, i.ContentHash }).ToListAsync(ct);
+        // Every image goes through the write path (one path for every change: its annotations deleted as ops, everyone
+        // on it on any process told), then the project with its labels. Not cancelled half way: once started, it
+        // finishes. Blobs nothing references any more are removed by the storage sweep.
+        foreach (var image in images) await sequencer.DeleteImageAsync(image.Id, context.Caller().UserName, CancellationToken.None);
+        int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(CancellationToken.None);
+        var hashes = images.Select(i => i.ContentHash).ToList();
         await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, ct); // the sweep's grace period starts now
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
     }

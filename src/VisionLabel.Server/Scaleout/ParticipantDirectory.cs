@@ -5,49 +5,21 @@ using VisionLabel.Server.Annotations;
 namespace VisionLabel.Server.Scaleout;
 
 /// <summary>
-/// Several processes: a Redis hash per image (connection id → participant and the process holding it), and a set of
-/// the images that have one. A process that dies without saying goodbye (kill -9) stops refreshing its liveness key;
-/// its entries are left out of lists from then on, and removed by whoever lists them. An image leaves the set when its
-/// hash is empty (checked and removed in one script, so a join in between is never lost).
+/// Several processes: a Redis hash per image (connection id → participant and the process holding it). A process that
+/// dies without saying goodbye (kill -9) stops refreshing its liveness key; its entries are left out of lists from
+/// then on, and removed by whoever lists them. (A project delete no longer needs the set of open images this kept:
+/// it deletes every image through the write path, which tells whoever is on it.)
 /// </summary>
 public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdentity process, RedisOptions options) : IParticipantDirectory
 {
     private sealed record Entry(string Process, Participant Participant);
 
     private RedisKey Image(Guid imageId) => $"{options.ChannelPrefix}:presence:{imageId:N}";
-    private RedisKey Images => $"{options.ChannelPrefix}:presence-images";
 
-    public async Task JoinedAsync(Guid imageId, Participant participant)
-    {
-        var db = redis.GetDatabase();
-        await Task.WhenAll(
-            db.HashSetAsync(Image(imageId), participant.ConnectionId, JsonSerializer.Serialize(new Entry(process.Id, participant))),
-            db.SetAddAsync(Images, imageId.ToString("N")));
-    }
+    public Task JoinedAsync(Guid imageId, Participant participant) =>
+        redis.GetDatabase().HashSetAsync(Image(imageId), participant.ConnectionId, JsonSerializer.Serialize(new Entry(process.Id, participant)));
 
-    public async Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync()
-    {
-        var open = new List<Guid>();
-        foreach (var member in await redis.GetDatabase().SetMembersAsync(Images))
-        {
-            if (!Guid.TryParseExact(member.ToString(), "N", out var imageId)) continue;
-            if ((await ListAsync(imageId)).Count > 0) open.Add(imageId);
-            else await PruneAsync(imageId);
-        }
-        return open;
-    }
-
-    public async Task LeftAsync(Guid imageId, string connectionId)
-    {
-        await redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
-        await PruneAsync(imageId);
-    }
-
-    // Atomically: the image leaves the set only while its hash is empty.
-    private const string PruneScript = "if redis.call('HLEN', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0";
-
-    private Task PruneAsync(Guid imageId) =>
-        redis.GetDatabase().ScriptEvaluateAsync(PruneScript, [Image(imageId), Images], [imageId.ToString("N")]);
+    public Task LeftAsync(Guid imageId, string connectionId) => redis.GetDatabase().HashDeleteAsync(Image(imageId), connectionId);
 
     public async Task<IReadOnlyList<Participant>> ListAsync(Guid imageId)
     {
@@ -59,11 +31,7 @@ public sealed class RedisParticipants(IConnectionMultiplexer redis, ProcessIdent
         foreach (var p in processes)
             if (p == process.Id || await db.KeyExistsAsync(ProcessHeartbeat.Key(options, p))) alive.Add(p);
         var dead = entries.Where(e => !alive.Contains(e.Entry.Process)).Select(e => e.Field).ToArray();
-        if (dead.Length > 0)
-        {
-            await db.HashDeleteAsync(Image(imageId), dead);
-            await PruneAsync(imageId);
-        }
+        if (dead.Length > 0) await db.HashDeleteAsync(Image(imageId), dead);
         return entries.Where(e => alive.Contains(e.Entry.Process)).Select(e => e.Entry.Participant).OrderBy(p => p.Name).ToList();
     }
 }

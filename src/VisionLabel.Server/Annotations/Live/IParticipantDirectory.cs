@@ -9,8 +9,6 @@ public interface IParticipantDirectory
     Task JoinedAsync(Guid imageId, Participant participant);
     Task LeftAsync(Guid imageId, string connectionId);
     Task<IReadOnlyList<Participant>> ListAsync(Guid imageId);
-    /// <summary>Every image someone has open on any process (a project delete tells them their image is gone).</summary>
-    Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync();
 }
 
 /// <summary>One process: the in-memory presence registry is the whole truth.</summary>
@@ -19,5 +17,4 @@ public sealed class LocalParticipants(PresenceRegistry presence) : IParticipantD
     public Task JoinedAsync(Guid imageId, Participant participant) => Task.CompletedTask;
     public Task LeftAsync(Guid imageId, string connectionId) => Task.CompletedTask;
     public Task<IReadOnlyList<Participant>> ListAsync(Guid imageId) => Task.FromResult(presence.Participants(imageId));
-    public Task<IReadOnlyList<Guid>> ImagesWithParticipantsAsync() => Task.FromResult(presence.ImagesWithParticipants());
 }

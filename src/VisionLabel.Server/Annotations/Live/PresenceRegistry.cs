@@ -40,11 +40,6 @@ public sealed class PresenceRegistry
         lock (_lock) return _images.TryGetValue(imageId, out var people) ? people.Values.OrderBy(p => p.Name).ToList() : [];
     }
 
-    public IReadOnlyList<Guid> ImagesWithParticipants()
-    {
-        lock (_lock) return _images.Keys.ToList();
-    }
-
     public Participant? Find(Guid imageId, string connectionId)
     {
         lock (_lock) return _images.TryGetValue(imageId, out var people) && people.TryGetValue(connectionId, out var p) ? p : null;
