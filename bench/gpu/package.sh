@@ -3,7 +3,7 @@
 #   - a self-contained linux-x64 publish of bench/gpu/GpuProof with the CUDA build of ONNX Runtime
 #     (Microsoft.ML.OnnxRuntime.Gpu.Linux, -p:VisionLabelCuda=true), so the machine needs no .NET;
 #   - the two fp32 dynamic-batch YOLO models (detect, segment) and the coco128 images from ../shared;
-# as one zstd-compressed tar split into parts of at most 56 MiB (a call carries one part plus the ~3 MiB tree),
+# as one zstd-compressed tar split into parts of at most 60 MiB (a call carries one part plus the ~2.6 MiB tree: 64 MiB at most),
 # with SHA-256 sums of every part and of the whole. Output: bench/gpu/parts/ (ignored by git).
 #   bench/gpu/package.sh [SHARED_DIR]
 set -euo pipefail
@@ -32,7 +32,7 @@ cp -r "$shared/datasets/coco128/images/train2017" "$stage/vlgpu/shared/datasets/
 echo "compressing..." >&2
 tar -C "$stage" -cf - vlgpu | zstd -q -19 -T0 -o "$stage/vlgpu.tar.zst"
 rm -rf "$parts"; mkdir -p "$parts"
-split -b 56M -d -a 2 "$stage/vlgpu.tar.zst" "$parts/vlgpu.tar.zst.part"
+split -b 60M -d -a 2 "$stage/vlgpu.tar.zst" "$parts/vlgpu.tar.zst.part"
 (cd "$parts" && sha256sum vlgpu.tar.zst.part* > SHA256SUMS && sha256sum < "$stage/vlgpu.tar.zst" | sed 's/ .*/  vlgpu.tar.zst/' > WHOLE.sha256)
 {
   echo "unpacked: $(du -sb "$stage/vlgpu" | cut -f1) bytes (app $(du -sb "$stage/vlgpu/app" | cut -f1), provider $(stat -c %s "$stage/vlgpu/app/libonnxruntime_providers_cuda.so"))"
