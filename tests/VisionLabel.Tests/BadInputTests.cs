@@ -229,7 +229,9 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Hub_calls_with_wrong_arguments_say_which_argument_and_why()
     {
-        await using var hub = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "mallory"));
+        _app.Token("mallory", admin: false);
+        await (await _http.PostJson($"/api/projects/{_project.Id}/members", new { user = "mallory", role = "annotator" })).Read<JsonElement>();
+        await using var hub = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "mallory", admin: false));
         await hub.CallAsync("JoinImage", _image.Id);
         Assert.Contains("Submit(op): op is required", await HubError(hub, "Submit", [null]));
         Assert.Contains("argument 'imageId'", await HubError(hub, "JoinImage", "not-a-guid"));

@@ -37,7 +37,24 @@ public class CollaborationTests : IAsyncLifetime
     }
 
     private Task<(HubClient Hub, ImageReplica Replica)> Connect(string user, ImageReplica? replica = null, long? resumeFrom = null) =>
-        ImageReplica.ConnectAsync(_app, _image.Id, user, replica, resumeFrom);
+        ImageReplica.ConnectAsync(async () => await HubClient.ConnectAsync(_app.Server, await Member(user)), _image.Id, replica, resumeFrom);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task>> _members = new();
+
+    /// <summary>
+    /// The hub path of a project member (never an admin: the role is what the test needs): bob reviews, everyone else
+    /// annotates. The project's owner adds them on first use.
+    /// </summary>
+    private async Task<string> Member(string user)
+    {
+        await _members.GetOrAdd(user, u => new Lazy<Task>(async () =>
+        {
+            _app.Token(u, admin: false); // the account exists before it is added
+            var added = await _http.PostJson($"/api/projects/{_project.Id}/members", new { user = u, role = u == "bob" ? "reviewer" : "annotator" });
+            Assert.True(added.IsSuccessStatusCode, $"adding {u}: {(int)added.StatusCode} {await added.Content.ReadAsStringAsync()}");
+        })).Value;
+        return _app.HubPath("/hubs/annotations", user, admin: false);
+    }
 
     private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
         new { clientOpId, imageId, type, annotationId, changes };
@@ -50,8 +67,8 @@ public class CollaborationTests : IAsyncLifetime
     [Fact]
     public async Task The_wire_format_for_other_clients()
     {
-        await using var alice = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "alice"));
-        await using var bob = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "bob"));
+        await using var alice = await RawHubClient.ConnectAsync(_app.Server, await Member("alice"));
+        await using var bob = await RawHubClient.ConnectAsync(_app.Server, await Member("bob"));
         var snapshot = await alice.CallAsync("JoinImage", _image.Id);
         Assert.Equal(["annotations", "comments", "imageId", "participants", "seq"], snapshot.EnumerateObject().Select(p => p.Name).Order());
         await bob.CallAsync("JoinImage", _image.Id);
@@ -248,7 +265,7 @@ public class CollaborationTests : IAsyncLifetime
     public async Task Presence_is_shared_and_cleaned_up_on_disconnect()
     {
         var (alice, _) = await Connect("alice");
-        var bob = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "bob"));
+        var bob = await HubClient.ConnectAsync(_app.Server, await Member("bob"));
         var snapshot = await bob.CallAsync("JoinImage", _image.Id);
         Assert.Equal(["alice", "bob"], snapshot.GetProperty("participants").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
         await alice.WaitFor("ParticipantJoined", TimeSpan.FromSeconds(5), a => a[1].GetProperty("name").GetString() == "bob");
@@ -336,7 +353,7 @@ public class CollaborationTests : IAsyncLifetime
 
         var listed = await (await _http.GetAsync($"/api/images/{_image.Id}/comments")).Read<List<JsonElement>>();
         Assert.True(Assert.Single(listed).GetProperty("resolved").GetBoolean());
-        var late = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "carol"));
+        var late = await HubClient.ConnectAsync(_app.Server, await Member("carol"));
         Assert.Single((await late.CallAsync("JoinImage", _image.Id)).GetProperty("comments").EnumerateArray());
         await Assert.ThrowsAsync<InvalidOperationException>(() => late.CallAsync("AddComment", _image.Id, new { x = 5000, y = 1, text = "off the image" }));
         await (await _http.PostJson($"/api/images/{_image.Id}/comments", new { x = 1, y = 1, text = "" })).Problem(400);
