@@ -229,9 +229,8 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Hub_calls_with_wrong_arguments_say_which_argument_and_why()
     {
-        _app.Token("mallory", admin: false);
-        await (await _http.PostJson($"/api/projects/{_project.Id}/members", new { user = "mallory", role = "annotator" })).Read<JsonElement>();
-        await using var hub = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "mallory", admin: false));
+        var members = new ProjectMembers(_app, _http);
+        await using var hub = await RawHubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/annotations", _project.Id, "mallory"));
         await hub.CallAsync("JoinImage", _image.Id);
         Assert.Contains("Submit(op): op is required", await HubError(hub, "Submit", [null]));
         Assert.Contains("argument 'imageId'", await HubError(hub, "JoinImage", "not-a-guid"));
@@ -264,7 +263,7 @@ public class BadInputTests : IAsyncLifetime
         Assert.Empty(await StoredAnnotations());
         Assert.Equal(VisionLabel.Server.Data.ImageStatus.New, (await (await _http.GetAsync($"/api/images/{_image.Id}")).Read<ImageDto>()).Status);
 
-        await using var live = await RawHubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
+        await using var live = await RawHubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/live", _project.Id, "mallory"));
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => live.CallAsync("WatchJob", "job-1"));
         Assert.Contains("argument", e.Message);
         Assert.True(live.IsOpen);

@@ -27,6 +27,7 @@ public class CollaborationTests : IAsyncLifetime
         _app = new VisionLabelApp(_data.Path);
         _http = _app.Client("rest-user", admin: false);
         (_project, _image) = await _http.ProjectWithImage("collab", ["a", "b", "c"], 640, 480);
+        _members = new ProjectMembers(_app, _http);
     }
 
     public ValueTask DisposeAsync()
@@ -39,22 +40,11 @@ public class CollaborationTests : IAsyncLifetime
     private Task<(HubClient Hub, ImageReplica Replica)> Connect(string user, ImageReplica? replica = null, long? resumeFrom = null) =>
         ImageReplica.ConnectAsync(async () => await HubClient.ConnectAsync(_app.Server, await Member(user)), _image.Id, replica, resumeFrom);
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task>> _members = new();
+    private ProjectMembers _members = null!;
 
-    /// <summary>
-    /// The hub path of a project member (never an admin: the role is what the test needs): bob reviews, everyone else
-    /// annotates. The project's owner adds them on first use.
-    /// </summary>
-    private async Task<string> Member(string user)
-    {
-        await _members.GetOrAdd(user, u => new Lazy<Task>(async () =>
-        {
-            _app.Token(u, admin: false); // the account exists before it is added
-            var added = await _http.PostJson($"/api/projects/{_project.Id}/members", new { user = u, role = u == "bob" ? "reviewer" : "annotator" });
-            Assert.True(added.IsSuccessStatusCode, $"adding {u}: {(int)added.StatusCode} {await added.Content.ReadAsStringAsync()}");
-        })).Value;
-        return _app.HubPath("/hubs/annotations", user, admin: false);
-    }
+    /// <summary>The hub path of a project member (not an admin): bob reviews, everyone else annotates.</summary>
+    private Task<string> Member(string user) =>
+        _members.HubPathAsync("/hubs/annotations", _project.Id, user, user == "bob" ? "reviewer" : "annotator");
 
     private static object Submit(string clientOpId, Guid imageId, string type, Guid annotationId, object? changes = null) =>
         new { clientOpId, imageId, type, annotationId, changes };

@@ -193,7 +193,7 @@ public class DatasetTests : IDisposable
     {
         // Into a project made beforehand, so its import progress can be watched live.
         var made = await (await _http.PostJson("/api/projects", new { name = folder })).Read<ProjectDto>();
-        await using var watcher = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
+        await using var watcher = await HubClient.ConnectAsync(_app.Server, await new ProjectMembers(_app, _http).HubPathAsync("/hubs/live", made.Id, "watcher", "viewer"));
         await watcher.InvokeAsync("WatchProject", made.Id);
         var report = await ImportOk($"{made.Id}/import?format=yolo", YoloZip(folder, yaml));
         Assert.Equal(made.Id, report.ProjectId);

@@ -263,11 +263,12 @@ public abstract class PrelabelJobTests : IAsyncLifetime
     {
         var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
         var (project, images) = await Project(model, 8);
-        await using var hub = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
+        var members = new ProjectMembers(_app, _http);
+        await using var hub = await HubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/live", project.Id, "watcher", "viewer"));
         await hub.InvokeAsync("WatchProject", project.Id);
         // An editor on the first image: proposals reach it as Applied ops, the one channel for annotation changes
         // (ProposalsAdded on /hubs/live went in issue #20; nothing read it).
-        await using var editor = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations"));
+        await using var editor = await HubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/annotations", project.Id, "editor"));
         await editor.CallAsync("JoinImage", images[0].Id); // completed: the groups are joined before the job starts
 
         var job = await Enqueue(project.Id, new { modelId = model.Id });

@@ -29,11 +29,13 @@ public class WritePathTests : IAsyncLifetime
     private readonly TempDirectory _data = new();
     private VisionLabelApp _app = null!;
     private HttpClient _http = null!;
+    private ProjectMembers _members = null!;
 
     public ValueTask InitializeAsync()
     {
         _app = new VisionLabelApp(_data.Path, FastJobs);
         _http = _app.Client("rest-user", admin: false);
+        _members = new ProjectMembers(_app, _http);
         return ValueTask.CompletedTask;
     }
 
@@ -44,8 +46,12 @@ public class WritePathTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>An editor of the image: a member of its project (an annotator), not an admin.</summary>
     private Task<(HubClient Hub, ImageReplica Replica)> Connect(Guid imageId, string user, ImageReplica? replica = null, long? resumeFrom = null) =>
-        ImageReplica.ConnectAsync(_app, imageId, user, replica, resumeFrom);
+        ImageReplica.ConnectAsync(async () => await HubClient.ConnectAsync(_app.Server,
+            await _members.HubPathAsync("/hubs/annotations", await ProjectOf(imageId), user)), imageId, replica, resumeFrom);
+
+    private async Task<Guid> ProjectOf(Guid imageId) => (await (await _http.GetAsync($"/api/images/{imageId}")).Read<ImageDto>()).ProjectId;
 
     /// <summary>The server's state of the image and its current seq, read by a fresh client that joins it.</summary>
     private async Task<(Dictionary<Guid, string> State, long Seq)> ServerState(Guid imageId)
@@ -70,7 +76,7 @@ public class WritePathTests : IAsyncLifetime
 
     private async Task<JobDto> RunJob(Guid projectId, object request)
     {
-        var live = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/live"));
+        var live = await HubClient.ConnectAsync(_app.Server, await _members.HubPathAsync("/hubs/live", projectId, "watcher", "viewer"));
         var response = await _http.PostJson($"/api/projects/{projectId}/prelabel", request);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var job = await response.Read<JobDto>();
