@@ -105,16 +105,11 @@ public static class ServerHost
     /// <summary>Runs the server until shutdown. Exit code 2 (and each problem on stderr, no stack trace) when a setting is bad.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var app = Build(args);
-        try { app.Services.ValidateNow(); } // before the database or the store is touched: a bad setting stops here, named
-        catch (Exception e) when (e is OptionsValidationException || e is AggregateException a && a.InnerExceptions.All(i => i is OptionsValidationException))
-        {
-            // One class's problems come as one exception, several classes' as an AggregateException of them.
-            var failures = (e is AggregateException all ? all.InnerExceptions : [e]).Cast<OptionsValidationException>().SelectMany(v => v.Failures);
-            Console.Error.WriteLine("VisionLabel cannot start; fix these settings (appsettings.json, --Key=value or VisionLabel__Key environment variables):");
-            foreach (var failure in failures) Console.Error.WriteLine("  " + failure);
-            return 2;
-        }
+        WebApplication app;
+        // Before the database or the store is touched: a bad setting stops here, named.
+        try { app = Build(args); }
+        catch (Exception e) when (ValidatedOptions.ReportedSettings(e)) { return 2; }
+        if (!app.Services.SettingsAreValid()) return 2;
         await app.Services.MigrateDatabaseAsync();
         await app.Services.EnsureSharedKeyAsync();
         if (app.Services.GetRequiredService<IBlobStore>() is S3BlobStore s3) await s3.ReadyAsync(); // the bucket exists before anyone uploads

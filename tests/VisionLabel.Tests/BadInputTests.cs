@@ -78,6 +78,7 @@ public class BadInputTests : IAsyncLifetime
         await Refused(await owner.GetAsync($"/api/images/{project.Id}x/annotations"), 404, "not a valid id");
         await Refused(await owner.GetAsync("/api/no-such-area"), 404, "No API route matches GET /api/no-such-area");
         await Refused(await owner.PutAsync($"/api/projects/{project.Id}", RawJson("{}")), 405, "PUT is not allowed");
+        await Refused(await owner.GetAsync($"/api/projects/{project.Id}/import"), 405, "GET is not allowed"); // not the app's page fallback
     }
 
     // ---- projects and labels ---------------------------------------------------------------------------------

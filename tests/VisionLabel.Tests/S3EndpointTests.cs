@@ -18,6 +18,7 @@ public class S3EndpointTests
     [InlineData("https://s3.example.com", false, "s3.example.com", true)]
     [InlineData("https://s3.example.com:8443/", false, "s3.example.com:8443", true)]
     [InlineData(" http://127.0.0.1:9000 ", false, "127.0.0.1:9000", false)]
+    [InlineData("[::1]:9000", false, "[::1]:9000", false)]
     public void An_endpoint_is_host_port_or_a_url_whose_scheme_sets_tls(string setting, bool useSsl, string hostPort, bool tls) =>
         Assert.Equal((hostPort, tls), S3StorageOptions.ParseEndpoint(setting, useSsl, "VisionLabel:Storage:S3:Endpoint"));
 
@@ -25,6 +26,7 @@ public class S3EndpointTests
     [InlineData("http://minio:9000/bucket")]
     [InlineData("ftp://minio:9000")]
     [InlineData("minio:9000/bucket")]
+    [InlineData("minio:abc")]
     [InlineData("https://user:pw@minio:9000")]
     [InlineData("http://minio:9000?x=1")]
     public void Anything_else_is_refused_naming_the_key(string setting)

@@ -152,6 +152,16 @@ public class ServeCommandTests
         Assert.Contains("VisionLabel:Inference:CpuThreadsPerRun must be at least 1, not 0", stderr);
         Assert.DoesNotContain("   at ", stderr); // a message, not a stack trace
         Assert.False(File.Exists(Path.Combine(data.Path, "visionlabel.db")), "the database is not created or migrated before the settings are checked");
+
+        // An unknown database provider is named the same way (it threw from the host's build, with a stack trace).
+        (code, _, stderr) = await Cli(["serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--data", data.Path, "--VisionLabel:Database:Provider=mysql"]);
+        Assert.Equal(2, code);
+        Assert.Contains("VisionLabel:Database:Provider must be one of sqlite, postgres, postgresql, not 'mysql'", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+        // The CLI verbs check the same settings (and create nothing: the check comes before the database).
+        (code, _, stderr) = await Cli(["users", "add", "someone", "--data", data.Path, "--VisionLabel:Storage:Provider=locl"]);
+        Assert.Equal(2, code);
+        Assert.Contains("VisionLabel:Storage:Provider must be one of local, s3, minio, not 'locl'", stderr);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class AnnotationReads(VisionLabelDb db, AnnotationSequencer sequen
         await db.AnnotationOps.Where(o => o.ImageId == imageId).MaxAsync(o => (long?)o.Seq, ct) ?? 0;
 
     /// <summary>Rows and seq read while no op can land in between: the snapshot is exactly the state after op seq.</summary>
-    public Task<ImageSnapshot> SnapshotAsync(Guid imageId) => sequencer.ReadExclusiveAsync(imageId, async () =>
+    public Task<ImageSnapshot> SnapshotAsync(Guid imageId) => sequencer.ExclusiveAsync(imageId, async () =>
     {
         long seq = await CurrentSeqAsync(db, imageId);
         var rows = await db.Annotations.AsNoTracking().Where(a => a.ImageId == imageId).OrderBy(a => a.Id).ToListAsync();

@@ -16,7 +16,11 @@ public static class CommandHost
 
     public static async Task<WebApplication> OpenAsync(string[] hostArgs)
     {
-        var app = ServerHost.Build(hostArgs);
+        WebApplication app;
+        // Bad settings are said on stderr, key by key, as serve says them.
+        try { app = ServerHost.Build(hostArgs); }
+        catch (Exception e) when (ValidatedOptions.ReportedSettings(e)) { Environment.Exit(2); throw; }
+        if (!app.Services.SettingsAreValid()) Environment.Exit(2);
         await app.Services.MigrateDatabaseAsync();
         return app;
     }

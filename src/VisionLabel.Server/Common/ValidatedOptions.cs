@@ -20,6 +20,27 @@ public static class ValidatedOptions
     /// <summary>Runs every ValidateOnStart check now; throws <see cref="OptionsValidationException"/> listing each bad key.</summary>
     public static void ValidateNow(this IServiceProvider services) => services.GetRequiredService<IStartupValidator>().Validate();
 
+    /// <summary>Runs every check; on bad settings says so on stderr (<see cref="ReportedSettings"/>) and returns false.</summary>
+    public static bool SettingsAreValid(this IServiceProvider services)
+    {
+        try { services.ValidateNow(); return true; }
+        catch (Exception e) when (ReportedSettings(e)) { return false; }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/> is about bad settings, in which case one line per key went to stderr under what to
+    /// do. (One options class's problems come as one exception, several classes' as an AggregateException of them;
+    /// a setting read while the host is built fails there, before the start-up check.)
+    /// </summary>
+    public static bool ReportedSettings(Exception e)
+    {
+        if (!(e is OptionsValidationException || e is AggregateException a && a.InnerExceptions.All(i => i is OptionsValidationException))) return false;
+        var failures = (e is AggregateException all ? all.InnerExceptions : [e]).Cast<OptionsValidationException>().SelectMany(v => v.Failures);
+        Console.Error.WriteLine("VisionLabel cannot start; fix these settings (appsettings.json, --Key=value or VisionLabel__Key environment variables):");
+        foreach (var failure in failures) Console.Error.WriteLine("  " + failure);
+        return true;
+    }
+
     /// <summary>"must be at least 1, not 0" when value is below min.</summary>
     public static IEnumerable<(string, string)> AtLeast(string key, long value, long min)
     {

@@ -89,7 +89,9 @@ public sealed class S3StorageOptions
         value = value.Trim();
         if (!value.Contains("://"))
         {
-            if (value.Contains('/') || Uri.CheckHostName(value.Split(':')[0]) == UriHostNameType.Unknown)
+            // host, host:port, [v6]:port; read as a URL's authority so a bad port or a path is caught here, not by the SDK.
+            if (!Uri.TryCreate("http://" + value, UriKind.Absolute, out var hostPort) || hostPort.AbsolutePath != "/" || value.EndsWith('/') ||
+                hostPort.Query.Length > 0 || hostPort.UserInfo.Length > 0 || value.Contains('/'))
                 return (null, false, $"'{value}' is not host:port (e.g. minio:9000) or a URL (e.g. https://s3.example.com)");
             return (value, useSsl, null);
         }

@@ -58,7 +58,9 @@ public static class DatabaseSetup
                 .Concat(o.Provider.ToLowerInvariant() is "postgres" or "postgresql" && string.IsNullOrWhiteSpace(o.ConnectionString)
                     ? [("ConnectionString", "is required when Provider is postgres (e.g. Host=db;Username=visionlabel;Password=…;Database=visionlabel)")] : []));
         // Pooled: live editing opens a context per op, and a pooled one skips most of the setup.
-        string provider = Provider(configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions());
+        // An unknown provider is registered as SQLite here and refused, named, by the start-up check above.
+        var configured = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        string provider = configured.Provider.ToLowerInvariant() is "postgres" or "postgresql" ? "postgres" : "sqlite";
         if (provider == "postgres") services.AddDbContextPool<VisionLabelDb, PostgresVisionLabelDb>(Options);
         else services.AddDbContextPool<VisionLabelDb, SqliteVisionLabelDb>(Options);
         services.AddHostedService<SqliteCheckpointer>();
@@ -128,7 +130,8 @@ public static class DatabaseSetup
             // "relation already exists" (EF's own migration lock did not cover the first, table-less run): one at a time.
             await using var holder = new Npgsql.NpgsqlConnection(db.Database.GetConnectionString());
             await holder.OpenAsync();
-            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({AdvisoryLocks.Migrations})", holder)) await take.ExecuteNonQueryAsync();
+            // No command timeout: the wait lasts as long as another process's migrations do.
+            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({AdvisoryLocks.Migrations})", holder) { CommandTimeout = 0 }) await take.ExecuteNonQueryAsync();
             try { await db.Database.MigrateAsync(); }
             finally
             {

@@ -113,7 +113,7 @@ public static class JobsSetup
             // (CREATE SCHEMA: duplicate key in pg_namespace, and the loser exited): one at a time under a lock.
             using var connection = new Npgsql.NpgsqlConnection(db.ConnectionString);
             connection.Open();
-            using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Data.AdvisoryLocks.HangfireSchema})", connection)) take.ExecuteNonQuery();
+            using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Data.AdvisoryLocks.HangfireSchema})", connection) { CommandTimeout = 0 }) take.ExecuteNonQuery();
             try { return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options); }
             finally
             {

@@ -106,7 +106,7 @@ public static class ProjectsApi
         foreach (var image in images) await sequencer.DeleteImageAsync(image.Id, context.Caller().UserName, CancellationToken.None);
         int deleted = await db.Projects.Where(p => p.Id == projectId).ExecuteDeleteAsync(CancellationToken.None);
         var hashes = images.Select(i => i.ContentHash).ToList();
-        await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, ct); // the sweep's grace period starts now
+        await sweeper.TouchImageBlobsAsync(hashes, intake.Value.ThumbnailSize, CancellationToken.None); // the sweep's grace period starts now
         return deleted == 0 ? Problems.NotFound("Project", projectId) : TypedResults.NoContent();
     }
 

@@ -16,7 +16,8 @@ public static class StorageSetup
     private static IBlobStore Create(StorageOptions storage, VisionLabelOptions app) => storage.Provider.ToLowerInvariant() switch
     {
         "local" => new LocalFolderBlobStore(storage.LocalPath ?? Path.Combine(app.ResolvedDataDirectory, "blobs")),
-        _ => new S3BlobStore(storage.S3), // "s3" or "minio": the rules allowed nothing else
+        "s3" or "minio" => new S3BlobStore(storage.S3),
+        _ => throw new InvalidOperationException($"VisionLabel:Storage:Provider '{storage.Provider}' is not known; use local or s3."),
     };
 
     private static IEnumerable<(string, string)> Rules(StorageOptions o)

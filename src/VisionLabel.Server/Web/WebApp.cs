@@ -51,18 +51,25 @@ public static class WebApp
         foreach (var route in Routes)
             app.MapGet(route, (HttpContext context) => IndexPage(context, root)).ExcludeFromDescription()
                 .AllowAnonymousAccess(); // the app's shell; what it shows comes from the API, which checks access
-        // Any other GET of a path that is not a file: under /api (and the hubs, the document, the dashboard) a 404
-        // ProblemDetails that says what is wrong (Common/Problems.cs); elsewhere the app with status 404, so a reload
-        // of a mistyped or stale link shows the app's own not-found page with its way back. GET and HEAD only, so a
-        // wrong method on a real route still answers 405.
-        app.MapFallback("{*path:nonfile}", (HttpContext context) => IsApiPath(context.Request.Path)
-                ? Results.StatusCode(StatusCodes.Status404NotFound) : NotFoundPage(context, root))
-            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"])).ExcludeFromDescription().AllowAnonymousAccess();
+        // Any other GET of a page path that no endpoint took (not a file, not under /api, /hubs, /openapi, /hangfire):
+        // the app with status 404, so a reload of a mistyped or stale link shows the app's own not-found page with its
+        // way back. Middleware after routing rather than a fallback route: a fallback would also win a GET of an API
+        // route that takes only POST, turning its 405 into a 404. (There the endpoint routing made up answers 405.)
+        app.Use(async (context, next) =>
+        {
+            if (context.GetEndpoint() is null && (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)) && IsPage(context.Request.Path))
+            {
+                await NotFoundPage(context, root).ExecuteAsync(context);
+                return;
+            }
+            await next(context);
+        });
         return app;
     }
 
-    private static bool IsApiPath(PathString path) =>
-        path.StartsWithSegments("/api") || path.StartsWithSegments("/hubs") || path.StartsWithSegments("/openapi") || path.StartsWithSegments("/hangfire");
+    private static bool IsPage(PathString path) =>
+        !path.StartsWithSegments("/api") && !path.StartsWithSegments("/hubs") && !path.StartsWithSegments("/openapi") &&
+        !path.StartsWithSegments("/hangfire") && !Path.HasExtension(path.Value);
 
     private static IResult NotFoundPage(HttpContext context, string? root)
     {

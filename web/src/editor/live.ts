@@ -88,7 +88,11 @@ export class LiveImage {
   private readonly cameOnline = () => { if (this.connection.state === signalR.HubConnectionState.Disconnected) this.restartLater(0); };
 
   async start(): Promise<void> {
+    // The page may have been left while it was still opening (quick ←/→): then it never joins, and whatever
+    // connection started meanwhile is closed, so no stray participant or socket stays behind.
+    if (this.stopped) return;
     if (this.connection.state === signalR.HubConnectionState.Disconnected) await this.connection.start();
+    if (this.stopped) { await this.connection.stop(); return; }
     const snapshot = await this.connection.invoke<Snapshot>('JoinImage', this.imageId);
     this.load(snapshot);
     this.setConnected(true);
@@ -169,7 +173,13 @@ export class LiveImage {
   private async send(op: SubmitOp): Promise<void> {
     let ack: Ack;
     try { ack = await this.connection.invoke<Ack>('Submit', op); }
-    catch { return; } // offline: it stays pending and is resubmitted after Resume
+    catch (err) {
+      // Offline: it stays pending and is resubmitted after Resume. The server refused the call itself (the op does
+      // not bind, e.g. an unknown type): resubmitting would fail forever, so it is dropped, and said.
+      // (The client turns a server error into an Error whose message carries the server's "HubException: …".)
+      if (!String((err as Error)?.message ?? '').includes('HubException')) return;
+      ack = { clientOpId: op.clientOpId, seq: null, rejected: (err as Error).message };
+    }
     if (ack.seq === null || ack.seq === undefined) {
       this.pending = this.pending.filter(p => p.clientOpId !== op.clientOpId);
       this.onEvent({ type: 'rejected', reason: ack.rejected ?? 'refused' });

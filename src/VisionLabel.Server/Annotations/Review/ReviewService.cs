@@ -19,14 +19,19 @@ public sealed class ReviewService(VisionLabelDb db, IHubContext<AnnotationsHub> 
     public async Task<(Image? Image, string? Problem)> SetStatusAsync(Guid imageId, ImageStatus status, string by, CancellationToken ct = default)
     {
         if (ImageStatusRules.ReviewProblem(status) is { } rule) return (null, rule);
-        var image = await db.Images.FirstOrDefaultAsync(i => i.Id == imageId, ct);
-        if (image is null) return (null, $"no image has id {imageId}");
-        image.Status = status;
-        image.UpdatedAt = DateTime.UtcNow;
-        await db.SaveChangesAsync(ct);
-        sequencer.StatusChanged(imageId);
-        await broadcaster.StatusChangedAsync(imageId, status, by);
-        return (image, null);
+        // Inside the image's exclusive section, like every edit: an edit that moves the status and this review are
+        // stored and broadcast in one order, so no editor shows in-progress while the database says submitted.
+        return await sequencer.ExclusiveAsync<(Image?, string?)>(imageId, async () =>
+        {
+            var image = await db.Images.FirstOrDefaultAsync(i => i.Id == imageId, CancellationToken.None);
+            if (image is null) return (null, $"no image has id {imageId}");
+            image.Status = status;
+            image.UpdatedAt = DateTime.UtcNow;
+            await db.SaveChangesAsync(CancellationToken.None);
+            sequencer.StatusChanged(imageId);
+            await broadcaster.StatusChangedAsync(imageId, status, by);
+            return (image, null);
+        });
     }
 
     public async Task<(CommentDto? Comment, string? Problem)> AddCommentAsync(Guid imageId, NewComment request, string author, CancellationToken ct = default)

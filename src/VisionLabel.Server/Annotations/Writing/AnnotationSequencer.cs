@@ -107,8 +107,9 @@ public sealed class AnnotationSequencer(ImageUnitOfWork work, OpApplier applier,
             return true;
         }, ct);
 
-    /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (for exact snapshots).</summary>
-    public Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => work.ReadExclusiveAsync(imageId, read);
+    /// <summary>Runs <paramref name="action"/> while no op can be applied to the image, in this process or another: exact
+    /// snapshots, and review status changes ordered with the edits' own status moves.</summary>
+    public Task<T> ExclusiveAsync<T>(Guid imageId, Func<Task<T>> action) => work.ExclusiveAsync(imageId, action);
 
     /// <summary>Reverts the user's latest op on the image that is not yet undone (as a new op), or says there is none.</summary>
     public Task<OpOutcome> UndoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: false, ct);

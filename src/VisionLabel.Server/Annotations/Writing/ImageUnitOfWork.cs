@@ -46,8 +46,8 @@ public sealed class ImageUnitOfWork(IServiceScopeFactory scopes, ImageGates gate
             }
         }, ct);
 
-    /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (for exact snapshots).</summary>
-    public Task<T> ReadExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, async () =>
+    /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (snapshots, review status).</summary>
+    public Task<T> ExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, async () =>
     {
         // Writers in other processes wait for the image's lock too (held on this connection while the caller reads on its own).
         await using var scope = scopes.CreateAsyncScope();

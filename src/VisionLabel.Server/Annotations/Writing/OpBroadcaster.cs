@@ -43,6 +43,10 @@ public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub, ILogger<OpBro
         catch (Exception e) { log.LogWarning(e, "Broadcasting the status of image {ImageId} failed; it is stored, and a reload shows it", imageId); }
     }
 
-    public Task ImageDeletedAsync(Guid imageId, string by) =>
-        hub.Clients.Group(ImageGroup(imageId)).SendAsync("ImageDeleted", new ImageDeleted(imageId, by), CancellationToken.None);
+    /// <summary>After the delete committed: a failed send is logged, never a failed delete (clients find the image gone).</summary>
+    public async Task ImageDeletedAsync(Guid imageId, string by)
+    {
+        try { await hub.Clients.Group(ImageGroup(imageId)).SendAsync("ImageDeleted", new ImageDeleted(imageId, by), CancellationToken.None); }
+        catch (Exception e) { log.LogWarning(e, "Broadcasting the delete of image {ImageId} failed; it is deleted", imageId); }
+    }
 }
