@@ -32,13 +32,19 @@ export class ImageGrid {
   async reload(status = this.status): Promise<void> {
     this.status = status;
     this.pages.clear();
+    this.generation++;
     await this.fetch(0);
   }
+
+  /** Bumped by each reload: a page fetched for an earlier filter arrives late and is dropped, never shown. */
+  private generation = 0;
 
   private async fetch(page: number): Promise<void> {
     if (this.pages.has(page)) return;
     this.pages.set(page, 'loading');
+    const generation = this.generation;
     const result = await api.images(this.projectId, page * pageSize, pageSize, this.status || undefined);
+    if (generation !== this.generation) return; // the filter changed while this page was on its way
     this.pages.set(page, result.items);
     if (result.total !== this.total) { this.total = result.total; this.changed(this.total); }
     this.draw();
