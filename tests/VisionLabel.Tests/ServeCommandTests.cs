@@ -46,10 +46,20 @@ public class ServeCommandTests
         Directory.CreateDirectory(logs);
         var log = new StreamWriter(Path.Combine(logs, Path.GetFileName(data.TrimEnd('/')) + ".serve.log"), append: true) { AutoFlush = true };
         var writing = new Lock();
-        void Write(string? line) { if (line is null) return; lock (writing) log.WriteLine(line); }
+        // Closed when both streams have ended (a null line), not when the process exits: lines still arrive after
+        // Exited, and writing one to a closed log threw on a thread-pool thread and crashed the whole test run.
+        int open = 2;
+        void Write(string? line)
+        {
+            lock (writing)
+            {
+                if (open == 0) return;
+                if (line is not null) log.WriteLine(line);
+                else if (--open == 0) log.Dispose();
+            }
+        }
         process.OutputDataReceived += (_, e) => { Write(e.Data); if (e.Data is not null) output?.Invoke(e.Data); };
         process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.Exited += (_, _) => { lock (writing) log.Dispose(); };
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
