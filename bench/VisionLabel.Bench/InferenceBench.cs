@@ -44,14 +44,14 @@ public static class InferenceBench
             int batch = detector.BatchSize(8);
 
             // Warm up both paths once.
-            await Raw(detector, files[0], batch, TimeSpan.FromSeconds(1));
+            await RawRate.MeasureAsync(detector, files[0], batch, TimeSpan.FromSeconds(1));
             await EndToEnd(detector, items.Take(Math.Min(16, items.Count)).ToList(), batch, args.Polygons);
 
             var raws = new List<double>();
             var e2es = new List<(double Rate, PipelineStats Stats)>();
             for (int round = 0; round < args.Rounds; round++)
             {
-                raws.Add(await Raw(detector, files[0], batch, TimeSpan.FromSeconds(args.Seconds)));
+                raws.Add(await RawRate.MeasureAsync(detector, files[0], batch, TimeSpan.FromSeconds(args.Seconds)));
                 e2es.Add(await EndToEnd(detector, items, batch, args.Polygons));
             }
             double raw = raws.Average(), e2e = e2es.Average(e => e.Rate);
@@ -61,26 +61,6 @@ public static class InferenceBench
                               $"{e2e / raw * 100:0}% | {per(s.Decode):0.00} | {per(s.Preprocess):0.00} | {per(s.Inference):0.00} | {per(s.Postprocess):0.00} |");
         }
         return 0;
-    }
-
-    /// <summary>Baseline: the model alone, on an already preprocessed tensor, with the pipeline's concurrency.</summary>
-    internal static async Task<double> Raw(Detector detector, string imageFile, int batch, TimeSpan duration)
-    {
-        var image = ImageTransforms.DecodeUpright(File.ReadAllBytes(imageFile));
-        long images = 0;
-        var clock = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, detector.ConcurrentRuns).Select(_ => Task.Run(() =>
-        {
-            var buffers = detector.CreateBuffers(batch);
-            for (int i = 0; i < batch; i++) detector.Preprocess(image, buffers.Slot(i, detector.SlotLength));
-            while (clock.Elapsed < duration)
-            {
-                detector.Run(buffers, batch);
-                Interlocked.Add(ref images, batch);
-            }
-        })).ToArray();
-        await Task.WhenAll(workers);
-        return images / clock.Elapsed.TotalSeconds;
     }
 
     private static async Task<(double, PipelineStats)> EndToEnd(Detector detector, List<PipelineItem> items, int batch, bool polygons)

@@ -40,8 +40,8 @@ public static class JobBench
                 // Loaded for the measurement only, so the job's peak memory is the job's.
                 using var detector = Detector.Load(File.ReadAllBytes(modelFile), new InferenceDevice(new InferenceOptions { Device = DeviceChoice.Cpu }));
                 GC.Collect();
-                await InferenceBench.Raw(detector, files[0], 1, TimeSpan.FromSeconds(1));
-                double rate = await InferenceBench.Raw(detector, files[0], 1, TimeSpan.FromSeconds(args.Seconds));
+                await RawRate.MeasureAsync(detector, files[0], 1, TimeSpan.FromSeconds(1));
+                double rate = await RawRate.MeasureAsync(detector, files[0], 1, TimeSpan.FromSeconds(args.Seconds));
                 GC.Collect();
                 return rate;
             }

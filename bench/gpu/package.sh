@@ -19,7 +19,7 @@ command -v zstd >/dev/null || { echo "needs zstd (apt-get install zstd)" >&2; ex
 # obj/ folders would leave the next plain build to restore the CPU package again.
 mkdir -p "$stage/src/bench/gpu"
 cp "$root/Directory.Build.targets" "$stage/src/" 2>/dev/null || true
-(cd "$root" && tar -cf - --exclude=bin --exclude=obj src/VisionLabel.Inference src/VisionLabel.Imaging src/VisionLabel.Shapes bench/gpu/GpuProof) | tar -C "$stage/src" -xf -
+(cd "$root" && tar -cf - --exclude=bin --exclude=obj src/VisionLabel.Inference src/VisionLabel.Imaging src/VisionLabel.Shapes bench/gpu/GpuProof bench/Shared) | tar -C "$stage/src" -xf -
 echo "publishing GpuProof (self-contained, CUDA build of ONNX Runtime)..." >&2
 dotnet publish "$stage/src/bench/gpu/GpuProof/GpuProof.csproj" -c Release -r linux-x64 --self-contained \
   -p:VisionLabelCuda=true -o "$stage/vlgpu/app" -nologo -v q -clp:ErrorsOnly >&2

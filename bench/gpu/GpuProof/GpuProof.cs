@@ -58,7 +58,7 @@ public static class GpuProof
             var reference = await DetectAll(cpu, files, batch: 8);
             var cpuRates = new JsonObject
             {
-                ["rawImgPerSec"] = Round(await Raw(cpu, files[0], 8, TimeSpan.FromSeconds(args.Seconds))),
+                ["rawImgPerSec"] = Round(await RawRate.MeasureAsync(cpu, files[0], 8, TimeSpan.FromSeconds(args.Seconds))),
                 ["endToEndImgPerSec"] = Round(await EndToEnd(cpu, files, repeat, 8)),
                 ["batch"] = 8, ["concurrentRuns"] = cpu.ConcurrentRuns,
             };
@@ -70,8 +70,8 @@ public static class GpuProof
             foreach (int batch in batches)
             {
                 Console.Error.WriteLine($"{Path.GetFileName(path)}: {device} batch {batch}…");
-                await Raw(detector, files[0], batch, TimeSpan.FromSeconds(1)); // warm-up (CUDA graphs, allocator)
-                double raw = await Raw(detector, files[0], batch, TimeSpan.FromSeconds(args.Seconds));
+                await RawRate.MeasureAsync(detector, files[0], batch, TimeSpan.FromSeconds(1)); // warm-up (CUDA graphs, allocator)
+                double raw = await RawRate.MeasureAsync(detector, files[0], batch, TimeSpan.FromSeconds(args.Seconds));
                 double e2e = await EndToEnd(detector, files, repeat, batch);
                 rates.Add(new JsonObject { ["batch"] = batch, ["rawImgPerSec"] = Round(raw), ["endToEndImgPerSec"] = Round(e2e), ["endToEndOverRaw"] = Math.Round(e2e / raw, 3) });
                 // Parity at every batch size (a batch may take other kernels), reported for the worst.
@@ -95,26 +95,6 @@ public static class GpuProof
     }
 
     private static double Round(double rate) => Math.Round(rate, 1);
-
-    /// <summary>The model alone: one preprocessed image copied into every slot of a batch, run for the duration, with
-    /// the detector's concurrency (one run at a time on CUDA).</summary>
-    private static async Task<double> Raw(Detector detector, string imageFile, int batch, TimeSpan duration)
-    {
-        var image = VisionLabel.Imaging.ImageTransforms.DecodeUpright(File.ReadAllBytes(imageFile));
-        long images = 0;
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, detector.ConcurrentRuns).Select(_ => Task.Run(() =>
-        {
-            var buffers = detector.CreateBuffers(batch);
-            for (int i = 0; i < batch; i++) detector.Preprocess(image, buffers.Slot(i, detector.SlotLength));
-            while (clock.Elapsed < duration)
-            {
-                detector.Run(buffers, batch);
-                Interlocked.Add(ref images, batch);
-            }
-        })));
-        return images / clock.Elapsed.TotalSeconds;
-    }
 
     private static async Task<Dictionary<string, IReadOnlyList<Detection>>> DetectAll(Detector detector, string[] files, int batch)
     {

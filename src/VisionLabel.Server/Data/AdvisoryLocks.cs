@@ -22,4 +22,32 @@ public static class AdvisoryLocks
     {
         if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})");
     }
+
+    /// <summary>
+    /// A session lock for work outside any EF transaction (migrations, Hangfire's schema install), held on a connection
+    /// of its own until disposed. The wait has no command timeout: it lasts as long as the other process's work does.
+    /// </summary>
+    public static async Task<SessionLock> HoldAsync(string connectionString, long key)
+    {
+        var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({key})", connection) { CommandTimeout = 0 };
+        await take.ExecuteNonQueryAsync();
+        return new SessionLock(connection, key);
+    }
+
+    /// <summary>As <see cref="HoldAsync"/>, for a caller that cannot await (a DI factory).</summary>
+    public static SessionLock Hold(string connectionString, long key) => HoldAsync(connectionString, key).GetAwaiter().GetResult();
+
+    public sealed class SessionLock(Npgsql.NpgsqlConnection connection, long key) : IAsyncDisposable, IDisposable
+    {
+        // Unlocked explicitly: a pooled connection's session outlives its Close, and its locks with it.
+        public async ValueTask DisposeAsync()
+        {
+            await using (var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({key})", connection)) await release.ExecuteNonQueryAsync();
+            await connection.DisposeAsync();
+        }
+
+        public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 }

@@ -128,16 +128,8 @@ public static class DatabaseSetup
         {
             // Processes started together on an empty database both ran the migrations, and the loser died on
             // "relation already exists" (EF's own migration lock did not cover the first, table-less run): one at a time.
-            await using var holder = new Npgsql.NpgsqlConnection(db.Database.GetConnectionString());
-            await holder.OpenAsync();
-            // No command timeout: the wait lasts as long as another process's migrations do.
-            await using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({AdvisoryLocks.Migrations})", holder) { CommandTimeout = 0 }) await take.ExecuteNonQueryAsync();
-            try { await db.Database.MigrateAsync(); }
-            finally
-            {
-                await using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({AdvisoryLocks.Migrations})", holder);
-                await release.ExecuteNonQueryAsync();
-            }
+            await using (await AdvisoryLocks.HoldAsync(db.Database.GetConnectionString()!, AdvisoryLocks.Migrations))
+                await db.Database.MigrateAsync();
         }
         else await db.Database.MigrateAsync();
         if (db.Database.IsSqlite()) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");

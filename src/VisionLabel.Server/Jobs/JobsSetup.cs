@@ -111,15 +111,8 @@ public static class JobsSetup
             };
             // The storage installs its schema when made. Processes started together on an empty database raced there
             // (CREATE SCHEMA: duplicate key in pg_namespace, and the loser exited): one at a time under a lock.
-            using var connection = new Npgsql.NpgsqlConnection(db.ConnectionString);
-            connection.Open();
-            using (var take = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_lock({Data.AdvisoryLocks.HangfireSchema})", connection) { CommandTimeout = 0 }) take.ExecuteNonQuery();
-            try { return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options); }
-            finally
-            {
-                using var release = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({Data.AdvisoryLocks.HangfireSchema})", connection);
-                release.ExecuteNonQuery();
-            }
+            using (Data.AdvisoryLocks.Hold(db.ConnectionString!, Data.AdvisoryLocks.HangfireSchema))
+                return new PostgreSqlStorage(new NpgsqlConnectionFactory(db.ConnectionString!, options), options);
         }
         string path = Path.ChangeExtension(Data.DatabaseSetup.SqliteFile(db, app), null) + ".hangfire.db";
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

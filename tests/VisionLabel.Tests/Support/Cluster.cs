@@ -58,15 +58,23 @@ public sealed class Cluster : IAsyncDisposable
         if (string.IsNullOrWhiteSpace(redis) || string.IsNullOrWhiteSpace(nginx))
             Requirement.Missing("needs Redis and nginx: set VISIONLABEL_TEST_REDIS=host:port and VISIONLABEL_TEST_NGINX=/usr/sbin/nginx (tests/run provides both)");
         var cluster = new Cluster(PostgresDatabase.Require(), redis!, nginx!, servers, extra);
-        // The first process migrates the database; then the others join it (or all at once).
-        if (together) await Task.WhenAll(Enumerable.Range(0, servers).Select(cluster.StartServerAsync));
-        else
+        try
         {
-            await cluster.StartServerAsync(0);
-            await Task.WhenAll(Enumerable.Range(1, servers - 1).Select(cluster.StartServerAsync));
+            // The first process migrates the database; then the others join it (or all at once).
+            if (together) await Task.WhenAll(Enumerable.Range(0, servers).Select(cluster.StartServerAsync));
+            else
+            {
+                await cluster.StartServerAsync(0);
+                await Task.WhenAll(Enumerable.Range(1, servers - 1).Select(cluster.StartServerAsync));
+            }
+            await cluster.StartProxyAsync();
+            return cluster;
         }
-        await cluster.StartProxyAsync();
-        return cluster;
+        catch
+        {
+            await cluster.DisposeAsync(); // a process that did start is not left running after the run
+            throw;
+        }
     }
 
     private string DataOf(int i) => Path.Combine(_work.Path, $"server{i}");

@@ -39,7 +39,7 @@ public sealed class ServedApp : IAsyncDisposable
     public Task<Dictionary<string, string>> TokensAsync(bool admin, params string[] users) => TestAccounts.TokensAsync(DataPath, [], admin, users);
 
     /// <summary>An API client of the first account, after making them all as admins (they reach every project).</summary>
-    public async Task<HttpClient> AdminsAsync(params string[] users) => Client((await TokensAsync(true, users))[users[0]]);
+    public async Task<HttpClient> AdminsAsync(params string[] users) => Client(await TestAccounts.ProvisionAsync(DataPath, [], users));
 
     public HttpClient Client(string token) => TestAccounts.Client(Url, token);
 

@@ -46,14 +46,14 @@ public sealed class ImageUnitOfWork(IServiceScopeFactory scopes, ImageGates gate
             }
         }, ct);
 
-    /// <summary>Runs <paramref name="read"/> while no op can be applied to the image (snapshots, review status).</summary>
-    public Task<T> ExclusiveAsync<T>(Guid imageId, Func<Task<T>> read) => gates.RunAsync(imageId, async () =>
+    /// <summary>Runs <paramref name="action"/> while no op can be applied to the image (snapshots, review status).</summary>
+    public Task<T> ExclusiveAsync<T>(Guid imageId, Func<Task<T>> action) => gates.RunAsync(imageId, async () =>
     {
         // Writers in other processes wait for the image's lock too (held on this connection while the caller reads on its own).
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
         await ImageLocks.AcquireAsync(db, imageId, CancellationToken.None);
-        try { return await read(); }
+        try { return await action(); }
         finally { await ImageLocks.ReleaseAsync(db, imageId); }
     });
 
