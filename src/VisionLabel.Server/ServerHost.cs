@@ -17,6 +17,8 @@ using VisionLabel.Server.Projects;
 using VisionLabel.Server.Scaleout;
 using VisionLabel.Server.Storage;
 using VisionLabel.Server.Web;
+using VisionLabel.Server.Notifications;
+using VisionLabel.Server.Work;
 
 namespace VisionLabel.Server;
 
@@ -69,6 +71,8 @@ public static class ServerHost
         services.RemoveAll<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol>();
         services.AddSingleton<Microsoft.AspNetCore.SignalR.Protocol.IHubProtocol, ExplainingJsonHubProtocol>();
         services.AddAnnotations();
+        services.AddNotifications();
+        services.AddWork();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
         // Jobs on Hangfire (pre-labeling chunks, imports, the recurring sweep), worked by this process unless RunWorkers is false.
@@ -93,6 +97,8 @@ public static class ServerHost
         app.MapProjectsApi();
         app.MapImagesApi();
         app.MapAnnotationsApi();
+        app.MapWorkApi();
+        app.MapNotificationsApi();
         app.MapModelsApi();
         app.MapPrelabelApi();
         app.MapJobsApi();

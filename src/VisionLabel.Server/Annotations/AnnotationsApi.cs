@@ -48,12 +48,13 @@ public static class AnnotationsApi
             state = request.State, source = request.Source,
         }, AnnotationSequencer.Json);
         var id = request.Id ?? Guid.CreateVersion7();
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Create, id, changes), context.Caller().UserName, ct: ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Create, id, changes), context.Caller().UserName, Role(context), ct: ct);
         return outcome switch
         {
             { Current: { } created } => TypedResults.Created($"/api/images/{imageId}/annotations/{id}", AnnotationDto.From(created)),
             { Reject: RejectKind.NotFound } => Problems.NotFound("Image", imageId),
             { Reject: RejectKind.Exists or RejectKind.Deleted } => Problems.Conflict("Annotation exists", outcome.Reason + "."),
+            { Reject: RejectKind.Stage } => StageConflict(outcome),
             _ => Invalid(outcome),
         };
     }
@@ -68,12 +69,13 @@ public static class AnnotationsApi
         if (request.Attributes is { } attributes) body["attributes"] = attributes;
         if (request.State is { } state) body["state"] = state;
         var op = new SubmitOp(RestOpId(), imageId, OpType.Update, annotationId, JsonSerializer.SerializeToElement(body, AnnotationSequencer.Json));
-        var outcome = await sequencer.ApplyAsync(op, context.Caller().UserName, request.Version, ct);
+        var outcome = await sequencer.ApplyAsync(op, context.Caller().UserName, Role(context), request.Version, ct);
         return outcome switch
         {
             { Applied: not null, Current: { } updated } => TypedResults.Ok(AnnotationDto.From(updated)),
             { Reject: RejectKind.NotFound or RejectKind.Deleted } => Problems.NotFound("Annotation", annotationId),
             { Reject: RejectKind.Conflict, Current: { } current } => VersionConflict(current, request.Version),
+            { Reject: RejectKind.Stage } => StageConflict(outcome),
             _ => Invalid(outcome),
         };
     }
@@ -81,15 +83,23 @@ public static class AnnotationsApi
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Delete(
         Guid imageId, Guid annotationId, int? version, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
     {
-        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Delete, annotationId), context.Caller().UserName, version, ct);
+        var outcome = await sequencer.ApplyAsync(new SubmitOp(RestOpId(), imageId, OpType.Delete, annotationId), context.Caller().UserName, Role(context), version, ct);
         return outcome switch
         {
             { Applied: not null } => TypedResults.NoContent(),
             { Reject: RejectKind.Conflict, Current: { } current } => VersionConflict(current, version!.Value),
+            { Reject: RejectKind.Stage } => StageConflict(outcome),
             { Reject: RejectKind.NotFound or RejectKind.Deleted } => Problems.NotFound("Annotation", annotationId),
             _ => Invalid(outcome),
         };
     }
+
+    private static Accounts.ProjectRole Role(HttpContext context) => context.Access().Role ?? Accounts.ProjectRole.Viewer;
+
+    /// <summary>The image's workflow stage keeps this person out (submitted, approved): 409 saying the stage and what would allow it.</summary>
+    private static ProblemHttpResult StageConflict(OpOutcome outcome) => Problems.Conflict("Image is read-only in its stage", Capital(outcome.Reason ?? "") + ".");
+
+    private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     private static string RestOpId() => "rest:" + Guid.NewGuid().ToString("N");
 

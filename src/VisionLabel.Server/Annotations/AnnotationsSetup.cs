@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace VisionLabel.Server.Annotations;
 
 /// <summary>The annotations area: the one write path (Writing/), live co-editing (Live/), review and comments (Review/).</summary>
@@ -19,6 +20,9 @@ public static class AnnotationsSetup
         services.AddSingleton<PresenceRegistry>();
         services.AddSingleton<PresenceThrottle>();
         services.AddScoped<ReviewService>();
+        // The workflow: submit, approve, reject, reopen, leases (the queue itself is Work/).
+        services.AddScoped<WorkTransitions>();
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 }

@@ -12,6 +12,26 @@ public sealed class Project
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public List<Label> Labels { get; set; } = [];
+
+    // The work distribution settings (Annotations/Review/WorkflowSettings.cs has their rules and defaults).
+    /// <summary>How long a lease from the queue lasts without a heartbeat.</summary>
+    public int LeaseSeconds { get; set; } = Annotations.WorkflowSettings.DefaultLeaseSeconds;
+    /// <summary>Share of submissions that go to review, 0..100; the rest are approved on submit.</summary>
+    public int ReviewPercent { get; set; } = 100;
+    /// <summary>People whose every submission is reviewed, whatever ReviewPercent says (user names).</summary>
+    public List<string> FullReviewFor { get; set; } = [];
+    public bool AllowSelfReview { get; set; }
+    /// <summary>How many images one annotator may take from the unassigned pool (submitted or held); null: no cap.</summary>
+    public int? MaxPerAnnotator { get; set; }
+    public Annotations.QueuePriority QueuePriority { get; set; }
+    /// <summary>The seed of the random priority: the same seed gives the same order.</summary>
+    public int QueueSeed { get; set; }
+    /// <summary>Set when the seed changed: the queue recomputes the images' shuffle keys before it next hands out work.</summary>
+    [System.ComponentModel.DataAnnotations.Schema.NotMapped] public bool ShuffleStale { get; set; }
+    /// <summary>The reasons a reviewer picks from when rejecting.</summary>
+    public List<string> RejectReasons { get; set; } = [.. Annotations.WorkflowSettings.DefaultRejectReasons];
+    /// <summary>Reviewers are told when this many images wait for review (0: never).</summary>
+    public int ReviewQueueAlert { get; set; } = Annotations.WorkflowSettings.DefaultReviewQueueAlert;
 }
 
 public sealed class Label
@@ -29,6 +49,8 @@ public sealed class Label
     public string? Supercategory { get; set; }
 }
 
+/// <summary>Where an image is in the workflow. New, prelabeled and in-progress are the annotate stage; rejected is
+/// rework for the annotator who submitted it (Annotations/Review/WorkflowRules.cs has who moves what).</summary>
 public enum ImageStatus { New, Prelabeled, InProgress, Submitted, Approved, Rejected }
 
 public sealed class Image
@@ -52,6 +74,26 @@ public sealed class Image
     public long? ExternalId { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    // Work distribution (Work/): who it is assigned to per stage, who holds it now, who submitted and reviewed it.
+    // People are named by user name, as op authors are.
+    public string? AnnotateAssignee { get; set; }
+    public string? ReviewAssignee { get; set; }
+    /// <summary>Who holds the lease (from the queue, or by opening it to work on); free when null or expired.</summary>
+    public string? LeaseHolder { get; set; }
+    public Annotations.WorkStage? LeaseStage { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+    /// <summary>The annotator who submitted it last: a rejection goes back to them.</summary>
+    public string? SubmittedBy { get; set; }
+    public DateTime? SubmittedAt { get; set; }
+    public string? ReviewedBy { get; set; }
+    public DateTime? ReviewedAt { get; set; }
+    /// <summary>How many times it was rejected.</summary>
+    public int ReworkRounds { get; set; }
+    /// <summary>The mean score of the model's proposals when pre-labeling ran (0 when it found nothing); null before.</summary>
+    public double? Confidence { get; set; }
+    /// <summary>Its place in the random priority (from the project's seed and its id); null until the queue computes it.</summary>
+    public long? ShuffleKey { get; set; }
 }
 
 public enum AnnotationKind { Box, Polygon, Mask }
@@ -208,6 +250,8 @@ public sealed class Comment
     public double Y { get; set; }
     public required string Text { get; set; }
     public required string Author { get; set; }
+    /// <summary>The thread this comment answers (its first comment, whose pin it shares); null for a thread's first.</summary>
+    public Guid? ParentId { get; set; }
     public bool Resolved { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }

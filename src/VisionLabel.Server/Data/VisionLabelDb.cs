@@ -27,6 +27,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<JobItem> JobItems => Set<JobItem>();
     public DbSet<AnnotationOp> AnnotationOps => Set<AnnotationOp>();
     public DbSet<Comment> Comments => Set<Comment>();
+    public DbSet<Annotations.WorkEvent> WorkEvents => Set<Annotations.WorkEvent>();
+    public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -63,6 +65,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
         {
             e.Property(p => p.Name).HasMaxLength(200);
             e.HasIndex(p => p.Name).IsUnique();
+            e.Property(p => p.QueuePriority).HasConversion<string>().HasMaxLength(16);
             e.HasMany(p => p.Labels).WithOne().HasForeignKey(l => l.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Label>(e =>
@@ -80,6 +83,18 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique();
             e.HasIndex(i => new { i.ProjectId, i.Status });
+            e.Property(i => i.AnnotateAssignee).HasMaxLength(200);
+            e.Property(i => i.ReviewAssignee).HasMaxLength(200);
+            e.Property(i => i.LeaseHolder).HasMaxLength(200);
+            e.Property(i => i.LeaseStage).HasConversion<string>().HasMaxLength(16);
+            e.Property(i => i.SubmittedBy).HasMaxLength(200);
+            e.Property(i => i.ReviewedBy).HasMaxLength(200);
+            // The queue's look-ups: a person's leases, rework and assignments; the random order.
+            e.HasIndex(i => new { i.ProjectId, i.LeaseHolder });
+            e.HasIndex(i => new { i.ProjectId, i.SubmittedBy });
+            e.HasIndex(i => new { i.ProjectId, i.AnnotateAssignee });
+            e.HasIndex(i => new { i.ProjectId, i.ReviewAssignee });
+            e.HasIndex(i => new { i.ProjectId, i.ShuffleKey });
         });
         model.Entity<Annotation>(e =>
         {
@@ -143,6 +158,25 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(c => c.Author).HasMaxLength(200);
             e.HasOne<Image>().WithMany().HasForeignKey(c => c.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(c => c.ImageId);
+        });
+        model.Entity<Annotations.WorkEvent>(e =>
+        {
+            e.Property(w => w.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(w => w.Stage).HasConversion<string>().HasMaxLength(16);
+            e.Property(w => w.Actor).HasMaxLength(200);
+            e.Property(w => w.Subject).HasMaxLength(200);
+            e.Property(w => w.Reason).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(w => w.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(w => w.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(w => new { w.ProjectId, w.At });
+            e.HasIndex(w => w.ImageId);
+        });
+        model.Entity<Notifications.Notification>(e =>
+        {
+            e.Property(n => n.UserName).HasMaxLength(200);
+            e.Property(n => n.Kind).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Project>().WithMany().HasForeignKey(n => n.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(n => new { n.UserName, n.ReadAt });
         });
     }
 }

@@ -19,4 +19,7 @@ public sealed record UploadedFile(string FileName, UploadOutcome Outcome, ImageD
 
 public sealed record UploadSummary(IReadOnlyList<UploadedFile> Files, int Created, int Duplicates, int Rejected);
 
-public sealed record UpdateImageRequest(ImageStatus? Status = null);
+/// <summary>status: submitted, approved, rejected (with reason and comment) or in-progress (reopen), as the workflow routes do.</summary>
+public sealed record UpdateImageRequest(ImageStatus? Status = null,
+    [property: System.ComponentModel.DataAnnotations.StringLength(100)] string? Reason = null,
+    [property: System.ComponentModel.DataAnnotations.StringLength(5000)] string? Comment = null);

@@ -26,7 +26,7 @@ public static class ImagesApi
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
         images.MapGet("/", Get).RequireProjectRole(ProjectRole.Viewer);
         images.MapPatch("/", Update).RequireProjectRole(ProjectRole.Annotator)
-            .WithDescription("Annotators set in-progress and submitted; approving and rejecting needs the reviewer role.");
+            .WithDescription("Moves the image through the workflow, as POST …/submit, /approve, /reject ({status: \"rejected\", reason, comment}) and /reopen (status in-progress) do, with the same rules.");
         images.MapDelete("/", Delete).RequireProjectRole(ProjectRole.Owner);
         images.MapGet("/original", Original).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/thumbnail", Thumbnail).RequireProjectRole(ProjectRole.Viewer);
@@ -37,8 +37,13 @@ public static class ImagesApi
         {
             var (dto, problem) = await review.AddCommentAsync(imageId, comment, context.Caller().UserName, ct);
             return dto is not null ? Results.Created($"/api/images/{imageId}/comments/{dto.Id}", dto)
-                : problem!.StartsWith("no image") ? Problems.NotFound("Image", imageId) : (IResult)Problems.Invalid("comment", problem);
-        }).RequireProjectRole(ProjectRole.Annotator);
+                : problem!.StartsWith("no image") ? Problems.NotFound("Image", imageId)
+                : problem.StartsWith("parentId: ") ? Problems.Invalid("parentId", problem["parentId: ".Length..]) : (IResult)Problems.Invalid("text", problem);
+        }).RequireProjectRole(ProjectRole.Annotator)
+            .WithDescription("A new thread pinned at (x, y), or with parentId a reply to a thread. The image's submitter, assignee, lease holder and the thread's people are notified.");
+        images.MapPatch("/comments/{commentId:guid}", async (Guid imageId, Guid commentId, ResolveRequest request, ReviewService review, CancellationToken ct) =>
+            await review.ResolveCommentAsync(imageId, commentId, request.Resolved, ct) is { } dto ? Results.Ok(dto) : Problems.NotFound("Comment", commentId))
+            .RequireProjectRole(ProjectRole.Annotator).WithDescription("Resolves (or reopens) a comment's thread.");
         return app;
     }
 
@@ -132,16 +137,20 @@ public static class ImagesApi
     }
 
     private static async Task<Results<Ok<ImageDto>, ValidationProblem, ProblemHttpResult>> Update(
-        Guid imageId, UpdateImageRequest request, HttpContext context, VisionLabelDb db, ReviewService review, CancellationToken ct)
+        Guid imageId, UpdateImageRequest request, HttpContext context, VisionLabelDb db, WorkTransitions work, CancellationToken ct)
     {
         if (request.Status is { } status)
         {
             if (ImageStatusRules.ReviewProblem(status) is { } problem) return Problems.Invalid("status", problem);
-            if (ImageStatusRules.RoleProblem(status, context.Access().Role) is { } refused)
-                return TypedResults.Problem(statusCode: 403, title: $"{ImageStatusRules.RoleToSet(status)} role required", detail: refused + ".");
-            // Through the review service, so everyone on the image sees it change.
-            var (changed, _) = await review.SetStatusAsync(imageId, status, context.Caller().UserName, ct);
-            return changed is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(changed));
+            // The same transitions as POST …/submit, /approve, /reject, /reopen (one path, one set of rules).
+            var action = status switch
+            {
+                ImageStatus.Submitted => WorkAction.Submit, ImageStatus.Approved => WorkAction.Approve,
+                ImageStatus.Rejected => WorkAction.Reject, _ => WorkAction.Reopen,
+            };
+            var outcome = await work.TransitionAsync(imageId, action, new Actor(context.Caller().UserName, context.Access().Role ?? ProjectRole.Viewer), request.Reason, request.Comment);
+            if (outcome.Refusal is { } r)
+                return r.StatusCode == 400 ? Problems.Invalid(r.Field ?? "status", r.Detail) : TypedResults.Problem(statusCode: r.StatusCode, title: r.Title, detail: r.Detail);
         }
         var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));

@@ -14,11 +14,12 @@ namespace VisionLabel.Server.Inference;
 /// What to pre-label: a model, and either explicit image ids or a status filter (default: every image).
 /// Mapping overrides the project's saved class→label mapping; classes without a label are skipped.
 /// ExistingProposals: "replace" (default) this model's untouched proposals, or "keep" them and add.
+/// IncludeReviewed: submitted and approved images are left alone unless this is true (their review would no longer hold).
 /// </summary>
 public sealed record PrelabelRequest(
     Guid ModelId, [property: MaxLength(Limits.ImageIdsPerRequest)] IReadOnlyList<Guid>? ImageIds = null, [property: MaxLength(10)] IReadOnlyList<string>? Status = null,
     float? Confidence = null, float? Iou = null, [property: MaxLength(Limits.ClassesPerModel)] IReadOnlyList<ClassMappingInput>? Mapping = null,
-    string? ExistingProposals = null, [property: Range(1, 64)] int? MaxBatch = null);
+    string? ExistingProposals = null, [property: Range(1, 64)] int? MaxBatch = null, bool IncludeReviewed = false);
 
 public static class PrelabelApi
 {
@@ -85,14 +86,14 @@ public static class PrelabelApi
                     .Select(i => (i.Id, i.Status)));
             var missing = ids.Except(found.Select(f => f.Id)).ToList();
             if (missing.Count > 0) return Problems.Invalid("imageIds", $"{missing.Count} image id(s) are not in this project, e.g. {missing[0]}");
-            explicitIds = found.Where(f => statuses.Count == 0 || statuses.Contains(f.Status)).Select(f => f.Id).Distinct().ToList();
+            explicitIds = found.Where(f => (statuses.Count == 0 || statuses.Contains(f.Status)) && (request.IncludeReviewed || !Reviewed(f.Status))).Select(f => f.Id).Distinct().ToList();
         }
 
         var now = DateTime.UtcNow;
         var job = new Job
         {
             Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, MaxAttempts = options.Value.MaxAttempts,
-            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8)),
+            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8, request.IncludeReviewed)),
         };
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
@@ -107,6 +108,7 @@ public static class PrelabelApi
             {
                 // A whole project: items are made by the database from the selection, no id list passes through memory.
                 string statusFilter = statuses.Count == 0 ? "" : $" AND \"Status\" IN ({string.Join(", ", statuses.Select((_, i) => $"{{{i + 2}}}"))})";
+                if (!request.IncludeReviewed) statusFilter += " AND \"Status\" NOT IN ('Submitted', 'Approved')";
                 object[] parameters = [job.Id, projectId, .. statuses.Select(st => (object)st.ToString())];
 #pragma warning disable EF1003 // only generated {n} placeholders are concatenated; every value is a parameter
                 job.Total = await db.Database.ExecuteSqlRawAsync(
@@ -120,4 +122,6 @@ public static class PrelabelApi
         job.Chunks = await dispatcher.DispatchAsync(job.Id, CancellationToken.None); // committed: it must reach Hangfire even if the client went away
         return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
     }
+
+    private static bool Reviewed(ImageStatus status) => status is ImageStatus.Submitted or ImageStatus.Approved;
 }

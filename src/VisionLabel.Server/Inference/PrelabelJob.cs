@@ -13,7 +13,7 @@ using VisionLabel.Server.Storage;
 namespace VisionLabel.Server.Inference;
 
 /// <summary>Parameters fixed at enqueue time, so a retried or resumed job does exactly what was asked.</summary>
-public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou, Dictionary<int, Guid> Mapping, bool ReplaceProposals, int MaxBatch);
+public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou, Dictionary<int, Guid> Mapping, bool ReplaceProposals, int MaxBatch, bool IncludeReviewed = false);
 
 /// <summary>
 /// Runs a model over the job's pending images through the batched pipeline and writes proposals through the
@@ -142,13 +142,28 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                 var status = r.Error is null ? JobItemStatus.Done : JobItemStatus.Failed;
                 var outcome = await sequencer.ApplyBatchAsync(tag.ImageId, _author, OpOrigin.Job, async db =>
                 {
+                    // Under the image's lock: an image submitted or approved since the job started is left alone too.
+                    var imageStatus = await db.Images.Where(i => i.Id == tag.ImageId).Select(i => i.Status).FirstAsync(CancellationToken.None);
+                    if (!payload.IncludeReviewed && imageStatus is ImageStatus.Submitted or ImageStatus.Approved && r.Error is null)
+                    {
+                        int skipped = await db.JobItems.Where(i => i.JobId == jobId && i.ImageId == tag.ImageId && i.Status == JobItemStatus.Pending)
+                            .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, JobItemStatus.Done).SetProperty(i => i.Error, $"skipped: the image is {Common.ApiEnum.Name(imageStatus)}").SetProperty(i => i.FinishedAt, now), CancellationToken.None);
+                        if (skipped == 0) return null;
+                        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + 1), CancellationToken.None);
+                        return [];
+                    }
                     int claimed = await db.JobItems.Where(i => i.JobId == jobId && i.ImageId == tag.ImageId && i.Status == JobItemStatus.Pending)
                         .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, status).SetProperty(i => i.Error, r.Error).SetProperty(i => i.FinishedAt, now), CancellationToken.None);
                     if (claimed == 0) return null; // already written (by an earlier attempt): never twice
                     int done = r.Error is null ? 1 : 0;
                     await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + 1 - done), CancellationToken.None);
                     if (r.Error is not null) return [];
-                    return await OpsAsync(db, r, tag);
+                    var ops = await OpsAsync(db, r, tag);
+                    // The image's model confidence (the queue's "lowest confidence first"): the mean score of what the model proposed, 0 for nothing.
+                    var scores = r.Detections!.Where(d => payload.Mapping.ContainsKey(d.ClassId)).Select(d => (double)d.Score).ToList();
+                    double confidence = scores.Count == 0 ? 0 : Math.Round(scores.Average(), 5);
+                    await db.Images.Where(i => i.Id == tag.ImageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.Confidence, confidence), CancellationToken.None);
+                    return ops;
                 }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None, freshIds: true); // ids minted below; the item claim makes them once-only
                 if (outcome is null || r.Error is not null) continue;
                 Written++;

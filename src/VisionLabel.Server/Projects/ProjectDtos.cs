@@ -9,10 +9,11 @@ public sealed record LabelDto(Guid Id, string Name, string Color, int Order)
     public static LabelDto From(Label l) => new(l.Id, l.Name, l.Color, l.Order);
 }
 
-public sealed record ProjectDto(Guid Id, string Name, string? Description, IReadOnlyList<LabelDto> Labels, DateTime CreatedAt, DateTime UpdatedAt)
+public sealed record ProjectDto(Guid Id, string Name, string? Description, IReadOnlyList<LabelDto> Labels, DateTime CreatedAt, DateTime UpdatedAt,
+    Annotations.WorkflowDto Workflow)
 {
     public static ProjectDto From(Project p) => new(p.Id, p.Name, p.Description,
-        p.Labels.OrderBy(l => l.Order).ThenBy(l => l.Name).Select(LabelDto.From).ToList(), p.CreatedAt, p.UpdatedAt);
+        p.Labels.OrderBy(l => l.Order).ThenBy(l => l.Name).Select(LabelDto.From).ToList(), p.CreatedAt, p.UpdatedAt, Annotations.WorkflowDto.From(p));
 }
 
 // Limits are declared on the requests and checked by minimal-API validation (AddValidation) before a handler runs:
@@ -25,4 +26,6 @@ public sealed record UpdateLabelRequest([property: StringLength(200)] string? Na
 public sealed record CreateProjectRequest(
     [property: StringLength(200)] string Name, [property: StringLength(Limits.Description)] string? Description = null,
     [property: MaxLength(Limits.LabelsPerProject)] IReadOnlyList<CreateLabelRequest>? Labels = null);
-public sealed record UpdateProjectRequest([property: StringLength(200)] string? Name = null, [property: StringLength(Limits.Description)] string? Description = null);
+/// <param name="Workflow">Work distribution settings (leaseSeconds, reviewPercent, fullReviewFor, allowSelfReview, maxPerAnnotator, priority, seed, rejectReasons, reviewQueueAlert); absent fields stay.</param>
+public sealed record UpdateProjectRequest([property: StringLength(200)] string? Name = null, [property: StringLength(Limits.Description)] string? Description = null,
+    Annotations.WorkflowPatch? Workflow = null);

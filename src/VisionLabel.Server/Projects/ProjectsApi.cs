@@ -90,6 +90,9 @@ public static class ProjectsApi
             project.Name = name;
         }
         if (request.Description is not null) project.Description = request.Description;
+        if (request.Workflow is { } workflow && WorkflowSettings.Apply(project, workflow) is { } bad) return Problems.Invalid(bad.Field, bad.Problem);
+        // A new seed (or switching to random) reorders the queue: the images' shuffle keys are recomputed on the next pull.
+        if (project.ShuffleStale) await db.Images.Where(i => i.ProjectId == projectId).ExecuteUpdateAsync(u => u.SetProperty(i => i.ShuffleKey, (long?)null), ct);
         project.UpdatedAt = DateTime.UtcNow;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ProjectDto.From(project));

@@ -3,6 +3,7 @@ using Microsoft.OpenApi;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Datasets;
 using VisionLabel.Server.Jobs;
+using VisionLabel.Server;
 
 namespace VisionLabel.Server.Web;
 
@@ -19,8 +20,9 @@ public static class HubSchemas
         // /hubs/annotations: what methods take and return, and the events the server sends.
         typeof(SubmitOp), typeof(OpAck), typeof(AppliedOp), typeof(ImageSnapshot), typeof(ResumeResult), typeof(Presence),
         typeof(PresenceChanged), typeof(Participant), typeof(NewComment), typeof(CommentDto), typeof(ImageStatusChanged), typeof(ImageDeleted),
+        typeof(WorkStateDto), typeof(WorkEventDto), typeof(RejectRequest),
         // /hubs/live
-        typeof(JobDto), typeof(ImportProgress),
+        typeof(JobDto), typeof(ImportProgress), typeof(Notifications.NotificationDto),
     ];
 
     public static void Add(OpenApiOptions options) => options.AddDocumentTransformer(async (document, context, ct) =>

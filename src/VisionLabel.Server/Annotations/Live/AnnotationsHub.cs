@@ -13,7 +13,7 @@ namespace VisionLabel.Server.Annotations;
 /// browsers cannot set headers on WebSockets), and every method declares the project role it needs (HubAccessFilter).
 /// </summary>
 public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationReads reads, PresenceRegistry presence, IParticipantDirectory participants,
-    PresenceThrottle presenceThrottle, ReviewService review, VisionLabelDb db) : Hub
+    PresenceThrottle presenceThrottle, ReviewService review, WorkTransitions work, VisionLabelDb db) : Hub
 {
     /// <summary>Largest op accepted (its changes as JSON text): a 10,000-point polygon is about 200 KB.</summary>
     public const int MaxOpBytes = 1 << 20;
@@ -23,6 +23,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
     private const int MaxPresenceBytes = 16 << 10;
 
     private string User => Context.User!.Identity!.Name!; // the signed-in account, never a name the client sends
+    private ProjectRole Role => Context.Access().Role ?? ProjectRole.Viewer; // set by HubAccessFilter for the method's project
 
     [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public async Task<ImageSnapshot> JoinImage(Guid imageId)
@@ -53,7 +54,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
         if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
         if (op.Changes is { } changes && RawBytes(changes) is var size && size > MaxOpBytes)
             return Refuse(op, $"the op's changes are {size:N0} bytes; at most {MaxOpBytes:N0} are accepted (simplify the polygon or send a mask)");
-        var outcome = await sequencer.SubmitAsync(op, User);
+        var outcome = await sequencer.SubmitAsync(op, User, Role);
         if (outcome.Applied is { } applied) return new OpAck(op.ClientOpId, applied.Seq);
         return Refuse(op, outcome.Reason ?? "refused");
     }
@@ -71,17 +72,42 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
 
     private async Task<OpAck> UndoRedo(Guid imageId, bool redo)
     {
-        var outcome = redo ? await sequencer.RedoAsync(imageId, User) : await sequencer.UndoAsync(imageId, User);
+        var outcome = redo ? await sequencer.RedoAsync(imageId, User, Role) : await sequencer.UndoAsync(imageId, User, Role);
         return outcome.Applied is { } applied ? new OpAck(applied.Op.ClientOpId, applied.Seq) : new OpAck(redo ? "redo" : "undo", null, outcome.Reason);
     }
 
-    /// <summary>Review: submitted / approved / rejected / in-progress (reopen), broadcast as ImageStatusChanged.</summary>
+    // The workflow, as on REST (POST /api/images/{id}/submit …): the same rules and refusals (Annotations/Review/WorkflowRules).
+    // Everyone on the image receives WorkChanged (and ImageStatusChanged when the status moved). A refusal is a
+    // HubException "STATUS Title: detail", as the REST ProblemDetails says it.
+
+    /// <summary>Submits the image for review and releases the caller's lease.</summary>
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
-    public async Task SetImageStatus(Guid imageId, ImageStatus status)
+    public Task<WorkStateDto> SubmitImage(Guid imageId) => Work(nameof(SubmitImage), work.TransitionAsync(imageId, WorkAction.Submit, Actor));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Reviewer, Writes = true)]
+    public Task<WorkStateDto> ApproveImage(Guid imageId) => Work(nameof(ApproveImage), work.TransitionAsync(imageId, WorkAction.Approve, Actor));
+
+    /// <summary>Rejects with one of the project's reasons and an optional comment for the annotator.</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Reviewer, Writes = true)]
+    public Task<WorkStateDto> RejectImage(Guid imageId, RejectRequest request) =>
+        Work(nameof(RejectImage), work.TransitionAsync(imageId, WorkAction.Reject, Actor, request?.Reason, request?.Comment));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Owner, Writes = true)]
+    public Task<WorkStateDto> ReopenImage(Guid imageId) => Work(nameof(ReopenImage), work.TransitionAsync(imageId, WorkAction.Reopen, Actor));
+
+    /// <summary>The editor's heartbeat while it is open: extends the caller's lease by the project's lease time.</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
+    public Task<WorkStateDto> RenewLease(Guid imageId) => Work(nameof(RenewLease), work.RenewLeaseAsync(imageId, Actor));
+
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
+    public Task<WorkStateDto> ReleaseLease(Guid imageId) => Work(nameof(ReleaseLease), work.ReleaseLeaseAsync(imageId, Actor));
+
+    private Actor Actor => new(User, Role);
+
+    private static async Task<WorkStateDto> Work(string method, Task<WorkOutcome> call)
     {
-        if (ImageStatusRules.RoleProblem(status, Context.Access().Role) is { } refused) throw new HubException($"403 SetImageStatus: {refused}");
-        var (_, problem) = await review.SetStatusAsync(imageId, status, User);
-        if (problem is not null) throw new HubException($"SetImageStatus: {problem}");
+        var outcome = await call;
+        return outcome.State ?? throw new HubException($"{outcome.Refusal!.StatusCode} {outcome.Refusal.Title}: {outcome.Refusal.Detail}");
     }
 
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
@@ -92,7 +118,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
         return dto ?? throw new HubException($"AddComment: {problem}");
     }
 
-    [HubAccess(AccessLevel.Project, ProjectRole.Reviewer, Writes = true)]
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public async Task<CommentDto> ResolveComment(Guid imageId, Guid commentId, bool resolved) =>
         await review.ResolveCommentAsync(imageId, commentId, resolved) ?? throw new HubException($"ResolveComment: no comment {commentId} on image {imageId}");
 

@@ -35,7 +35,8 @@ internal sealed record AnnotationChanges(
     Guid? LabelId = null, AnnotationKind? Kind = null, JsonElement? Geometry = null, JsonElement? Attributes = null,
     AnnotationState? State = null, AnnotationSourceDto? Source = null);
 
-public enum RejectKind { None, NotFound, Invalid, Exists, Deleted, Conflict }
+/// <summary>Why an op was refused. Stage: the image's workflow stage does not let this person edit it (submitted, approved).</summary>
+public enum RejectKind { None, NotFound, Invalid, Exists, Deleted, Conflict, Stage }
 
 /// <summary>The result of one op: applied (possibly a duplicate of one applied before) or rejected with a reason.</summary>
 public sealed record OpOutcome(AppliedOp? Applied, bool Duplicate, RejectKind Reject, string? Reason, string? Field = null, Annotation? Current = null)

@@ -14,9 +14,9 @@ public enum ImageEvent
 }
 
 /// <summary>
-/// The image status state machine, in one place. The server moves images through new → prelabeled → in-progress
-/// as work happens; people move them through review: submitted, approved, rejected, and back to in-progress
-/// (reopen) from any state. New and prelabeled are the server's own: nobody sets them by hand.
+/// The image status moves the server makes as work happens (new → prelabeled → in-progress), and which statuses
+/// keep people's edits out. People move images through review with the workflow transitions (<see cref="WorkflowRules"/>):
+/// submitted, approved, rejected, and back to in-progress (reopen). New and prelabeled are the server's own.
 /// </summary>
 public static class ImageStatusRules
 {
@@ -34,13 +34,17 @@ public static class ImageStatusRules
         ? null
         : $"status '{ApiEnum.Name(to)}' is set by the server; people set one of {string.Join(", ", SetByPeople.Select(ApiEnum.Name))}";
 
-    /// <summary>The least project role that may set this status: approving and rejecting is review.</summary>
-    public static Accounts.ProjectRole RoleToSet(ImageStatus to) =>
-        to is ImageStatus.Approved or ImageStatus.Rejected ? Accounts.ProjectRole.Reviewer : Accounts.ProjectRole.Annotator;
-
-    /// <summary>Why someone with <paramref name="role"/> may not set this status, or null when they may.</summary>
-    public static string? RoleProblem(ImageStatus to, Accounts.ProjectRole? role) => role >= RoleToSet(to) ? null
-        : $"setting '{ApiEnum.Name(to)}' needs the {RoleToSet(to).ToString().ToLowerInvariant()} role; you are {role?.ToString().ToLowerInvariant() ?? "not a member"}";
+    /// <summary>Why a person with <paramref name="role"/> may not change the annotations of an image in this status, or
+    /// null: submitted images wait for review (read-only below the reviewer role), approved ones are done (read-only
+    /// until an owner reopens them). The transitions themselves are <see cref="WorkflowRules"/>.</summary>
+    public static string? EditProblem(ImageStatus status, Accounts.ProjectRole role) => status switch
+    {
+        ImageStatus.Approved =>
+            "the image is approved and read-only; an owner reopens it (POST /api/images/{id}/reopen) before anything on it changes",
+        ImageStatus.Submitted when role < Accounts.ProjectRole.Reviewer =>
+            "the image is submitted and waits for review, so annotators cannot change it; a reviewer can reject it for rework",
+        _ => null,
+    };
 
     /// <summary>Applies the event's transition if the image is in one of its from-states; returns whether it moved.</summary>
     public static async Task<bool> ApplyAsync(VisionLabelDb db, Guid imageId, ImageEvent e, DateTime now)

@@ -8,6 +8,9 @@ namespace VisionLabel.Server.Annotations;
 /// <summary>What ops need of an image: its size and project never change after upload.</summary>
 internal sealed record ImageInfo(Guid Id, Guid ProjectId, int Width, int Height)
 {
+    /// <summary>The image's workflow status as of the last read under its lock (edits are refused in some: Work/WorkflowRules).</summary>
+    public ImageStatus Status { get; set; }
+
     /// <summary>True once a person's edit has moved the status as far as edits move it (checked once, then remembered).</summary>
     public bool StatusSettled { get; set; }
 }

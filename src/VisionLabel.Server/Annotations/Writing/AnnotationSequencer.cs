@@ -39,19 +39,20 @@ public sealed class AnnotationSequencer(ImageUnitOfWork work, OpApplier applier,
     /// <summary>How often another process took the seq (or changed a row) first and the work was decided again.</summary>
     public long Conflicts => work.Conflicts;
 
-    /// <summary>Called when an image's status is set directly (review), so the next person's edit re-checks it.</summary>
-    public void StatusChanged(Guid imageId) => caches.StatusChanged(imageId);
+    /// <summary>Called when an image's status is set directly (a workflow transition), so the next person's edit re-checks it.</summary>
+    public void StatusChanged(Guid imageId, ImageStatus status) => caches.StatusChanged(imageId, status);
 
     /// <summary>One op from a person (REST, or a hub op on SQLite).</summary>
     /// <param name="expectedVersion">REST's optimistic check: refused with Conflict unless the annotation is at this version.</param>
-    public Task<OpOutcome> ApplyAsync(SubmitOp op, string author, int? expectedVersion = null, CancellationToken ct = default) =>
-        work.RunAsync(op.ImageId, db => applier.ApplyPersonOpAsync(db, op, author, expectedVersion), ct);
+    /// <param name="role">The person's project role: it decides whether the image's stage lets them edit.</param>
+    public Task<OpOutcome> ApplyAsync(SubmitOp op, string author, Accounts.ProjectRole role, int? expectedVersion = null, CancellationToken ct = default) =>
+        work.RunAsync(op.ImageId, db => applier.ApplyPersonOpAsync(db, op, author, role, expectedVersion), ct);
 
     /// <summary>One op from a live editor: grouped with others waiting on the image where that pays (PostgreSQL).</summary>
-    public async Task<OpOutcome> SubmitAsync(SubmitOp op, string author, CancellationToken ct = default)
+    public async Task<OpOutcome> SubmitAsync(SubmitOp op, string author, Accounts.ProjectRole role, CancellationToken ct = default)
     {
         if (OpApplier.ClientOpIdProblem(op) is { } problem) return problem;
-        return _grouped ? await groups.SubmitAsync(op, author, ct) : await ApplyAsync(op, author, ct: ct);
+        return _grouped ? await groups.SubmitAsync(op, author, role, ct) : await ApplyAsync(op, author, role, ct: ct);
     }
 
     /// <summary>
@@ -112,12 +113,12 @@ public sealed class AnnotationSequencer(ImageUnitOfWork work, OpApplier applier,
     public Task<T> ExclusiveAsync<T>(Guid imageId, Func<Task<T>> action) => work.ExclusiveAsync(imageId, action);
 
     /// <summary>Reverts the user's latest op on the image that is not yet undone (as a new op), or says there is none.</summary>
-    public Task<OpOutcome> UndoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: false, ct);
+    public Task<OpOutcome> UndoAsync(Guid imageId, string author, Accounts.ProjectRole role, CancellationToken ct = default) => UndoRedoAsync(imageId, author, role, redo: false, ct);
 
     /// <summary>Re-applies what the user's latest undo reverted, unless they made a new change since.</summary>
-    public Task<OpOutcome> RedoAsync(Guid imageId, string author, CancellationToken ct = default) => UndoRedoAsync(imageId, author, redo: true, ct);
+    public Task<OpOutcome> RedoAsync(Guid imageId, string author, Accounts.ProjectRole role, CancellationToken ct = default) => UndoRedoAsync(imageId, author, role, redo: true, ct);
 
-    private Task<OpOutcome> UndoRedoAsync(Guid imageId, string author, bool redo, CancellationToken ct) =>
+    private Task<OpOutcome> UndoRedoAsync(Guid imageId, string author, Accounts.ProjectRole role, bool redo, CancellationToken ct) =>
         work.RunAsync(imageId, async db =>
         {
             var state = await caches.UndoStateAsync(db, imageId, author);
@@ -129,7 +130,7 @@ public sealed class AnnotationSequencer(ImageUnitOfWork work, OpApplier applier,
             long next = (await caches.LastSeqAsync(db, imageId)) + 1;
             var op = new SubmitOp($"{(redo ? "redo" : "undo")}-{target.Seq}-{next}", imageId, OpTypes.Parse(inverse.GetProperty("type").GetString()!), target.AnnotationId,
                 inverse.TryGetProperty("changes", out var changes) ? changes.Clone() : null);
-            var result = await applier.ApplyAsync(db, imageId, [op], author, OpOrigin.Person, null, new OpRole(redo ? OpRoleKind.Redo : OpRoleKind.Undo, target), null);
+            var result = await applier.ApplyAsync(db, imageId, [op], author, OpOrigin.Person, null, new OpRole(redo ? OpRoleKind.Redo : OpRoleKind.Undo, target), null, editorRole: role);
             return result.Applied.Count == 1 ? result.Single() : result.Rejected[0].Outcome with { Reason = $"cannot {(redo ? "redo" : "undo")}: {result.Rejected[0].Outcome.Reason}" };
         }, ct);
 }

@@ -12,14 +12,14 @@ namespace VisionLabel.Server.Annotations;
 /// </summary>
 public sealed class GroupCommitQueue(ImageUnitOfWork work, OpApplier applier, SequencerCaches caches, OpBroadcaster broadcaster)
 {
-    private sealed record QueuedOp(SubmitOp Op, string Author, TaskCompletionSource<OpOutcome> Outcome);
+    private sealed record QueuedOp(SubmitOp Op, string Author, Accounts.ProjectRole Role, TaskCompletionSource<OpOutcome> Outcome);
     private readonly ConcurrentDictionary<Guid, ConcurrentQueue<QueuedOp>> _queued = new();
     /// <summary>Most ops one unit of work applies together.</summary>
     private const int MaxGroup = 256;
 
-    public async Task<OpOutcome> SubmitAsync(SubmitOp op, string author, CancellationToken ct)
+    public async Task<OpOutcome> SubmitAsync(SubmitOp op, string author, Accounts.ProjectRole role, CancellationToken ct)
     {
-        var queued = new QueuedOp(op, author, new TaskCompletionSource<OpOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var queued = new QueuedOp(op, author, role, new TaskCompletionSource<OpOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
         var queue = _queued.GetOrAdd(op.ImageId, _ => new ConcurrentQueue<QueuedOp>());
         queue.Enqueue(queued);
         try
@@ -55,7 +55,7 @@ public sealed class GroupCommitQueue(ImageUnitOfWork work, OpApplier applier, Se
         try
         {
             // Alone (the image was idle): the plain path, with no look-up of earlier copies unless refused.
-            if (group.Count == 1) group[0].Outcome.TrySetResult(await applier.ApplyPersonOpAsync(db, group[0].Op, group[0].Author, null));
+            if (group.Count == 1) group[0].Outcome.TrySetResult(await applier.ApplyPersonOpAsync(db, group[0].Op, group[0].Author, group[0].Role, null));
             else await ApplyGroupAsync(db, imageId, group);
         }
         catch (Exception e) when (group.Count > 1 && !(e is DbUpdateException u && ImageUnitOfWork.IsRace(u)))
@@ -113,7 +113,7 @@ public sealed class GroupCommitQueue(ImageUnitOfWork work, OpApplier applier, Se
             for (int start = 0; start < group.Count;)
             {
                 int end = start;
-                while (end < group.Count && group[end].Author == group[start].Author) end++;
+                while (end < group.Count && group[end].Author == group[start].Author && group[end].Role == group[start].Role) end++;
                 var run = new List<(int Index, SubmitOp Op)>();
                 for (int i = start; i < end; i++)
                 {
@@ -125,7 +125,7 @@ public sealed class GroupCommitQueue(ImageUnitOfWork work, OpApplier applier, Se
                 }
                 if (run.Count > 0)
                 {
-                    var result = await applier.ApplyAsync(db, imageId, run.Select(r => r.Op).ToList(), group[start].Author, OpOrigin.Person, null, OpRole.Change, null, broadcast: false);
+                    var result = await applier.ApplyAsync(db, imageId, run.Select(r => r.Op).ToList(), group[start].Author, OpOrigin.Person, null, OpRole.Change, null, broadcast: false, editorRole: group[start].Role);
                     var byId = result.Applied.ToDictionary(a => a.Op.ClientOpId);
                     var refused = result.Rejected.ToDictionary(r => r.Op.ClientOpId, r => r.Outcome);
                     foreach (var (index, op) in run)

@@ -21,19 +21,21 @@ public static class ImageLocks
         return BitConverter.ToInt64(bytes[..8]) ^ BitConverter.ToInt64(bytes[8..]);
     }
 
-    /// <summary>Locks the image for this connection (opened here, kept open until <see cref="ReleaseAsync"/>); returns its last seq, or null when there is no lock to take.</summary>
-    public static async Task<long?> AcquireAsync(VisionLabelDb db, Guid imageId, CancellationToken ct)
+    /// <summary>Locks the image for this connection (opened here, kept open until <see cref="ReleaseAsync"/>); returns its last seq
+    /// and status, or null when there is no lock to take.</summary>
+    public static async Task<(long LastSeq, ImageStatus? Status)?> AcquireAsync(VisionLabelDb db, Guid imageId, CancellationToken ct)
     {
         if (!db.Database.IsNpgsql()) return null;
         await db.Database.OpenConnectionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await using var batch = connection.CreateBatch();
         batch.BatchCommands.Add(Command(batch, "SELECT pg_advisory_lock(@key)", imageId));
-        batch.BatchCommands.Add(Command(batch, "SELECT COALESCE(MAX(\"Seq\"), 0) FROM \"AnnotationOps\" WHERE \"ImageId\" = @image", imageId));
+        batch.BatchCommands.Add(Command(batch, "SELECT COALESCE(MAX(\"Seq\"), 0), (SELECT \"Status\" FROM \"Images\" WHERE \"Id\" = @image) FROM \"AnnotationOps\" WHERE \"ImageId\" = @image", imageId));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
         await reader.ReadAsync(ct);
-        return reader.GetInt64(0);
+        ImageStatus? status = reader.IsDBNull(1) ? null : Enum.Parse<ImageStatus>(reader.GetString(1));
+        return (reader.GetInt64(0), status);
     }
 
     public static async Task ReleaseAsync(VisionLabelDb db, Guid imageId)

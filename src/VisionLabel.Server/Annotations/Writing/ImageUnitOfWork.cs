@@ -29,10 +29,11 @@ public sealed class ImageUnitOfWork(IServiceScopeFactory scopes, ImageGates gate
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
-                long? lastSeq = await ImageLocks.AcquireAsync(db, imageId, ct);
+                var locked = await ImageLocks.AcquireAsync(db, imageId, ct);
                 try
                 {
-                    caches.CheckLastSeq(imageId, lastSeq);
+                    caches.CheckLastSeq(imageId, locked?.LastSeq);
+                    caches.CheckStatus(imageId, locked?.Status);
                     return await work(db);
                 }
                 catch (DbUpdateException e) when (attempt < MaxAttempts && IsRace(e))

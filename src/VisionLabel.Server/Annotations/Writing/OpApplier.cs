@@ -23,13 +23,13 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
     /// <summary>One op from a person. A resubmitted op (same author and clientOpId) gets its earlier outcome again:
     /// looked up only when this attempt is refused or its insert breaks the (image, author, clientOpId) unique index,
     /// so the common path makes no extra query.</summary>
-    internal async Task<OpOutcome> ApplyPersonOpAsync(VisionLabelDb db, SubmitOp op, string author, int? expectedVersion)
+    internal async Task<OpOutcome> ApplyPersonOpAsync(VisionLabelDb db, SubmitOp op, string author, Accounts.ProjectRole role, int? expectedVersion)
     {
         if (ClientOpIdProblem(op) is { } problem) return problem;
         OpOutcome outcome;
         try
         {
-            var result = await ApplyAsync(db, op.ImageId, [op], author, OpOrigin.Person, expectedVersion, OpRole.Change, null);
+            var result = await ApplyAsync(db, op.ImageId, [op], author, OpOrigin.Person, expectedVersion, OpRole.Change, null, editorRole: role);
             outcome = result.Applied.Count == 1 ? result.Single() : result.Rejected[0].Outcome;
         }
         catch (DbUpdateException)
@@ -38,16 +38,18 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
             if (await EarlierAsync(db, op, author) is { } duplicate) return duplicate;
             throw;
         }
-        if (outcome.Applied is null && outcome.Reject != RejectKind.NotFound && await EarlierAsync(db, op, author) is { } earlier) return earlier;
+        if (outcome.Applied is null && outcome.Reject is not (RejectKind.NotFound or RejectKind.Stage) && await EarlierAsync(db, op, author) is { } earlier) return earlier;
         return outcome;
     }
 
     /// <summary>
     /// Decides, numbers, stores and (unless told not to) broadcasts ops on one image.
     /// Commits <paramref name="commit"/> when given (the caller's transaction), else saves in one implicit transaction.
+    /// A person's ops (<paramref name="editorRole"/>: their project role) are refused while the image's stage keeps them out.
     /// </summary>
     internal async Task<OpsResult> ApplyAsync(VisionLabelDb db, Guid imageId, IReadOnlyList<SubmitOp> ops, string author, OpOrigin origin,
-        int? expectedVersion, OpRole role, ImageEvent? statusEvent, IDbContextTransaction? commit = null, bool broadcast = true, bool freshCreates = false)
+        int? expectedVersion, OpRole role, ImageEvent? statusEvent, IDbContextTransaction? commit = null, bool broadcast = true, bool freshCreates = false,
+        Accounts.ProjectRole? editorRole = null)
     {
         var applied = new List<AppliedOp>();
         var rejected = new List<(SubmitOp, OpOutcome)>();
@@ -55,6 +57,12 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
         if (image is null)
         {
             rejected.AddRange(ops.Select(o => (o, OpOutcome.Rejected(RejectKind.NotFound, $"no image has id {imageId}"))));
+            return new(applied, rejected, null, []);
+        }
+        if (origin == OpOrigin.Person && ImageStatusRules.EditProblem(image.Status, editorRole ?? Accounts.ProjectRole.Viewer) is { } locked)
+        {
+            rejected.AddRange(ops.Select(o => (o, OpOutcome.Rejected(RejectKind.Stage, locked))));
+            if (commit is not null) await commit.CommitAsync(CancellationToken.None);
             return new(applied, rejected, null, []);
         }
         bool replaying = role.Kind != OpRoleKind.Change;
@@ -108,6 +116,7 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
         finally { if (ownTx) await tx!.DisposeAsync(); }
 
         if (byPerson) image.StatusSettled = true;
+        if (moved is { } to) image.Status = to;
         caches.Stored(imageId, seq, author, undo);
         applied.AddRange(records.Select(AppliedOp.From));
         if (broadcast)

@@ -20,10 +20,16 @@ public sealed class SequencerCaches
     private readonly ConcurrentDictionary<Guid, ImageInfo> _images = new();
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<string, UndoState>> _undo = new();
 
-    /// <summary>An image's status was set directly (review), so the next person's edit re-checks it.</summary>
-    public void StatusChanged(Guid imageId)
+    /// <summary>An image's status was set directly (a workflow transition), so the next person's edit re-checks it.</summary>
+    public void StatusChanged(Guid imageId, ImageStatus status)
     {
-        if (_images.TryGetValue(imageId, out var info)) info.StatusSettled = false;
+        if (_images.TryGetValue(imageId, out var info)) { info.StatusSettled = false; info.Status = status; }
+    }
+
+    /// <summary>Under the image's cross-process lock: its status as the database has it now (another process may have moved it).</summary>
+    public void CheckStatus(Guid imageId, ImageStatus? statusUnderLock)
+    {
+        if (statusUnderLock is { } status && _images.TryGetValue(imageId, out var info) && info.Status != status) { info.Status = status; info.StatusSettled = false; }
     }
 
     public void Forget(Guid imageId)
@@ -52,7 +58,7 @@ public sealed class SequencerCaches
     internal async Task<ImageInfo?> ImageAsync(VisionLabelDb db, Guid imageId)
     {
         if (_images.TryGetValue(imageId, out var image)) return image;
-        var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height }).FirstOrDefaultAsync();
+        var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height, i.Status }).FirstOrDefaultAsync();
         if (row is null) return null;
         // Counting a ConcurrentDictionary takes all its locks: look every 1,024 new images, not at each.
         if (Interlocked.Increment(ref _imagesRead) % 1024 == 0 && (_images.Count >= CachedImages || _lastSeq.Count >= CachedImages))
@@ -61,7 +67,7 @@ public sealed class SequencerCaches
             _lastSeq.Clear();
             _undo.Clear();
         }
-        return _images[imageId] = new ImageInfo(imageId, row.ProjectId, row.Width, row.Height);
+        return _images[imageId] = new ImageInfo(imageId, row.ProjectId, row.Width, row.Height) { Status = row.Status };
     }
 
     public async Task<long> LastSeqAsync(VisionLabelDb db, Guid imageId) =>

@@ -6,10 +6,18 @@ namespace VisionLabel.Server.Jobs;
 /// <summary>
 /// Server-to-browser events at /hubs/live (JSON protocol). Clients subscribe to what they show:
 /// WatchProject(id) → JobProgress and ImportProgress for the project's jobs; WatchJob(id) → JobProgress for one job.
-/// Watching needs the viewer role.
+/// Watching needs the viewer role. Every connection also receives its user's Notification events (the bell).
 /// </summary>
 public sealed class LiveHub : Hub
 {
+    public static string UserGroup(string userName) => $"user:{userName}";
+
+    public override async Task OnConnectedAsync()
+    {
+        if (Context.User?.Identity?.Name is { } name) await Groups.AddToGroupAsync(Context.ConnectionId, UserGroup(name));
+        await base.OnConnectedAsync();
+    }
+
     [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public Task WatchProject(Guid projectId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
 

@@ -1,0 +1,32 @@
+namespace VisionLabel.Server.Annotations;
+
+/// <summary>The two queues: annotating (with rework) and reviewing. On the wire: "annotate", "review".</summary>
+public enum WorkStage { Annotate, Review }
+
+/// <summary>The order unassigned work leaves the queue in: upload order, random with the project's seed, or the
+/// lowest model confidence first (images pre-labeling has not seen come last). On the wire: "upload", "random", "confidence".</summary>
+public enum QueuePriority { Upload, Random, Confidence }
+
+/// <summary>What happened to an image in the workflow. On the wire in kebab case ("auto-approved").</summary>
+public enum WorkEventKind { Leased, Released, Submitted, AutoApproved, Approved, Rejected, Reopened, Assigned, Unassigned }
+
+/// <summary>
+/// One step of an image through the workflow, kept for good: the history an image page shows, rework rounds per
+/// person, and what turnaround and reviewer analytics are computed from. Subject is the annotator a step is about
+/// (the submitter of a rejected image, the assignee of an assignment); Actor is who did it.
+/// </summary>
+public sealed class WorkEvent
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ProjectId { get; set; }
+    public Guid ImageId { get; set; }
+    public WorkEventKind Kind { get; set; }
+    public required string Actor { get; set; }
+    public string? Subject { get; set; }
+    public WorkStage? Stage { get; set; }
+    public string? Reason { get; set; }
+    public string? Comment { get; set; }
+    /// <summary>The image's rework round when it happened (0 before any rejection).</summary>
+    public int Round { get; set; }
+    public DateTime At { get; set; }
+}

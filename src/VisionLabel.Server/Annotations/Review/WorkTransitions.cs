@@ -1,0 +1,150 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Data;
+using VisionLabel.Server.Notifications;
+
+namespace VisionLabel.Server.Annotations;
+
+/// <summary>What a workflow call did: the image's new state, or why it was refused (or that there is no such image).</summary>
+public sealed record WorkOutcome(WorkStateDto? State, WorkRefusal? Refusal)
+{
+    public static WorkOutcome NotFound(Guid imageId) => new(null, new WorkRefusal(404, "Image not found", $"No image has id {imageId}."));
+}
+
+/// <summary>
+/// The one path for workflow changes of an image (REST routes, the hub, PATCH status): submit, approve, reject, reopen,
+/// renewing and releasing a lease. Each runs inside the image's exclusive section (no op is applied meanwhile, in any
+/// process), decides with <see cref="WorkflowRules"/>, and writes with a compare-and-set on the state it decided on
+/// (the queue claims leases without that section), so a concurrent change makes it decide again rather than overwrite.
+/// Everyone on the image receives WorkChanged (and ImageStatusChanged when the status moved); the people concerned are
+/// notified.
+/// </summary>
+public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
+    Notifier notifier, TimeProvider time)
+{
+    private const int MaxAttempts = 5;
+
+    public Task<WorkOutcome> TransitionAsync(Guid imageId, WorkAction action, Actor actor, string? reason = null, string? comment = null) =>
+        ChangeAsync(imageId, actor, (image, project, now) =>
+        {
+            bool needsReview = action != WorkAction.Submit ||
+                               WorkflowRules.NeedsReview(imageId, image.ReworkRounds, actor.Name, project.ReviewPercent, project.FullReviewFor);
+            return WorkflowRules.Decide(WorkState.Of(image), action, actor, now, needsReview, project.AllowSelfReview, reason, project.RejectReasons);
+        }, comment);
+
+    /// <summary>Extends the caller's lease by the project's lease time (the editor's heartbeat).</summary>
+    public Task<WorkOutcome> RenewLeaseAsync(Guid imageId, Actor actor) =>
+        ChangeAsync(imageId, actor, (image, project, now) =>
+        {
+            var s = WorkState.Of(image);
+            if (s.LeaseHolder != actor.Name) // expired but still theirs (nobody took it since) renews
+                return (null, new WorkRefusal(409, "No lease", s.ActiveHolder(now) is { } holder
+                    ? $"{holder} holds this image now (your lease ran out); take other work from the queue."
+                    : "You hold no lease on this image; take it from the queue (POST /api/projects/{projectId}/queue/next)."));
+            return (new WorkDecision(s with { LeaseExpiresAt = now.AddSeconds(project.LeaseSeconds) }, WorkEventKind.Leased, null), null);
+        }, record: false);
+
+    /// <summary>Gives the lease back (skip): the holder, or an owner releasing anyone's.</summary>
+    public Task<WorkOutcome> ReleaseLeaseAsync(Guid imageId, Actor actor) =>
+        ChangeAsync(imageId, actor, (image, project, now) =>
+        {
+            var s = WorkState.Of(image);
+            if (s.ActiveHolder(now) is not { } holder) return (new WorkDecision(s.WithoutLease, WorkEventKind.Released, null), null);
+            if (holder != actor.Name && actor.Role < Accounts.ProjectRole.Owner)
+                return (null, new WorkRefusal(403, $"Leased by {holder}", $"{holder} holds this image; they release it, or an owner does."));
+            return (new WorkDecision(s.WithoutLease, WorkEventKind.Released, holder), null);
+        });
+
+    private delegate (WorkDecision? Decision, WorkRefusal? Refusal) Decider(Image image, Project project, DateTime now);
+
+    private Task<WorkOutcome> ChangeAsync(Guid imageId, Actor actor, Decider decide, string? comment = null, bool record = true) =>
+        sequencer.ExclusiveAsync(imageId, async () =>
+        {
+            for (int attempt = 1; attempt <= MaxAttempts; attempt++)
+            {
+                db.ChangeTracker.Clear();
+                var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId);
+                if (image is null) return WorkOutcome.NotFound(imageId);
+                var project = await db.Projects.AsNoTracking().FirstAsync(p => p.Id == image.ProjectId);
+                var now = time.GetUtcNow().UtcDateTime;
+                var before = WorkState.Of(image);
+                var (decision, refusal) = decide(image, project, now);
+                if (refusal is not null) return new WorkOutcome(null, refusal);
+                var after = decision!.State;
+                if (after == before) return new WorkOutcome(WorkStateDto.From(image, now, await LastRejectionAsync(image)), null); // nothing to write (a release of a free lease)
+
+                await using var tx = await db.Database.BeginTransactionAsync();
+                // Compare-and-set on what was decided on: the queue may have leased it meanwhile.
+                int changed = await db.Images.Where(i => i.Id == imageId && i.Status == before.Status && i.LeaseHolder == before.LeaseHolder && i.LeaseExpiresAt == before.LeaseExpiresAt)
+                    .ExecuteUpdateAsync(u => u
+                        .SetProperty(i => i.Status, after.Status).SetProperty(i => i.AnnotateAssignee, after.AnnotateAssignee).SetProperty(i => i.ReviewAssignee, after.ReviewAssignee)
+                        .SetProperty(i => i.LeaseHolder, after.LeaseHolder).SetProperty(i => i.LeaseStage, after.LeaseStage).SetProperty(i => i.LeaseExpiresAt, after.LeaseExpiresAt)
+                        .SetProperty(i => i.SubmittedBy, after.SubmittedBy).SetProperty(i => i.SubmittedAt, after.SubmittedAt)
+                        .SetProperty(i => i.ReviewedBy, after.ReviewedBy).SetProperty(i => i.ReviewedAt, after.ReviewedAt)
+                        .SetProperty(i => i.ReworkRounds, after.ReworkRounds).SetProperty(i => i.UpdatedAt, now));
+                if (changed == 0) continue; // changed under us: decide again on what is there now
+                WorkEvent? recorded = null;
+                if (record)
+                {
+                    recorded = new WorkEvent
+                    {
+                        ProjectId = image.ProjectId, ImageId = imageId, Kind = decision.Event, Actor = actor.Name, Subject = decision.Subject,
+                        Stage = before.LeaseStage ?? WorkflowRules.QueueOf(before.Status), Round = after.ReworkRounds, At = now,
+                        Reason = decision.Reason,
+                        Comment = decision.Event == WorkEventKind.Rejected && !string.IsNullOrWhiteSpace(comment) ? comment.Trim() : null,
+                    };
+                    db.WorkEvents.Add(recorded);
+                    await db.SaveChangesAsync();
+                }
+                await tx.CommitAsync();
+
+                Copy(after, image);
+                image.UpdatedAt = now;
+                var dto = WorkStateDto.From(image, now, recorded?.Kind == WorkEventKind.Rejected ? recorded : null);
+                if (after.Status != before.Status)
+                {
+                    sequencer.StatusChanged(imageId, after.Status);
+                    await broadcaster.StatusChangedAsync(imageId, after.Status, actor.Name);
+                }
+                await SendWorkChangedAsync(dto);
+                if (recorded is not null) await NotifyAsync(image, project, recorded);
+                return new WorkOutcome(dto, null);
+            }
+            return new WorkOutcome(null, new WorkRefusal(409, "Changed meanwhile", "The image's workflow state kept changing while this was decided; try again."));
+        });
+
+    public async Task<WorkEvent?> LastRejectionAsync(Image image) => image.Status != ImageStatus.Rejected ? null
+        : await db.WorkEvents.AsNoTracking().Where(e => e.ImageId == image.Id && e.Kind == WorkEventKind.Rejected).OrderByDescending(e => e.Id).FirstOrDefaultAsync();
+
+    public Task SendWorkChangedAsync(WorkStateDto dto) =>
+        hub.Clients.Group(OpBroadcaster.ImageGroup(dto.ImageId)).SendAsync("WorkChanged", dto, CancellationToken.None);
+
+    private async Task NotifyAsync(Image image, Project project, WorkEvent e)
+    {
+        switch (e.Kind)
+        {
+            case WorkEventKind.Rejected:
+                await notifier.NotifyAsync([image.SubmittedBy], NotificationKind.Rejected, image.ProjectId, image.Id,
+                    $"{e.Actor} rejected {image.FileName} ({e.Reason}){(e.Comment is null ? "" : ": " + e.Comment)}. It is first in your queue.", except: e.Actor);
+                break;
+            case WorkEventKind.Submitted when project.ReviewQueueAlert > 0:
+                // Told once, when the waiting count reaches the alert level (not at every submission above it).
+                int waiting = await db.Images.CountAsync(i => i.ProjectId == image.ProjectId && i.Status == ImageStatus.Submitted);
+                if (waiting != project.ReviewQueueAlert) break;
+                var reviewers = await (from m in db.ProjectMembers
+                                       join u in db.Users on m.UserId equals u.Id
+                                       where m.ProjectId == image.ProjectId && (m.Role == Accounts.ProjectRole.Reviewer || m.Role == Accounts.ProjectRole.Owner)
+                                       select u.UserName).ToListAsync();
+                await notifier.NotifyAsync(reviewers, NotificationKind.ReviewQueue, image.ProjectId, null,
+                    $"{waiting} images wait for review in {project.Name}.");
+                break;
+        }
+    }
+
+    private static void Copy(WorkState s, Image i)
+    {
+        i.Status = s.Status; i.AnnotateAssignee = s.AnnotateAssignee; i.ReviewAssignee = s.ReviewAssignee; i.LeaseHolder = s.LeaseHolder;
+        i.LeaseStage = s.LeaseStage; i.LeaseExpiresAt = s.LeaseExpiresAt; i.SubmittedBy = s.SubmittedBy; i.SubmittedAt = s.SubmittedAt;
+        i.ReviewedBy = s.ReviewedBy; i.ReviewedAt = s.ReviewedAt; i.ReworkRounds = s.ReworkRounds;
+    }
+}

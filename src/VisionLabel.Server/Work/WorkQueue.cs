@@ -1,0 +1,149 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using VisionLabel.Server.Annotations;
+using VisionLabel.Server.Data;
+
+namespace VisionLabel.Server.Work;
+
+/// <summary>What POST …/queue/next hands out: the image, the queue's stage, when the lease ends, and whether it is rework.</summary>
+public sealed record LeaseDto(Guid ImageId, WorkStage Stage, DateTime LeaseExpiresAt, ImageStatus Status, bool Rework);
+
+/// <summary>
+/// The pull queue. <see cref="NextAsync"/> leases the caller one image of a stage, in this order: an image they already
+/// hold in that stage (asking again never hoards a second); for annotating, their rework (rejected images they
+/// submitted), then images assigned to them, then unassigned work; for reviewing, images assigned to them for review,
+/// then unassigned submissions, never their own unless the project allows self-review. Unassigned work comes in the
+/// project's priority (upload order, random with the seed, lowest model confidence first).
+///
+/// A claim is one UPDATE … WHERE "Id" = (SELECT … LIMIT 1) RETURNING: on PostgreSQL the inner select takes the row with
+/// FOR UPDATE SKIP LOCKED, so concurrent callers (any process) each take a different row without waiting on each
+/// other; SQLite runs the statement under its database-wide write lock, so it is atomic there too, and this process
+/// additionally takes claims one at a time per project so callers do not spin on SQLITE_BUSY. The lease is free when
+/// its holder is null or its time has passed, which is the condition of the claim: an expired lease is simply taken.
+/// </summary>
+public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> SqliteClaims = new();
+
+    public async Task<LeaseDto?> NextAsync(Project project, WorkStage stage, string me, CancellationToken ct)
+    {
+        bool sqlite = !db.Database.IsNpgsql();
+        var gate = sqlite ? SqliteClaims.GetOrAdd(project.Id, _ => new SemaphoreSlim(1, 1)) : null;
+        if (gate is not null) await gate.WaitAsync(ct);
+        try
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var until = now.AddSeconds(project.LeaseSeconds);
+            // Already holding one in this stage: the same one again, renewed.
+            var held = await db.Images.Where(i => i.ProjectId == project.Id && i.LeaseHolder == me && i.LeaseStage == stage && i.LeaseExpiresAt > now)
+                .OrderBy(i => i.Id).Select(i => new { i.Id, i.Status }).FirstOrDefaultAsync(ct);
+            if (held is not null)
+            {
+                await db.Images.Where(i => i.Id == held.Id && i.LeaseHolder == me).ExecuteUpdateAsync(u => u.SetProperty(i => i.LeaseExpiresAt, until), ct);
+                return new LeaseDto(held.Id, stage, until, held.Status, held.Status == ImageStatus.Rejected);
+            }
+            if (project.QueuePriority == QueuePriority.Random) await EnsureShuffledAsync(project, ct);
+            foreach (var tier in Tiers(project, stage))
+            {
+                if (tier == Tier.Unassigned && stage == WorkStage.Annotate && project.MaxPerAnnotator is { } cap &&
+                    await db.Images.CountAsync(i => i.ProjectId == project.Id && (i.SubmittedBy == me || (i.LeaseHolder == me && i.LeaseExpiresAt > now)), ct) >= cap)
+                    break; // at the cap: only rework and assignments
+                if (await ClaimAsync(project, stage, tier, me, now, until, ct) is { } claimed)
+                {
+                    db.WorkEvents.Add(new WorkEvent
+                    {
+                        ProjectId = project.Id, ImageId = claimed.Id, Kind = WorkEventKind.Leased, Actor = me, Stage = stage, At = now,
+                        Round = claimed.Rounds,
+                    });
+                    await db.SaveChangesAsync(CancellationToken.None);
+                    return new LeaseDto(claimed.Id, stage, until, claimed.Status, tier == Tier.Rework);
+                }
+            }
+            return null;
+        }
+        finally { gate?.Release(); }
+    }
+
+    private enum Tier { Rework, Assigned, Unassigned }
+
+    private static IEnumerable<Tier> Tiers(Project project, WorkStage stage) =>
+        stage == WorkStage.Annotate ? [Tier.Rework, Tier.Assigned, Tier.Unassigned] : [Tier.Assigned, Tier.Unassigned];
+
+    private sealed record Claimed(Guid Id, ImageStatus Status, int Rounds);
+
+    private async Task<Claimed?> ClaimAsync(Project project, WorkStage stage, Tier tier, string me, DateTime now, DateTime until, CancellationToken ct)
+    {
+        bool postgres = db.Database.IsNpgsql();
+        const string annotating = "\"Status\" IN ('New', 'Prelabeled', 'InProgress')";
+        string notMine = project.AllowSelfReview ? "" : " AND (\"SubmittedBy\" IS NULL OR \"SubmittedBy\" <> @me)";
+        string which = (stage, tier) switch
+        {
+            (WorkStage.Annotate, Tier.Rework) => "\"Status\" = 'Rejected' AND \"SubmittedBy\" = @me AND (\"AnnotateAssignee\" IS NULL OR \"AnnotateAssignee\" = @me)",
+            (WorkStage.Annotate, Tier.Assigned) => $"({annotating} OR \"Status\" = 'Rejected') AND \"AnnotateAssignee\" = @me",
+            (WorkStage.Annotate, _) => $"{annotating} AND \"AnnotateAssignee\" IS NULL",
+            (WorkStage.Review, Tier.Assigned) => "\"Status\" = 'Submitted' AND \"ReviewAssignee\" = @me" + notMine,
+            _ => "\"Status\" = 'Submitted' AND \"ReviewAssignee\" IS NULL" + notMine,
+        };
+        string order = tier != Tier.Unassigned ? "\"Id\"" : project.QueuePriority switch
+        {
+            QueuePriority.Random => "\"ShuffleKey\", \"Id\"",
+            QueuePriority.Confidence => "CASE WHEN \"Confidence\" IS NULL THEN 1 ELSE 0 END, \"Confidence\", \"Id\"",
+            _ => "\"Id\"",
+        };
+        string sql = $"""
+            UPDATE "Images" SET "LeaseHolder" = @me, "LeaseStage" = @stage, "LeaseExpiresAt" = @until
+            WHERE "Id" = (SELECT "Id" FROM "Images" WHERE "ProjectId" = @project AND ("LeaseHolder" IS NULL OR "LeaseExpiresAt" <= @now) AND {which}
+                          ORDER BY {order} LIMIT 1{(postgres ? " FOR UPDATE SKIP LOCKED" : "")})
+            RETURNING "Id", "Status", "ReworkRounds"
+            """;
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            Add(command, "me", me);
+            Add(command, "stage", stage.ToString());
+            Add(command, "until", until);
+            Add(command, "now", now);
+            // EF keeps ids on SQLite as upper-case text (a bare Guid parameter would bind as a blob and match nothing).
+            Add(command, "project", postgres ? project.Id : project.Id.ToString().ToUpperInvariant());
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return null;
+            return new Claimed(reader.GetGuid(0), Enum.Parse<ImageStatus>(reader.GetString(1)), reader.GetInt32(2));
+        }
+        finally { await db.Database.CloseConnectionAsync(); }
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
+    }
+
+    /// <summary>Random priority: images without a shuffle key (new uploads, or all after the seed changed) get one from the seed and their id.</summary>
+    private async Task EnsureShuffledAsync(Project project, CancellationToken ct)
+    {
+        while (true)
+        {
+            var batch = await db.Images.Where(i => i.ProjectId == project.Id && i.ShuffleKey == null).Take(1000).ToListAsync(ct);
+            if (batch.Count == 0) return;
+            foreach (var image in batch) image.ShuffleKey = ShuffleKey(project.QueueSeed, image.Id);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    /// <summary>A 63-bit key from the seed and the id (SplitMix64 of their mix): the same seed gives the same order.</summary>
+    public static long ShuffleKey(int seed, Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes);
+        ulong z = BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..]) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return (long)((z ^ (z >> 31)) >> 1);
+    }
+}
