@@ -236,9 +236,9 @@ public class BadInputTests : IAsyncLifetime
         Assert.Contains("Submit(op): op is required", await HubError(hub, "Submit", [null]));
         Assert.Contains("argument 'imageId'", await HubError(hub, "JoinImage", "not-a-guid"));
         Assert.Contains("takes 1 argument(s); the call sent 0", await HubError(hub, "JoinImage"));
-        Assert.Contains("argument 'status'", await HubError(hub, "SetImageStatus", _image.Id, 99));
-        Assert.Contains("approved", await HubError(hub, "SetImageStatus", _image.Id, 99));
-        Assert.Contains("set by the server", await HubError(hub, "SetImageStatus", _image.Id, "new"));
+        Assert.Contains("argument 'request'", await HubError(hub, "RejectImage", _image.Id, 99));
+        Assert.Contains("reason", await HubError(hub, "RejectImage", _image.Id, new { reason = 5 }));
+        Assert.Contains("argument 'imageId'", await HubError(hub, "SubmitImage", "image-1"));
         Assert.Contains("no hub method named 'DropTables'", await HubError(hub, "DropTables", 1));
         var badGuid = await HubError(hub, "Submit", new { clientOpId = "x1", imageId = _image.Id, type = "create", annotationId = "abc" });
         Assert.Contains("argument 'op'", badGuid);

@@ -328,12 +328,12 @@ public class CollaborationTests : IAsyncLifetime
     {
         var (alice, _) = await Connect("alice");
         var (bob, _) = await Connect("bob");
-        await bob.CallAsync("SetImageStatus", _image.Id, "submitted");
-        var submitted = await alice.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5));
-        Assert.Equal(("submitted", "bob"), (submitted[0].GetProperty("status").GetString(), submitted[0].GetProperty("by").GetString()));
+        await alice.CallAsync("SubmitImage", _image.Id);
+        var submitted = await bob.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5));
+        Assert.Equal(("submitted", "alice"), (submitted[0].GetProperty("status").GetString(), submitted[0].GetProperty("by").GetString()));
 
-        await (await _http.PatchJson($"/api/images/{_image.Id}", new { status = "approved" })).Read<ImageDto>();
-        await bob.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5), a => a[0].GetProperty("status").GetString() == "approved");
+        await bob.CallAsync("ApproveImage", _image.Id);
+        await alice.WaitFor("ImageStatusChanged", TimeSpan.FromSeconds(5), a => a[0].GetProperty("status").GetString() == "approved");
 
         var comment = await alice.CallAsync("AddComment", _image.Id, new { x = 100.5, y = 40, text = "is this a dog?" });
         var seen = await bob.WaitFor("CommentAdded", TimeSpan.FromSeconds(5));

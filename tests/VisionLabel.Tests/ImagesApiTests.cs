@@ -208,7 +208,9 @@ public class ImagesApiTests : IDisposable
         var files = Enumerable.Range(0, 5).Select(i => ($"{i}.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(16 + i, 16)))).ToArray();
         var uploaded = await (await Upload(project.Id, files)).Read<UploadSummary>();
         var firstId = uploaded.Files[0].Image!.Id;
-        await (await _http.PatchJson($"/api/images/{firstId}", new { status = "approved" })).Read<ImageDto>();
+        // Approved without review (a 0% review sample), through PATCH status as through POST …/submit.
+        (await _http.PatchJson($"/api/projects/{project.Id}", new { workflow = new { reviewPercent = 0 } })).EnsureSuccessStatusCode();
+        Assert.Equal(ImageStatus.Approved, (await (await _http.PatchJson($"/api/images/{firstId}", new { status = "submitted" })).Read<ImageDto>()).Status);
 
         var page = await (await _http.GetAsync($"/api/projects/{project.Id}/images?offset=1&limit=2")).Read<ImagePage>();
         Assert.Equal((5, 2), (page.Total, page.Items.Count));

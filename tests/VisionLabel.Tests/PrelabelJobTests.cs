@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VisionLabel.Imaging;
 using VisionLabel.Server.Annotations;
@@ -325,6 +326,43 @@ public abstract class PrelabelJobTests : IAsyncLifetime
         var requeue = await admin.PostAsync("/hangfire/jobs/succeeded/requeue", new FormUrlEncodedContent([new("jobs[]", chunk)]));
         Assert.False(requeue.IsSuccessStatusCode, $"requeue answered {(int)requeue.StatusCode}");
         Assert.Equal("Succeeded", _app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi().JobDetails(chunk).History[0].StateName);
+    }
+
+    [Fact]
+    public async Task Pre_labeling_leaves_submitted_and_approved_images_alone_unless_the_owner_asks()
+    {
+        var model = await UploadModel("yolox_nano-416.onnx", "yolox_nano-416.coco_classes.txt");
+        var (project, images) = await Project(model, 4);
+        (await _http.PatchJson($"/api/projects/{project.Id}", new { workflow = new { allowSelfReview = true } })).EnsureSuccessStatusCode();
+        var (approved, submitted) = (images[0].Id, images[1].Id);
+        (await _http.PostJson($"/api/images/{approved}/submit", new { })).EnsureSuccessStatusCode();
+        (await _http.PostJson($"/api/images/{approved}/approve", new { })).EnsureSuccessStatusCode();
+        (await _http.PostJson($"/api/images/{submitted}/submit", new { })).EnsureSuccessStatusCode();
+
+        var job = await Enqueue(project.Id, new { modelId = model.Id });
+        Assert.Equal(2, job.Total); // the two still being annotated
+        await WaitFor(job.Id, j => j.Status == JobStatus.Completed);
+        Assert.Empty(await Annotations(approved));
+        Assert.Empty(await Annotations(submitted));
+        Assert.NotEmpty((await Annotations(images[2].Id)).Concat(await Annotations(images[3].Id)));
+        Assert.Equal(ImageStatus.Approved, (await (await _http.GetAsync($"/api/images/{approved}")).Read<ImageDto>()).Status);
+        // Each pre-labeled image has its model confidence (the queue's "lowest confidence first"): the mean of its proposals' scores.
+        using (var scope = _app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
+            foreach (var image in images.Skip(2))
+            {
+                var scores = (await Annotations(image.Id)).Select(a => a.Source.Score!.Value).ToList();
+                var confidence = await db.Images.Where(i => i.Id == image.Id).Select(i => i.Confidence).FirstAsync(TestContext.Current.CancellationToken);
+                Assert.Equal(scores.Count == 0 ? 0 : scores.Average(), confidence!.Value, 4); // 0 when the model found nothing
+            }
+            Assert.Null(await db.Images.Where(i => i.Id == approved).Select(i => i.Confidence).FirstAsync(TestContext.Current.CancellationToken));
+        }
+
+        var explicitly = await Enqueue(project.Id, new { modelId = model.Id, imageIds = new[] { approved, images[3].Id }, includeReviewed = true });
+        Assert.Equal(2, explicitly.Total);
+        await WaitFor(explicitly.Id, j => j.Status == JobStatus.Completed);
+        Assert.NotEmpty(await Annotations(approved));
     }
 
     [Fact]

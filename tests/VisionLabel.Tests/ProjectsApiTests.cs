@@ -56,7 +56,9 @@ public class ProjectsApiTests : IDisposable
     {
         var (a, image) = await _http.ProjectWithImage("stats-a", ["x"], 64, 48);
         await _http.PostAsync($"/api/projects/{a.Id}/images", HttpExtensions.Files(("2.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(65, 48)))));
-        await (await _http.PatchJson($"/api/images/{image.Id}", new { status = "approved" })).Read<System.Text.Json.JsonElement>();
+        // Approved without review: the project's review sample is 0%.
+        (await _http.PatchJson($"/api/projects/{a.Id}", new { workflow = new { reviewPercent = 0 } })).EnsureSuccessStatusCode();
+        await (await _http.PostJson($"/api/images/{image.Id}/submit", new { })).Read<System.Text.Json.JsonElement>();
         var empty = await (await _http.PostJson("/api/projects", new { name = "stats-b" })).Read<ProjectDto>();
         var stats = await (await _http.GetAsync("/api/projects/stats")).Read<List<ProjectStatsDto>>();
         var forA = Assert.Single(stats, s => s.ProjectId == a.Id);

@@ -20,7 +20,7 @@ public sealed class HubClient : IAsyncDisposable
     private static readonly (string Method, int Arity)[] ServerMethods =
     [
         ("Applied", 1), ("Rejected", 2) /* no longer sent: checked absent */, ("PresenceChanged", 1), ("ParticipantJoined", 2), ("ParticipantLeft", 2),
-        ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1),
+        ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1), ("WorkChanged", 1), ("Notification", 1),
         ("JobProgress", 1), ("ProposalsAdded", 1) /* no longer sent: checked absent */, ("ImportProgress", 2),
     ];
 
@@ -89,6 +89,10 @@ public sealed class HubClient : IAsyncDisposable
         try { return await _connection.InvokeCoreAsync<JsonElement>(method, args).WaitAsync(TimeSpan.FromSeconds(30)); }
         catch (HubException e) { throw new InvalidOperationException(e.Message, e); }
     }
+
+    /// <summary>Invokes a hub method that must fail; its error message.</summary>
+    public async Task<string> CallError(string method, params object?[] args) =>
+        (await Assert.ThrowsAsync<InvalidOperationException>(() => CallAsync(method, args))).Message;
 
     public bool IsOpen => _connection.State == HubConnectionState.Connected;
 

@@ -14,7 +14,8 @@ namespace VisionLabel.Tests.Support;
 /// The real server in-process on a data directory of the test's choosing (SQLite + local blobs by default).
 /// Dispose and create another on the same directory to test a restart.
 /// </summary>
-public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null,
+    Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -28,6 +29,7 @@ public sealed class VisionLabelApp(string dataDirectory, IReadOnlyDictionary<str
         builder.UseSetting("VisionLabel:DataDirectory", DataDirectory);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) builder.UseSetting(key, value);
         builder.UseEnvironment("Testing");
+        if (services is not null) Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(builder, services);
         string logs = Path.Combine(Path.GetTempPath(), "visionlabel-test-logs");
         Directory.CreateDirectory(logs);
         builder.ConfigureLogging(l => l.AddProvider(new FileLoggerProvider(Path.Combine(logs, Path.GetFileName(DataDirectory.TrimEnd('/')) + ".log"))));

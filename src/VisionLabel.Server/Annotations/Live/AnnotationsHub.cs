@@ -78,7 +78,8 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
 
     // The workflow, as on REST (POST /api/images/{id}/submit …): the same rules and refusals (Annotations/Review/WorkflowRules).
     // Everyone on the image receives WorkChanged (and ImageStatusChanged when the status moved). A refusal is a
-    // HubException "STATUS Title: detail", as the REST ProblemDetails says it.
+    // HubException "STATUS Method: Title: detail" (the REST ProblemDetails' status, title and detail; the method's name
+    // tells it apart from the access rule's own "STATUS Title: detail").
 
     /// <summary>Submits the image for review and releases the caller's lease.</summary>
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
@@ -107,7 +108,7 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
     private static async Task<WorkStateDto> Work(string method, Task<WorkOutcome> call)
     {
         var outcome = await call;
-        return outcome.State ?? throw new HubException($"{outcome.Refusal!.StatusCode} {outcome.Refusal.Title}: {outcome.Refusal.Detail}");
+        return outcome.State ?? throw new HubException($"{outcome.Refusal!.StatusCode} {method}: {outcome.Refusal.Title}: {outcome.Refusal.Detail}");
     }
 
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
