@@ -60,7 +60,7 @@ public static class ExportBench
                 GC.Collect();
                 var (seconds, peakWs, peakHeap) = await Measure(async () =>
                 {
-                    await using var response = await http.GetStreamAsync($"/api/projects/{projectId}/export?format={format}{query}");
+                    await using var response = await http.GetStreamAsync($"/api/projects/{projectId}/export?format={format}&scope=all{query}");
                     await using var file = File.Create(output);
                     await response.CopyToAsync(file);
                 });

@@ -43,9 +43,12 @@ public class DatasetCommandTests
         Assert.Equal((80, 0, 705), (report.GetProperty("imagesCreated").GetInt32(), report.GetProperty("labelsCreated").GetInt32(), report.GetProperty("annotationsCreated").GetInt32()));
 
         string zipPath = Path.Combine(data.Path, "out.zip");
-        (code, stdout, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--val", "0.25", "--seed", "7", "--data", data.Path);
+        (code, stdout, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--data", data.Path);
         Assert.True(code == 0, stderr);
-        Assert.Contains("Exported 'c128' as yolo-detect: 208 images", stderr);
+        Assert.Contains("Exported 'c128' as yolo-detect: 0 images", stderr); // nothing is approved yet: the default holds approved images only
+        (code, stdout, stderr) = await Run("export", "--project", "c128", "--format", "yolo-detect", "--out", zipPath, "--val", "0.25", "--seed", "7", "--scope", "all", "--data", data.Path);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Exported 'c128' as yolo-detect: 206 images", stderr); // every image but the two unapproved backgrounds
         // stdout is the report: the filter used and the counts per state (all imported labels are accepted).
         var exported = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(["accepted"], exported.GetProperty("filter").GetProperty("states").EnumerateArray().Select(e => e.GetString()));
@@ -54,8 +57,8 @@ public class DatasetCommandTests
         using (var zip = ZipFile.OpenRead(zipPath))
         {
             int val = zip.Entries.Count(e => e.FullName.StartsWith("images/val/"));
-            Assert.InRange(val, 30, 75); // about a quarter of 208
-            Assert.Equal(208, zip.Entries.Count(e => e.FullName.StartsWith("images/")));
+            Assert.InRange(val, 30, 75); // about a quarter of 206
+            Assert.Equal(206, zip.Entries.Count(e => e.FullName.StartsWith("images/")));
         }
         Assert.False(File.Exists(zipPath + ".partial"));
 

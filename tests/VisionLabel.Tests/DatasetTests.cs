@@ -69,8 +69,10 @@ public class DatasetTests : IDisposable
 
     private Task<ImportReport> ImportOk(string query, byte[] zip) => _http.ImportDataset("/api/projects/" + query, HttpExtensions.ZipUpload(zip));
 
+    /// <summary>An export's entries. Round trips export every image (scope=all) unless the query picks: imported images are not approved.</summary>
     private async Task<Dictionary<string, byte[]>> Export(Guid projectId, string query)
     {
+        if (!query.Contains("scope=") && !query.Contains("status=")) query += "&scope=all";
         var response = await _http.GetAsync($"/api/projects/{projectId}/export?{query}");
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         Assert.Equal("application/zip", response.Content.Headers.ContentType?.MediaType);
@@ -229,7 +231,20 @@ public class DatasetTests : IDisposable
         }
         Assert.Equal(report.AnnotationsCreated, lines);
         Assert.Contains("  0: 'person'", Encoding.UTF8.GetString(files["data.yaml"]));
-        Assert.Equal(128, files.Keys.Count(k => k.StartsWith("images/train/")));
+        Assert.Contains("No val split was asked for", Encoding.UTF8.GetString(files["data.yaml"]));
+        // The two background images are not approved: never written as empty backgrounds, and the manifest says so.
+        Assert.Equal(126, files.Keys.Count(k => k.StartsWith("images/train/")));
+        var manifest = Json(files["visionlabel-export.json"]);
+        Assert.Equal((2, 126), (manifest.GetProperty("leftOutEmptyUnreviewed").GetInt32(), manifest.GetProperty("unreviewed").GetInt32()));
+        // Approved (even empty: a reviewer said there is nothing) they are written; the default export holds only those.
+        (await _http.PatchJson($"/api/projects/{report.ProjectId}", new { workflow = new { reviewPercent = 0 } })).EnsureSuccessStatusCode();
+        var page = await (await _http.GetAsync($"/api/projects/{report.ProjectId}/images?limit=1000")).Read<VisionLabel.Server.Images.ImagePage>();
+        var background = page.Items.First(i => i.FileName is "000000000250.jpg" or "000000000508.jpg");
+        var labelled = page.Items.First(i => i.Id != background.Id);
+        foreach (var image in new[] { background, labelled }) (await _http.PostJson($"/api/images/{image.Id}/submit", new { })).EnsureSuccessStatusCode();
+        var approved = await Export(report.ProjectId, $"format={exportFormat}&scope=approved");
+        Assert.Equal(new[] { background.FileName, labelled.FileName }.Order(), approved.Keys.Where(k => k.StartsWith("images/train/")).Select(k => Path.GetFileName(k)).Order());
+        Assert.False(approved.ContainsKey($"labels/train/{Path.ChangeExtension(background.FileName, ".txt")}"));
     }
 
     [Fact]

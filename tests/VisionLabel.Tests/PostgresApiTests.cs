@@ -69,7 +69,7 @@ public class PostgresApiTests
         Assert.Equal((128, 929), (report.ImagesCreated, report.AnnotationsCreated));
 
         // Exported labels equal the input line for line: uuid order on PostgreSQL keeps the import order too.
-        var response = await http.GetAsync($"/api/projects/{report.ProjectId}/export?format=yolo-detect&includeImages=false");
+        var response = await http.GetAsync($"/api/projects/{report.ProjectId}/export?format=yolo-detect&includeImages=false&scope=all");
         using var exported = new System.IO.Compression.ZipArchive(await response.Content.ReadAsStreamAsync());
         string labels = SharedData.Require("datasets/coco128/labels/train2017");
         int files = 0;

@@ -36,12 +36,13 @@ public static class DatasetCommands
         var scores = new Option<bool>("--scores") { Description = "COCO: write each proposal's score" };
         var val = new Option<double?>("--val") { Description = "YOLO: share of images for the val split, e.g. 0.2" };
         var seed = new Option<int?>("--seed") { Description = "Seed for the train/val split (default 0)" };
-        var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, data };
+        var scope = new Option<string?>("--scope") { Description = "approved (default: approved images only) or all (every image; unapproved ones with nothing to export are left out)" };
+        var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, scope, data };
         export.TreatUnmatchedTokensAsErrors = false;
         export.SetAction(async (parse, ct) =>
         {
             var (options, problem) = ExportChoices.Parse(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
-                parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed));
+                parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed), parse.GetValue(scope));
             if (problem is not null) return CommandHost.Fail(problem);
             return await ExportAsync(parse.GetValue(project)!, parse.GetValue(exportFormat)!, parse.GetValue(output)!, options!,
                 CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct);

@@ -18,13 +18,18 @@ public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs)
         var context = new ExportContext(db, blobs, project, ExportLabels(labels), options);
         var summary = context.Summary;
         summary.Format = format.Format;
-        summary.Filter = new ExportFilter(options.States.Select(s => ApiEnum.Name(s)).ToList(), options.ImageStatuses?.Select(s => ApiEnum.Name(s)).ToList(),
+        summary.Filter = new ExportFilter(ApiEnum.Name(options.Scope), options.States.Select(s => ApiEnum.Name(s)).ToList(), options.ImageStatuses?.Select(s => ApiEnum.Name(s)).ToList(),
             options.ImageIds?.Count, options.IncludeImages, options.IncludeScores, options.ValFraction, options.Seed);
         var selected = context.SelectedImages().Select(i => i.Id);
         summary.AnnotationsByState = (await db.Annotations.AsNoTracking().Where(a => selected.Contains(a.ImageId))
                 .GroupBy(a => a.State).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(ct))
             .ToDictionary(g => ApiEnum.Name(g.Key), g => g.Count);
         summary.LeftOutByState = summary.AnnotationsByState.Where(s => !summary.Filter.States.Contains(s.Key)).ToDictionary();
+        summary.LeftOutEmptyUnreviewed = await context.CandidateImages().CountAsync(ct) - await context.SelectedImages().CountAsync(ct);
+        if (summary.LeftOutEmptyUnreviewed > 0)
+            summary.Notes.Add($"{summary.LeftOutEmptyUnreviewed} image(s) nobody approved have nothing to export and were left out: an image without labels trains as background, which only a reviewer's approval may say");
+        if (options.Scope == ExportScope.Approved && options.ImageStatuses is null)
+            summary.Notes.Add("approved images only (the default); export with scope=all for every image (those nobody approved are then listed in unreviewedFiles)");
         if (summary.LeftOutByState.GetValueOrDefault("proposed") is > 0 and var proposed)
             summary.Notes.Add($"{proposed} proposed annotation(s) (model proposals nobody has reviewed) are not in this export; add proposed to states to include them");
         await using (var target = new AsyncWriteStream(output))

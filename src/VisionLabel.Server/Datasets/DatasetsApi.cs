@@ -28,8 +28,10 @@ public static class DatasetsApi
         group.MapGet("/{projectId:guid}/export", Export).RequireProjectRole(ProjectRole.Viewer).WithDescription(
             $"Streams the project as a zip: ?format={string.Join('|', DatasetFormats.Exporters.Keys)} (GET /api/dataset-formats lists them). ?states= picks annotation states (comma-separated; " +
             "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
-            "?status= and ?images= select images; includeImages, scores, val and seed as documented. The zip's visionlabel-export.json gives the " +
-            "filter used and counts per state: in the selected images, exported, and left out.");
+            "?scope=approved (default: approved images only) or all (every image; those nobody approved are listed in the manifest, and one with nothing " +
+            "to export is left out, never written as an empty background); ?status= (instead of scope) and ?images= select images; includeImages, scores, " +
+            "val (YOLO: the val split's share; without it data.yaml says val is the training images) and seed as documented. The zip's visionlabel-export.json gives the " +
+            "filter used, counts per state (in the selected images, exported, left out) and the unreviewed images.");
         return app;
     }
 
@@ -138,13 +140,13 @@ public static class DatasetsApi
     /// [&amp;images=ID,ID][&amp;includeImages=false][&amp;scores=true][&amp;val=0.2&amp;seed=1]: a zip, streamed as it is written.
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, string? format, string? states, string? status,
-        string? images, bool? includeImages, bool? scores, double? val, int? seed, VisionLabelDb db, DatasetExport export, CancellationToken ct)
+        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, VisionLabelDb db, DatasetExport export, CancellationToken ct)
     {
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
         if (format is null || !DatasetFormats.Exporters.TryGetValue(format, out var exporter))
             return Problems.BadRequest("Unknown export format", $"Give ?format= as one of: {DatasetFormats.ExportList}.");
-        var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed);
+        var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed, scope);
         if (problem is not null) return Problems.BadRequest("Invalid export options", problem);
         if (options!.ImageIds is { Count: > 0 } ids)
         {

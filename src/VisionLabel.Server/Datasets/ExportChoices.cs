@@ -8,21 +8,30 @@ public static class ExportChoices
 {
     /// <summary>
     /// The zip's name says what is in it, so two downloads of one project with other choices do not overwrite each
-    /// other: "shop-coco.zip" (accepted only), "shop-coco-with-proposals.zip", "shop-coco-approved.zip", "shop-coco-3-images.zip".
+    /// other: "shop-coco.zip" (approved images, accepted annotations), "shop-coco-all.zip", "shop-coco-with-proposals.zip",
+    /// "shop-coco-submitted.zip", "shop-coco-3-images.zip", "shop-yolo-detect-val20.zip".
     /// </summary>
     public static string FileName(string project, string format, ExportOptions options)
     {
         var name = new System.Text.StringBuilder($"{project}-{format}");
+        if (options.Scope == ExportScope.All && options.ImageStatuses is null) name.Append("-all");
         if (options.States.Contains(AnnotationState.Proposed)) name.Append(options.States.Contains(AnnotationState.Accepted) ? "-with-proposals" : "-proposals-only");
         if (options.ImageStatuses is { Count: > 0 } statuses) name.Append('-').Append(string.Join('-', statuses.Select(ApiEnum.Name)));
         if (options.ImageIds is { Count: > 0 } ids) name.Append($"-{ids.Count}-image{(ids.Count == 1 ? "" : "s")}");
+        if (options.ValFraction > 0) name.Append($"-val{Math.Round(options.ValFraction * 100)}");
         return name.Append(".zip").ToString();
     }
 
     /// <summary>Export choices from their text forms (query string or CLI); the problem says which one is wrong.</summary>
-    public static (ExportOptions?, string?) Parse(string? states, string? status, string? images, bool? includeImages, bool? scores, double? val, int? seed)
+    public static (ExportOptions?, string?) Parse(string? states, string? status, string? images, bool? includeImages, bool? scores, double? val, int? seed,
+        string? scope = null)
     {
         var options = new ExportOptions { IncludeImages = includeImages ?? true, IncludeScores = scores ?? false, ValFraction = val ?? 0, Seed = seed ?? 0 };
+        if (scope is not null)
+        {
+            if (!ApiEnum.TryParse<ExportScope>(scope, out var s)) return (null, $"scope: '{scope}' is not one of approved (default), all");
+            options.Scope = s;
+        }
         if (!string.IsNullOrWhiteSpace(states))
         {
             options.States = [];

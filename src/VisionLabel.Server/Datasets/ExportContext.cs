@@ -24,7 +24,7 @@ public sealed record ExportImage(Image Image, long CocoId, string FileName, stri
 public sealed class ExportSummary
 {
     public string Format { get; set; } = "";
-    public ExportFilter Filter { get; set; } = new([], null, null, true, false, 0, 0);
+    public ExportFilter Filter { get; set; } = new("approved", [], null, null, true, false, 0, 0);
     public int Images { get; set; }
     public long Annotations { get; set; }
     /// <summary>Of the included states, left out because the format cannot hold them (e.g. crowd regions in YOLO).</summary>
@@ -33,6 +33,11 @@ public sealed class ExportSummary
     public Dictionary<string, long> ExportedByState { get; } = [];
     public Dictionary<string, long> LeftOutByState { get; set; } = [];
     public List<string> Notes { get; } = [];
+    /// <summary>Exported images nobody approved (an export of every image), and their names (the first 10,000).</summary>
+    public int Unreviewed { get; set; }
+    public List<string> UnreviewedFiles { get; } = [];
+    /// <summary>Images the filters chose that were left out: nobody approved them and they have nothing to export.</summary>
+    public int LeftOutEmptyUnreviewed { get; set; }
 
     public void Exported(Annotation a)
     {
@@ -43,7 +48,7 @@ public sealed class ExportSummary
 }
 
 /// <summary>The choices an export was made with, as the API names them.</summary>
-public sealed record ExportFilter(IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed);
+public sealed record ExportFilter(string Scope, IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed);
 
 /// <summary>
 /// The project as an exporter sees it: labels with their export ids, and images (with their annotations) read
@@ -53,6 +58,9 @@ public sealed record ExportFilter(IReadOnlyList<string> States, IReadOnlyList<st
 public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project project, IReadOnlyList<ExportLabel> labels, ExportOptions options)
 {
     private const int PageSize = 500;
+    /// <summary>Most file names the manifest lists (the count is always whole).</summary>
+    private const int MaxListed = 10_000;
+    private readonly HashSet<Guid> _unreviewed = [];
 
     public Project Project => project;
     public IReadOnlyList<ExportLabel> Labels => labels;
@@ -60,13 +68,24 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public bool IncludeScores => options.IncludeScores;
     public ExportSummary Summary { get; } = new();
 
-    /// <summary>The images the export's filters select.</summary>
-    public IQueryable<Image> SelectedImages()
+    /// <summary>The images the export's filters select, before the rule on empty images.</summary>
+    public IQueryable<Image> CandidateImages()
     {
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
         if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
+        else if (options.Scope == ExportScope.Approved) query = query.Where(i => i.Status == ImageStatus.Approved);
         if (options.ImageIds is { Count: > 0 } ids) query = query.Where(i => ids.Contains(i.Id));
         return query;
+    }
+
+    /// <summary>
+    /// The images the export holds: the candidates, less those nobody approved that have nothing to export. A training
+    /// set reads an image without labels as background (nothing there), so only a reviewer's approval may say so.
+    /// </summary>
+    public IQueryable<Image> SelectedImages()
+    {
+        var states = options.States;
+        return CandidateImages().Where(i => i.Status == ImageStatus.Approved || db.Annotations.Any(a => a.ImageId == i.Id && states.Contains(a.State)));
     }
 
     public async IAsyncEnumerable<ExportImage> ImagesAsync(bool withAnnotations, [EnumeratorCancellation] CancellationToken ct)
@@ -90,6 +109,9 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
             }
             foreach (var image in page)
             {
+                if (withAnnotations && image.Status != ImageStatus.Approved && _unreviewed.Add(image.Id) && Summary.UnreviewedFiles.Count < MaxListed)
+                    Summary.UnreviewedFiles.Add(image.FileName);
+                if (withAnnotations) Summary.Unreviewed = _unreviewed.Count;
                 string split = options.ValFraction > 0 && random.NextDouble() < options.ValFraction ? "val" : "train";
                 yield return new ExportImage(image, image.ExternalId ?? nextCocoId++, UniqueName(image.FileName, usedNames), split,
                     annotations is null ? [] : annotations[image.Id].ToList());
@@ -130,8 +152,14 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     }
 }
 
+/// <summary>Which images an export holds: approved ones (the default: what review let through), or all of them.</summary>
+public enum ExportScope { Approved, All }
+
 public sealed class ExportOptions
 {
+    /// <summary>Approved images only (default), or every image: then images nobody approved are listed in the manifest,
+    /// and one of them with nothing to export is left out (never written as an empty background).</summary>
+    public ExportScope Scope { get; set; } = ExportScope.Approved;
     /// <summary>Annotation states to include. Default: accepted only, the reviewed ground truth, as a training set wants
     /// it; model proposals nobody has reviewed are left out unless asked for (and the summary says how many).</summary>
     public List<AnnotationState> States { get; set; } = [AnnotationState.Accepted];

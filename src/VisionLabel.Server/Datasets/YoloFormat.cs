@@ -166,7 +166,8 @@ public static class DataYaml
     {
         var b = new StringBuilder();
         b.Append("# Exported by VisionLabel\npath: .\ntrain: images/train\n");
-        b.Append(hasVal ? "val: images/val\n" : "val: images/train\n");
+        // Without a split, say so where a trainer reads it: validating on the training images measures nothing.
+        b.Append(hasVal ? "val: images/val\n" : "# No val split was asked for (export with val=0.2 for one): val is the training images.\nval: images/train\n");
         b.Append($"nc: {names.Count}\nnames:\n");
         for (int i = 0; i < names.Count; i++) b.Append($"  {i}: '{names[i].Replace("'", "''")}'\n");
         return b.ToString();
