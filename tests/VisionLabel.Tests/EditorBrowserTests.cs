@@ -66,7 +66,7 @@ public class EditorBrowserTests : IAsyncLifetime
     public async Task The_app_routes_answer_html_and_deep_links_survive()
     {
         var project = await (await _http.PostJson("/api/projects", new { name = "routes" })).Read<ProjectDto>();
-        foreach (var path in new[] { "/", $"/projects/{project.Id}", $"/images/{Guid.NewGuid()}?x=1&y=1", "/signin", "/account" })
+        foreach (var path in new[] { "/", $"/projects/{project.Id}", $"/projects/{project.Id}/work", $"/images/{Guid.NewGuid()}?x=1&y=1", "/signin", "/account" })
         {
             var response = await _http.GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -159,7 +159,7 @@ public class EditorBrowserTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_polygon_is_drawn_by_keyboard_and_clicks_and_review_and_comment_pins_reach_the_other_page()
+    public async Task A_polygon_is_drawn_by_keyboard_and_clicks_and_comment_threads_and_review_reach_the_other_page()
     {
         var (project, image) = await _http.ProjectWithImage("review", ["tree"], 800, 600);
         var annotator = await _browser.NewPageAsync();
@@ -186,22 +186,39 @@ public class EditorBrowserTests : IAsyncLifetime
         Assert.Equal(points.Length, ring.Length);
         for (int i = 0; i < points.Length; i++) Assert.InRange(ring[i], points[i] - 1, points[i] + 1);
 
-        // The annotator submits; the reviewer approves; the annotator's page shows it live.
-        await annotator.GetByRole(AriaRole.Button, new() { Name = "Submit for review" }).ClickAsync();
-        await reviewer.Locator("canvas.base[data-status='submitted']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
-        await reviewer.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
-        await annotator.Locator("canvas.base[data-status='approved']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
-        Assert.Equal("approved", (await (await _http.GetAsync($"/api/images/{image.Id}")).Read<JsonElement>()).GetProperty("status").GetString());
-
-        // A comment pin added by the reviewer appears for the annotator.
-        reviewer.Dialog += (_, dialog) => dialog.AcceptAsync("is this one tree or two?");
+        // A comment thread: the reviewer pins one (C, a click, then the text in the comments panel), the annotator
+        // sees it live and replies, the reviewer resolves it.
         await reviewer.Keyboard.PressAsync("c");
         var (cx, cy) = await reviewer.OnPage(500, 300);
         await reviewer.Mouse.ClickAsync(cx, cy);
+        var text = reviewer.GetByRole(AriaRole.Textbox, new() { Name = "New comment" });
+        await text.FillAsync("is this one tree or two?");
+        await text.PressAsync("Enter");
         await annotator.Locator(".overlay[data-comments='1']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
         await annotator.GetByText("is this one tree or two?").WaitForAsync();
-        var comment = Assert.Single(await (await _http.GetAsync($"/api/images/{image.Id}/comments")).Read<List<JsonElement>>());
-        Assert.Equal(("rev", 500.0, 300.0), (comment.GetProperty("author").GetString(), Math.Round(comment.GetProperty("x").GetDouble()), Math.Round(comment.GetProperty("y").GetDouble())));
+        var reply = annotator.GetByLabel("Reply to comment 1");
+        await reply.FillAsync("one tree, two trunks");
+        await reply.PressAsync("Enter");
+        await reviewer.Locator(".thread", new() { HasText = "one tree, two trunks" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await reviewer.Locator(".thread").GetByRole(AriaRole.Button, new() { Name = "Resolve" }).ClickAsync();
+        await annotator.Locator(".thread.resolved").GetByRole(AriaRole.Button, new() { Name = "Reopen" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        var comments = await (await _http.GetAsync($"/api/images/{image.Id}/comments")).Read<List<JsonElement>>();
+        Assert.Equal(2, comments.Count);
+        var thread = comments.Single(c => c.GetProperty("parentId").ValueKind == JsonValueKind.Null);
+        Assert.Equal(("rev", 500.0, 300.0, true), (thread.GetProperty("author").GetString(), Math.Round(thread.GetProperty("x").GetDouble()),
+            Math.Round(thread.GetProperty("y").GetDouble()), thread.GetProperty("resolved").GetBoolean()));
+        var answer = comments.Single(c => c.GetProperty("parentId").ValueKind != JsonValueKind.Null);
+        Assert.Equal(("ann", thread.GetProperty("id").GetGuid()), (answer.GetProperty("author").GetString(), answer.GetProperty("parentId").GetGuid()));
+
+        // The annotator submits and has nothing left (back on My work, which says so); the reviewer, who watched the
+        // image become submitted live, approves it and has nothing left either.
+        await annotator.GetByRole(AriaRole.Button, new() { Name = "Submit and next" }).ClickAsync();
+        await annotator.WaitForURLAsync($"**/projects/{project.Id}/work?done=annotate");
+        await annotator.Locator("p.notice", new() { HasText = "Nothing left for you to annotate" }).WaitForAsync();
+        await reviewer.Locator("canvas.base[data-status='submitted']").WaitForAsync(new LocatorWaitForOptions { Timeout = 2000 });
+        await reviewer.GetByRole(AriaRole.Button, new() { Name = "Approve and next" }).ClickAsync();
+        await reviewer.WaitForURLAsync($"**/projects/{project.Id}/work?done=review");
+        Assert.Equal("approved", (await (await _http.GetAsync($"/api/images/{image.Id}")).Read<JsonElement>()).GetProperty("status").GetString());
     }
 
     [Fact]

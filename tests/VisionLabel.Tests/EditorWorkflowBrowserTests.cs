@@ -73,26 +73,42 @@ public class EditorWorkflowBrowserTests : IAsyncLifetime
         var (_, image) = await _http.ProjectWithImage("reach", ["car"], 640, 480);
         var page = await Laptop();
         await page.SignInAsync(_url, "lou", $"/images/{image.Id}");
-        await page.WaitForCanvas("[data-ready='true'][data-role='owner']");
-        var buttons = page.Locator(".bar button");
-        int count = await buttons.CountAsync();
-        var names = new List<string>();
-        for (int i = 0; i < count; i++)
+        await page.WaitForCanvas("[data-ready='true'][data-role='owner'][data-stage='annotate']");
+        async Task<List<string>> Reachable()
         {
-            var button = buttons.Nth(i);
-            string name = (await button.GetAttributeAsync("aria-label")) ?? (await button.InnerTextAsync()).Trim();
-            names.Add(name);
-            var box = await button.BoundingBoxAsync();
-            Assert.True(box is not null && await button.IsVisibleAsync(), $"{name} is not shown");
-            Assert.True(box!.X >= 0 && box.Y >= 0 && box.X + box.Width <= 1280 && box.Y + box.Height <= 720, $"{name} is outside the 1280×720 viewport: {box.X},{box.Y} {box.Width}×{box.Height}");
-            await button.ClickAsync(new LocatorClickOptions { Trial = true, Timeout = 2000 }); // nothing covers it
+            var buttons = page.Locator(".bar button");
+            int count = await buttons.CountAsync();
+            var names = new List<string>();
+            for (int i = 0; i < count; i++)
+            {
+                var button = buttons.Nth(i);
+                string name = (await button.GetAttributeAsync("aria-label")) ?? (await button.InnerTextAsync()).Trim();
+                names.Add(name);
+                var box = await button.BoundingBoxAsync();
+                Assert.True(box is not null && await button.IsVisibleAsync(), $"{name} is not shown");
+                Assert.True(box!.X >= 0 && box.Y >= 0 && box.X + box.Width <= 1280 && box.Y + box.Height <= 720, $"{name} is outside the 1280×720 viewport: {box.X},{box.Y} {box.Width}×{box.Height}");
+                await button.ClickAsync(new LocatorClickOptions { Trial = true, Timeout = 2000 }); // nothing covers it
+            }
+            return names;
         }
-        foreach (var expected in new[] { "Submit for review", "Approve", "Reject", "Reopen", "Previous image", "Next image", "Shortcuts", "Ruler L" })
+        var names = await Reachable();
+        foreach (var expected in new[] { "Submit and next", "Previous image", "Next image", "Shortcuts", "Ruler L", "Notifications" })
             Assert.Contains(expected, names);
-        // The last one works: ? opens the help, which lists the new ruler tool.
+
+        // Submitted by someone else, the image offers the reviewer's and the owner's actions, as reachable.
+        (await _http.PostAsync($"/api/images/{image.Id}/submit", null)).EnsureSuccessStatusCode();
+        await page.WaitForCanvas("[data-status='submitted'][data-stage='submitted']");
+        names = await Reachable();
+        foreach (var expected in new[] { "Approve and next", "Reject…", "Reopen" })
+            Assert.Contains(expected, names);
+        Assert.DoesNotContain("Submit and next", names);
+
+        // The last one works: ? opens the help, which lists the ruler tool and the workflow keys.
         await page.GetByRole(AriaRole.Button, new() { Name = "Shortcuts" }).ClickAsync();
         var help = page.GetByRole(AriaRole.Dialog, new() { Name = "Shortcuts" });
         await help.GetByText("ruler: drag to measure").WaitForAsync();
+        await help.GetByText("Ctrl+Shift+Enter").WaitForAsync();
+        await help.GetByText("submit the image for review and take the next one from your queue").WaitForAsync();
     }
 
     [Fact]
@@ -120,9 +136,12 @@ public class EditorWorkflowBrowserTests : IAsyncLifetime
         var files = Enumerable.Range(0, 4).Select(i => ($"img{i}.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(64 + i, 48)))).ToArray();
         (await _http.PostAsync($"/api/projects/{project.Id}/images", HttpExtensions.Files(files))).EnsureSuccessStatusCode();
         var ids = (await (await _http.GetAsync($"/api/projects/{project.Id}/images?limit=10")).Read<ImagePage>()).Items.Select(i => i.Id).ToList(); // the grid's order
-        string[] statuses = ["submitted", "rejected", "submitted", "in-progress"];
-        for (int i = 0; i < ids.Count; i++)
-            (await _http.PatchJson($"/api/images/{ids[i]}", new { status = statuses[i] })).EnsureSuccessStatusCode();
+        // Submitted, rejected (after its submission: the workflow's order; one person does both here, so the project
+        // allows self-review), submitted, and in progress (edited).
+        (await _http.PatchJson($"/api/projects/{project.Id}", new { workflow = new { allowSelfReview = true } })).EnsureSuccessStatusCode();
+        foreach (var id in ids.Take(3)) (await _http.PostAsync($"/api/images/{id}/submit", null)).EnsureSuccessStatusCode();
+        (await _http.PostJson($"/api/images/{ids[1]}/reject", new { reason = "other" })).EnsureSuccessStatusCode();
+        (await _http.PostJson($"/api/images/{ids[3]}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 10, height = 10 } })).EnsureSuccessStatusCode();
 
         var page = await Laptop();
         await page.SignInAsync(_url, "ned", $"/projects/{project.Id}");

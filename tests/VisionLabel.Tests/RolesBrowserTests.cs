@@ -100,7 +100,7 @@ public class RolesBrowserTests : IAsyncLifetime
         await page.SignInAsync(_url, "vera", $"/images/{image.Id}");
         await page.Locator("canvas.base[data-role='viewer'][data-seq='1']").WaitForAsync();
         await page.GetByText("viewer · read only").WaitForAsync();
-        foreach (var tool in new[] { "Box", "Polygon", "Brush", "Eraser", "Comment", "Undo", "Approve", "Submit for review" })
+        foreach (var tool in new[] { "Box", "Polygon", "Brush", "Eraser", "Comment", "Undo", "Approve", "Submit", "Reject", "Reopen", "Release" })
             Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = tool, Exact = false }).CountAsync());
         await page.Locator(".stage").FocusAsync();
         await page.Keyboard.PressAsync("b"); // the shortcut says why instead of switching tools
@@ -142,14 +142,30 @@ public class RolesBrowserTests : IAsyncLifetime
         await rita.SignInAsync(_url, "rita", $"/images/{image.Id}");
         await anya.Locator("canvas.base[data-role='annotator'][data-seq='1']").WaitForAsync();
         await rita.Locator("canvas.base[data-role='reviewer'][data-seq='1']").WaitForAsync();
-        Assert.Equal(0, await anya.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = true }).CountAsync()); // annotators submit; reviewers approve
+        Assert.Equal(0, await anya.GetByRole(AriaRole.Button, new() { Name = "Approve and next" }).CountAsync()); // annotators submit; reviewers approve
 
-        await anya.GetByRole(AriaRole.Button, new() { Name = "Submit for review" }).ClickAsync();
+        // anya submits; nothing else is hers to annotate, so she is back on My work, which says so.
+        await anya.GetByRole(AriaRole.Button, new() { Name = "Submit and next" }).ClickAsync();
+        await anya.WaitForURLAsync($"**/projects/{image.ProjectId}/work?done=annotate");
+        await anya.Locator("p.notice", new() { HasText = "Nothing left for you to annotate" }).WaitForAsync();
         await rita.Locator("canvas.base[data-status='submitted']").WaitForAsync();
         await rita.GetByText("anya set the image to submitted").WaitForAsync();
-        await rita.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = true }).ClickAsync();
-        await anya.Locator("canvas.base[data-status='approved']").WaitForAsync();
+
+        // Back on the image it is read only for her: tools disabled, and a banner that says why and what would allow a change.
+        await anya.GoBackAsync();
+        await anya.Locator("canvas.base[data-ready='true'][data-status='submitted'][data-read-only='true']").WaitForAsync();
+        await anya.Locator(".work-banner", new() { HasText = "waits for review; a reviewer can reject it for rework" }).WaitForAsync();
+        Assert.True(await anya.GetByRole(AriaRole.Button, new() { Name = "Box B" }).IsDisabledAsync());
+        await anya.Locator(".stage").FocusAsync();
+        await anya.Keyboard.PressAsync("b");
+        await anya.Locator(".toast", new() { HasText = "Read only: the image is submitted" }).WaitForAsync();
+
+        // rita approves: anya watches it happen.
+        await rita.GetByRole(AriaRole.Button, new() { Name = "Approve and next" }).ClickAsync();
+        await rita.WaitForURLAsync($"**/projects/{image.ProjectId}/work?done=review");
+        await anya.Locator("canvas.base[data-status='approved'][data-stage='approved']").WaitForAsync();
         await anya.GetByText("rita set the image to approved").WaitForAsync();
+        await anya.Locator(".work-banner", new() { HasText = "approved and done; an owner can reopen it" }).WaitForAsync();
         var stored = await (await _olga.GetAsync($"/api/images/{image.Id}")).Read<ImageDto>();
         Assert.Equal(VisionLabel.Server.Data.ImageStatus.Approved, stored.Status);
     }

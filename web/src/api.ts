@@ -24,12 +24,40 @@ export type ImportReport = Schemas['ImportReport'];
 export type UploadSummary = Schemas['UploadSummary'];
 export type ProjectStats = Schemas['ProjectStatsDto'];
 export type DatasetFormat = Schemas['DatasetFormatInfo'];
+// Work distribution (issue #22): the queue, leases, the workflow state of an image, assignments, notifications.
+export type Workflow = Schemas['WorkflowDto'];
+export type WorkflowPatch = Schemas['WorkflowPatch'];
+export type WorkStage = Schemas['WorkStage'];
+export type WorkState = Schemas['WorkStateDto'];
+export type WorkEvent = Schemas['WorkEventDto'];
+export type ImageWork = Schemas['ImageWorkDto'];
+export type Lease = Schemas['LeaseDto'];
+export type WorkImage = Schemas['WorkImage'];
+export type MyWork = Schemas['MyWorkDto'];
+export type WorkOverview = Schemas['WorkOverviewDto'];
+export type HeldLease = Schemas['HeldLease'];
+export type PersonWork = Schemas['PersonWork'];
+export type AssignmentResult = Schemas['AssignmentResult'];
+export type Notification = Schemas['NotificationDto'];
+export type NotificationList = Schemas['NotificationList'];
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Polygon { rings: number[][] }
 export interface Mask { size: [number, number]; counts: string; polygons?: number[][] }
 export type GeometryJson = Box | Polygon | Mask;
 export type Annotation = Omit<Schemas['AnnotationDto'], 'geometry' | 'attributes'> & { geometry: GeometryJson; attributes: Record<string, unknown> };
+
+/** A server time as a Date: the server writes UTC; a time without a zone is read as UTC too, never as local time. */
+export function utc(time: string): Date {
+  return new Date(/(?:Z|[+-]\d\d:?\d\d)$/.test(time) ? time : `${time}Z`);
+}
+
+/** "4:05" (minutes:seconds) or "1:02:05" until a time; "0:00" once it has passed. */
+export function remaining(until: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((utc(until).getTime() - now) / 1000));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
 
 export class ApiError extends Error {
   constructor(public status: number, message: string) { super(message); }
@@ -74,6 +102,19 @@ export const api = {
   changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/account/password', { currentPassword, newPassword }),
   projects: () => request<Project[]>('GET', '/api/projects'),
   project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
+  updateWorkflow: (id: string, workflow: WorkflowPatch) => request<Project>('PATCH', `/api/projects/${id}`, { workflow }),
+  /** Leases the next image of a stage; undefined (204) when nothing is left for the caller. */
+  queueNext: (projectId: string, stage: WorkStage) => request<Lease | undefined>('POST', `/api/projects/${projectId}/queue/next`, { stage }),
+  myWork: (projectId: string) => request<MyWork>('GET', `/api/projects/${projectId}/queue/mine`),
+  workOverview: (projectId: string) => request<WorkOverview>('GET', `/api/projects/${projectId}/work`),
+  assign: (projectId: string, stage: WorkStage, imageIds: string[], assignee: string | null) =>
+    request<AssignmentResult>('PUT', `/api/projects/${projectId}/assignments`, { stage, imageIds, assignee }),
+  distribute: (projectId: string, stage: WorkStage, count: number, people: string[]) =>
+    request<AssignmentResult>('POST', `/api/projects/${projectId}/assignments/distribute`, { stage, count, people }),
+  imageWork: (imageId: string) => request<ImageWork>('GET', `/api/images/${imageId}/work`),
+  releaseLease: (imageId: string) => request<WorkState>('POST', `/api/images/${imageId}/lease/release`),
+  notifications: () => request<NotificationList>('GET', '/api/notifications'),
+  markRead: (which: { ids: string[] } | { all: true }) => request<NotificationList>('POST', '/api/notifications/read', which),
   stats: () => request<ProjectStats[]>('GET', '/api/projects/stats'),
   createLabel: (projectId: string, name: string, color?: string) => request<Label>('POST', `/api/projects/${projectId}/labels`, { name, color }),
   updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),

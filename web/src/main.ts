@@ -3,6 +3,7 @@
 import { loadAccount, toSignIn } from './session';
 import { match, isAppRoute } from './router';
 import { navigate } from './navigation';
+import './bell'; // <vl-bell>, in every signed-in page's header
 
 const app = document.getElementById('app')!;
 let teardown: (() => void) | undefined;

@@ -7,6 +7,7 @@ import { accountPage } from './pages/account-page';
 import { adminPage } from './pages/admin-page';
 import { projectsPage } from './pages/projects-page';
 import { projectPage } from './pages/project-page';
+import { workPage } from './pages/work-page';
 import { notFoundPage } from './pages/not-found-page';
 import { EditorPage } from './editor/editor-page';
 
@@ -25,6 +26,7 @@ const id = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
 export const routes: readonly Route[] = [
   { path: /^\/$/, page: root => projectsPage(root) },
   { path: new RegExp(`^/projects/${id}$`, 'i'), page: (root, [projectId]) => projectPage(root, projectId) },
+  { path: new RegExp(`^/projects/${id}/work$`, 'i'), page: (root, [projectId]) => workPage(root, projectId) },
   { path: new RegExp(`^/images/${id}$`, 'i'), page: (root, [imageId]) => { const editor = new EditorPage(root, imageId, currentUser()); return () => editor.dispose(); } },
   { path: /^\/signin$/, page: root => signInPage(root), public: true },
   { path: /^\/setup$/, page: root => setupPage(root), public: true },

@@ -39,9 +39,9 @@ export async function signOut(): Promise<void> {
   location.assign('/signin');
 }
 
-/** The top bar's right side: who is signed in, their account page, and sign-out. */
+/** The top bar's right side: the notification bell (bell.ts), who is signed in, their account page, and sign-out. */
 export function userMenu() {
-  return html`<span class="user">
+  return html`<span class="user"><vl-bell></vl-bell>
     <a href="/account" title="Password and access tokens">${currentUser()}</a>${account?.isAdmin ? html` <a class="chip" href="/admin" title="Users and the jobs dashboard">admin</a>` : ''}
     <button type="button" class="link" @click=${() => signOut()}>Sign out</button>
   </span>`;

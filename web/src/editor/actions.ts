@@ -8,9 +8,9 @@ import { traceRings } from './trace';
 
 // The editor's actions besides drawing: shortcuts (shortcuts.ts) and panel buttons call these. Each says what it did.
 
-/** Viewers are told why instead of seeing a change that the server would refuse. */
+/** Viewers, and everyone on an image its stage keeps edits out of, are told why instead of seeing a change the server would refuse. */
 function readOnly(ed: Editor): boolean {
-  if (!ed.canEdit) toast('Read only: you are a viewer in this project', true);
+  if (!ed.canEdit) toast(`Read only: ${ed.lockReason ?? 'you cannot change this image'}`, true);
   return !ed.canEdit;
 }
 
@@ -86,11 +86,6 @@ export async function undo(ed: Editor, redo: boolean): Promise<void> {
     const problem = await ed.live.undo(redo);
     toast(problem ? `Cannot ${redo ? 'redo' : 'undo'}: ${problem}` : redo ? 'Redone' : 'Undone', !!problem);
   } catch { toast('Undo needs the connection; try again when it is back', true); }
-}
-
-export async function review(ed: Editor, status: string): Promise<void> {
-  try { await ed.live.setStatus(status); ed.store.set({ status }); toast(`Image ${status}`); }
-  catch (err) { toast(`Not changed: ${(err as Error).message}`, true); }
 }
 
 /** The previous or next image, within the grid's status filter (the query string carries it). */

@@ -1,5 +1,5 @@
 import { api } from '../api';
-import { projectRole } from '../session';
+import { projectRole, type Member } from '../session';
 import { toast } from '../toast';
 import { CanvasView } from './canvas';
 import { Editor } from './editor';
@@ -11,8 +11,12 @@ import './panels/help';
 import './panels/labels';
 import './panels/objects';
 import './panels/participants';
+import './panels/reject-dialog';
 import './panels/toolbar';
+import './panels/work';
 import type { Toolbar } from './panels/toolbar';
+import { tools } from './tools/registry';
+import { LeaseKeeper } from './work';
 
 /**
  * The editor page: the image on a canvas with every shape, live with everyone else on the image. It builds the DOM,
@@ -35,9 +39,15 @@ export class EditorPage {
     this.toolbar = panel<Toolbar>('vl-toolbar', this.ed);
     this.toolbar.className = 'bar';
     root.querySelector('.editor')!.prepend(this.toolbar);
-    root.querySelector('.side')!.append(...['vl-labels-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
+    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-labels-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
+    stage.append(panel('vl-work-banner', this.ed));
+    root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed));
     this.ed.live.onEvent = e => this.liveEvent(e);
     this.cleanup.push(listen(this.ed));
+    // What the role and the image's stage allow: ops are held back with the reason, and a drawing tool is put down.
+    this.cleanup.push(this.ed.store.subscribe(s => [s.role, s.status], () => this.lockChanged()));
+    const leases = new LeaseKeeper(this.ed);
+    this.cleanup.push(() => leases.dispose());
     // The stage's size follows the window and the toolbar (which wraps onto a second row when narrow).
     const resized = new ResizeObserver(() => this.canvas.resize());
     resized.observe(stage);
@@ -49,6 +59,17 @@ export class EditorPage {
     for (const c of this.cleanup) c();
     this.canvas.dispose();
     this.ed.live.stop();
+  }
+
+  private lockChanged(): void {
+    const ed = this.ed, tool = ed.tool;
+    ed.live.readOnly = ed.canEdit ? null : ed.lockReason;
+    if (ed.state.role && tool.edits && !(tool.keepsWhenLocked ? ed.mayEdit : ed.canEdit)) {
+      ed.session.cancel?.();
+      ed.store.set({ tool: tools[0].id });
+      ed.stage.style.cursor = tools[0].cursor ?? 'crosshair';
+      ed.redrawOverlay();
+    }
   }
 
   private liveEvent(e: LiveEvent): void {
@@ -67,11 +88,12 @@ export class EditorPage {
         store.set({ status: e.status });
         if (e.by !== this.ed.user) toast(`${e.by} set the image to ${e.status}`);
         break;
+      case 'work': store.set({ work: e.state, status: e.state.status }); break;
       case 'comment-added':
         store.update(s => ({ comments: s.comments + 1 }));
         if (e.comment.author !== this.ed.user) toast(`${e.comment.author} added a comment`);
         break;
-      case 'comment-changed': store.update(s => ({ comments: s.comments + 1 })); break;
+      case 'comment-changed': case 'comments-loaded': store.update(s => ({ comments: s.comments + 1 })); break;
     }
   }
 
@@ -85,9 +107,15 @@ export class EditorPage {
     // The live connection is not waited for to show the image: a page that cannot reach the hub still shows it,
     // says it is offline, and keeps trying.
     const live = ed.live.start().catch(() => { toast('Cannot reach the live server: retrying', true); return ed.live.retry(); });
-    const [project, role] = await Promise.all([api.project(info.projectId), projectRole(info.projectId), this.loadImage()]);
-    store.set({ project, role, labels: new Map(project.labels.map(l => [l.id, l])), currentLabel: project.labels[0]?.id ?? '' });
-    ed.live.readOnly = !ed.canEdit;
+    const [project, members, work] = await Promise.all([
+      api.project(info.projectId),
+      api.members(info.projectId).catch(() => [] as Member[]),
+      api.imageWork(this.imageId).then(w => w.state, () => undefined),
+      this.loadImage(),
+    ]);
+    const role = await projectRole(info.projectId, members);
+    // A WorkChanged that arrived meanwhile is newer than what was read.
+    store.set({ project, role, members, work: store.get().work ?? work, labels: new Map(project.labels.map(l => [l.id, l])), currentLabel: project.labels[0]?.id ?? '' });
     await this.toolbar.updateComplete; // the bar's final height sets the stage's: fit after it
     this.canvas.resize();
     ed.fit();

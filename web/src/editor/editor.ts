@@ -7,6 +7,7 @@ import { Store } from './store';
 import { tools } from './tools/registry';
 import type { Tool, ToolSession } from './tools/tool';
 import { Viewport } from './viewport';
+import { lockReason } from './work';
 
 /**
  * One open image: the state store, the live connection and the view, and the operations tools, commands and panels
@@ -24,8 +25,14 @@ export class Editor {
   }
 
   get state(): Readonly<EditorState> { return this.store.get(); }
-  get canEdit(): boolean { return atLeast(this.state.role, 'annotator'); }
+  /** The role allows changing annotations (annotators and above); the image's stage may still lock it (lockReason). */
+  get mayEdit(): boolean { return atLeast(this.state.role, 'annotator'); }
+  /** Why this user cannot change this image's annotations now (a viewer; submitted or approved), or null. */
+  get lockReason(): string | null { return lockReason(this.state); }
+  /** The annotations may be changed now: the role allows it and the workflow stage does too. */
+  get canEdit(): boolean { return this.mayEdit && !this.lockReason; }
   get canReview(): boolean { return atLeast(this.state.role, 'reviewer'); }
+  get canOwn(): boolean { return atLeast(this.state.role, 'owner'); }
   get tool(): Tool { return tools.find(t => t.id === this.state.tool) ?? tools[0]; }
   get session(): ToolSession { return this.sessions.get(this.state.tool)!; }
 
@@ -63,7 +70,7 @@ export class Editor {
   setTool(id: string): void {
     const tool = tools.find(t => t.id === id);
     if (!tool) return;
-    if (tool.edits && !this.canEdit) { toast('Read only: you are a viewer in this project', true); return; }
+    if (tool.edits && !(tool.keepsWhenLocked ? this.mayEdit : this.canEdit)) { toast(`Read only: ${this.lockReason ?? 'you cannot change this image'}`, true); return; }
     if (id !== this.state.tool) this.session.cancel?.();
     this.store.set({ tool: id });
     this.stage.style.cursor = tool.cursor ?? 'crosshair';

@@ -57,7 +57,8 @@ export function listen(ed: Editor): () => void {
   });
   on(window, 'keyup', e => { if (e.key === ' ') spaceDown = false; });
   on(window, 'keydown', e => {
-    if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+    // Typing in a field, or anything in a dialog (the reject dialog), is not an editor shortcut.
+    if ((e.target as HTMLElement).closest('input, select, textarea, dialog')) return;
     if (e.key === ' ') { spaceDown = true; e.preventDefault(); return; }
     const ctrl = e.ctrlKey || e.metaKey || e.altKey;
     if (!ctrl && ed.session.key?.(e)) { e.preventDefault(); return; }

@@ -1,5 +1,5 @@
 import * as signalR from '@microsoft/signalr';
-import type { Annotation, GeometryJson, ImageStatus, Kind, State } from '../api';
+import type { Annotation, GeometryJson, ImageStatus, Kind, State, WorkState } from '../api';
 import type { components } from '../api-schema';
 import { bounds, fromAnnotation, Shape } from './shapes';
 
@@ -25,8 +25,10 @@ type StatusChanged = Hub['ImageStatusChanged'];
 export type LiveEvent =
   | { type: 'shapes'; changed: string[] | null; confirmed: boolean }
   | { type: 'status'; status: ImageStatus; by: string }
+  | { type: 'work'; state: WorkState }
   | { type: 'comment-added'; comment: Comment }
   | { type: 'comment-changed'; comment: Comment }
+  | { type: 'comments-loaded' }
   | { type: 'presence' }
   | { type: 'connection'; connected: boolean }
   | { type: 'rejected'; reason: string };
@@ -74,7 +76,12 @@ export class LiveImage {
       this.onEvent({ type: 'presence' });
     });
     this.connection.on('ImageStatusChanged', (e: StatusChanged) => this.onEvent({ type: 'status', status: e.status, by: e.by }));
-    this.connection.on('CommentAdded', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-added', comment: c }); });
+    this.connection.on('WorkChanged', (state: WorkState) => { if (state.imageId === this.imageId) this.onEvent({ type: 'work', state }); });
+    this.connection.on('CommentAdded', (c: Comment) => {
+      if (this.comments.has(c.id)) return; // ours, already added from the call's answer
+      this.comments.set(c.id, c);
+      this.onEvent({ type: 'comment-added', comment: c });
+    });
     this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-changed', comment: c }); });
     this.connection.onreconnecting(() => this.setConnected(false));
     this.connection.onreconnected(() => this.resume());
@@ -113,8 +120,9 @@ export class LiveImage {
     return view;
   }
 
-  /** Set for viewers: no op leaves this page (the server would refuse it anyway); says why instead. */
-  readOnly = false;
+  /** Set while the user may not change the image (a viewer; a submitted or approved image): no op leaves this page
+   *  (the server would refuse it anyway); the reason is said instead. */
+  readOnly: string | null = null;
 
   create(id: string, changes: { labelId: string; kind: Kind; geometry: GeometryJson; state?: State }): void {
     if (this.refuseReadOnly()) return;
@@ -130,17 +138,27 @@ export class LiveImage {
   }
 
   private refuseReadOnly(): boolean {
-    if (this.readOnly) this.onEvent({ type: 'rejected', reason: 'you are a viewer in this project: read only (an owner can change your role)' });
-    return this.readOnly;
+    if (this.readOnly) this.onEvent({ type: 'rejected', reason: `read only: ${this.readOnly}` });
+    return !!this.readOnly;
   }
 
-  /** Review: submitted, approved, rejected, or in-progress (reopen); everyone on the image sees it. */
-  setStatus(status: string): Promise<void> { return this.connection.invoke('SetImageStatus', this.imageId, status); }
+  // The workflow (everyone on the image receives WorkChanged, and ImageStatusChanged when the status moved). A refusal
+  // rejects the promise with the server's "HubException: STATUS Title: detail" (work.ts hubProblem reads it).
+  submitImage(): Promise<WorkState> { return this.connection.invoke<WorkState>('SubmitImage', this.imageId); }
+  approveImage(): Promise<WorkState> { return this.connection.invoke<WorkState>('ApproveImage', this.imageId); }
+  rejectImage(reason: string, comment: string | null): Promise<WorkState> { return this.connection.invoke<WorkState>('RejectImage', this.imageId, { reason, comment }); }
+  reopenImage(): Promise<WorkState> { return this.connection.invoke<WorkState>('ReopenImage', this.imageId); }
+  renewLease(): Promise<WorkState> { return this.connection.invoke<WorkState>('RenewLease', this.imageId); }
+  releaseLease(): Promise<WorkState> { return this.connection.invoke<WorkState>('ReleaseLease', this.imageId); }
 
-  async addComment(x: number, y: number, text: string): Promise<void> {
-    const c = await this.connection.invoke<Comment>('AddComment', this.imageId, { x, y, text });
-    this.comments.set(c.id, c);
-    this.onEvent({ type: 'comment-added', comment: c });
+  /** A new thread pinned at (x, y), or with parentId a reply to a thread. */
+  async addComment(x: number, y: number, text: string, parentId?: string): Promise<Comment> {
+    const c = await this.connection.invoke<Comment>('AddComment', this.imageId, { x, y, text, parentId: parentId ?? null });
+    if (!this.comments.has(c.id)) {
+      this.comments.set(c.id, c);
+      this.onEvent({ type: 'comment-added', comment: c });
+    }
+    return c;
   }
 
   resolveComment(id: string, resolved: boolean): Promise<void> { return this.connection.invoke('ResolveComment', this.imageId, id, resolved); }
@@ -194,6 +212,7 @@ export class LiveImage {
     this.held.clear();
     this.participants = new Map(snapshot.participants.map(p => [p.connectionId, p]));
     this.comments = new Map((snapshot.comments ?? []).map(c => [c.id, c]));
+    this.onEvent({ type: 'comments-loaded' });
     this.onEvent({ type: 'presence' });
     this.onEvent({ type: 'shapes', changed: null, confirmed: true });
   }

@@ -1,16 +1,23 @@
 import type { Editor } from './editor';
+import type { Comment } from './live';
 
-/** Comment pins, numbered as the comments panel numbers them. */
+/** The image's comment threads (a reply shares its thread's pin), in the order the comments panel numbers them. */
+export function threads(ed: Editor): Comment[] {
+  return [...ed.live.comments.values()].filter(c => !c.parentId).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+/** One pin per comment thread, numbered as the comments panel numbers them; the pin being written is a "+". */
 export function paintPins(ctx: CanvasRenderingContext2D, ed: Editor): void {
-  let pin = 0;
-  for (const c of ed.live.comments.values()) {
-    pin++;
-    const [sx, sy] = ed.view.toScreen(c.x, c.y);
-    ctx.fillStyle = c.resolved ? '#5b6573' : '#ffb020';
+  const pin = (x: number, y: number, fill: string, text: string) => {
+    const [sx, sy] = ed.view.toScreen(x, y);
+    ctx.fillStyle = fill;
     ctx.beginPath(); ctx.arc(sx, sy - 10, 9, 0, Math.PI * 2); ctx.fill();
     ctx.beginPath(); ctx.moveTo(sx - 5, sy - 5); ctx.lineTo(sx, sy); ctx.lineTo(sx + 5, sy - 5); ctx.fill();
-    ctx.fillStyle = '#000'; ctx.font = 'bold 11px system-ui'; ctx.textAlign = 'center'; ctx.fillText(String(pin), sx, sy - 6); ctx.textAlign = 'start';
-  }
+    ctx.fillStyle = '#000'; ctx.font = 'bold 11px system-ui'; ctx.textAlign = 'center'; ctx.fillText(text, sx, sy - 6); ctx.textAlign = 'start';
+  };
+  threads(ed).forEach((c, i) => pin(c.x, c.y, c.resolved ? '#5b6573' : '#ffb020', String(i + 1)));
+  const draft = ed.state.commentDraft;
+  if (draft) pin(draft.x, draft.y, '#4c8dff', '+');
 }
 
 /** Everyone else's selection, the shape they are editing, and their cursor; returns how many cursors it drew. */

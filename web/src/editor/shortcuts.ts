@@ -1,5 +1,6 @@
 import * as act from './actions';
 import type { Editor } from './editor';
+import * as work from './work';
 
 /**
  * The editor's shortcuts that are not tools (tools declare theirs in tools/). The keyboard handler and the ? overlay
@@ -31,6 +32,10 @@ export const shortcuts: readonly Shortcut[] = [
   { keys: 'Delete', help: 'delete the selected shape', match: e => e.key === 'Delete' || e.key === 'Backspace', run: ed => act.deleteSelected(ed) },
   { keys: 'Ctrl+Z / Ctrl+Shift+Z', help: 'undo / redo your own last change (Ctrl+Y redoes too)', ctrl: true,
     match: e => (e.ctrlKey || e.metaKey) && (key('z')(e) || key('y')(e)), run: (ed, e) => act.undo(ed, e.shiftKey || e.key.toLowerCase() === 'y') },
+  { keys: 'Ctrl+Enter', help: 'submit the image for review and take the next one from your queue; on a submitted image, reviewers: approve it and take the next to review', ctrl: true,
+    match: e => (e.ctrlKey || e.metaKey) && !e.shiftKey && e.key === 'Enter', run: ed => work.primary(ed) },
+  { keys: 'Ctrl+Shift+Enter', help: 'reviewers, on a submitted image: reject it (pick a reason, add a comment), then take the next to review', ctrl: true,
+    match: e => (e.ctrlKey || e.metaKey) && e.shiftKey && e.key === 'Enter', run: ed => work.openReject(ed) },
   { keys: 'F', help: 'fit the image', match: key('f'), run: ed => ed.fit() },
   { keys: '← / →', help: 'previous / next image (within the grid\'s status filter, when it had one)', match: e => e.key === 'ArrowLeft' || e.key === 'ArrowRight', run: (ed, e) => act.step(ed, e.key === 'ArrowRight' ? 1 : -1) },
   { keys: 'Esc', help: 'cancel the drawing, clear the selection, close this help', match: e => e.key === 'Escape',

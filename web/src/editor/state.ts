@@ -1,5 +1,5 @@
-import type { GeometryJson, ImageInfo, Label, Project } from '../api';
-import type { Role } from '../session';
+import type { GeometryJson, ImageInfo, Label, Project, WorkState } from '../api';
+import type { Member, Role } from '../session';
 
 /** Everything the editor's canvas and panels show, in one store (see store.ts). Live data is counted by versions. */
 export interface EditorState {
@@ -9,6 +9,16 @@ export interface EditorState {
   role: Role | undefined;
   /** The image's review status, as the server last said it. */
   status: string;
+  /** The image's place in the workflow (stage, lease, assignees, last rejection), as the server last said it (WorkChanged). */
+  work: WorkState | undefined;
+  /** The project's members (owners assign work to them). */
+  members: readonly Member[];
+  /** A comment pin placed with the comment tool, waiting for its text in the comments panel (image pixels). */
+  commentDraft: { x: number; y: number } | null;
+  /** The reject dialog is open. */
+  rejectOpen: boolean;
+  /** A workflow call (submit, approve, reject, reopen) is on its way: its buttons wait. */
+  working: boolean;
   connected: boolean;
   tool: string;
   /** The label the next shape gets (digits pick it; Shift+digit relabels the selection). */
@@ -37,7 +47,8 @@ export interface EditorState {
 }
 
 export const initialState = (): EditorState => ({
-  info: undefined, project: undefined, labels: new Map(), role: undefined, status: '', connected: false,
+  info: undefined, project: undefined, labels: new Map(), role: undefined, status: '', work: undefined, members: [], commentDraft: null,
+  rejectOpen: false, working: false, connected: false,
   tool: 'select', currentLabel: '', selected: new Set(), hiddenLabels: new Set(), hiddenShapes: new Set(), locked: new Set(),
   fillOpacity: 0.15, scoreThreshold: 0.5, brushRadius: 12, helpOpen: false, neighbours: [],
   shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0,

@@ -31,6 +31,7 @@ export function projectsPage(root: HTMLElement): void {
         <div class="card">
           <a href="/projects/${p.id}"><strong>${p.name}</strong></a>
           <span class="muted"> · ${totals.get(p.id)?.total ?? '…'} images</span>
+          · <a href="/projects/${p.id}/work">My work</a>
           <span class="muted status-counts">${Object.entries(totals.get(p.id)?.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(' · ')}</span>
           <div>${p.labels.map(l => html`<span class="chip" style="border-color:${l.color}">${l.name}</span>`)}</div>
         </div>`)}

@@ -12,7 +12,7 @@ export class HelpOverlay extends EditorPanel {
     const ed = this.ed;
     if (!ed.state.helpOpen) return html``;
     const rows: (readonly [string, string])[] = [
-      ...tools.flatMap(t => [[t.key.toUpperCase(), `${t.help}${t.edits && !ed.canEdit ? ' (annotators)' : ''}`] as const, ...(t.more ?? [])]),
+      ...tools.flatMap(t => [[t.key.toUpperCase(), `${t.help}${t.edits && !ed.mayEdit ? ' (annotators)' : ''}`] as const, ...(t.more ?? [])]),
       ...shortcuts.map(s => [s.keys, s.help] as const),
       ...gestures,
     ];

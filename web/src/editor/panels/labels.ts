@@ -6,7 +6,7 @@ import { EditorPanel } from './panel';
 
 /** The project's labels (a digit or a click picks the next shape's label; the box shows or hides it) and the sliders. */
 export class LabelsPanel extends EditorPanel {
-  protected watch(s: EditorState) { return [s.project, s.currentLabel, s.hiddenLabels, s.brushRadius, s.fillOpacity, s.scoreThreshold, s.role]; }
+  protected watch(s: EditorState) { return [s.project, s.currentLabel, s.hiddenLabels, s.brushRadius, s.fillOpacity, s.scoreThreshold, s.role, s.status]; }
 
   protected override render() {
     const ed = this.ed, s = ed.state, threshold = s.scoreThreshold.toFixed(2);

@@ -13,7 +13,7 @@ const maxRows = 300;
  * brings it into view. The selected shapes get a card with accept, reject and delete.
  */
 export class ObjectsPanel extends EditorPanel {
-  protected watch(s: EditorState) { return [s.shapes, s.selected, s.hiddenShapes, s.locked, s.labels, s.role, s.project]; }
+  protected watch(s: EditorState) { return [s.shapes, s.selected, s.hiddenShapes, s.locked, s.labels, s.role, s.project, s.status]; }
 
   protected override render() {
     const ed = this.ed, s = ed.state, shapes = [...ed.live.shapes().values()];

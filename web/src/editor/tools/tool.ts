@@ -31,8 +31,11 @@ export interface Tool {
   readonly help: string;
   /** What the toast says when the tool is picked. */
   readonly hint: string;
-  /** Changes annotations: offered to annotators and above only (viewers get a read-only message). */
+  /** Changes annotations: offered to annotators and above only (viewers get a read-only message), and disabled while
+   *  the image's stage keeps edits out (submitted for annotators, approved for everyone). */
   readonly edits: boolean;
+  /** Still offered while the stage keeps edits out (it changes no annotation: comments). */
+  readonly keepsWhenLocked?: boolean;
   /** Extra ? lines (gestures the tool understands). */
   readonly more?: readonly (readonly [string, string])[];
   readonly cursor?: string;
