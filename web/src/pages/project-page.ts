@@ -222,10 +222,13 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <label>Import a dataset <select name="format">${formats.filter(f => f.canImport).map(f => html`<option value=${f.id} title=${f.description}>${f.title}</option>`)}</select>
         <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
       </form>` : html`<p class="muted card">Owners upload images, run models and import datasets.</p>`}
-      <div class="card export"><span>Export (accepted annotations; "+ proposals" adds the unreviewed model proposals):
-          ${formats.filter(f => f.canExport).map((f, i) => html`${i > 0 ? ' · ' : ''}<a href="/api/projects/${projectId}/export?format=${f.id}" download title=${f.description}>${f.title}</a>
-            (<a href="/api/projects/${projectId}/export?format=${f.id}&states=accepted,proposed" download title="${f.title} with the model proposals nobody has reviewed">+ proposals</a>)`)}</span>
-      </div>
+      <form class="card export" @submit=${(e: SubmitEvent) => e.preventDefault()}>
+        <label>Export <select name="format">${formats.filter(f => f.canExport).map(f => html`<option value=${f.id} title=${f.description}>${f.title}</option>`)}</select></label>
+        <label>of <select name="scope" title="Approved: what review let through (the default). Everything: every image, the unreviewed listed in the zip's manifest; one nobody approved with nothing to export is left out, never written as an empty background.">
+          <option value="approved">approved images</option><option value="all">every image</option><option value="proposals">every image, with model proposals</option></select></label>
+        <label>val split <select name="val" title="YOLO: the share of images in the val split; without one, data.yaml says val is the training images"><option value="0">none</option><option value="0.1">10%</option><option value="0.2">20%</option></select></label>
+        <a class="button" href="#" download @click=${(e: MouseEvent) => exportHref(e.currentTarget as HTMLAnchorElement, projectId)}>Download</a>
+      </form>
       <p>
         <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(); }}>
           ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
@@ -241,4 +244,16 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   load().catch(err => toast((err as Error).message, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
   return () => { events.stop(); grid?.dispose(); };
+}
+
+/** The export link from the form's choices (the server names the zip after them, so downloads do not overwrite each other). */
+function exportHref(link: HTMLAnchorElement, projectId: string): void {
+  const form = link.closest('form')!;
+  const value = (name: string) => (form.elements.namedItem(name) as HTMLSelectElement).value;
+  const query = new URLSearchParams({ format: value('format') });
+  const scope = value('scope');
+  if (scope !== 'approved') query.set('scope', 'all');
+  if (scope === 'proposals') query.set('states', 'accepted,proposed');
+  if (value('val') !== '0') query.set('val', value('val'));
+  link.href = `/api/projects/${projectId}/export?${query}`;
 }

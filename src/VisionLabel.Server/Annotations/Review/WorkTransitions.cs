@@ -106,7 +106,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                     sequencer.StatusChanged(imageId, after.Status);
                     await broadcaster.StatusChangedAsync(imageId, after.Status, actor.Name);
                 }
-                await SendWorkChangedAsync(dto);
+                if (record) await SendWorkChangedAsync(dto); // a renewal (the heartbeat) changes nothing others show
                 if (recorded is not null) await NotifyAsync(image, project, recorded);
                 return new WorkOutcome(dto, null);
             }
