@@ -19,6 +19,7 @@ using VisionLabel.Server.Storage;
 using VisionLabel.Server.Web;
 using VisionLabel.Server.Notifications;
 using VisionLabel.Server.Work;
+using VisionLabel.Server.Quality;
 
 namespace VisionLabel.Server;
 
@@ -73,6 +74,7 @@ public static class ServerHost
         services.AddAnnotations();
         services.AddNotifications();
         services.AddWork();
+        services.AddQuality();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
         // Jobs on Hangfire (pre-labeling chunks, imports, the recurring sweep), worked by this process unless RunWorkers is false.
@@ -98,6 +100,7 @@ public static class ServerHost
         app.MapImagesApi();
         app.MapAnnotationsApi();
         app.MapWorkApi();
+        app.MapQualityApi();
         app.MapNotificationsApi();
         app.MapModelsApi();
         app.MapPrelabelApi();

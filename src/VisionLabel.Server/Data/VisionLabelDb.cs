@@ -29,6 +29,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Comment> Comments => Set<Comment>();
     public DbSet<Annotations.WorkEvent> WorkEvents => Set<Annotations.WorkEvent>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
+    public DbSet<Quality.GroundTruth> GroundTruth => Set<Quality.GroundTruth>();
+    public DbSet<Annotations.SubmittedShape> SubmittedShapes => Set<Annotations.SubmittedShape>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -170,6 +172,27 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasOne<Image>().WithMany().HasForeignKey(w => w.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(w => new { w.ProjectId, w.At });
             e.HasIndex(w => w.ImageId);
+        });
+        model.Entity<Quality.GroundTruth>(e =>
+        {
+            e.ToTable("GroundTruth");
+            e.Property(g => g.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(g => g.Source).HasMaxLength(64);
+            e.Property(g => g.CreatedBy).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(g => g.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(g => g.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Label>().WithMany().HasForeignKey(g => g.LabelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(g => new { g.ProjectId, g.ImageId });
+            e.HasIndex(g => g.ImageId);
+            e.HasIndex(g => g.LabelId);
+        });
+        model.Entity<Annotations.SubmittedShape>(e =>
+        {
+            e.Property(s => s.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(s => s.Annotator).HasMaxLength(200);
+            e.HasOne<Annotations.WorkEvent>().WithMany().HasForeignKey(s => s.SubmissionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(s => new { s.ProjectId, s.ImageId });
+            e.HasIndex(s => s.SubmissionId);
         });
         model.Entity<Notifications.Notification>(e =>
         {

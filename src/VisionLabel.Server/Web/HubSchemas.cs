@@ -22,7 +22,7 @@ public static class HubSchemas
         typeof(PresenceChanged), typeof(Participant), typeof(NewComment), typeof(CommentDto), typeof(ImageStatusChanged), typeof(ImageDeleted),
         typeof(WorkStateDto), typeof(WorkEventDto), typeof(RejectRequest),
         // /hubs/live
-        typeof(JobDto), typeof(ImportProgress), typeof(Notifications.NotificationDto),
+        typeof(JobDto), typeof(ImportProgress), typeof(Notifications.NotificationDto), typeof(Quality.QualityScored),
     ];
 
     public static void Add(OpenApiOptions options) => options.AddDocumentTransformer(async (document, context, ct) =>

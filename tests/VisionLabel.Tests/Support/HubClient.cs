@@ -20,7 +20,7 @@ public sealed class HubClient : IAsyncDisposable
     private static readonly (string Method, int Arity)[] ServerMethods =
     [
         ("Applied", 1), ("Rejected", 2) /* no longer sent: checked absent */, ("PresenceChanged", 1), ("ParticipantJoined", 2), ("ParticipantLeft", 2),
-        ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1), ("WorkChanged", 1), ("Notification", 1),
+        ("CommentAdded", 1), ("CommentChanged", 1), ("ImageStatusChanged", 1), ("ImageDeleted", 1), ("WorkChanged", 1), ("Notification", 1), ("QualityScored", 1),
         ("JobProgress", 1), ("ProposalsAdded", 1) /* no longer sent: checked absent */, ("ImportProgress", 2),
     ];
 

@@ -30,3 +30,20 @@ public sealed class WorkEvent
     public int Round { get; set; }
     public DateTime At { get; set; }
 }
+
+/// <summary>
+/// One shape of a submission as the annotator submitted it (their accepted annotations at submit, before a reviewer
+/// changes anything): what their quality figures are computed from. Keyed by the submission's WorkEvent.
+/// </summary>
+public sealed class SubmittedShape
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid SubmissionId { get; set; }
+    public Guid ProjectId { get; set; }
+    public Guid ImageId { get; set; }
+    public required string Annotator { get; set; }
+    public Guid AnnotationId { get; set; }
+    public Guid LabelId { get; set; }
+    public Data.AnnotationKind Kind { get; set; }
+    public required string Geometry { get; set; }
+}

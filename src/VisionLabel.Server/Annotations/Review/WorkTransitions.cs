@@ -19,8 +19,14 @@ public sealed record WorkOutcome(WorkStateDto? State, WorkRefusal? Refusal)
 /// Everyone on the image receives WorkChanged (and ImageStatusChanged when the status moved); the people concerned are
 /// notified.
 /// </summary>
+/// <summary>Told after a submission committed (Quality scores it against ground truth and pushes the figure live).</summary>
+public interface ISubmissionObserver
+{
+    Task SubmittedAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator);
+}
+
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
-    Notifier notifier, TimeProvider time)
+    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, ILogger<WorkTransitions> log)
 {
     private const int MaxAttempts = 5;
 
@@ -94,6 +100,8 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                         Comment = decision.Event == WorkEventKind.Rejected && !string.IsNullOrWhiteSpace(comment) ? comment.Trim() : null,
                     };
                     db.WorkEvents.Add(recorded);
+                    if (recorded.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
+                        await SnapshotAsync(image, recorded); // in the same transaction: the submission is exactly what was there
                     await db.SaveChangesAsync();
                 }
                 await tx.CommitAsync();
@@ -108,10 +116,28 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                 }
                 if (record) await SendWorkChangedAsync(dto); // a renewal (the heartbeat) changes nothing others show
                 if (recorded is not null) await NotifyAsync(image, project, recorded);
+                if (recorded?.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
+                    foreach (var observer in observers)
+                    {
+                        try { await observer.SubmittedAsync(image.ProjectId, imageId, recorded.Id, actor.Name); }
+                        catch (Exception e) { log.LogWarning(e, "After the submission of image {ImageId}: {Observer} failed; the submission stands", imageId, observer.GetType().Name); }
+                    }
                 return new WorkOutcome(dto, null);
             }
             return new WorkOutcome(null, new WorkRefusal(409, "Changed meanwhile", "The image's workflow state kept changing while this was decided; try again."));
         });
+
+    /// <summary>The submission as the annotator made it: the image's accepted annotations now (proposals nobody accepted are not an answer).</summary>
+    private async Task SnapshotAsync(Image image, WorkEvent submission)
+    {
+        var shapes = await db.Annotations.AsNoTracking().Where(a => a.ImageId == image.Id && a.State == AnnotationState.Accepted)
+            .Select(a => new { a.Id, a.LabelId, a.Kind, a.Geometry }).ToListAsync();
+        db.SubmittedShapes.AddRange(shapes.Select(a => new SubmittedShape
+        {
+            SubmissionId = submission.Id, ProjectId = image.ProjectId, ImageId = image.Id, Annotator = submission.Actor,
+            AnnotationId = a.Id, LabelId = a.LabelId, Kind = a.Kind, Geometry = a.Geometry,
+        }));
+    }
 
     public async Task<WorkEvent?> LastRejectionAsync(Image image) => image.Status != ImageStatus.Rejected ? null
         : await db.WorkEvents.AsNoTracking().Where(e => e.ImageId == image.Id && e.Kind == WorkEventKind.Rejected).OrderByDescending(e => e.Id).FirstOrDefaultAsync();
