@@ -47,6 +47,8 @@ public sealed class Label
     public int? ExternalId { get; set; }
     /// <summary>COCO's supercategory, kept from import for export.</summary>
     public string? Supercategory { get; set; }
+    /// <summary>The F1 the label's quality figures must reach (0..1); the quality page shows a figure below it in red. Null: none.</summary>
+    public double? RequiredF1 { get; set; }
 }
 
 /// <summary>Where an image is in the workflow. New, prelabeled and in-progress are the annotate stage; rejected is

@@ -4,9 +4,10 @@ using VisionLabel.Server.Data;
 
 namespace VisionLabel.Server.Projects;
 
-public sealed record LabelDto(Guid Id, string Name, string Color, int Order)
+/// <param name="RequiredF1">The F1 its quality figures must reach (docs/quality.md); null: no requirement.</param>
+public sealed record LabelDto(Guid Id, string Name, string Color, int Order, double? RequiredF1 = null)
 {
-    public static LabelDto From(Label l) => new(l.Id, l.Name, l.Color, l.Order);
+    public static LabelDto From(Label l) => new(l.Id, l.Name, l.Color, l.Order, l.RequiredF1);
 }
 
 public sealed record ProjectDto(Guid Id, string Name, string? Description, IReadOnlyList<LabelDto> Labels, DateTime CreatedAt, DateTime UpdatedAt,
@@ -22,7 +23,9 @@ public sealed record ProjectDto(Guid Id, string Name, string? Description, IRead
 public sealed record ProjectStatsDto(Guid ProjectId, int Total, Dictionary<string, int> ByStatus);
 
 public sealed record CreateLabelRequest([property: StringLength(200)] string Name, [property: StringLength(7)] string? Color = null, int? Order = null);
-public sealed record UpdateLabelRequest([property: StringLength(200)] string? Name = null, [property: StringLength(7)] string? Color = null, int? Order = null);
+/// <param name="RequiredF1">0..1; 0 removes the requirement.</param>
+public sealed record UpdateLabelRequest([property: StringLength(200)] string? Name = null, [property: StringLength(7)] string? Color = null, int? Order = null,
+    [property: Range(0.0, 1.0)] double? RequiredF1 = null);
 public sealed record CreateProjectRequest(
     [property: StringLength(200)] string Name, [property: StringLength(Limits.Description)] string? Description = null,
     [property: MaxLength(Limits.LabelsPerProject)] IReadOnlyList<CreateLabelRequest>? Labels = null);

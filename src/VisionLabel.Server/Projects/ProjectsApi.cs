@@ -152,6 +152,7 @@ public static class ProjectsApi
             label.Color = color;
         }
         if (request.Order is { } order) label.Order = order;
+        if (request.RequiredF1 is { } required) label.RequiredF1 = required == 0 ? null : required;
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(LabelDto.From(label));
     }

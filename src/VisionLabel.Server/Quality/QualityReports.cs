@@ -12,12 +12,13 @@ public enum QualityGrouping { Annotator, Label, Image, GuidelineVersion }
 /// <summary>A confusion: where the ground truth has one label, the submission put another on the same object (class-agnostic match at τ).</summary>
 public sealed record ConfusionCount(string TruthLabel, string SubmittedLabel, int Count);
 
-/// <summary>One row of a quality report: its key, how many images it covers, the counts and the figures (docs/quality.md).</summary>
+/// <summary>One row of a quality report: its key, how many images it covers, the counts and the figures (docs/quality.md);
+/// a label's row also has the F1 the label requires (the page shows a row below it in red).</summary>
 public sealed record QualityRow(string Key, int Images, long Tp, long Fp, long Fn, double Precision, double Recall, double F1, double Accuracy, double MeanIoU,
-    IReadOnlyList<ConfusionCount>? Confusions = null)
+    IReadOnlyList<ConfusionCount>? Confusions = null, double? RequiredF1 = null)
 {
-    public static QualityRow From(string key, int images, QualityCounts c, IReadOnlyList<ConfusionCount>? confusions = null) =>
-        new(key, images, c.Tp, c.Fp, c.Fn, c.Precision, c.Recall, c.F1, c.Accuracy, c.MeanIou, confusions);
+    public static QualityRow From(string key, int images, QualityCounts c, IReadOnlyList<ConfusionCount>? confusions = null, double? requiredF1 = null) =>
+        new(key, images, c.Tp, c.Fp, c.Fn, c.Precision, c.Recall, c.F1, c.Accuracy, c.MeanIou, confusions, requiredF1);
 }
 
 public sealed record QualityReport(QualityGrouping GroupBy, double Iou, int Submissions, IReadOnlyList<QualityRow> Rows);
@@ -44,8 +45,8 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
         // The first submission of each (image, annotator): ids are time-ordered.
         var submissions = events.GroupBy(e => (e.ImageId, e.Actor)).Select(g => g.MinBy(e => e.Id)!).Select(e => new Submission(e.Id, e.ImageId, e.Actor)).ToList();
         var scored = await ScoreAsync(projectId, submissions, iou, ct);
-        var labelNames = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Id, l => l.Name, ct);
-        string Name(Guid label) => labelNames.GetValueOrDefault(label, label.ToString());
+        var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Id, ct);
+        string Name(Guid label) => labels.TryGetValue(label, out var l) ? l.Name : label.ToString();
 
         IEnumerable<QualityRow> rows = groupBy switch
         {
@@ -54,7 +55,8 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
                 g.SelectMany(s => s.Match.Confusions).GroupBy(c => (c.TruthLabel, c.SubmittedLabel))
                     .Select(c => new ConfusionCount(Name(c.Key.TruthLabel), Name(c.Key.SubmittedLabel), c.Count())).OrderByDescending(c => c.Count).ToList())),
             QualityGrouping.Label => scored.SelectMany(s => PerLabel(s.Match).Select(l => (l.Label, s.Submission.ImageId, l.Counts)))
-                .GroupBy(x => x.Label).Select(g => QualityRow.From(Name(g.Key), g.Select(x => x.ImageId).Distinct().Count(), Sum(g.Select(x => x.Counts)))),
+                .GroupBy(x => x.Label).Select(g => QualityRow.From(Name(g.Key), g.Select(x => x.ImageId).Distinct().Count(), Sum(g.Select(x => x.Counts)),
+                    requiredF1: labels.GetValueOrDefault(g.Key)?.RequiredF1)),
             QualityGrouping.Image => scored.GroupBy(s => s.Submission.ImageId).Select(g => QualityRow.From(g.Key.ToString(), 1, Sum(g.Select(s => s.Match.Counts)))),
             // No guideline versions are recorded yet: every submission is "unversioned" until guidelines exist.
             _ => scored.Count == 0 ? [] : [QualityRow.From("unversioned", scored.Select(s => s.Submission.ImageId).Distinct().Count(), Sum(scored.Select(s => s.Match.Counts)))],

@@ -818,6 +818,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
+                    b.Property<double?>("RequiredF1")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Supercategory")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");

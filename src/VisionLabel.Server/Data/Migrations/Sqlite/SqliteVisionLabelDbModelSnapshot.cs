@@ -808,6 +808,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("RequiredF1")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Supercategory")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
