@@ -20,6 +20,7 @@ using VisionLabel.Server.Web;
 using VisionLabel.Server.Notifications;
 using VisionLabel.Server.Work;
 using VisionLabel.Server.Quality;
+using VisionLabel.Server.Guidelines;
 
 namespace VisionLabel.Server;
 
@@ -75,6 +76,7 @@ public static class ServerHost
         services.AddNotifications();
         services.AddWork();
         services.AddQuality();
+        services.AddGuidelines();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
         // Jobs on Hangfire (pre-labeling chunks, imports, the recurring sweep), worked by this process unless RunWorkers is false.
@@ -101,6 +103,7 @@ public static class ServerHost
         app.MapAnnotationsApi();
         app.MapWorkApi();
         app.MapQualityApi();
+        app.MapGuidelinesApi();
         app.MapNotificationsApi();
         app.MapModelsApi();
         app.MapPrelabelApi();

@@ -122,6 +122,8 @@ public sealed class Annotation
     public DateTime CreatedAt { get; set; }
     public required string UpdatedBy { get; set; }
     public DateTime UpdatedAt { get; set; }
+    /// <summary>The project's guideline version ("major.minor") when it was last changed; null before any was published.</summary>
+    public string? GuidelineVersion { get; set; }
 }
 
 /// <summary>An uploaded ONNX model and what inspection found in it. The file lives in the blob store.</summary>
@@ -241,6 +243,8 @@ public sealed class AnnotationOp
     public long? RedoTop { get; set; }
     public long? Below { get; set; }
     public DateTime AppliedAt { get; set; }
+    /// <summary>The project's guideline version ("major.minor") the op was made under; null before any was published.</summary>
+    public string? GuidelineVersion { get; set; }
 }
 
 /// <summary>A review comment pinned to a point of an image.</summary>

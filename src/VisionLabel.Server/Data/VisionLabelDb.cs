@@ -30,6 +30,9 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Annotations.WorkEvent> WorkEvents => Set<Annotations.WorkEvent>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
     public DbSet<Quality.GroundTruth> GroundTruth => Set<Quality.GroundTruth>();
+    public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
+    public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
+    public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
     public DbSet<Annotations.SubmittedShape> SubmittedShapes => Set<Annotations.SubmittedShape>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
@@ -103,6 +106,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(a => a.Kind).HasConversion<string>().HasMaxLength(16);
             e.Property(a => a.Source).HasConversion<string>().HasMaxLength(16);
             e.Property(a => a.State).HasConversion<string>().HasMaxLength(16);
+            e.Property(a => a.GuidelineVersion).HasMaxLength(16);
             e.Property(a => a.Version).IsConcurrencyToken();
             e.HasOne<Image>().WithMany().HasForeignKey(a => a.ImageId).OnDelete(DeleteBehavior.Cascade);
             // Deleting a label that is in use is refused by the API unless asked for explicitly; then its
@@ -149,6 +153,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
         {
             e.HasKey(o => new { o.ImageId, o.Seq });
             e.Property(o => o.ClientOpId).HasMaxLength(100);
+            e.Property(o => o.GuidelineVersion).HasMaxLength(16);
             e.Property(o => o.AuthorId).HasMaxLength(200);
             e.Property(o => o.Type).HasMaxLength(16).HasConversion(t => OpTypes.Name(t), s => OpTypes.Parse(s));
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
@@ -168,10 +173,31 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(w => w.Actor).HasMaxLength(200);
             e.Property(w => w.Subject).HasMaxLength(200);
             e.Property(w => w.Reason).HasMaxLength(200);
+            e.Property(w => w.GuidelineVersion).HasMaxLength(16);
             e.HasOne<Project>().WithMany().HasForeignKey(w => w.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Image>().WithMany().HasForeignKey(w => w.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(w => new { w.ProjectId, w.At });
             e.HasIndex(w => w.ImageId);
+        });
+        model.Entity<Guidelines.Guideline>(e =>
+        {
+            e.Property(g => g.PublishedBy).HasMaxLength(200);
+            e.Ignore(g => g.Version);
+            e.HasOne<Project>().WithMany().HasForeignKey(g => g.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasMany(g => g.Cards).WithOne().HasForeignKey(c => c.GuidelineId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(g => new { g.ProjectId, g.Major, g.Minor }).IsUnique();
+        });
+        model.Entity<Guidelines.GuidelineCard>(e =>
+        {
+            e.HasOne<Label>().WithMany().HasForeignKey(c => c.LabelId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(c => c.GuidelineId);
+            e.HasIndex(c => c.LabelId);
+        });
+        model.Entity<Guidelines.GuidelineAcknowledgement>(e =>
+        {
+            e.HasKey(a => new { a.ProjectId, a.UserName, a.Major });
+            e.Property(a => a.UserName).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Quality.GroundTruth>(e =>
         {

@@ -34,16 +34,16 @@ public sealed record QualityScored(Guid ProjectId, Guid ImageId, string Annotato
 /// </summary>
 public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> live)
 {
-    private sealed record Submission(Guid Id, Guid ImageId, string Annotator);
+    private sealed record Submission(Guid Id, Guid ImageId, string Annotator, string? GuidelineVersion = null);
 
     public async Task<QualityReport> ReportAsync(Guid projectId, QualityGrouping groupBy, double iou, CancellationToken ct)
     {
         var truthImages = db.GroundTruth.Where(g => g.ProjectId == projectId).Select(g => g.ImageId);
         var events = await db.WorkEvents.AsNoTracking()
             .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved) && truthImages.Contains(e.ImageId))
-            .Select(e => new { e.Id, e.ImageId, e.Actor }).ToListAsync(ct);
+            .Select(e => new { e.Id, e.ImageId, e.Actor, e.GuidelineVersion }).ToListAsync(ct);
         // The first submission of each (image, annotator): ids are time-ordered.
-        var submissions = events.GroupBy(e => (e.ImageId, e.Actor)).Select(g => g.MinBy(e => e.Id)!).Select(e => new Submission(e.Id, e.ImageId, e.Actor)).ToList();
+        var submissions = events.GroupBy(e => (e.ImageId, e.Actor)).Select(g => g.MinBy(e => e.Id)!).Select(e => new Submission(e.Id, e.ImageId, e.Actor, e.GuidelineVersion)).ToList();
         var scored = await ScoreAsync(projectId, submissions, iou, ct);
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Id, ct);
         string Name(Guid label) => labels.TryGetValue(label, out var l) ? l.Name : label.ToString();
@@ -58,8 +58,9 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
                 .GroupBy(x => x.Label).Select(g => QualityRow.From(Name(g.Key), g.Select(x => x.ImageId).Distinct().Count(), Sum(g.Select(x => x.Counts)),
                     requiredF1: labels.GetValueOrDefault(g.Key)?.RequiredF1)),
             QualityGrouping.Image => scored.GroupBy(s => s.Submission.ImageId).Select(g => QualityRow.From(g.Key.ToString(), 1, Sum(g.Select(s => s.Match.Counts)))),
-            // No guideline versions are recorded yet: every submission is "unversioned" until guidelines exist.
-            _ => scored.Count == 0 ? [] : [QualityRow.From("unversioned", scored.Select(s => s.Submission.ImageId).Distinct().Count(), Sum(scored.Select(s => s.Match.Counts)))],
+            // The guideline version the submission was made under ("unversioned" before any was published).
+            _ => scored.GroupBy(s => s.Submission.GuidelineVersion ?? "unversioned").Select(g => QualityRow.From(g.Key, g.Select(s => s.Submission.ImageId).Distinct().Count(),
+                Sum(g.Select(s => s.Match.Counts)))),
         };
         return new QualityReport(groupBy, iou, scored.Count, rows.OrderBy(r => r.Key, StringComparer.Ordinal).ToList());
     }

@@ -75,6 +75,12 @@ public static class WorkApi
                 detail: $"The review queue needs the reviewer role in this project; you are {access.Role?.ToString().ToLowerInvariant()}. Ask for \"annotate\" work, or a project owner can change your role.");
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
+        // A major guideline change is read before more work (docs/guidelines.md).
+        if (await Guidelines.GuidelinesApi.UnacknowledgedAsync(db, projectId, context.Caller().UserName, ct) is { } version)
+            return Problems.Conflict($"Guidelines {version} not acknowledged",
+                $"Version {version} of this project's guidelines is a major change: read it (GET /api/projects/{projectId}/guidelines) and acknowledge it " +
+                $"(POST /api/projects/{projectId}/guidelines/acknowledge {{\"version\": \"{version}\"}}) before your next image.",
+                new Dictionary<string, object?> { ["guidelineVersion"] = version });
         var lease = await queue.NextAsync(project, request.Stage, context.Caller().UserName, ct);
         return lease is null ? TypedResults.NoContent() : TypedResults.Ok(lease);
     }

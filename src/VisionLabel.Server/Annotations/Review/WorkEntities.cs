@@ -29,6 +29,8 @@ public sealed class WorkEvent
     /// <summary>The image's rework round when it happened (0 before any rejection).</summary>
     public int Round { get; set; }
     public DateTime At { get; set; }
+    /// <summary>The project's guideline version at the time (quality is sliced by it).</summary>
+    public string? GuidelineVersion { get; set; }
 }
 
 /// <summary>

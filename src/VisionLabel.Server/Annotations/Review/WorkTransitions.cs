@@ -26,7 +26,7 @@ public interface ISubmissionObserver
 }
 
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
-    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, ILogger<WorkTransitions> log)
+    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, ILogger<WorkTransitions> log)
 {
     private const int MaxAttempts = 5;
 
@@ -98,6 +98,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                         Stage = before.LeaseStage ?? WorkflowRules.QueueOf(before.Status), Round = after.ReworkRounds, At = now,
                         Reason = decision.Reason,
                         Comment = decision.Event == WorkEventKind.Rejected && !string.IsNullOrWhiteSpace(comment) ? comment.Trim() : null,
+                        GuidelineVersion = await guidelines.CurrentAsync(db, image.ProjectId),
                     };
                     db.WorkEvents.Add(recorded);
                     if (recorded.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)

@@ -18,7 +18,7 @@ internal sealed record OpsResult(List<AppliedOp> Applied, List<(SubmitOp Op, OpO
 /// image's next gapless seqs, stores ops and current state in one transaction, moves the image's status, and
 /// (unless told not to) broadcasts them as Applied.
 /// </summary>
-public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
+public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster, Guidelines.GuidelineVersions guidelines)
 {
     /// <summary>One op from a person. A resubmitted op (same author and clientOpId) gets its earlier outcome again:
     /// looked up only when this attempt is refused or its insert breaks the (image, author, clientOpId) unique index,
@@ -70,6 +70,7 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
         var now = DateTime.UtcNow;
         long seq = await caches.LastSeqAsync(db, imageId);
         var undo = ops.Count > 0 ? await caches.UndoStateAsync(db, imageId, author) : default;
+        string? guideline = ops.Count > 0 ? await guidelines.CurrentAsync(db, image.ProjectId) : null; // stamped on every op and changed annotation
         var records = new List<AnnotationOp>();
         var created = new List<Annotation>();
         bool byPerson = false;
@@ -84,11 +85,12 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster)
                 case OpEffect.Deleted: db.Annotations.Remove(decision.Row); break;
             }
             current = decision.Effect == OpEffect.Deleted ? null : decision.Row;
+            if (decision.Effect != OpEffect.Deleted) decision.Row.GuidelineVersion = guideline;
             byPerson |= origin == OpOrigin.Person && (decision.Effect != OpEffect.Created || decision.Row.Source == AnnotationSourceType.Human);
             var record = new AnnotationOp
             {
                 ImageId = imageId, Seq = ++seq, ClientOpId = op.ClientOpId, AuthorId = author, Type = op.Type, AnnotationId = op.AnnotationId,
-                Changes = decision.Changes.ToJsonString(), Inverse = decision.Inverse.ToJsonString(), AppliedAt = now,
+                Changes = decision.Changes.ToJsonString(), Inverse = decision.Inverse.ToJsonString(), AppliedAt = now, GuidelineVersion = guideline,
                 UndoOf = role.Kind == OpRoleKind.Undo ? role.Target!.Seq : null, RedoOf = role.Kind == OpRoleKind.Redo ? role.Target!.Seq : null,
             };
             undo = UndoStacks.Push(undo, record, role);

@@ -310,6 +310,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<string>("Comment")
                         .HasColumnType("text");
 
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<Guid>("ImageId")
                         .HasColumnType("uuid");
 
@@ -365,6 +369,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<string>("Geometry")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<Guid>("ImageId")
                         .HasColumnType("uuid");
@@ -443,6 +451,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Inverse")
                         .HasColumnType("text");
@@ -914,6 +926,98 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.ToTable("ProjectModelMappings", (string)null);
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Changelog")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Major")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Markdown")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Minor")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("PublishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("PublishedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Major", "Minor")
+                        .IsUnique();
+
+                    b.ToTable("Guidelines");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineAcknowledgement", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("UserName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("Major")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("AcknowledgedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProjectId", "UserName", "Major");
+
+                    b.ToTable("GuidelineAcknowledgements");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineCard", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("GuidelineId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("LabelId")
+                        .HasColumnType("uuid");
+
+                    b.PrimitiveCollection<List<Guid>>("Negative")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.PrimitiveCollection<List<Guid>>("Positive")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GuidelineId");
+
+                    b.HasIndex("LabelId");
+
+                    b.ToTable("GuidelineCards");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Notifications.Notification", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1171,6 +1275,39 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineAcknowledgement", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineCard", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Guidelines.Guideline", null)
+                        .WithMany("Cards")
+                        .HasForeignKey("GuidelineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Label", null)
+                        .WithMany()
+                        .HasForeignKey("LabelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Notifications.Notification", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Project", null)
@@ -1204,6 +1341,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
             modelBuilder.Entity("VisionLabel.Server.Data.Project", b =>
                 {
                     b.Navigation("Labels");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.Navigation("Cards");
                 });
 #pragma warning restore 612, 618
         }

@@ -300,6 +300,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<string>("Comment")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ImageId")
                         .HasColumnType("TEXT");
 
@@ -354,6 +358,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
 
                     b.Property<string>("Geometry")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("ImageId")
@@ -432,6 +440,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<string>("ClientOpId")
                         .IsRequired()
                         .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Inverse")
@@ -904,6 +916,98 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.ToTable("ProjectModelMappings", (string)null);
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Changelog")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Major")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Markdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Minor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("PublishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PublishedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "Major", "Minor")
+                        .IsUnique();
+
+                    b.ToTable("Guidelines");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineAcknowledgement", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Major")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("AcknowledgedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProjectId", "UserName", "Major");
+
+                    b.ToTable("GuidelineAcknowledgements");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineCard", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("GuidelineId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LabelId")
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Negative")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Positive")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("GuidelineId");
+
+                    b.HasIndex("LabelId");
+
+                    b.ToTable("GuidelineCards");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Notifications.Notification", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1161,6 +1265,39 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineAcknowledgement", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.GuidelineCard", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Guidelines.Guideline", null)
+                        .WithMany("Cards")
+                        .HasForeignKey("GuidelineId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Label", null)
+                        .WithMany()
+                        .HasForeignKey("LabelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Notifications.Notification", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Project", null)
@@ -1194,6 +1331,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
             modelBuilder.Entity("VisionLabel.Server.Data.Project", b =>
                 {
                     b.Navigation("Labels");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Guidelines.Guideline", b =>
+                {
+                    b.Navigation("Cards");
                 });
 #pragma warning restore 612, 618
         }

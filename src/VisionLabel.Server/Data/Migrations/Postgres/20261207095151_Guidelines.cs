@@ -1,0 +1,150 @@
+﻿using System;
+using System.Collections.Generic;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace VisionLabel.Server.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Guidelines : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "GuidelineVersion",
+                table: "WorkEvents",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "GuidelineVersion",
+                table: "Annotations",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "GuidelineVersion",
+                table: "AnnotationOps",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "GuidelineAcknowledgements",
+                columns: table => new
+                {
+                    ProjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Major = table.Column<int>(type: "integer", nullable: false),
+                    AcknowledgedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_GuidelineAcknowledgements", x => new { x.ProjectId, x.UserName, x.Major });
+                    table.ForeignKey(
+                        name: "FK_GuidelineAcknowledgements_Projects_ProjectId",
+                        column: x => x.ProjectId,
+                        principalTable: "Projects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Guidelines",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ProjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Major = table.Column<int>(type: "integer", nullable: false),
+                    Minor = table.Column<int>(type: "integer", nullable: false),
+                    Markdown = table.Column<string>(type: "text", nullable: false),
+                    Changelog = table.Column<string>(type: "text", nullable: false),
+                    PublishedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    PublishedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Guidelines", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Guidelines_Projects_ProjectId",
+                        column: x => x.ProjectId,
+                        principalTable: "Projects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "GuidelineCards",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    GuidelineId = table.Column<Guid>(type: "uuid", nullable: false),
+                    LabelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Description = table.Column<string>(type: "text", nullable: false),
+                    Positive = table.Column<List<Guid>>(type: "uuid[]", nullable: false),
+                    Negative = table.Column<List<Guid>>(type: "uuid[]", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_GuidelineCards", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_GuidelineCards_Guidelines_GuidelineId",
+                        column: x => x.GuidelineId,
+                        principalTable: "Guidelines",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_GuidelineCards_Labels_LabelId",
+                        column: x => x.LabelId,
+                        principalTable: "Labels",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_GuidelineCards_GuidelineId",
+                table: "GuidelineCards",
+                column: "GuidelineId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_GuidelineCards_LabelId",
+                table: "GuidelineCards",
+                column: "LabelId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Guidelines_ProjectId_Major_Minor",
+                table: "Guidelines",
+                columns: new[] { "ProjectId", "Major", "Minor" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "GuidelineAcknowledgements");
+
+            migrationBuilder.DropTable(
+                name: "GuidelineCards");
+
+            migrationBuilder.DropTable(
+                name: "Guidelines");
+
+            migrationBuilder.DropColumn(
+                name: "GuidelineVersion",
+                table: "WorkEvents");
+
+            migrationBuilder.DropColumn(
+                name: "GuidelineVersion",
+                table: "Annotations");
+
+            migrationBuilder.DropColumn(
+                name: "GuidelineVersion",
+                table: "AnnotationOps");
+        }
+    }
+}
