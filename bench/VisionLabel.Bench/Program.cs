@@ -11,6 +11,7 @@ return options.Command switch
     "intake" => await IntakeBench.RunAsync(options),
     "canvas" => await CanvasBench.RunAsync(options),
     "grid" => await GridBench.RunAsync(options),
+    "quality" => await QualityBench.RunAsync(options),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };
