@@ -40,6 +40,16 @@ export type PersonWork = Schemas['PersonWork'];
 export type AssignmentResult = Schemas['AssignmentResult'];
 export type Notification = Schemas['NotificationDto'];
 export type NotificationList = Schemas['NotificationList'];
+// Quality (issue #23): ground truth and the reports scored against it (docs/quality.md).
+export type QualityGrouping = Schemas['QualityGrouping'];
+export type QualityReport = Schemas['QualityReport'];
+export type QualityRow = Schemas['QualityRow'];
+export type ConfusionCount = Schemas['ConfusionCount'];
+export type QualityScored = Schemas['QualityScored'];
+export type GroundTruthSummary = Schemas['GroundTruthSummary'];
+export type GroundTruthReport = Schemas['GroundTruthReport'];
+/** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
+export interface FromApproved { imageId: string; annotations: number }
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Polygon { rings: number[][] }
@@ -67,7 +77,7 @@ export class ApiError extends Error {
  * What to tell the user about a failed request: the server's ProblemDetails detail, else the first field error of a
  * validation problem (the framework's own validation sends only those, under a generic title), else its title.
  */
-function problemMessage(problem: { detail?: string; title?: string; errors?: Record<string, string[]> } | undefined, response: Response): string {
+function problemMessage(problem: { detail?: string; title?: string; errors?: Record<string, string[]> } | undefined, response: { status: number; statusText: string }): string {
   const field = problem?.errors ? Object.entries(problem.errors)[0] : undefined;
   const fieldMessage = field ? `${field[0]}: ${field[1][0]}` : undefined;
   return problem?.detail ?? fieldMessage ?? problem?.title ?? `${response.status} ${response.statusText}`;
@@ -85,6 +95,25 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   if (response.status === 401) toSignIn(); // the session ended (signed out elsewhere, password changed, account disabled)
   if (!response.ok) throw new ApiError(response.status, problemMessage(json, response));
   return json as T;
+}
+
+/** A multipart POST with upload progress (XMLHttpRequest: fetch cannot report how much of a body has gone). */
+function sendWithProgress<T>(path: string, form: FormData, progress: (sent: number, total: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    xhr.setRequestHeader('X-XSRF-TOKEN', xsrfToken());
+    xhr.upload.onprogress = e => { if (e.lengthComputable) progress(e.loaded, e.total); };
+    xhr.onload = () => {
+      let json: unknown;
+      try { json = xhr.responseText ? JSON.parse(xhr.responseText) : undefined; } catch { json = undefined; }
+      if (xhr.status === 401) toSignIn();
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json as T);
+      else reject(new ApiError(xhr.status, problemMessage(json as Parameters<typeof problemMessage>[0], { status: xhr.status, statusText: xhr.statusText })));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'the upload was interrupted; check the connection and try again'));
+    xhr.send(form);
+  });
 }
 
 export const api = {
@@ -117,7 +146,7 @@ export const api = {
   markRead: (which: { ids: string[] } | { all: true }) => request<NotificationList>('POST', '/api/notifications/read', which),
   stats: () => request<ProjectStats[]>('GET', '/api/projects/stats'),
   createLabel: (projectId: string, name: string, color?: string) => request<Label>('POST', `/api/projects/${projectId}/labels`, { name, color }),
-  updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
+  updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string; requiredF1?: number }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
   deleteLabel: (projectId: string, labelId: string, withAnnotations: boolean) =>
     request<void>('DELETE', `/api/projects/${projectId}/labels/${labelId}${withAnnotations ? '?deleteAnnotations=true' : ''}`),
   createProject: (name: string, labels: { name: string; color?: string }[]) => request<Project>('POST', '/api/projects', { name, labels }),
@@ -158,6 +187,17 @@ export const api = {
     form.append('files', file, file.name);
     xhr.send(form);
   }),
+  quality: (projectId: string, groupBy: QualityGrouping, iou: number) =>
+    request<QualityReport>('GET', `/api/projects/${projectId}/quality?groupBy=${groupBy}&iou=${iou}`),
+  groundTruth: (projectId: string) => request<GroundTruthSummary>('GET', `/api/projects/${projectId}/ground-truth`),
+  removeGroundTruth: (projectId: string) => request<void>('DELETE', `/api/projects/${projectId}/ground-truth`),
+  /** Ground truth from a COCO or YOLO zip, with upload progress; the server answers once it has matched and stored it. */
+  importGroundTruth: (projectId: string, format: 'coco' | 'yolo', zip: File, progress: (sent: number, total: number) => void) => {
+    const form = new FormData();
+    form.append('file', zip, zip.name);
+    return sendWithProgress<GroundTruthReport>(`/api/projects/${projectId}/ground-truth/import?format=${format}`, form, progress);
+  },
+  groundTruthFromApproved: (imageId: string) => request<FromApproved>('POST', `/api/images/${imageId}/ground-truth/from-approved`),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

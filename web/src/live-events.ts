@@ -1,5 +1,5 @@
 import * as signalR from '@microsoft/signalr';
-import type { Job, Notification } from './api';
+import type { Job, Notification, QualityScored } from './api';
 
 /**
  * /hubs/live, one connection per signed-in tab, shared by whatever page is showing: the notification bell (every
@@ -63,16 +63,24 @@ class LiveHub {
 
 export const liveHub = new LiveHub();
 
-/** /hubs/live for a project page: job progress and dataset-import progress, as they happen. */
+/**
+ * /hubs/live for a project page: job progress and dataset-import progress, and each submission's quality figure
+ * (`QualityScored`, for images with ground truth), as they happen; `onReconnected` after a reconnection (what was
+ * missed meanwhile can be read again).
+ */
 export class ProjectEvents {
   onJob: (job: Job) => void = () => {};
   onImport: (done: number, total: number) => void = () => {};
+  onQuality: (figure: QualityScored) => void = () => {};
+  onReconnected: () => void = () => {};
   private readonly off: (() => void)[] = [];
   private watching = false;
 
   constructor(private readonly projectId: string) {
     this.off.push(liveHub.on('JobProgress', (job: Job) => this.onJob(job)));
     this.off.push(liveHub.on('ImportProgress', (_project: string, p: { imagesDone: number; imagesTotal: number }) => this.onImport(p.imagesDone, p.imagesTotal)));
+    this.off.push(liveHub.on('QualityScored', (q: QualityScored) => { if (q.projectId === this.projectId) this.onQuality(q); }));
+    this.off.push(liveHub.onReconnected(() => this.onReconnected()));
   }
 
   async start(): Promise<void> {

@@ -121,6 +121,24 @@ export async function reopen(ed: Editor): Promise<void> {
   if (await call(ed, 'Not reopened', () => ed.live.reopenImage())) toast('Reopened: the image is back in annotation');
 }
 
+/**
+ * Owners, on an approved image: its accepted annotations become its ground truth (replacing any it had), against which
+ * submissions are scored (the Quality page). Nothing of the ground truth is shown here: annotators never see it.
+ */
+export async function useAsGroundTruth(ed: Editor): Promise<void> {
+  if (!ed.canOwn) { toast('Making ground truth needs the owner role in this project', true); return; }
+  if (ed.state.status !== 'approved') { toast(`Only an approved image becomes ground truth; this one is ${ed.state.status}`, true); return; }
+  if (ed.state.working) return;
+  ed.store.set({ working: true });
+  try {
+    const { annotations } = await api.groundTruthFromApproved(ed.imageId);
+    toast(annotations > 0
+      ? `Ground truth set: ${annotations} shape(s) from this approved image (replacing any it had); submissions of it are scored against them`
+      : 'This approved image has no accepted annotations, so it has no ground truth now (images without ground truth are not scored)');
+  } catch (err) { toast(`Not made ground truth: ${(err as Error).message}`, true); }
+  finally { ed.store.set({ working: false }); }
+}
+
 /** Gives the lease back (skip this image for now) and goes back to My work. */
 export async function release(ed: Editor): Promise<void> {
   if (await call(ed, 'Lease not released', () => ed.live.releaseLease())) {

@@ -184,13 +184,15 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a>${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${userMenu()}</header>
     <main class="page"
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="card work-link"><a class="button primary" href="/projects/${projectId}/work">My work →</a>
-        <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span></div>
+        <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span>
+        ${atLeast(role, 'reviewer') ? html`<span class="quality-link"><a class="button" href="/projects/${projectId}/quality">Quality →</a>
+          <span class="muted">each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}.</span></span>` : ''}</div>
       ${membersCard()}
       ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"

@@ -231,7 +231,7 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><strong>My work</strong>${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><strong>My work</strong>${reviewer() ? html`<a class="nav-quality" href="/projects/${projectId}/quality" title="Each annotator's precision, recall and F1 against ground truth">Quality</a>` : ''}${userMenu()}</header>
     <main class="page work-page">
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="work-columns ${overview ? '' : 'single'}">

@@ -60,7 +60,9 @@ export class Toolbar extends EditorPanel {
           <button ?disabled=${s.working || own} @click=${() => work.openReject(ed)}
             title=${own ? ownTitle : 'Reject it with a reason and a comment: it goes back to its annotator (Ctrl+Shift+Enter)'}>Reject…</button>` : ''}
         ${ed.canOwn && (s.status === 'approved' || s.status === 'submitted') ? html`<button ?disabled=${s.working} @click=${() => work.reopen(ed)}
-          title="Owners: back to annotation, for more work">Reopen</button>` : ''}</span>
+          title="Owners: back to annotation, for more work">Reopen</button>` : ''}
+        ${ed.canOwn && s.status === 'approved' ? html`<button ?disabled=${s.working} @click=${() => work.useAsGroundTruth(ed)}
+          title="Owners: this approved image's accepted annotations become its ground truth (replacing any it had); submissions are scored against it on the Quality page">Use as ground truth</button>` : ''}</span>
       <span class="group">
         <button title="Previous image (←)${filter ? ` among ${filter}` : ''}" aria-label="Previous image" @click=${() => act.step(ed, -1)}>←</button>
         <button title="Next image (→)${filter ? ` among ${filter}` : ''}" aria-label="Next image" @click=${() => act.step(ed, 1)}>→</button>
