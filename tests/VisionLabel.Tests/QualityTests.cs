@@ -77,7 +77,10 @@ public class QualityTests : IAsyncLifetime
         await (await ann.GetAsync($"/api/images/{candidates[0].Image.Id}/ground-truth")).Problem(403);
 
         await using var live = await HubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/live", projectId, "rev", "reviewer"));
-        await live.InvokeAsync("WatchProject", projectId);
+        await live.InvokeAsync("WatchQuality", projectId);
+        // Figures about people are for reviewers and owners: an annotator cannot watch them.
+        await using (var annLive = await HubClient.ConnectAsync(_app.Server, await members.HubPathAsync("/hubs/live", projectId, "ann", "annotator")))
+            Assert.Contains("403", await annLive.CallError("WatchQuality", projectId));
 
         long tp = 0, fp = 0, fn = 0;
         double iouSum = 0;

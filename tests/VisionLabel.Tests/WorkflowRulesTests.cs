@@ -70,6 +70,10 @@ public class WorkflowRulesTests
         Assert.Null(Decide(State(ImageStatus.InProgress, holder: "ann", assignee: "bob"), WorkAction.Submit, "ann", ProjectRole.Annotator).Refusal);
         Assert.Equal(403, Decide(State(ImageStatus.InProgress, assignee: "bob"), WorkAction.Submit, "ann", ProjectRole.Annotator).Refusal?.StatusCode);
         Assert.Null(Decide(State(ImageStatus.InProgress, holder: "bob"), WorkAction.Submit, "boss", ProjectRole.Owner).Refusal); // owners override
+        // Rework an owner gave to someone else is theirs, not the original annotator's.
+        var reassigned = State(ImageStatus.Rejected, assignee: "zoe", submittedBy: "ann");
+        Assert.Equal(403, Decide(reassigned, WorkAction.Submit, "ann", ProjectRole.Annotator).Refusal?.StatusCode);
+        Assert.Null(Decide(reassigned, WorkAction.Submit, "zoe", ProjectRole.Annotator).Refusal);
         // Another reviewer's review lease.
         var reviewing = State(ImageStatus.Submitted, holder: "rev2", submittedBy: "ann") with { LeaseStage = WorkStage.Review };
         Assert.Equal(409, Decide(reviewing, WorkAction.Approve, "rev", ProjectRole.Reviewer).Refusal?.StatusCode);

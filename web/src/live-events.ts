@@ -42,6 +42,20 @@ class LiveHub {
     return () => { this.reconnected.delete(fn); };
   }
 
+  /** Quality figures of a project (reviewers and owners: the server refuses others). */
+  private readonly quality = new Set<string>();
+
+  async watchQuality(projectId: string): Promise<void> {
+    this.quality.add(projectId);
+    await this.start();
+    await this.connection.invoke('WatchQuality', projectId);
+  }
+
+  unwatchQuality(projectId: string): void {
+    this.quality.delete(projectId);
+    if (this.connection.state === signalR.HubConnectionState.Connected) this.connection.invoke('UnwatchQuality', projectId).catch(() => {});
+  }
+
   async watchProject(projectId: string): Promise<void> {
     this.watched.set(projectId, (this.watched.get(projectId) ?? 0) + 1);
     await this.start();
@@ -57,6 +71,7 @@ class LiveHub {
 
   private async rejoin(): Promise<void> {
     for (const id of this.watched.keys()) await this.connection.invoke('WatchProject', id).catch(() => {});
+    for (const id of this.quality) await this.connection.invoke('WatchQuality', id).catch(() => {});
     for (const fn of this.reconnected) fn();
   }
 }
@@ -75,6 +90,7 @@ export class ProjectEvents {
   onReconnected: () => void = () => {};
   private readonly off: (() => void)[] = [];
   private watching = false;
+  private watchingQuality = false;
 
   constructor(private readonly projectId: string) {
     this.off.push(liveHub.on('JobProgress', (job: Job) => this.onJob(job)));
@@ -88,10 +104,18 @@ export class ProjectEvents {
     await liveHub.watchProject(this.projectId);
   }
 
+  /** Also the project's quality figures (the Quality page; reviewers and owners). */
+  async startQuality(): Promise<void> {
+    this.watchingQuality = true;
+    await liveHub.watchQuality(this.projectId);
+  }
+
   stop(): void {
     for (const off of this.off.splice(0)) off();
     if (this.watching) liveHub.unwatchProject(this.projectId);
+    if (this.watchingQuality) liveHub.unwatchQuality(this.projectId);
     this.watching = false;
+    this.watchingQuality = false;
   }
 }
 

@@ -110,6 +110,12 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
                     continue;
                 }
                 bool existingImage = !ours.Contains(image.Id);
+                // A reviewed image is done: an import adds nothing to it behind its review (as pre-labeling leaves it alone).
+                if (existingImage && planned.Annotations.Count > 0 && image.Status is ImageStatus.Submitted or ImageStatus.Approved)
+                {
+                    skipped.Add(new(planned.SourcePath, $"the project's {image.FileName} is {ApiEnum.Name(image.Status)}; its {planned.Annotations.Count} annotation(s) were not imported (an owner reopens it first)"));
+                    continue;
+                }
                 var ops = new List<SubmitOp>();
                 var plannedByOp = new Dictionary<string, PlannedAnnotation>();
                 for (int k = 0; k < planned.Annotations.Count; k++)

@@ -50,7 +50,7 @@ public static class GuidelinesApi
         group.MapPost("/", Publish).RequireProjectRole(ProjectRole.Owner)
             .WithDescription("Publishes a new version: {markdown, changelog, major, cards}. The first is 1.0; major: true makes the next major version, which everyone must acknowledge before their next POST …/queue/next.");
         group.MapPost("/acknowledge", Acknowledge).RequireProjectRole(ProjectRole.Viewer).WithDescription("Acknowledges a version's major number: {version}.");
-        group.MapPost("/images", UploadImage).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner).DocumentMultipart("file")
+        group.MapPost("/images", UploadImage).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner).DocumentMultipart("file").WithBodyLimit(MaxImageBytes + (1 << 16))
             .WithDescription("Stores a JPEG, PNG or WebP for the guidelines' Markdown; answers its URL.");
         group.MapGet("/images/{name}", Image).RequireProjectRole(ProjectRole.Viewer);
         return app;
@@ -90,7 +90,8 @@ public static class GuidelinesApi
         var ids = g.Cards.SelectMany(c => c.Positive.Concat(c.Negative)).Distinct().ToList();
         var examples = new Dictionary<Guid, GuidelineExample>();
         foreach (var chunk in ids.Chunk(500))
-            foreach (var a in await db.Annotations.AsNoTracking().Where(a => chunk.Contains(a.Id)).Select(a => new { a.Id, a.ImageId, a.Kind, a.Geometry }).ToListAsync(ct))
+            foreach (var a in await db.Annotations.AsNoTracking().Where(a => chunk.Contains(a.Id) && db.Images.Any(i => i.Id == a.ImageId && i.ProjectId == projectId))
+                         .Select(a => new { a.Id, a.ImageId, a.Kind, a.Geometry }).ToListAsync(ct))
                 examples[a.Id] = new GuidelineExample(a.Id, a.ImageId, Annotations.Geometry.Read(a.Kind, a.Geometry).Bounds);
         // An example whose annotation was deleted since is left out of the card (the version's text stands).
         IReadOnlyList<GuidelineExample> Pick(List<Guid> list) => list.Where(examples.ContainsKey).Select(id => examples[id]).ToList();
@@ -108,6 +109,7 @@ public static class GuidelinesApi
         var labelIds = await db.Labels.Where(l => l.ProjectId == projectId).Select(l => l.Id).ToListAsync(ct);
         for (int i = 0; i < cards.Count; i++)
         {
+            if (cards[i] is null || cards[i].Description is null) return Problems.Invalid($"cards[{i}]", "a card is {labelId, description, positive, negative}");
             if (!labelIds.Contains(cards[i].LabelId)) return Problems.Invalid($"cards[{i}].labelId", $"{cards[i].LabelId} is not a label of this project");
             if (cards.Take(i).Any(c => c.LabelId == cards[i].LabelId)) return Problems.Invalid($"cards[{i}].labelId", "each label has one card");
             var examples = (cards[i].Positive ?? []).Concat(cards[i].Negative ?? []).Distinct().ToList();

@@ -161,10 +161,11 @@ public static class ProjectsApi
         Guid projectId, Guid labelId, bool? deleteAnnotations, HttpContext context, VisionLabelDb db, AnnotationSequencer sequencer, CancellationToken ct)
     {
         if (!await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == projectId, ct)) return Problems.NotFound("Label", labelId);
-        int used = await db.Annotations.CountAsync(a => a.LabelId == labelId, ct);
+        // Ground truth counts as use too: deleting the label would drop it (and change every quality figure made against it).
+        int used = await db.Annotations.CountAsync(a => a.LabelId == labelId, ct) + await db.GroundTruth.CountAsync(g => g.LabelId == labelId, ct);
         if (used > 0 && deleteAnnotations != true)
             return Problems.Conflict("Label in use",
-                $"{used} annotation(s) use this label. Relabel them first, or repeat with ?deleteAnnotations=true to delete them with the label.",
+                $"{used} annotation(s) or ground-truth shape(s) use this label. Relabel them first, or repeat with ?deleteAnnotations=true to delete them with the label.",
                 new Dictionary<string, object?> { ["annotationCount"] = used });
         // The annotations go as delete ops, image by image, through the sequencer (everyone on an image sees them go
         // and the op log keeps them); only then the label. Repeated while an edit made meanwhile still uses the label.

@@ -19,6 +19,9 @@ public sealed record GroundTruthDto(Guid Id, Guid ImageId, Guid LabelId, Annotat
 
 public sealed record GroundTruthSummary(int Images, int Annotations, int Crowd);
 
+/// <summary>POST …/ground-truth/from-approved: how many of the image's accepted annotations became its ground truth.</summary>
+public sealed record GroundTruthCopied(Guid ImageId, int Annotations);
+
 /// <summary>Ground truth (kept apart from the working annotations: reviewers and owners see it, annotators never) and quality reports.</summary>
 public static class QualityApi
 {
@@ -30,7 +33,7 @@ public static class QualityApi
         var project = app.MapGroup("/api/projects/{projectId:guid}").WithTags("Quality");
         project.MapGet("/quality", Report).RequireProjectRole(ProjectRole.Reviewer).WithDescription(
             "Each annotator's first submission of every image with ground truth, as submitted, scored against it (docs/quality.md): ?groupBy=annotator|label|image|guideline-version, " +
-            "?iou= the match threshold τ (default 0.5). Rows {key, images, tp, fp, fn, precision, recall, f1, accuracy, meanIoU}; per annotator also the confusions.");
+            "?iou= the match threshold τ (default 0.5), ?annotator= only that person's submissions. Rows {key, images, tp, fp, fn, precision, recall, f1, accuracy, meanIoU}; per annotator also the confusions.");
         project.MapGet("/ground-truth", Summary).RequireProjectRole(ProjectRole.Reviewer);
         project.MapPost("/ground-truth/import", Import).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner).DocumentMultipart("file")
             .WithDescription("Ground truth from a COCO or YOLO dataset zip (?format=coco|yolo; the image files may be left out), matched to the project's images by file name and its labels by name. Replaces the ground truth of the images it names.");
@@ -55,7 +58,7 @@ public static class QualityApi
         return app;
     }
 
-    private static async Task<Results<Ok<QualityReport>, ValidationProblem, ProblemHttpResult>> Report(Guid projectId, string? groupBy, double? iou,
+    private static async Task<Results<Ok<QualityReport>, ValidationProblem, ProblemHttpResult>> Report(Guid projectId, string? groupBy, double? iou, string? annotator,
         VisionLabelDb db, QualityReports reports, CancellationToken ct)
     {
         var grouping = QualityGrouping.Annotator;
@@ -63,7 +66,7 @@ public static class QualityApi
             return Problems.Invalid("groupBy", $"'{groupBy}' is not a grouping; use one of {ApiEnum.Names<QualityGrouping>()}");
         if (iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1)) return Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
-        return TypedResults.Ok(await reports.ReportAsync(projectId, grouping, iou ?? 0.5, ct));
+        return TypedResults.Ok(await reports.ReportAsync(projectId, grouping, iou ?? 0.5, ct, string.IsNullOrWhiteSpace(annotator) ? null : annotator.Trim()));
     }
 
     private static async Task<Results<Ok<GroundTruthSummary>, ProblemHttpResult>> Summary(Guid projectId, VisionLabelDb db, CancellationToken ct)
@@ -72,11 +75,11 @@ public static class QualityApi
         return TypedResults.Ok(new GroundTruthSummary(await rows.Select(g => g.ImageId).Distinct().CountAsync(ct), await rows.CountAsync(g => !g.Crowd, ct), await rows.CountAsync(g => g.Crowd, ct)));
     }
 
-    private static async Task<Results<Ok<object>, ProblemHttpResult>> FromApproved(Guid imageId, HttpContext context, VisionLabelDb db, GroundTruthImport import, CancellationToken ct)
+    private static async Task<Results<Ok<GroundTruthCopied>, ProblemHttpResult>> FromApproved(Guid imageId, HttpContext context, VisionLabelDb db, GroundTruthImport import, CancellationToken ct)
     {
         if (!await db.Images.AnyAsync(i => i.Id == imageId, ct)) return Problems.NotFound("Image", imageId);
         var (count, problem) = await import.FromApprovedAsync(imageId, context.Caller().UserName, ct);
-        return problem is not null ? Problems.Conflict("Not approved", problem) : TypedResults.Ok<object>(new { imageId, annotations = count });
+        return problem is not null ? Problems.Conflict("Not approved", problem) : TypedResults.Ok(new GroundTruthCopied(imageId, count));
     }
 
     private static async Task<Results<Ok<GroundTruthReport>, ProblemHttpResult>> Import(Guid projectId, string? format, HttpContext context, VisionLabelDb db,

@@ -36,11 +36,13 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
 {
     private sealed record Submission(Guid Id, Guid ImageId, string Annotator, string? GuidelineVersion = null);
 
-    public async Task<QualityReport> ReportAsync(Guid projectId, QualityGrouping groupBy, double iou, CancellationToken ct)
+    /// <param name="annotator">Only this person's submissions (e.g. their image rows), or everyone's.</param>
+    public async Task<QualityReport> ReportAsync(Guid projectId, QualityGrouping groupBy, double iou, CancellationToken ct, string? annotator = null)
     {
         var truthImages = db.GroundTruth.Where(g => g.ProjectId == projectId).Select(g => g.ImageId);
         var events = await db.WorkEvents.AsNoTracking()
-            .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved) && truthImages.Contains(e.ImageId))
+            .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved) && truthImages.Contains(e.ImageId)
+                        && (annotator == null || e.Actor == annotator))
             .Select(e => new { e.Id, e.ImageId, e.Actor, e.GuidelineVersion }).ToListAsync(ct);
         // The first submission of each (image, annotator): ids are time-ordered.
         var submissions = events.GroupBy(e => (e.ImageId, e.Actor)).Select(g => g.MinBy(e => e.Id)!).Select(e => new Submission(e.Id, e.ImageId, e.Actor, e.GuidelineVersion)).ToList();
@@ -72,7 +74,7 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
         var scored = await ScoreAsync(projectId, [new Submission(submissionId, imageId, annotator)], 0.5, ct);
         var c = scored[0].Match.Counts;
         var figure = new QualityScored(projectId, imageId, annotator, c.Tp, c.Fp, c.Fn, c.Precision, c.Recall, c.F1, c.MeanIou);
-        await live.Clients.Group(Jobs.LiveEvents.ProjectGroup(projectId)).SendAsync("QualityScored", figure, ct);
+        await live.Clients.Group(Jobs.LiveEvents.QualityGroup(projectId)).SendAsync("QualityScored", figure, ct); // reviewers and owners only
         return figure;
     }
 
@@ -85,12 +87,12 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
         {
             foreach (var i in await db.Images.AsNoTracking().Where(i => chunk.Contains(i.Id)).Select(i => new { i.Id, i.Width, i.Height }).ToListAsync(ct))
                 sizes[i.Id] = (i.Width, i.Height);
-            foreach (var g in await db.GroundTruth.AsNoTracking().Where(g => chunk.Contains(g.ImageId)).ToListAsync(ct))
+            foreach (var g in await db.GroundTruth.AsNoTracking().Where(g => chunk.Contains(g.ImageId)).OrderBy(g => g.Id).ToListAsync(ct)) // id order: ties break the same way every time
                 (truth.TryGetValue(g.ImageId, out var list) ? list : truth[g.ImageId] = []).Add(new MatchItem(g.Id, g.LabelId, ShapeOf(g.Kind, g.Geometry), g.Crowd));
         }
         var shapes = new Dictionary<Guid, List<MatchItem>>();
         foreach (var chunk in submissions.Select(s => s.Id).Chunk(500))
-            foreach (var s in await db.SubmittedShapes.AsNoTracking().Where(s => chunk.Contains(s.SubmissionId)).ToListAsync(ct))
+            foreach (var s in await db.SubmittedShapes.AsNoTracking().Where(s => chunk.Contains(s.SubmissionId)).OrderBy(s => s.AnnotationId).ToListAsync(ct))
                 (shapes.TryGetValue(s.SubmissionId, out var list) ? list : shapes[s.SubmissionId] = []).Add(new MatchItem(s.AnnotationId, s.LabelId, ShapeOf(s.Kind, s.Geometry)));
         return submissions.Where(s => sizes.ContainsKey(s.ImageId)).Select(s =>
         {

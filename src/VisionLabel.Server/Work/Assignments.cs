@@ -17,7 +17,7 @@ public sealed record DistributeRequest(WorkStage Stage, int Count, [property: Ma
 public sealed record AssignmentResult(IReadOnlyDictionary<string, int> Assigned, int Unassigned);
 
 /// <summary>Owners hand out work: one by one, or "distribute N evenly among these people", honouring the per-annotator cap.</summary>
-public sealed class Assignments(VisionLabelDb db, Notifier notifier)
+public sealed class Assignments(VisionLabelDb db, Notifier notifier, WorkQueue queue)
 {
     public const int MaxImages = 10_000;
 
@@ -45,6 +45,11 @@ public sealed class Assignments(VisionLabelDb db, Notifier notifier)
         foreach (var chunk in ids.Chunk(500))
             found += await db.Images.CountAsync(i => i.ProjectId == projectId && chunk.Contains(i.Id), ct);
         if (found != ids.Count) return (null, "imageIds", $"{ids.Count - found} of the images are not in this project");
+        if (request.Stage == WorkStage.Review && request.Assignee is { } reviewer &&
+            !await db.Projects.Where(p => p.Id == projectId).Select(p => p.AllowSelfReview).FirstAsync(ct))
+            foreach (var chunk in ids.Chunk(500))
+                if (await db.Images.AnyAsync(i => chunk.Contains(i.Id) && i.SubmittedBy == reviewer, ct))
+                    return (null, "assignee", $"'{reviewer}' submitted some of these images, and nobody reviews their own work here (workflow.allowSelfReview)");
         foreach (var chunk in ids.Chunk(500))
         {
             var images = db.Images.Where(i => i.ProjectId == projectId && chunk.Contains(i.Id));
@@ -72,6 +77,7 @@ public sealed class Assignments(VisionLabelDb db, Notifier notifier)
                 load[p] = await db.Images.CountAsync(i => i.ProjectId == project.Id && (i.SubmittedBy == p ||
                     (i.AnnotateAssignee == p && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress))), ct);
 
+        if (project.QueuePriority == QueuePriority.Random) await queue.EnsureShuffledAsync(project, ct);
         var candidates = db.Images.Where(i => i.ProjectId == project.Id);
         candidates = request.Stage == WorkStage.Annotate
             ? candidates.Where(i => i.AnnotateAssignee == null && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress))

@@ -79,7 +79,9 @@ public sealed class WorkOverview(VisionLabelDb db, TimeProvider time)
             .GroupBy(e => e.Subject!).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var reviewed = await events.Where(e => e.Kind == WorkEventKind.Approved || e.Kind == WorkEventKind.Rejected)
             .GroupBy(e => e.Actor).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        var holding = leases.GroupBy(l => l.Holder).ToDictionary(g => g.Key, g => g.Count());
+        // Counted apart from the listed leases (the list stops at 200; the counts must not).
+        var holding = await images.Where(i => i.LeaseHolder != null && i.LeaseExpiresAt > now).GroupBy(i => i.LeaseHolder!)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         var people = members.OrderByDescending(m => m.Role).ThenBy(m => m.User, StringComparer.OrdinalIgnoreCase).Select(m => new PersonWork(m.User, m.Role,
             annotateAssigned.GetValueOrDefault(m.User), reviewAssigned.GetValueOrDefault(m.User), holding.GetValueOrDefault(m.User),
             submitted.GetValueOrDefault(m.User).Count, submitted.GetValueOrDefault(m.User).Approved, rework.GetValueOrDefault(m.User), reviewed.GetValueOrDefault(m.User))).ToList();

@@ -37,11 +37,10 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
             // Already holding one in this stage: the same one again, renewed.
             var held = await db.Images.Where(i => i.ProjectId == project.Id && i.LeaseHolder == me && i.LeaseStage == stage && i.LeaseExpiresAt > now)
                 .OrderBy(i => i.Id).Select(i => new { i.Id, i.Status }).FirstOrDefaultAsync(ct);
-            if (held is not null)
-            {
-                await db.Images.Where(i => i.Id == held.Id && i.LeaseHolder == me).ExecuteUpdateAsync(u => u.SetProperty(i => i.LeaseExpiresAt, until), ct);
+            // Renewed only while still theirs and live (it may have expired and been taken since the read): else claim anew.
+            if (held is not null && await db.Images.Where(i => i.Id == held.Id && i.LeaseHolder == me && i.LeaseExpiresAt > now)
+                    .ExecuteUpdateAsync(u => u.SetProperty(i => i.LeaseExpiresAt, until), ct) == 1)
                 return new LeaseDto(held.Id, stage, until, held.Status, held.Status == ImageStatus.Rejected);
-            }
             if (project.QueuePriority == QueuePriority.Random) await EnsureShuffledAsync(project, ct);
             foreach (var tier in Tiers(project, stage))
             {
@@ -124,7 +123,7 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
     }
 
     /// <summary>Random priority: images without a shuffle key (new uploads, or all after the seed changed) get one from the seed and their id.</summary>
-    private async Task EnsureShuffledAsync(Project project, CancellationToken ct)
+    public async Task EnsureShuffledAsync(Project project, CancellationToken ct)
     {
         while (true)
         {

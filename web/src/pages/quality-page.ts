@@ -189,7 +189,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
   const events = new ProjectEvents(projectId);
   events.onQuality = scored;
   events.onReconnected = () => { load(); };
-  events.start().catch(() => toast('Live figures are unavailable; use Refresh to read them again', true));
+  events.start().then(() => events.startQuality()).catch(() => toast('Live figures are unavailable; use Refresh to read them again', true));
 
   // --- label requirements (owners)
 

@@ -31,7 +31,8 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
     private const int MaxAttempts = 5;
 
     public Task<WorkOutcome> TransitionAsync(Guid imageId, WorkAction action, Actor actor, string? reason = null, string? comment = null) =>
-        ChangeAsync(imageId, actor, (image, project, now) =>
+        comment?.Length > 5000 ? Task.FromResult(new WorkOutcome(null, new WorkRefusal(400, "Comment too long", $"A rejection's comment is at most 5,000 characters, not {comment.Length:N0}.", "comment")))
+        : ChangeAsync(imageId, actor, (image, project, now) =>
         {
             bool needsReview = action != WorkAction.Submit ||
                                WorkflowRules.NeedsReview(imageId, image.ReworkRounds, actor.Name, project.ReviewPercent, project.FullReviewFor);
@@ -81,7 +82,8 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
 
                 await using var tx = await db.Database.BeginTransactionAsync();
                 // Compare-and-set on what was decided on: the queue may have leased it meanwhile.
-                int changed = await db.Images.Where(i => i.Id == imageId && i.Status == before.Status && i.LeaseHolder == before.LeaseHolder && i.LeaseExpiresAt == before.LeaseExpiresAt)
+                int changed = await db.Images.Where(i => i.Id == imageId && i.Status == before.Status && i.LeaseHolder == before.LeaseHolder && i.LeaseExpiresAt == before.LeaseExpiresAt
+                                                         && i.AnnotateAssignee == before.AnnotateAssignee && i.ReviewAssignee == before.ReviewAssignee)
                     .ExecuteUpdateAsync(u => u
                         .SetProperty(i => i.Status, after.Status).SetProperty(i => i.AnnotateAssignee, after.AnnotateAssignee).SetProperty(i => i.ReviewAssignee, after.ReviewAssignee)
                         .SetProperty(i => i.LeaseHolder, after.LeaseHolder).SetProperty(i => i.LeaseStage, after.LeaseStage).SetProperty(i => i.LeaseExpiresAt, after.LeaseExpiresAt)

@@ -83,8 +83,10 @@ public static class WorkflowRules
                 $"{holder} is working on this image (their lease runs until {s.LeaseExpiresAt:u}); they submit it, or an owner releases the lease.");
         if (!owner && holder != actor.Name)
         {
-            if (s.Status == ImageStatus.Rejected && s.SubmittedBy is { } author && author != actor.Name && s.AnnotateAssignee != actor.Name)
-                return Refuse(403, $"Rework for {author}", $"The image was rejected and is rework for {author}, who submitted it; they resubmit it (an owner can reassign it).");
+            if (s.Status == ImageStatus.Rejected && s.AnnotateAssignee is { } reworker && reworker != actor.Name)
+                return Refuse(403, $"Rework for {reworker}", $"The image was rejected and its rework is assigned to {reworker}; they resubmit it (an owner can reassign it).");
+            if (s.Status == ImageStatus.Rejected && s.AnnotateAssignee is null && s.SubmittedBy is { } author && author != actor.Name)
+                return Refuse(403, $"Rework for {author}", $"The image was rejected and is rework for {author}, who submitted it; they resubmit it (an owner can reassign it)."); 
             if (s.AnnotateAssignee is { } assignee && assignee != actor.Name && s.Status != ImageStatus.Rejected)
                 return Refuse(403, $"Assigned to {assignee}", $"The image is assigned to {assignee} for annotation; they submit it (an owner can reassign it).");
         }

@@ -12,6 +12,8 @@ public sealed class LiveEvents(IHubContext<LiveHub> hub, VisionLabelDb db, IOpti
 {
     public static string ProjectGroup(Guid id) => $"project:{id}";
     public static string JobGroup(Guid id) => $"job:{id}";
+    /// <summary>Quality figures (about people): only reviewers and owners join it (LiveHub.WatchQuality).</summary>
+    public static string QualityGroup(Guid id) => $"quality:{id}";
 
     /// <summary>Sends the job's current state, unless one was sent less than ProgressInterval ago (force: always).</summary>
     public async Task JobChangedAsync(Guid jobId, bool force = false)

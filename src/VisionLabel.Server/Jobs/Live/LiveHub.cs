@@ -24,6 +24,13 @@ public sealed class LiveHub : Hub
     [HubAccess(AccessLevel.Project, ProjectRole.Viewer)]
     public Task WatchJob(Guid jobId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.JobGroup(jobId));
 
+    /// <summary>QualityScored for the project's submissions: figures about people, for reviewers and owners only (as GET …/quality).</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Reviewer)]
+    public Task WatchQuality(Guid projectId) => Groups.AddToGroupAsync(Context.ConnectionId, LiveEvents.QualityGroup(projectId));
+
+    [HubAccess(AccessLevel.SignedIn)]
+    public Task UnwatchQuality(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.QualityGroup(projectId));
+
     [HubAccess(AccessLevel.SignedIn)]
     public Task UnwatchProject(Guid projectId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, LiveEvents.ProjectGroup(projectId));
 
