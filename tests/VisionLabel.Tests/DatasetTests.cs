@@ -237,11 +237,12 @@ public class DatasetTests : IDisposable
         var manifest = Json(files["visionlabel-export.json"]);
         Assert.Equal((2, 126), (manifest.GetProperty("leftOutEmptyUnreviewed").GetInt32(), manifest.GetProperty("unreviewed").GetInt32()));
         // Approved (even empty: a reviewer said there is nothing) they are written; the default export holds only those.
-        (await _http.PatchJson($"/api/projects/{report.ProjectId}", new { workflow = new { reviewPercent = 0 } })).EnsureSuccessStatusCode();
+        (await _http.PatchJson($"/api/projects/{report.ProjectId}", new { workflow = new { allowSelfReview = true } })).EnsureSuccessStatusCode();
         var page = await (await _http.GetAsync($"/api/projects/{report.ProjectId}/images?limit=1000")).Read<VisionLabel.Server.Images.ImagePage>();
         var background = page.Items.First(i => i.FileName is "000000000250.jpg" or "000000000508.jpg");
         var labelled = page.Items.First(i => i.Id != background.Id);
-        foreach (var image in new[] { background, labelled }) (await _http.PostJson($"/api/images/{image.Id}/submit", new { })).EnsureSuccessStatusCode();
+        foreach (var image in new[] { background, labelled })
+            foreach (var step in new[] { "submit", "approve" }) (await _http.PostJson($"/api/images/{image.Id}/{step}", new { })).EnsureSuccessStatusCode();
         var approved = await Export(report.ProjectId, $"format={exportFormat}&scope=approved");
         Assert.Equal(new[] { background.FileName, labelled.FileName }.Order(), approved.Keys.Where(k => k.StartsWith("images/train/")).Select(k => Path.GetFileName(k)).Order());
         Assert.False(approved.ContainsKey($"labels/train/{Path.ChangeExtension(background.FileName, ".txt")}"));

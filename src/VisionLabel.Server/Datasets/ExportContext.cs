@@ -79,13 +79,14 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     }
 
     /// <summary>
-    /// The images the export holds: the candidates, less those nobody approved that have nothing to export. A training
+    /// The images the export holds: the candidates, less those no reviewer approved that have nothing to export. A training
     /// set reads an image without labels as background (nothing there), so only a reviewer's approval may say so.
     /// </summary>
     public IQueryable<Image> SelectedImages()
     {
         var states = options.States;
-        return CandidateImages().Where(i => i.Status == ImageStatus.Approved || db.Annotations.Any(a => a.ImageId == i.Id && states.Contains(a.State)));
+        // Approved by a reviewer (reviewedBy set): one approved at submit outside the review sample was seen by nobody.
+        return CandidateImages().Where(i => (i.Status == ImageStatus.Approved && i.ReviewedBy != null) || db.Annotations.Any(a => a.ImageId == i.Id && states.Contains(a.State)));
     }
 
     public async IAsyncEnumerable<ExportImage> ImagesAsync(bool withAnnotations, [EnumeratorCancellation] CancellationToken ct)

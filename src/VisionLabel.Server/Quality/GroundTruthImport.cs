@@ -20,7 +20,8 @@ public sealed class GroundTruthImport(VisionLabelDb db)
     {
         var images = await db.Images.AsNoTracking().Where(i => i.ProjectId == projectId)
             .Select(i => new { i.Id, i.FileName, i.Width, i.Height }).ToListAsync(ct);
-        var byName = images.GroupBy(i => i.FileName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var byName = images.GroupBy(i => i.FileName, StringComparer.Ordinal).Where(g => g.Count() == 1).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var ambiguous = images.GroupBy(i => i.FileName, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Name, l => l.Id, StringComparer.Ordinal, ct);
 
         using var source = new WithProjectImages(zip, images.Select(i => i.FileName).ToList(), pairedByName: importer.Format == "coco");
@@ -31,6 +32,7 @@ public sealed class GroundTruthImport(VisionLabelDb db)
         var now = DateTime.UtcNow;
         foreach (var planned in plan.Images)
         {
+            if (ambiguous.Contains(planned.FileName)) { skipped.Add(new(planned.FileName, "several images of this project have this file name; ground truth cannot say which")); continue; }
             if (!byName.TryGetValue(planned.FileName, out var image)) { skipped.Add(new(planned.FileName, "no image of this project has this file name")); continue; }
             if (planned.DeclaredWidth is { } dw && planned.DeclaredHeight is { } dh && (dw != image.Width || dh != image.Height))
             { skipped.Add(new(planned.FileName, $"the dataset says {dw}x{dh}, the project's image is {image.Width}x{image.Height}")); continue; }
