@@ -69,8 +69,11 @@ export function remaining(until: string, now = Date.now()): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
+/** A refusal's ProblemDetails as the server sent it (title, detail, field errors and any extension such as guidelineVersion). */
+export type Problem = { title?: string; detail?: string; errors?: Record<string, string[]> } & Record<string, unknown>;
+
 export class ApiError extends Error {
-  constructor(public status: number, message: string) { super(message); }
+  constructor(public status: number, message: string, public problem?: Problem) { super(message); }
 }
 
 /**
@@ -83,7 +86,7 @@ function problemMessage(problem: { detail?: string; title?: string; errors?: Rec
   return problem?.detail ?? fieldMessage ?? problem?.title ?? `${response.status} ${response.statusText}`;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   // Changes carry the antiforgery token: the session cookie alone does not prove the request came from this app.
   const headers: Record<string, string> = method === 'GET' ? {} : { 'X-XSRF-TOKEN': xsrfToken() };
   let payload: BodyInit | undefined;
@@ -93,7 +96,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const text = await response.text();
   const json = text ? JSON.parse(text) : undefined;
   if (response.status === 401) toSignIn(); // the session ended (signed out elsewhere, password changed, account disabled)
-  if (!response.ok) throw new ApiError(response.status, problemMessage(json, response));
+  if (!response.ok) throw new ApiError(response.status, problemMessage(json, response), json);
   return json as T;
 }
 

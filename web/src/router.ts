@@ -9,6 +9,7 @@ import { projectsPage } from './pages/projects-page';
 import { projectPage } from './pages/project-page';
 import { workPage } from './pages/work-page';
 import { qualityPage } from './pages/quality-page';
+import { guidelinesPage } from './pages/guidelines-page';
 import { notFoundPage } from './pages/not-found-page';
 import { EditorPage } from './editor/editor-page';
 
@@ -29,6 +30,7 @@ export const routes: readonly Route[] = [
   { path: new RegExp(`^/projects/${id}$`, 'i'), page: (root, [projectId]) => projectPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/work$`, 'i'), page: (root, [projectId]) => workPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/quality$`, 'i'), page: (root, [projectId]) => qualityPage(root, projectId) },
+  { path: new RegExp(`^/projects/${id}/guidelines$`, 'i'), page: (root, [projectId]) => guidelinesPage(root, projectId) },
   { path: new RegExp(`^/images/${id}$`, 'i'), page: (root, [imageId]) => { const editor = new EditorPage(root, imageId, currentUser()); return () => editor.dispose(); } },
   { path: /^\/signin$/, page: root => signInPage(root), public: true },
   { path: /^\/setup$/, page: root => setupPage(root), public: true },

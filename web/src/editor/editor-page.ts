@@ -7,6 +7,7 @@ import { listen } from './input';
 import type { LiveEvent } from './live';
 import { panel } from './panels/panel';
 import './panels/comments';
+import './panels/guidelines';
 import './panels/help';
 import './panels/labels';
 import './panels/objects';
@@ -39,7 +40,7 @@ export class EditorPage {
     this.toolbar = panel<Toolbar>('vl-toolbar', this.ed);
     this.toolbar.className = 'bar';
     root.querySelector('.editor')!.prepend(this.toolbar);
-    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-labels-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
+    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
     stage.append(panel('vl-work-banner', this.ed));
     root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed));
     this.ed.live.onEvent = e => this.liveEvent(e);

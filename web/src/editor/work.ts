@@ -1,4 +1,5 @@
 import { api, type WorkStage, type WorkState } from '../api';
+import { unacknowledged } from '../guidelines/guidelines-api';
 import { navigate } from '../navigation';
 import { atLeast } from '../session';
 import { toast } from '../toast';
@@ -76,7 +77,12 @@ export async function openNext(ed: Editor, stage: WorkStage, done: string): Prom
       toast(`${done}. Nothing left for you to ${stage}`);
       navigate(`/projects/${projectId}/work?done=${stage}`);
     }
-  } catch (err) { toast(`${done}, but no next image: ${(err as Error).message}`, true); }
+  } catch (err) {
+    // A major guidelines version to acknowledge first: My work says what changed and leads to reading it.
+    const version = unacknowledged(err);
+    if (version) { toast(`${done}. Guidelines ${version} must be acknowledged before your next image`, true); navigate(`/projects/${projectId}/work`); return; }
+    toast(`${done}, but no next image: ${(err as Error).message}`, true);
+  }
 }
 
 /** Ctrl+Enter: submit and next while annotating; approve and next for a reviewer on a submitted image. */

@@ -184,7 +184,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${userMenu()}</header>
     <main class="page"
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>

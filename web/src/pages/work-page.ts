@@ -1,5 +1,7 @@
 import { html, render } from 'lit';
 import { api, remaining, type HeldLease, type MyWork, type Project, type WorkEvent, type WorkImage, type WorkOverview, type WorkStage } from '../api';
+import { ackPrompt } from '../guidelines/ack-prompt';
+import { guidelinesApi, unacknowledged, type Guidelines } from '../guidelines/guidelines-api';
 import { onNotification } from '../live-events';
 import { navigate } from '../navigation';
 import { atLeast, currentAccount, projectRole, userMenu, withArticle, type Member, type Role } from '../session';
@@ -25,6 +27,14 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   const rejections = new Map<string, WorkEvent | null>();
   /** File names of the images held (a lease names only the image). */
   const names = new Map<string, string>();
+  /** The guidelines (a major version to acknowledge blocks the queue), and the Start the server refused for it (409). */
+  let guidelines: Guidelines | undefined;
+  let blocked: { version: string; stage: WorkStage } | undefined;
+  const readGuidelines = () => guidelinesApi.current(projectId).then(g => {
+    guidelines = g;
+    if (!g.mustAcknowledge) blocked = undefined; // acknowledged meanwhile (another tab)
+    draw();
+  }, () => {});
 
   const owner = () => atLeast(role, 'owner');
   const reviewer = () => atLeast(role, 'reviewer');
@@ -53,7 +63,7 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
     draw();
   };
   const reload = async () => {
-    try { await loadMine(); await loadOverview(); }
+    try { readGuidelines(); await loadMine(); await loadOverview(); }
     catch (err) { error = (err as Error).message; draw(); }
   };
 
@@ -66,7 +76,15 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
       empty = stage;
       toast(`Nothing left for you to ${stage}`);
       await reload();
-    } catch (err) { fail(stage === 'review' ? 'Cannot start reviewing' : 'Cannot start labeling')(err); }
+    } catch (err) {
+      const version = unacknowledged(err);
+      if (version) {
+        // Not a dead end: the prompt says what changed and leads to reading and acknowledging, then back here to start.
+        blocked = { version, stage };
+        toast(`Guidelines ${version} not acknowledged: read and acknowledge them, then ${stage === 'review' ? 'reviewing' : 'labeling'} starts`, true);
+        await readGuidelines();
+      } else fail(stage === 'review' ? 'Cannot start reviewing' : 'Cannot start labeling')(err);
+    }
     finally { busy = false; draw(); }
   };
 
@@ -142,7 +160,9 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   const mineCards = () => {
     if (!mine) return html`<p class="muted">Loading…</p>`;
     const canAnnotate = atLeast(role, 'annotator');
+    const mustRead = blocked ?? (canAnnotate && guidelines?.mustAcknowledge && guidelines.current ? { version: guidelines.current.version, stage: undefined } : undefined);
     return html`
+      ${mustRead ? ackPrompt(projectId, mustRead.version, guidelines, mustRead.stage, !!blocked) : ''}
       <section class="card work-start" aria-label="Start">
         <p class="counts"><strong>${mine.availableToAnnotate}</strong> image(s) to annotate for you${reviewer() ? html` · <strong>${mine.availableToReview}</strong> to review` : ''}
           <span class="muted">(you are ${withArticle(role)})</span>
@@ -231,7 +251,7 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><strong>My work</strong>${reviewer() ? html`<a class="nav-quality" href="/projects/${projectId}/quality" title="Each annotator's precision, recall and F1 against ground truth">Quality</a>` : ''}${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><strong>My work</strong><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines${guidelines?.current ? ` ${guidelines.current.version}` : ''}</a>${reviewer() ? html`<a class="nav-quality" href="/projects/${projectId}/quality" title="Each annotator's precision, recall and F1 against ground truth">Quality</a>` : ''}${userMenu()}</header>
     <main class="page work-page">
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="work-columns ${overview ? '' : 'single'}">
@@ -244,6 +264,12 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => { error = (err as Error).message; draw(); });
   api.members(projectId).then(async m => { members = m; role ??= await projectRole(projectId, m); draw(); }).catch(() => {});
   reload();
+  // Back from acknowledging the guidelines (?start=annotate|review): the Start that was refused runs again.
+  const retry = new URLSearchParams(location.search).get('start');
+  if (retry === 'annotate' || retry === 'review') {
+    history.replaceState(null, '', `/projects/${projectId}/work`);
+    start(retry);
+  }
   // Rejections, assignments and comments for this user arrive as notifications: what they change is read again.
   const offNotification = onNotification(n => { if (n.projectId === projectId) reload(); });
   // Leases count down; the lists are read again now and then (others take and finish work meanwhile).

@@ -1,4 +1,5 @@
 import { html } from 'lit';
+import { hideCardTip, showCardTip } from '../../guidelines/card';
 import { toast } from '../../toast';
 import * as act from '../actions';
 import { toggled, type EditorState } from '../state';
@@ -14,7 +15,8 @@ export class LabelsPanel extends EditorPanel {
     return html`
       <h4>Labels <span class="muted" title="A digit picks the next shape's label; Shift+digit relabels the selection">next shape</span></h4>
       ${(s.project?.labels ?? []).map((l, i) => html`
-        <div class="label-row ${l.id === s.currentLabel ? 'current' : ''}" title="Label of the next shape" @click=${() => act.pickLabel(ed, i)}>
+        <div class="label-row ${l.id === s.currentLabel ? 'current' : ''}" data-label=${l.id} @click=${() => act.pickLabel(ed, i)}
+          @mouseenter=${(e: MouseEvent) => showCardTip(s.info?.projectId, l, e.currentTarget as HTMLElement, `Click${i < 9 ? ` or press ${i + 1}` : ''}: the label of the next shape`)} @mouseleave=${(e: MouseEvent) => hideCardTip(e.currentTarget as HTMLElement)}>
           <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
           <input type="checkbox" title="show ${l.name}" aria-label="show ${l.name}" .checked=${!s.hiddenLabels.has(l.id)}
             @click=${(e: Event) => e.stopPropagation()}

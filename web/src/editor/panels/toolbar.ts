@@ -36,7 +36,8 @@ export class Toolbar extends EditorPanel {
     const ownTitle = 'You submitted this image: another reviewer reviews it (or an owner allows self-review in the workflow settings)';
     return html`
       <a href=${s.info ? `/projects/${s.info.projectId}` : '/'}>← ${s.project?.name ?? 'Project'}</a>
-      ${s.info ? html`<a href="/projects/${s.info.projectId}/work" title="Your queue, rework and assignments in this project">My work</a>` : ''}
+      ${s.info ? html`<a href="/projects/${s.info.projectId}/work" title="Your queue, rework and assignments in this project">My work</a>
+        <a href="/projects/${s.info.projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>` : ''}
       <strong class="file">${s.info?.fileName ?? ''}</strong>
       <span class="group">${tools.filter(t => mayEdit || !t.edits).map(t => {
         const locked = t.edits && !t.keepsWhenLocked && !canEdit;
