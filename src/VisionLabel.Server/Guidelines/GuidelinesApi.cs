@@ -32,6 +32,9 @@ public sealed record PublishGuideline([property: StringLength(GuidelinesApi.MaxM
 
 public sealed record Acknowledge([property: StringLength(16)] string Version);
 
+/// <summary>A stored guideline image: the URL the Markdown links to, its name (content hash) and size.</summary>
+public sealed record GuidelineImage(string Url, string Name, int Width, int Height);
+
 /// <summary>Versioned labeling guidelines per project, their images, and acknowledgements (docs/guidelines.md).</summary>
 public static class GuidelinesApi
 {
@@ -126,6 +129,10 @@ public static class GuidelinesApi
             Cards = cards.Select(c => new GuidelineCard { LabelId = c.LabelId, Description = c.Description.Trim(), Positive = [.. c.Positive ?? []], Negative = [.. c.Negative ?? []] }).ToList(),
         };
         db.Guidelines.Add(guideline);
+        // Whoever publishes a major version has read it.
+        string publisher = context.Caller().UserName;
+        if (minor == 0 && !await db.GuidelineAcknowledgements.AnyAsync(a => a.ProjectId == projectId && a.UserName == publisher && a.Major == major, ct))
+            db.GuidelineAcknowledgements.Add(new GuidelineAcknowledgement { ProjectId = projectId, UserName = publisher, Major = major, AcknowledgedAt = DateTime.UtcNow });
         try { await db.SaveChangesAsync(ct); }
         catch (DbUpdateException e) when (Annotations.ImageUnitOfWork.IsRace(e))
         {
@@ -159,7 +166,7 @@ public static class GuidelinesApi
 
     private static string ImageKey(Guid projectId, string name) => $"guidelines/{projectId}/{name}";
 
-    private static async Task<Results<Created<object>, ProblemHttpResult>> UploadImage(Guid projectId, HttpContext context, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
+    private static async Task<Results<Created<GuidelineImage>, ProblemHttpResult>> UploadImage(Guid projectId, HttpContext context, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         if (!MultipartUpload.TryStart(context, MaxImageBytes + (1 << 16), out var boundary))
@@ -183,12 +190,12 @@ public static class GuidelinesApi
             buffer.Position = 0;
             await blobs.PutAsync(ImageKey(projectId, name), buffer, ct);
             string url = $"/api/projects/{projectId}/guidelines/images/{name}";
-            return TypedResults.Created(url, (object)new { url, name, width = header.Width, height = header.Height });
+            return TypedResults.Created(url, new GuidelineImage(url, name, header.Width, header.Height));
         }
         return Problems.BadRequest("No image in the upload", "The multipart body had no file part.");
     }
 
-    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Image(Guid projectId, string name, IBlobStore blobs, CancellationToken ct)
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Image(Guid projectId, string name, HttpContext context, IBlobStore blobs, CancellationToken ct)
     {
         // Names are what the upload made (a hash and an extension): anything else, such as a path, is not found.
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[0-9a-f]{64}\\.(jpg|png|webp)$"))
@@ -196,6 +203,7 @@ public static class GuidelinesApi
         var stream = await blobs.OpenReadAsync(ImageKey(projectId, name), ct);
         if (stream is null) return TypedResults.Problem(statusCode: 404, title: "Guideline image not found", detail: $"No guideline image is named '{name}'.");
         string type = name.EndsWith(".jpg") ? "image/jpeg" : name.EndsWith(".png") ? "image/png" : "image/webp";
+        context.Response.Headers.CacheControl = "private, max-age=31536000, immutable"; // named by its content: it never changes
         return TypedResults.File(stream, type);
     }
 }
