@@ -26,6 +26,7 @@ import * as signalR from '@microsoft/signalr';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { deflateSync } from 'node:zlib';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : fallback; };
 const url = arg('url', 'http://127.0.0.1:5080'), adminToken = arg('token', '');
@@ -432,6 +433,9 @@ const result = {
   cpuPercentOfOneCore: {
     loadTool: r2((cpuAfter.self.user + cpuAfter.self.system) / 1e4 / elapsed),
     ...Object.fromEntries(cpuPids.map((p, i) => [p.name, cpu(cpuBefore.pids[i], cpuAfter.pids[i])])),
+    // Everything else on the machine (other people's work on a shared machine), from /proc/stat minus the above.
+    otherProcesses: r2((cpuAfter.machine.busy - cpuBefore.machine.busy) / (cpuAfter.machine.all - cpuBefore.machine.all) * cpus().length * 100
+      - (cpuAfter.self.user + cpuAfter.self.system) / 1e4 / elapsed - cpuPids.reduce((a, p, i) => a + (cpuAfter.pids[i] - cpuBefore.pids[i]) / clockTicks / elapsed * 100, 0)),
     maxThreads: Object.fromEntries(cpuPids.map((p, i) => [p.name, Math.max(...processSeries.map(x => x[1 + i][0] ?? 0))])),
     machineBusyPercentOfAllCores: r2((cpuAfter.machine.busy - cpuBefore.machine.busy) / (cpuAfter.machine.all - cpuBefore.machine.all) * 100),
   },
