@@ -7,29 +7,13 @@ import { navigate } from '../navigation';
 import { atLeast, projectRole, userMenu, withArticle, type Role } from '../session';
 import { toast } from '../toast';
 import type { ChartRow, QualityChart } from './quality-chart';
+import { below, columns, fig, groupings, sortRows, type Column, type Sort } from './quality-columns';
 
-const groupings: readonly (readonly [QualityGrouping, string])[] = [
-  ['annotator', 'annotator'], ['label', 'label'], ['image', 'image'], ['guideline-version', 'guideline version'],
-];
-type Column = 'key' | 'images' | 'tp' | 'fp' | 'fn' | 'precision' | 'recall' | 'f1' | 'accuracy' | 'meanIoU';
-const columns: readonly (readonly [Column, string, string])[] = [
-  ['images', 'Images', 'Images with ground truth this row covers'],
-  ['tp', 'TP', 'True positives: submitted shapes matched to a ground-truth shape of the same label at IoU ≥ τ'],
-  ['fp', 'FP', 'False positives: submitted shapes that matched nothing'],
-  ['fn', 'FN', 'False negatives: ground-truth shapes nobody matched'],
-  ['precision', 'Precision', 'TP / (TP + FP)'],
-  ['recall', 'Recall', 'TP / (TP + FN)'],
-  ['f1', 'F1', '2 · precision · recall / (precision + recall)'],
-  ['accuracy', 'Accuracy', 'TP / (TP + FP + FN)'],
-  ['meanIoU', 'Mean IoU', 'The mean IoU of the matched pairs'],
-];
 /** The chart shows at most this many groups (the table's first, in its order); the table at most `tableLimit` rows. */
 const chartLimit = 30, tableLimit = 500;
 /** Live figures reload the report at most this often. */
 const liveEvery = 2000;
 
-const fig = (x: number) => x.toFixed(3);
-const below = (r: QualityRow) => r.requiredF1 != null && r.f1 < r.requiredF1;
 
 /**
  * A project's quality (issue #23), /projects/{id}/quality, for reviewers and owners: each annotator's first
@@ -50,7 +34,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
   let updatedAt: Date | undefined;
   /** The annotator whose confusions are shown, or the label row picked. */
   let selected: string | undefined;
-  let sort: { column: Column; descending: boolean } | undefined;
+  let sort: Sort | undefined;
   /** File names of the image rows (the report names images by id). */
   const names = new Map<string, string>();
   let summary: GroundTruthSummary | undefined;
@@ -115,18 +99,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
 
   const rowName = (r: QualityRow) => (groupBy === 'image' ? names.get(r.key) ?? `image ${r.key.slice(0, 8)}` : r.key);
 
-  const sortedRows = (): QualityRow[] => {
-    const rows = [...(report?.rows ?? [])];
-    // Images: the worst first by default; the rest in the report's order (by name).
-    const s = sort ?? (groupBy === 'image' ? { column: 'f1' as Column, descending: false } : undefined);
-    if (!s) return rows;
-    const value = (r: QualityRow) => (s.column === 'key' ? rowName(r) : r[s.column]);
-    return rows.sort((a, b) => {
-      const va = value(a), vb = value(b);
-      const c = typeof va === 'string' ? va.localeCompare(vb as string) : (va as number) - (vb as number);
-      return s.descending ? -c : c;
-    });
-  };
+  const sortedRows = (): QualityRow[] => sortRows(report?.rows ?? [], groupBy, sort, rowName);
 
   const showChart = () => {
     if (!report || report.rows.length === 0 || disposed) return;
