@@ -73,11 +73,15 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
         }
         if (ids is { ProjectId: null, ImageId: null, JobId: null })
             return AccessDecision.Refuse(400, "No project named", "This call must name the project, image or job it is about.");
-        var (projectId, what, id) = await ProjectOfAsync(ids, ct);
+        var (projectId, what, id, replicaOwner) = await ProjectOfAsync(ids, ct);
         if (projectId is null) return AccessDecision.Refuse(404, $"{what} not found", $"No {what.ToLowerInvariant()} has id {id}.");
         var role = await RoleAsync(db, caller, projectId.Value, ct);
         // Not a member: the same answer as for an id that does not exist, so ids of other projects reveal nothing.
         if (role is null) return AccessDecision.Refuse(404, $"{what} not found", $"No {what.ToLowerInvariant()} has id {id}.");
+        // Someone's private copy (a consensus share, a honeypot): theirs alone below the reviewer role, and as invisible
+        // to other annotators as another project's image.
+        if (replicaOwner is not null && replicaOwner != caller.UserName && role < ProjectRole.Reviewer)
+            return AccessDecision.Refuse(404, $"{what} not found", $"No {what.ToLowerInvariant()} has id {id}.");
         if (role < rule.Role)
             return AccessDecision.Refuse(403, $"{rule.Role} role required",
                 $"You are {Article(role.Value)} in this project; this needs the {rule.Role.ToString().ToLowerInvariant()} role or higher. A project owner can change your role.");
@@ -90,18 +94,18 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
 
     private static string Article(ProjectRole role) => role is ProjectRole.Annotator or ProjectRole.Owner ? $"an {role.ToString().ToLowerInvariant()}" : $"a {role.ToString().ToLowerInvariant()}";
 
-    private async Task<(Guid? ProjectId, string What, Guid Id)> ProjectOfAsync(ResourceIds ids, CancellationToken ct)
+    private async Task<(Guid? ProjectId, string What, Guid Id, string? ReplicaOwner)> ProjectOfAsync(ResourceIds ids, CancellationToken ct)
     {
-        if (ids.ProjectId is { } p) return (await db.Projects.AnyAsync(x => x.Id == p, ct) ? p : null, "Project", p);
+        if (ids.ProjectId is { } p) return (await db.Projects.AnyAsync(x => x.Id == p, ct) ? p : null, "Project", p, null);
         if (ids.ImageId is { } i)
         {
-            // Every live edit names its image: remember which project each belongs to (it never changes).
-            if (imageProjects.TryGet(i, out var known)) return (known, "Image", i);
-            var found = await db.Images.Where(x => x.Id == i).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct);
-            if (found is { } project) imageProjects.Add(i, project);
-            return (found, "Image", i);
+            // Every live edit names its image: remember which project each belongs to, and whose copy it is (neither changes).
+            if (imageProjects.TryGet(i, out var known)) return (known.ProjectId, "Image", i, known.ReplicaOwner);
+            var found = await db.Images.IgnoreQueryFilters().Where(x => x.Id == i).Select(x => new { x.ProjectId, x.ReplicaOwner }).FirstOrDefaultAsync(ct);
+            if (found is not null) imageProjects.Add(i, (found.ProjectId, found.ReplicaOwner));
+            return (found?.ProjectId, "Image", i, found?.ReplicaOwner);
         }
-        if (ids.JobId is { } j) return (await db.Jobs.Where(x => x.Id == j).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct), "Job", j);
+        if (ids.JobId is { } j) return (await db.Jobs.Where(x => x.Id == j).Select(x => (Guid?)x.ProjectId).FirstOrDefaultAsync(ct), "Job", j, null);
         throw new ArgumentException("no project, image or job id", nameof(ids));
     }
 }
@@ -117,13 +121,13 @@ public readonly record struct ResourceIds(Guid? ProjectId, Guid? ImageId, Guid? 
 public sealed class ImageProjects
 {
     private const int Capacity = 200_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Guid> _projects = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, (Guid, string?)> _projects = new();
 
-    public bool TryGet(Guid imageId, out Guid projectId) => _projects.TryGetValue(imageId, out projectId);
+    public bool TryGet(Guid imageId, out (Guid ProjectId, string? ReplicaOwner) entry) => _projects.TryGetValue(imageId, out entry);
 
-    public void Add(Guid imageId, Guid projectId)
+    public void Add(Guid imageId, (Guid ProjectId, string? ReplicaOwner) entry)
     {
         if (_projects.Count >= Capacity) _projects.Clear();
-        _projects[imageId] = projectId;
+        _projects[imageId] = entry;
     }
 }

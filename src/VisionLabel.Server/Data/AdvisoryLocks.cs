@@ -18,6 +18,9 @@ public static class AdvisoryLocks
     /// <summary>Running the EF migrations (session lock, held on a connection of its own while they run).</summary>
     public const long Migrations = 7403271977313590120;
 
+    /// <summary>Claims of consensus copies, with the project as the second key (the two-int key space is apart from the bigint one).</summary>
+    public const int ConsensusClaims = 740327;
+
     public static async Task ForTransactionAsync(VisionLabelDb db, long key)
     {
         if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})");

@@ -32,6 +32,17 @@ public sealed class Project
     public List<string> RejectReasons { get; set; } = [.. Annotations.WorkflowSettings.DefaultRejectReasons];
     /// <summary>Reviewers are told when this many images wait for review (0: never).</summary>
     public int ReviewQueueAlert { get; set; } = Annotations.WorkflowSettings.DefaultReviewQueueAlert;
+    // Quality settings (docs/quality.md): honeypots, onboarding and consensus.
+    /// <summary>The share (0..100) of an annotator's work that is a honeypot, while unseen ground-truth images remain.</summary>
+    public int HoneypotPercent { get; set; }
+    /// <summary>Honeypots an annotator completes, at a mean F1 ≥ AgreementThreshold over the last of them, before real work.</summary>
+    public int OnboardingImages { get; set; }
+    /// <summary>Independent annotators per image (1: no consensus).</summary>
+    public int Overlap { get; set; } = 1;
+    /// <summary>Consensus: the share of the annotators that must agree on a shape for the merged result to keep it (ceil(N·q) votes).</summary>
+    public double Quorum { get; set; } = 0.5;
+    /// <summary>The bar: a honeypot passes at F1 ≥ this; an image whose agreement is below it goes to adjudication.</summary>
+    public double AgreementThreshold { get; set; } = 0.8;
 }
 
 public sealed class Label
@@ -96,7 +107,26 @@ public sealed class Image
     public double? Confidence { get; set; }
     /// <summary>Its place in the random priority (from the project's seed and its id); null until the queue computes it.</summary>
     public long? ShuffleKey { get; set; }
+
+    // Private copies (Quality/Replicas.cs): one annotator's own, independent annotation of another image (a consensus
+    // share or a honeypot). A replica is an image row of its own (its own annotations, ops, lease and status), so the
+    // editor, the hub and the write path treat it as any image; the context hides replicas from every query that does
+    // not ask for them (VisionLabelDb's query filter): lists, counts, exports and queues see the images people upload.
+    /// <summary>The image this is a private copy of (same file); null for an ordinary image.</summary>
+    public Guid? ReplicaOf { get; set; }
+    public ReplicaKind? ReplicaKind { get; set; }
+    /// <summary>The annotator whose copy it is: only they (and reviewers, owners) can open it.</summary>
+    public string? ReplicaOwner { get; set; }
+    /// <summary>A honeypot copy: its F1 against the ground truth, set when it is submitted.</summary>
+    public double? ReplicaF1 { get; set; }
+    /// <summary>Consensus (on the image the copies are of): the mean pairwise F1 of its copies, once all are in.</summary>
+    public double? Agreement { get; set; }
+    /// <summary>Consensus: the agreement was below the project's threshold, so a reviewer adjudicates it (the "adjudicate" queue).</summary>
+    public bool NeedsAdjudication { get; set; }
 }
+
+/// <summary>Why a private copy exists: a consensus share of an image, or a honeypot (a ground-truth image in disguise).</summary>
+public enum ReplicaKind { Consensus, Honeypot }
 
 public enum AnnotationKind { Box, Polygon, Mask }
 public enum AnnotationSourceType { Human, Model }

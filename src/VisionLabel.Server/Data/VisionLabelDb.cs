@@ -86,7 +86,15 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(i => i.Format).HasMaxLength(8);
             e.Property(i => i.Status).HasConversion<string>().HasMaxLength(16);
             e.HasOne<Project>().WithMany().HasForeignKey(i => i.ProjectId).OnDelete(DeleteBehavior.Cascade);
-            e.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique();
+            // A file once per project; its private copies (replicas) share its hash.
+            e.HasIndex(i => new { i.ProjectId, i.ContentHash }).IsUnique().HasFilter("\"ReplicaOf\" IS NULL");
+            // Replicas are hidden unless a query asks for them (IgnoreQueryFilters): only the paths that work on one image
+            // by id (the editor's, the write path's, the workflow's) and the quality code that manages copies see them.
+            e.HasQueryFilter(i => i.ReplicaOf == null);
+            e.HasOne<Image>().WithMany().HasForeignKey(i => i.ReplicaOf).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(i => new { i.ReplicaOf, i.ReplicaOwner }).IsUnique().HasFilter("\"ReplicaOf\" IS NOT NULL");
+            e.Property(i => i.ReplicaKind).HasConversion<string>().HasMaxLength(16);
+            e.Property(i => i.ReplicaOwner).HasMaxLength(200);
             e.HasIndex(i => new { i.ProjectId, i.Status });
             e.Property(i => i.AnnotateAssignee).HasMaxLength(200);
             e.Property(i => i.ReviewAssignee).HasMaxLength(200);

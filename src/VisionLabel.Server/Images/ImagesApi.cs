@@ -31,7 +31,7 @@ public static class ImagesApi
         images.MapGet("/original", Original).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/thumbnail", Thumbnail).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/comments", async (Guid imageId, VisionLabelDb db, ReviewService review, CancellationToken ct) =>
-            await db.Images.AnyAsync(i => i.Id == imageId, ct) ? Results.Ok(await review.CommentsAsync(imageId, ct)) : Problems.NotFound("Image", imageId))
+            await db.Images.IgnoreQueryFilters().AnyAsync(i => i.Id == imageId, ct) ? Results.Ok(await review.CommentsAsync(imageId, ct)) : Problems.NotFound("Image", imageId))
             .RequireProjectRole(ProjectRole.Viewer);
         images.MapPost("/comments", async (Guid imageId, NewComment comment, HttpContext context, ReviewService review, CancellationToken ct) =>
         {
@@ -132,7 +132,7 @@ public static class ImagesApi
 
     private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Get(Guid imageId, VisionLabelDb db, CancellationToken ct)
     {
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
@@ -152,7 +152,7 @@ public static class ImagesApi
             if (outcome.Refusal is { } r)
                 return r.StatusCode == 400 ? Problems.Invalid(r.Field ?? "status", r.Detail) : TypedResults.Problem(statusCode: r.StatusCode, title: r.Title, detail: r.Detail);
         }
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         return image is null ? Problems.NotFound("Image", imageId) : TypedResults.Ok(ImageDto.From(image));
     }
 
@@ -169,7 +169,7 @@ public static class ImagesApi
 
     private static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> Original(Guid imageId, HttpContext context, VisionLabelDb db, IBlobStore blobs, CancellationToken ct)
     {
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return Problems.NotFound("Image", imageId);
         // From the object store itself when it hands out URLs: the bytes do not pass through this server.
         if (blobs is IPresignedBlobs presigned && await presigned.PresignedGetAsync(image.BlobKey, ct) is { } url)
@@ -187,7 +187,7 @@ public static class ImagesApi
     private static async Task<Results<FileStreamHttpResult, RedirectHttpResult, ProblemHttpResult>> Thumbnail(
         Guid imageId, HttpContext context, VisionLabelDb db, ThumbnailService thumbnails, IBlobStore blobs, CancellationToken ct)
     {
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return Problems.NotFound("Image", imageId);
         // Once made, a thumbnail comes from the object store itself (the first request makes and stores it).
         string key = BlobKeys.Thumbnail(image.ContentHash, thumbnails.Size);

@@ -26,7 +26,7 @@ public sealed record GroundTruthCopied(Guid ImageId, int Annotations);
 public static class QualityApi
 {
     public static IServiceCollection AddQuality(this IServiceCollection services) =>
-        services.AddScoped<GroundTruthImport>().AddScoped<QualityReports>().AddScoped<ISubmissionObserver, ScoreOnSubmit>();
+        services.AddScoped<GroundTruthImport>().AddScoped<QualityReports>().AddScoped<Consensus>().AddScoped<ISubmissionObserver, ScoreOnSubmit>();
 
     public static IEndpointRouteBuilder MapQualityApi(this IEndpointRouteBuilder app)
     {
@@ -35,6 +35,9 @@ public static class QualityApi
             "Each annotator's first submission of every image with ground truth, as submitted, scored against it (docs/quality.md): ?groupBy=annotator|label|image|guideline-version, " +
             "?iou= the match threshold τ (default 0.5), ?annotator= only that person's submissions. Rows {key, images, tp, fp, fn, precision, recall, f1, accuracy, meanIoU}; per annotator also the confusions.");
         project.MapGet("/ground-truth", Summary).RequireProjectRole(ProjectRole.Reviewer);
+        project.MapGet("/ground-truth/flags", Flags).RequireProjectRole(ProjectRole.Reviewer).WithDescription(
+            "Ground-truth shapes most annotators disagree with, for re-adjudication: each shape that at least ?minAttempts= (default 3) scored submissions of its image " +
+            "(honeypots included) were matched against at ?iou= (default 0.5), and that more than half of them missed. Rows {imageId, groundTruthId, label, attempts, missed, missedShare}.");
         project.MapPost("/ground-truth/import", Import).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner).DocumentMultipart("file")
             .WithDescription("Ground truth from a COCO or YOLO dataset zip (?format=coco|yolo; the image files may be left out), matched to the project's images by file name and its labels by name. Replaces the ground truth of the images it names.");
         project.MapDelete("/ground-truth", async (Guid projectId, VisionLabelDb db, CancellationToken ct) =>
@@ -48,6 +51,10 @@ public static class QualityApi
             !await db.Images.AnyAsync(i => i.Id == imageId, ct) ? Problems.NotFound("Image", imageId)
                 : TypedResults.Ok((await db.GroundTruth.AsNoTracking().Where(g => g.ImageId == imageId).OrderBy(g => g.Id).ToListAsync(ct)).Select(GroundTruthDto.From).ToList()))
             .RequireProjectRole(ProjectRole.Reviewer);
+        app.MapGet("/api/images/{imageId:guid}/replicas", async Task<Results<Ok<ReplicasDto>, ProblemHttpResult>> (Guid imageId, Consensus consensus, CancellationToken ct) =>
+                await consensus.ReplicasAsync(imageId, ct) is { } r ? TypedResults.Ok(r) : Problems.NotFound("Image", imageId))
+            .WithTags("Quality").RequireProjectRole(ProjectRole.Reviewer)
+            .WithDescription("The image's private copies (consensus shares and honeypots: whose, status, honeypot F1, shape count) and, once merged, its agreement and whether it needs adjudication. Open a copy by its imageId.");
         image.MapPost("/from-approved", FromApproved).RequireProjectRole(ProjectRole.Owner)
             .WithDescription("The image's accepted annotations become its ground truth (the image must be approved).");
         image.MapDelete("/", async (Guid imageId, VisionLabelDb db, CancellationToken ct) =>
@@ -67,6 +74,15 @@ public static class QualityApi
         if (iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1)) return Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         return TypedResults.Ok(await reports.ReportAsync(projectId, grouping, iou ?? 0.5, ct, string.IsNullOrWhiteSpace(annotator) ? null : annotator.Trim()));
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<GroundTruthFlag>>, ValidationProblem, ProblemHttpResult>> Flags(Guid projectId, double? iou, int? minAttempts,
+        VisionLabelDb db, QualityReports reports, CancellationToken ct)
+    {
+        if (iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1)) return Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}");
+        if (minAttempts is < 1 or > 1000) return Problems.Invalid("minAttempts", $"must be between 1 and 1000, not {minAttempts}");
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        return TypedResults.Ok(await reports.FlagsAsync(projectId, iou ?? 0.5, minAttempts ?? 3, ct));
     }
 
     private static async Task<Results<Ok<GroundTruthSummary>, ProblemHttpResult>> Summary(Guid projectId, VisionLabelDb db, CancellationToken ct)

@@ -21,6 +21,9 @@ public sealed record QualityRow(string Key, int Images, long Tp, long Fp, long F
         new(key, images, c.Tp, c.Fp, c.Fn, c.Precision, c.Recall, c.F1, c.Accuracy, c.MeanIou, confusions, requiredF1);
 }
 
+/// <summary>A ground-truth shape most of the submissions scored against it missed: attempts, misses, and their share.</summary>
+public sealed record GroundTruthFlag(Guid ImageId, Guid GroundTruthId, string Label, int Attempts, int Missed, double MissedShare);
+
 public sealed record QualityReport(QualityGrouping GroupBy, double Iou, int Submissions, IReadOnlyList<QualityRow> Rows);
 
 /// <summary>One submission scored against its image's ground truth: pushed live as QualityScored on /hubs/live.</summary>
@@ -34,59 +37,94 @@ public sealed record QualityScored(Guid ProjectId, Guid ImageId, string Annotato
 /// </summary>
 public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> live)
 {
-    private sealed record Submission(Guid Id, Guid ImageId, string Annotator, string? GuidelineVersion = null);
+    /// <summary>A submission of ImageId (an image, or a private copy of TruthImageId), scored against TruthImageId's ground truth.</summary>
+    private sealed record Submission(Guid Id, Guid ImageId, Guid TruthImageId, string Annotator, string? GuidelineVersion = null);
 
     /// <param name="annotator">Only this person's submissions (e.g. their image rows), or everyone's.</param>
     public async Task<QualityReport> ReportAsync(Guid projectId, QualityGrouping groupBy, double iou, CancellationToken ct, string? annotator = null)
     {
-        var truthImages = db.GroundTruth.Where(g => g.ProjectId == projectId).Select(g => g.ImageId);
-        var events = await db.WorkEvents.AsNoTracking()
-            .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved) && truthImages.Contains(e.ImageId)
-                        && (annotator == null || e.Actor == annotator))
-            .Select(e => new { e.Id, e.ImageId, e.Actor, e.GuidelineVersion }).ToListAsync(ct);
-        // The first submission of each (image, annotator): ids are time-ordered.
-        var submissions = events.GroupBy(e => (e.ImageId, e.Actor)).Select(g => g.MinBy(e => e.Id)!).Select(e => new Submission(e.Id, e.ImageId, e.Actor, e.GuidelineVersion)).ToList();
+        var submissions = await SubmissionsAsync(projectId, annotator, ct);
         var scored = await ScoreAsync(projectId, submissions, iou, ct);
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Id, ct);
         string Name(Guid label) => labels.TryGetValue(label, out var l) ? l.Name : label.ToString();
 
         IEnumerable<QualityRow> rows = groupBy switch
         {
-            QualityGrouping.Annotator => scored.GroupBy(s => s.Submission.Annotator).Select(g => QualityRow.From(g.Key, g.Select(s => s.Submission.ImageId).Distinct().Count(),
+            QualityGrouping.Annotator => scored.GroupBy(s => s.Submission.Annotator).Select(g => QualityRow.From(g.Key, g.Select(s => s.Submission.TruthImageId).Distinct().Count(),
                 Sum(g.Select(s => s.Match.Counts)),
                 g.SelectMany(s => s.Match.Confusions).GroupBy(c => (c.TruthLabel, c.SubmittedLabel))
                     .Select(c => new ConfusionCount(Name(c.Key.TruthLabel), Name(c.Key.SubmittedLabel), c.Count())).OrderByDescending(c => c.Count).ToList())),
-            QualityGrouping.Label => scored.SelectMany(s => PerLabel(s.Match).Select(l => (l.Label, s.Submission.ImageId, l.Counts)))
-                .GroupBy(x => x.Label).Select(g => QualityRow.From(Name(g.Key), g.Select(x => x.ImageId).Distinct().Count(), Sum(g.Select(x => x.Counts)),
+            QualityGrouping.Label => scored.SelectMany(s => PerLabel(s.Match).Select(l => (l.Label, s.Submission.TruthImageId, l.Counts)))
+                .GroupBy(x => x.Label).Select(g => QualityRow.From(Name(g.Key), g.Select(x => x.TruthImageId).Distinct().Count(), Sum(g.Select(x => x.Counts)),
                     requiredF1: labels.GetValueOrDefault(g.Key)?.RequiredF1)),
-            QualityGrouping.Image => scored.GroupBy(s => s.Submission.ImageId).Select(g => QualityRow.From(g.Key.ToString(), 1, Sum(g.Select(s => s.Match.Counts)))),
+            QualityGrouping.Image => scored.GroupBy(s => s.Submission.TruthImageId).Select(g => QualityRow.From(g.Key.ToString(), 1, Sum(g.Select(s => s.Match.Counts)))),
             // The guideline version the submission was made under ("unversioned" before any was published).
-            _ => scored.GroupBy(s => s.Submission.GuidelineVersion ?? "unversioned").Select(g => QualityRow.From(g.Key, g.Select(s => s.Submission.ImageId).Distinct().Count(),
+            _ => scored.GroupBy(s => s.Submission.GuidelineVersion ?? "unversioned").Select(g => QualityRow.From(g.Key, g.Select(s => s.Submission.TruthImageId).Distinct().Count(),
                 Sum(g.Select(s => s.Match.Counts)))),
         };
         return new QualityReport(groupBy, iou, scored.Count, rows.OrderBy(r => r.Key, StringComparer.Ordinal).ToList());
     }
 
-    /// <summary>One submission, when its image has ground truth: its figure, pushed to the project's watchers.</summary>
-    public async Task<QualityScored?> ScoreSubmissionAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator, CancellationToken ct = default)
+    /// <summary>The submissions a report scores: each annotator's first of every image with ground truth, a private copy
+    /// (honeypot, consensus share) counting as the image it copies.</summary>
+    private async Task<List<Submission>> SubmissionsAsync(Guid projectId, string? annotator, CancellationToken ct)
     {
-        if (!await db.GroundTruth.AnyAsync(g => g.ImageId == imageId, ct)) return null;
-        var scored = await ScoreAsync(projectId, [new Submission(submissionId, imageId, annotator)], 0.5, ct);
-        var c = scored[0].Match.Counts;
+        var truthImages = db.GroundTruth.Where(g => g.ProjectId == projectId).Select(g => g.ImageId);
+        // Private copies of ground-truth images (honeypots, consensus shares) are scored against the image they copy.
+        var copyOf = await db.Images.IgnoreQueryFilters().AsNoTracking().Where(i => i.ProjectId == projectId && i.ReplicaOf != null && truthImages.Contains(i.ReplicaOf.Value))
+            .Select(i => new { i.Id, ReplicaOf = i.ReplicaOf!.Value }).ToDictionaryAsync(i => i.Id, i => i.ReplicaOf, ct);
+        var copies = copyOf.Keys.ToList();
+        var events = await db.WorkEvents.AsNoTracking()
+            .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved)
+                        && (truthImages.Contains(e.ImageId) || copies.Contains(e.ImageId)) && (annotator == null || e.Actor == annotator))
+            .Select(e => new { e.Id, e.ImageId, e.Actor, e.GuidelineVersion }).ToListAsync(ct);
+        // The first submission of each (image, annotator), a copy counting as the image it copies: ids are time-ordered.
+        return events.Select(e => new Submission(e.Id, e.ImageId, copyOf.GetValueOrDefault(e.ImageId, e.ImageId), e.Actor, e.GuidelineVersion))
+            .GroupBy(e => (e.TruthImageId, e.Annotator)).Select(g => g.MinBy(e => e.Id)!).ToList();
+    }
+
+    /// <summary>
+    /// Ground truth most annotators disagree with (docs/quality.md): a ground-truth shape that at least
+    /// <paramref name="minAttempts"/> scored submissions of its image were matched against, and that most of them (more
+    /// than half) left unmatched at τ. An invitation to look again at the truth, not a verdict.
+    /// </summary>
+    public async Task<IReadOnlyList<GroundTruthFlag>> FlagsAsync(Guid projectId, double iou, int minAttempts, CancellationToken ct)
+    {
+        var scored = await ScoreAsync(projectId, await SubmissionsAsync(projectId, null, ct), iou, ct);
+        var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToDictionaryAsync(l => l.Id, l => l.Name, ct);
+        var truth = await db.GroundTruth.AsNoTracking().Where(g => g.ProjectId == projectId && !g.Crowd).Select(g => new { g.Id, g.ImageId, g.LabelId }).ToListAsync(ct);
+        var attempts = scored.GroupBy(s => s.Submission.TruthImageId).ToDictionary(g => g.Key, g => g.Count());
+        var missed = scored.SelectMany(s => s.Match.FalseNegatives.Select(f => f.Id)).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        return truth.Select(g => new { g, n = attempts.GetValueOrDefault(g.ImageId), m = missed.GetValueOrDefault(g.Id) })
+            .Where(x => x.n >= minAttempts && x.m * 2 > x.n)
+            .Select(x => new GroundTruthFlag(x.g.ImageId, x.g.Id, labels.GetValueOrDefault(x.g.LabelId, x.g.LabelId.ToString()), x.n, x.m, Math.Round((double)x.m / x.n, 6)))
+            .OrderByDescending(f => f.MissedShare).ThenBy(f => f.ImageId).ThenBy(f => f.GroundTruthId).ToList();
+    }
+
+    /// <summary>One submission, when its image (or the image it is a copy of) has ground truth: its figure, pushed to the
+    /// project's watchers, and the match behind it (for a honeypot's feedback).</summary>
+    public async Task<(QualityScored Figure, ImageMatch Match)?> ScoreSubmissionAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator,
+        CancellationToken ct = default, Guid? truthImageId = null)
+    {
+        var truth = truthImageId ?? imageId;
+        if (!await db.GroundTruth.AnyAsync(g => g.ImageId == truth, ct)) return null;
+        var scored = await ScoreAsync(projectId, [new Submission(submissionId, imageId, truth, annotator)], 0.5, ct);
+        var match = scored[0].Match;
+        var c = match.Counts;
         var figure = new QualityScored(projectId, imageId, annotator, c.Tp, c.Fp, c.Fn, c.Precision, c.Recall, c.F1, c.MeanIou);
         await live.Clients.Group(Jobs.LiveEvents.QualityGroup(projectId)).SendAsync("QualityScored", figure, ct); // reviewers and owners only
-        return figure;
+        return (figure, match);
     }
 
     private async Task<List<(Submission Submission, ImageMatch Match)>> ScoreAsync(Guid projectId, IReadOnlyList<Submission> submissions, double iou, CancellationToken ct)
     {
-        var imageIds = submissions.Select(s => s.ImageId).Distinct().ToList();
+        var imageIds = submissions.Select(s => s.TruthImageId).Distinct().ToList();
         var sizes = new Dictionary<Guid, (int W, int H)>();
         var truth = new Dictionary<Guid, List<MatchItem>>();
         foreach (var chunk in imageIds.Chunk(500))
         {
             foreach (var i in await db.Images.AsNoTracking().Where(i => chunk.Contains(i.Id)).Select(i => new { i.Id, i.Width, i.Height }).ToListAsync(ct))
-                sizes[i.Id] = (i.Width, i.Height);
+                sizes[i.Id] = (i.Width, i.Height); // a copy has the size of the image it copies
             foreach (var g in await db.GroundTruth.AsNoTracking().Where(g => chunk.Contains(g.ImageId)).OrderBy(g => g.Id).ToListAsync(ct)) // id order: ties break the same way every time
                 (truth.TryGetValue(g.ImageId, out var list) ? list : truth[g.ImageId] = []).Add(new MatchItem(g.Id, g.LabelId, ShapeOf(g.Kind, g.Geometry), g.Crowd));
         }
@@ -94,10 +132,10 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
         foreach (var chunk in submissions.Select(s => s.Id).Chunk(500))
             foreach (var s in await db.SubmittedShapes.AsNoTracking().Where(s => chunk.Contains(s.SubmissionId)).OrderBy(s => s.AnnotationId).ToListAsync(ct))
                 (shapes.TryGetValue(s.SubmissionId, out var list) ? list : shapes[s.SubmissionId] = []).Add(new MatchItem(s.AnnotationId, s.LabelId, ShapeOf(s.Kind, s.Geometry)));
-        return submissions.Where(s => sizes.ContainsKey(s.ImageId)).Select(s =>
+        return submissions.Where(s => sizes.ContainsKey(s.TruthImageId)).Select(s =>
         {
-            var (w, h) = sizes[s.ImageId];
-            return (s, ShapeMatcher.Match(truth.GetValueOrDefault(s.ImageId) ?? [], shapes.GetValueOrDefault(s.Id) ?? [], h, w, iou));
+            var (w, h) = sizes[s.TruthImageId];
+            return (s, ShapeMatcher.Match(truth.GetValueOrDefault(s.TruthImageId) ?? [], shapes.GetValueOrDefault(s.Id) ?? [], h, w, iou));
         }).ToList();
     }
 
@@ -118,11 +156,4 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
             .GroupBy(x => x.Item1).Select(g => (g.Key, Sum(g.Select(x => x.Item2))));
 
     private static QualityCounts Sum(IEnumerable<QualityCounts> counts) => counts.Aggregate(default(QualityCounts), (a, b) => a + b);
-}
-
-/// <summary>Scores each submission whose image has ground truth as it is made, and pushes the figure live.</summary>
-public sealed class ScoreOnSubmit(QualityReports reports) : ISubmissionObserver
-{
-    public Task SubmittedAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator) =>
-        reports.ScoreSubmissionAsync(projectId, imageId, submissionId, annotator);
 }

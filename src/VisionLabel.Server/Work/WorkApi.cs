@@ -7,7 +7,7 @@ using VisionLabel.Server.Data;
 
 namespace VisionLabel.Server.Work;
 
-/// <summary>POST …/queue/next: which queue ("annotate" or "review").</summary>
+/// <summary>POST …/queue/next: which queue ("annotate", "review" or "adjudicate").</summary>
 public sealed record NextRequest(WorkStage Stage);
 
 /// <summary>
@@ -17,13 +17,18 @@ public sealed record NextRequest(WorkStage Stage);
 public static class WorkApi
 {
     public static IServiceCollection AddWork(this IServiceCollection services) =>
-        services.AddScoped<WorkQueue>().AddScoped<Assignments>().AddScoped<WorkOverview>();
+        services.AddScoped<WorkQueue>().AddScoped<Replicas>().AddScoped<Assignments>().AddScoped<WorkOverview>();
 
     public static IEndpointRouteBuilder MapWorkApi(this IEndpointRouteBuilder app)
     {
         var project = app.MapGroup("/api/projects/{projectId:guid}").WithTags("Work").WithBodyLimit(Limits.SmallJsonBody);
         project.MapPost("/queue/next", Next).RequireProjectRole(ProjectRole.Annotator)
-            .WithDescription("Leases you the next image of a stage: 200 {imageId, stage, leaseExpiresAt}, or 204 when nothing is left for you. Order: an image you already hold, your rework, your assignments, then unassigned work in the project's priority. Reviewing needs the reviewer role and never hands you your own submissions.");
+            .WithDescription("Leases you the next image of a stage: 200 {imageId, stage, leaseExpiresAt}, or 204 when nothing is left for you. Order: an image you already hold, a private copy of yours left unfinished, onboarding honeypots until you pass them (409 when none is left), your rework, your assignments, a honeypot at the project's share, then unassigned work in the project's priority (with overlap above 1, a consensus copy). Reviewing and adjudicating need the reviewer role and never hand you your own submissions.");
+        project.MapGet("/onboarding", async Task<Results<Ok<OnboardingState>, ProblemHttpResult>> (Guid projectId, HttpContext context, VisionLabelDb db, Replicas replicas, CancellationToken ct) =>
+                await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct) is { } p
+                    ? TypedResults.Ok(await replicas.OnboardingAsync(p, context.Caller().UserName, ct)) : Problems.NotFound("Project", projectId))
+            .RequireProjectRole(ProjectRole.Annotator)
+            .WithDescription("Where you stand with the project's onboarding: honeypots required and done, your mean F1 over the last of them, the bar, and whether you passed.");
         project.MapGet("/queue/mine", Mine).RequireProjectRole(ProjectRole.Viewer)
             .WithDescription("Your rework, your assignments, what you hold, and how many images each queue has for you.");
         project.MapGet("/work", Overview).RequireProjectRole(ProjectRole.Reviewer)
@@ -70,9 +75,9 @@ public static class WorkApi
         VisionLabelDb db, WorkQueue queue, CancellationToken ct)
     {
         var access = context.Access();
-        if (request.Stage == WorkStage.Review && access.Role < ProjectRole.Reviewer)
+        if (request.Stage != WorkStage.Annotate && access.Role < ProjectRole.Reviewer)
             return TypedResults.Problem(statusCode: 403, title: "Reviewer role required",
-                detail: $"The review queue needs the reviewer role in this project; you are {access.Role?.ToString().ToLowerInvariant()}. Ask for \"annotate\" work, or a project owner can change your role.");
+                detail: $"The {Common.ApiEnum.Name(request.Stage)} queue needs the reviewer role in this project; you are {access.Role?.ToString().ToLowerInvariant()}. Ask for \"annotate\" work, or a project owner can change your role.");
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
         // A major guideline change is read before more work (docs/guidelines.md).
@@ -81,8 +86,9 @@ public static class WorkApi
                 $"Version {version} of this project's guidelines is a major change: read it (GET /api/projects/{projectId}/guidelines) and acknowledge it " +
                 $"(POST /api/projects/{projectId}/guidelines/acknowledge {{\"version\": \"{version}\"}}) before your next image.",
                 new Dictionary<string, object?> { ["guidelineVersion"] = version });
-        var lease = await queue.NextAsync(project, request.Stage, context.Caller().UserName, ct);
-        return lease is null ? TypedResults.NoContent() : TypedResults.Ok(lease);
+        var next = await queue.NextAsync(project, request.Stage, context.Caller().UserName, ct);
+        if (next.Refusal is { } r) return TypedResults.Problem(statusCode: r.StatusCode, title: r.Title, detail: r.Detail);
+        return next.Lease is null ? TypedResults.NoContent() : TypedResults.Ok(next.Lease);
     }
 
     private static async Task<Results<Ok<MyWorkDto>, ProblemHttpResult>> Mine(Guid projectId, HttpContext context, VisionLabelDb db, WorkOverview overview, CancellationToken ct)
@@ -117,7 +123,7 @@ public static class WorkApi
 
     private static async Task<Results<Ok<ImageWorkDto>, ProblemHttpResult>> ImageWork(Guid imageId, VisionLabelDb db, WorkTransitions work, TimeProvider time, CancellationToken ct)
     {
-        var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId, ct);
         if (image is null) return Problems.NotFound("Image", imageId);
         var history = await db.WorkEvents.AsNoTracking().Where(e => e.ImageId == imageId).OrderByDescending(e => e.Id).Take(200).ToListAsync(ct);
         history.Reverse();

@@ -21,11 +21,14 @@ public sealed record LeaseDto(Guid ImageId, WorkStage Stage, DateTime LeaseExpir
 /// additionally takes claims one at a time per project so callers do not spin on SQLITE_BUSY. The lease is free when
 /// its holder is null or its time has passed, which is the condition of the claim: an expired lease is simply taken.
 /// </summary>
-public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
+public sealed class WorkQueue(VisionLabelDb db, TimeProvider time, Replicas replicas)
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> SqliteClaims = new();
 
-    public async Task<LeaseDto?> NextAsync(Project project, WorkStage stage, string me, CancellationToken ct)
+    /// <summary>A lease, nothing (204), or a refusal (onboarding not passed and no honeypot left to pass it with).</summary>
+    public sealed record Outcome(LeaseDto? Lease, WorkRefusal? Refusal = null);
+
+    public async Task<Outcome> NextAsync(Project project, WorkStage stage, string me, CancellationToken ct)
     {
         bool sqlite = !db.Database.IsNpgsql();
         var gate = sqlite ? SqliteClaims.GetOrAdd(project.Id, _ => new SemaphoreSlim(1, 1)) : null;
@@ -34,33 +37,61 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
         {
             var now = time.GetUtcNow().UtcDateTime;
             var until = now.AddSeconds(project.LeaseSeconds);
-            // Already holding one in this stage: the same one again, renewed.
-            var held = await db.Images.Where(i => i.ProjectId == project.Id && i.LeaseHolder == me && i.LeaseStage == stage && i.LeaseExpiresAt > now)
+            // Already holding one in this stage (a private copy included): the same one again, renewed.
+            var held = await db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == project.Id && i.LeaseHolder == me && i.LeaseStage == stage && i.LeaseExpiresAt > now)
                 .OrderBy(i => i.Id).Select(i => new { i.Id, i.Status }).FirstOrDefaultAsync(ct);
             // Renewed only while still theirs and live (it may have expired and been taken since the read): else claim anew.
-            if (held is not null && await db.Images.Where(i => i.Id == held.Id && i.LeaseHolder == me && i.LeaseExpiresAt > now)
+            if (held is not null && await db.Images.IgnoreQueryFilters().Where(i => i.Id == held.Id && i.LeaseHolder == me && i.LeaseExpiresAt > now)
                     .ExecuteUpdateAsync(u => u.SetProperty(i => i.LeaseExpiresAt, until), ct) == 1)
-                return new LeaseDto(held.Id, stage, until, held.Status, held.Status == ImageStatus.Rejected);
+                return new Outcome(new LeaseDto(held.Id, stage, until, held.Status, held.Status == ImageStatus.Rejected));
+            if (stage == WorkStage.Annotate && await PrivateCopyAsync(project, me, now, until, ct) is { } copy) return copy;
             if (project.QueuePriority == QueuePriority.Random) await EnsureShuffledAsync(project, ct);
             foreach (var tier in Tiers(project, stage))
             {
                 if (tier == Tier.Unassigned && stage == WorkStage.Annotate && project.MaxPerAnnotator is { } cap &&
                     await db.Images.CountAsync(i => i.ProjectId == project.Id && (i.SubmittedBy == me || (i.LeaseHolder == me && i.LeaseExpiresAt > now)), ct) >= cap)
                     break; // at the cap: only rework and assignments
-                if (await ClaimAsync(project, stage, tier, me, now, until, ct) is { } claimed)
+                if (tier == Tier.Unassigned && stage == WorkStage.Annotate && project.Overlap > 1)
                 {
-                    db.WorkEvents.Add(new WorkEvent
-                    {
-                        ProjectId = project.Id, ImageId = claimed.Id, Kind = WorkEventKind.Leased, Actor = me, Stage = stage, At = now,
-                        Round = claimed.Rounds,
-                    });
-                    await db.SaveChangesAsync(CancellationToken.None);
-                    return new LeaseDto(claimed.Id, stage, until, claimed.Status, tier == Tier.Rework);
+                    // Consensus: a copy of its own for each of overlap annotators instead of the image itself.
+                    var share = await replicas.ConsensusAsync(project, me, now, until, ct);
+                    return new Outcome(share is null ? null : await LeasedAsync(project, share.Id, WorkStage.Annotate, me, now, until, share.Status, 0, false));
                 }
+                if (await ClaimAsync(project, stage, tier, me, now, until, ct) is { } claimed)
+                    return new Outcome(await LeasedAsync(project, claimed.Id, stage, me, now, until, claimed.Status, claimed.Rounds, tier == Tier.Rework));
             }
-            return null;
+            return new Outcome(null);
         }
         finally { gate?.Release(); }
+    }
+
+    /// <summary>Before ordinary work: a private copy of the caller's left unfinished; onboarding honeypots until they pass
+    /// (or a refusal when none is left); then, at the project's share, a honeypot. Null: ordinary work.</summary>
+    private async Task<Outcome?> PrivateCopyAsync(Project project, string me, DateTime now, DateTime until, CancellationToken ct)
+    {
+        if (await replicas.UnfinishedAsync(project, me, ct) is { } unfinished)
+        {
+            int taken = await db.Images.IgnoreQueryFilters().Where(i => i.Id == unfinished.Id && i.ReplicaOwner == me && (i.LeaseHolder == null || i.LeaseHolder == me || i.LeaseExpiresAt <= now))
+                .ExecuteUpdateAsync(u => u.SetProperty(i => i.LeaseHolder, me).SetProperty(i => i.LeaseStage, WorkStage.Annotate).SetProperty(i => i.LeaseExpiresAt, until), ct);
+            if (taken == 1) return new Outcome(await LeasedAsync(project, unfinished.Id, WorkStage.Annotate, me, now, until, unfinished.Status, 0, false));
+        }
+        var onboarding = await replicas.OnboardingAsync(project, me, ct);
+        bool honeypot = !onboarding.Passed || (project.HoneypotPercent > 0 && Random.Shared.Next(100) < project.HoneypotPercent);
+        if (!honeypot) return null;
+        if (await replicas.HoneypotAsync(project, me, now, until, ct) is { } pot)
+            return new Outcome(await LeasedAsync(project, pot.Id, WorkStage.Annotate, me, now, until, pot.Status, 0, false));
+        if (onboarding.Passed) return null; // no honeypot left for them: ordinary work
+        return new Outcome(null, new WorkRefusal(409, "Onboarding not passed",
+            onboarding.Done < onboarding.Required
+                ? $"This project asks for {onboarding.Required} onboarding images before real work; you have done {onboarding.Done} and no more are available. An owner adds ground truth (POST /api/projects/{project.Id}/ground-truth/import) or lowers workflow.onboardingImages."
+                : $"Your mean F1 over your last {onboarding.Required} onboarding images is {onboarding.MeanF1:0.00}, below the project's {onboarding.Threshold:0.00}, and no onboarding image is left to try again. Ask an owner: they add ground truth or change workflow.agreementThreshold."));
+    }
+
+    private async Task<LeaseDto> LeasedAsync(Project project, Guid imageId, WorkStage stage, string me, DateTime now, DateTime until, ImageStatus status, int round, bool rework)
+    {
+        db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = imageId, Kind = WorkEventKind.Leased, Actor = me, Stage = stage, At = now, Round = round });
+        await db.SaveChangesAsync(CancellationToken.None);
+        return new LeaseDto(imageId, stage, until, status, rework);
     }
 
     private enum Tier { Rework, Assigned, Unassigned }
@@ -74,14 +105,20 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
     {
         bool postgres = db.Database.IsNpgsql();
         const string annotating = "\"Status\" IN ('New', 'Prelabeled', 'InProgress')";
+        const string ordinary = "(\"NeedsAdjudication\" = @false)";
+        // Ground-truth images are honeypots while the project uses them: never handed out in the clear.
+        string notTruth = Replicas.UsesHoneypots(project) ? " AND NOT EXISTS (SELECT 1 FROM \"GroundTruth\" g WHERE g.\"ImageId\" = c.\"Id\")" : "";
         string notMine = project.AllowSelfReview ? "" : " AND (\"SubmittedBy\" IS NULL OR \"SubmittedBy\" <> @me)";
         string which = (stage, tier) switch
         {
             (WorkStage.Annotate, Tier.Rework) => "\"Status\" = 'Rejected' AND \"SubmittedBy\" = @me AND (\"AnnotateAssignee\" IS NULL OR \"AnnotateAssignee\" = @me)",
             (WorkStage.Annotate, Tier.Assigned) => $"({annotating} OR \"Status\" = 'Rejected') AND \"AnnotateAssignee\" = @me",
-            (WorkStage.Annotate, _) => $"{annotating} AND \"AnnotateAssignee\" IS NULL",
-            (WorkStage.Review, Tier.Assigned) => "\"Status\" = 'Submitted' AND \"ReviewAssignee\" = @me" + notMine,
-            _ => "\"Status\" = 'Submitted' AND \"ReviewAssignee\" IS NULL" + notMine,
+            // A merged consensus image someone rejected has no single submitter: it comes back as ordinary work.
+            (WorkStage.Annotate, _) => $"({annotating} OR (\"Status\" = 'Rejected' AND \"SubmittedBy\" IS NULL)) AND \"AnnotateAssignee\" IS NULL" + notTruth,
+            (WorkStage.Review, Tier.Assigned) => $"\"Status\" = 'Submitted' AND {ordinary} AND \"ReviewAssignee\" = @me" + notMine,
+            (WorkStage.Review, _) => $"\"Status\" = 'Submitted' AND {ordinary} AND \"ReviewAssignee\" IS NULL" + notMine,
+            (WorkStage.Adjudicate, Tier.Assigned) => "\"Status\" = 'Submitted' AND \"NeedsAdjudication\" = @true AND \"ReviewAssignee\" = @me",
+            _ => "\"Status\" = 'Submitted' AND \"NeedsAdjudication\" = @true AND \"ReviewAssignee\" IS NULL",
         };
         string order = tier != Tier.Unassigned ? "\"Id\"" : project.QueuePriority switch
         {
@@ -91,7 +128,7 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
         };
         string sql = $"""
             UPDATE "Images" SET "LeaseHolder" = @me, "LeaseStage" = @stage, "LeaseExpiresAt" = @until
-            WHERE "Id" = (SELECT "Id" FROM "Images" WHERE "ProjectId" = @project AND ("LeaseHolder" IS NULL OR "LeaseExpiresAt" <= @now) AND {which}
+            WHERE "Id" = (SELECT c."Id" FROM "Images" c WHERE "ProjectId" = @project AND "ReplicaOf" IS NULL AND ("LeaseHolder" IS NULL OR "LeaseExpiresAt" <= @now) AND {which}
                           ORDER BY {order} LIMIT 1{(postgres ? " FOR UPDATE SKIP LOCKED" : "")})
             RETURNING "Id", "Status", "ReworkRounds"
             """;
@@ -105,6 +142,8 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time)
             Add(command, "stage", stage.ToString());
             Add(command, "until", until);
             Add(command, "now", now);
+            Add(command, "true", true);
+            Add(command, "false", false);
             // EF keeps ids on SQLite as upper-case text (a bare Guid parameter would bind as a blob and match nothing).
             Add(command, "project", postgres ? project.Id : project.Id.ToString().ToUpperInvariant());
             await using var reader = await command.ExecuteReaderAsync(ct);

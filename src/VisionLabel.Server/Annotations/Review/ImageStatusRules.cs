@@ -50,7 +50,7 @@ public static class ImageStatusRules
     public static async Task<bool> ApplyAsync(VisionLabelDb db, Guid imageId, ImageEvent e, DateTime now)
     {
         var (from, to) = Transition(e);
-        var query = db.Images.Where(i => i.Id == imageId);
+        var query = db.Images.IgnoreQueryFilters().Where(i => i.Id == imageId);
         // Spelled out (one or two states) rather than Contains over an array: plain comparisons on both providers.
         query = from.Length == 1 ? query.Where(i => i.Status == from[0]) : query.Where(i => i.Status == from[0] || i.Status == from[1]);
         return await query.ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, to).SetProperty(i => i.UpdatedAt, now), CancellationToken.None) > 0;

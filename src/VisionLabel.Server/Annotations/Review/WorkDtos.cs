@@ -9,7 +9,7 @@ namespace VisionLabel.Server.Annotations;
 /// </summary>
 public sealed record WorkStateDto(Guid ImageId, Guid ProjectId, string Stage, ImageStatus Status, string? LeaseHolder, WorkStage? LeaseStage,
     DateTime? LeaseExpiresAt, string? AnnotateAssignee, string? ReviewAssignee, string? SubmittedBy, DateTime? SubmittedAt, string? ReviewedBy,
-    DateTime? ReviewedAt, int ReworkRounds, WorkEventDto? LastRejection)
+    DateTime? ReviewedAt, int ReworkRounds, WorkEventDto? LastRejection, SubmissionFeedback? Feedback = null)
 {
     public static WorkStateDto From(Image i, DateTime now, WorkEvent? lastRejection = null)
     {
@@ -20,6 +20,12 @@ public sealed record WorkStateDto(Guid ImageId, Guid ProjectId, string Stage, Im
             i.Status == ImageStatus.Rejected && lastRejection is not null ? WorkEventDto.From(lastRejection) : null);
     }
 }
+
+/// <summary>
+/// What the submitter of a honeypot learns at once (docs/quality.md): their F1 against the ground truth, the project's
+/// bar, and hints by label and count ("missed 2 × car", "confused car/truck × 1"), never a position or a shape of the truth.
+/// </summary>
+public sealed record SubmissionFeedback(double F1, double Threshold, bool Passed, IReadOnlyList<string> Hints);
 
 public sealed record WorkEventDto(Guid Id, Guid ImageId, WorkEventKind Kind, string Actor, string? Subject, WorkStage? Stage, string? Reason, string? Comment, int Round, DateTime At)
 {

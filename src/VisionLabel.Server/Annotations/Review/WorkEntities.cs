@@ -1,14 +1,15 @@
 namespace VisionLabel.Server.Annotations;
 
-/// <summary>The two queues: annotating (with rework) and reviewing. On the wire: "annotate", "review".</summary>
-public enum WorkStage { Annotate, Review }
+/// <summary>The queues: annotating (with rework), reviewing, and adjudicating consensus images whose annotators
+/// disagreed (reviewers). On the wire: "annotate", "review", "adjudicate".</summary>
+public enum WorkStage { Annotate, Review, Adjudicate }
 
 /// <summary>The order unassigned work leaves the queue in: upload order, random with the project's seed, or the
 /// lowest model confidence first (images pre-labeling has not seen come last). On the wire: "upload", "random", "confidence".</summary>
 public enum QueuePriority { Upload, Random, Confidence }
 
 /// <summary>What happened to an image in the workflow. On the wire in kebab case ("auto-approved").</summary>
-public enum WorkEventKind { Leased, Released, Submitted, AutoApproved, Approved, Rejected, Reopened, Assigned, Unassigned }
+public enum WorkEventKind { Leased, Released, Submitted, AutoApproved, Approved, Rejected, Reopened, Assigned, Unassigned, Merged }
 
 /// <summary>
 /// One step of an image through the workflow, kept for good: the history an image page shows, rework rounds per

@@ -19,10 +19,12 @@ public sealed record WorkOutcome(WorkStateDto? State, WorkRefusal? Refusal)
 /// Everyone on the image receives WorkChanged (and ImageStatusChanged when the status moved); the people concerned are
 /// notified.
 /// </summary>
-/// <summary>Told after a submission committed (Quality scores it against ground truth and pushes the figure live).</summary>
+/// <summary>Told after a submission committed (Quality scores it against ground truth and pushes the figure live,
+/// answers a honeypot's feedback, merges consensus copies).</summary>
 public interface ISubmissionObserver
 {
-    Task SubmittedAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator);
+    /// <returns>Feedback for the submitter (a honeypot's), or null.</returns>
+    Task<SubmissionFeedback?> SubmittedAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator);
 }
 
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
@@ -34,10 +36,39 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
         comment?.Length > 5000 ? Task.FromResult(new WorkOutcome(null, new WorkRefusal(400, "Comment too long", $"A rejection's comment is at most 5,000 characters, not {comment.Length:N0}.", "comment")))
         : ChangeAsync(imageId, actor, (image, project, now) =>
         {
+            if (image.ReplicaOf is not null) return DecideCopy(image, action, actor, now);
             bool needsReview = action != WorkAction.Submit ||
                                WorkflowRules.NeedsReview(imageId, image.ReworkRounds, actor.Name, project.ReviewPercent, project.FullReviewFor);
             return WorkflowRules.Decide(WorkState.Of(image), action, actor, now, needsReview, project.AllowSelfReview, reason, project.RejectReasons);
         }, comment);
+
+    /// <summary>Consensus merged the image's copies into it (Quality.Consensus): annotate → submitted, or approved at once when
+    /// the annotators agreed and the review sample skips it; an image they disagreed on always waits, for adjudication.
+    /// Recorded as "merged" by <paramref name="author"/>, with no submitter (nobody's own work).</summary>
+    public Task<WorkOutcome> MergedAsync(Guid imageId, bool adjudicate, string author = "consensus") =>
+        ChangeAsync(imageId, new Actor(author, Accounts.ProjectRole.Owner), (image, project, now) =>
+        {
+            var s = WorkState.Of(image);
+            if (WorkflowRules.QueueOf(s.Status) != WorkStage.Annotate || s.Status == ImageStatus.Rejected)
+                return (null, new WorkRefusal(409, "Not in the annotate stage", $"The image is '{WorkflowRules.StageName(s, now)}'; the merged annotations stand, its stage does not move."));
+            bool review = adjudicate || WorkflowRules.NeedsReview(imageId, s.ReworkRounds, author, project.ReviewPercent, project.FullReviewFor);
+            return (new WorkDecision(s.WithoutLease with
+            {
+                Status = review ? ImageStatus.Submitted : ImageStatus.Approved, SubmittedBy = null, SubmittedAt = now,
+                ReviewedBy = null, ReviewedAt = review ? null : now,
+            }, WorkEventKind.Merged, null), null);
+        });
+
+    /// <summary>A private copy (consensus or honeypot) is its owner's to submit, and is final when submitted: nobody reviews
+    /// a copy (the image it is of is reviewed, with the merged result).</summary>
+    private static (WorkDecision?, WorkRefusal?) DecideCopy(Image copy, WorkAction action, Actor actor, DateTime now)
+    {
+        if (action != WorkAction.Submit)
+            return (null, new WorkRefusal(409, "A private copy", "This is one annotator's own copy of an image (consensus or a honeypot): it is submitted, not reviewed. Review the image it is a copy of."));
+        if (copy.ReplicaOwner != actor.Name)
+            return (null, new WorkRefusal(403, $"The copy of {copy.ReplicaOwner}", $"This copy of the image is {copy.ReplicaOwner}'s own work; only they submit it."));
+        return WorkflowRules.Decide(WorkState.Of(copy), WorkAction.Submit, actor, now, needsReview: false);
+    }
 
     /// <summary>Extends the caller's lease by the project's lease time (the editor's heartbeat).</summary>
     public Task<WorkOutcome> RenewLeaseAsync(Guid imageId, Actor actor) =>
@@ -70,7 +101,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
             for (int attempt = 1; attempt <= MaxAttempts; attempt++)
             {
                 db.ChangeTracker.Clear();
-                var image = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId);
+                var image = await db.Images.IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(i => i.Id == imageId);
                 if (image is null) return WorkOutcome.NotFound(imageId);
                 var project = await db.Projects.AsNoTracking().FirstAsync(p => p.Id == image.ProjectId);
                 var now = time.GetUtcNow().UtcDateTime;
@@ -82,7 +113,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
 
                 await using var tx = await db.Database.BeginTransactionAsync();
                 // Compare-and-set on what was decided on: the queue may have leased it meanwhile.
-                int changed = await db.Images.Where(i => i.Id == imageId && i.Status == before.Status && i.LeaseHolder == before.LeaseHolder && i.LeaseExpiresAt == before.LeaseExpiresAt
+                int changed = await db.Images.IgnoreQueryFilters().Where(i => i.Id == imageId && i.Status == before.Status && i.LeaseHolder == before.LeaseHolder && i.LeaseExpiresAt == before.LeaseExpiresAt
                                                          && i.AnnotateAssignee == before.AnnotateAssignee && i.ReviewAssignee == before.ReviewAssignee)
                     .ExecuteUpdateAsync(u => u
                         .SetProperty(i => i.Status, after.Status).SetProperty(i => i.AnnotateAssignee, after.AnnotateAssignee).SetProperty(i => i.ReviewAssignee, after.ReviewAssignee)
@@ -122,7 +153,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                 if (recorded?.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
                     foreach (var observer in observers)
                     {
-                        try { await observer.SubmittedAsync(image.ProjectId, imageId, recorded.Id, actor.Name); }
+                        try { if (await observer.SubmittedAsync(image.ProjectId, imageId, recorded.Id, actor.Name) is { } feedback) dto = dto with { Feedback = feedback }; }
                         catch (Exception e) { log.LogWarning(e, "After the submission of image {ImageId}: {Observer} failed; the submission stands", imageId, observer.GetType().Name); }
                     }
                 return new WorkOutcome(dto, null);

@@ -5,17 +5,20 @@ namespace VisionLabel.Server.Annotations;
 
 /// <summary>A project's workflow settings as the API shows them (GET /api/projects/{id} → workflow).</summary>
 public sealed record WorkflowDto(int LeaseSeconds, int ReviewPercent, IReadOnlyList<string> FullReviewFor, bool AllowSelfReview,
-    int? MaxPerAnnotator, string Priority, int Seed, IReadOnlyList<string> RejectReasons, int ReviewQueueAlert)
+    int? MaxPerAnnotator, string Priority, int Seed, IReadOnlyList<string> RejectReasons, int ReviewQueueAlert,
+    int HoneypotPercent, int OnboardingImages, int Overlap, double Quorum, double AgreementThreshold)
 {
     public static WorkflowDto From(Project p) => new(p.LeaseSeconds, p.ReviewPercent, p.FullReviewFor, p.AllowSelfReview, p.MaxPerAnnotator,
-        ApiEnum.Name(p.QueuePriority), p.QueueSeed, p.RejectReasons, p.ReviewQueueAlert);
+        ApiEnum.Name(p.QueuePriority), p.QueueSeed, p.RejectReasons, p.ReviewQueueAlert,
+        p.HoneypotPercent, p.OnboardingImages, p.Overlap, p.Quorum, p.AgreementThreshold);
 }
 
 /// <summary>What PATCH /api/projects/{id} {"workflow": {...}} may change; absent fields stay. maxPerAnnotator: send
 /// 0 to remove the cap (null means "unchanged", as for every other field).</summary>
 public sealed record WorkflowPatch(int? LeaseSeconds = null, int? ReviewPercent = null, IReadOnlyList<string>? FullReviewFor = null,
     bool? AllowSelfReview = null, int? MaxPerAnnotator = null, string? Priority = null, int? Seed = null,
-    IReadOnlyList<string>? RejectReasons = null, int? ReviewQueueAlert = null);
+    IReadOnlyList<string>? RejectReasons = null, int? ReviewQueueAlert = null,
+    int? HoneypotPercent = null, int? OnboardingImages = null, int? Overlap = null, double? Quorum = null, double? AgreementThreshold = null);
 
 public static class WorkflowSettings
 {
@@ -26,6 +29,8 @@ public static class WorkflowSettings
     public const int MaxReasons = 50;
     public const int MaxReasonLength = 100;
     public const int MaxPeople = 1000;
+    public const int MaxOverlap = 10;
+    public const int MaxOnboardingImages = 1000;
     public static readonly string[] DefaultRejectReasons = ["missed object", "wrong label", "loose box", "other"];
 
     /// <summary>Checks a patch and applies it; returns the field and the problem of the first bad value (nothing changed then).</summary>
@@ -36,6 +41,12 @@ public static class WorkflowSettings
         if (patch.ReviewPercent is < 0 or > 100) return ("workflow.reviewPercent", $"must be between 0 and 100, not {patch.ReviewPercent}");
         if (patch.MaxPerAnnotator is < 0) return ("workflow.maxPerAnnotator", $"must be 1 or more (0 removes the cap), not {patch.MaxPerAnnotator}");
         if (patch.ReviewQueueAlert is < 0) return ("workflow.reviewQueueAlert", $"must be 0 (never) or more, not {patch.ReviewQueueAlert}");
+        if (patch.HoneypotPercent is < 0 or > 100) return ("workflow.honeypotPercent", $"must be between 0 and 100, not {patch.HoneypotPercent}");
+        if (patch.OnboardingImages is < 0 or > MaxOnboardingImages)
+            return ("workflow.onboardingImages", $"must be between 0 (no onboarding) and {MaxOnboardingImages}, not {patch.OnboardingImages}");
+        if (patch.Overlap is < 1 or > MaxOverlap) return ("workflow.overlap", $"must be between 1 (no consensus) and {MaxOverlap} annotators per image, not {patch.Overlap}");
+        if (patch.Quorum is { } q && (!double.IsFinite(q) || q <= 0 || q > 1)) return ("workflow.quorum", $"is a share above 0 and at most 1, not {q}");
+        if (patch.AgreementThreshold is { } a && (!double.IsFinite(a) || a < 0 || a > 1)) return ("workflow.agreementThreshold", $"is an F1 between 0 and 1, not {a}");
         QueuePriority priority = project.QueuePriority;
         if (patch.Priority is { } name && !ApiEnum.TryParse(name, out priority))
             return ("workflow.priority", $"'{name}' is not a priority; use one of {ApiEnum.Names<QueuePriority>()}");
@@ -65,6 +76,11 @@ public static class WorkflowSettings
         if (priority != project.QueuePriority) { project.QueuePriority = priority; project.ShuffleStale |= priority == QueuePriority.Random; }
         if (reasons is not null) project.RejectReasons = reasons;
         if (patch.ReviewQueueAlert is { } alert) project.ReviewQueueAlert = alert;
+        if (patch.HoneypotPercent is { } honeypots) project.HoneypotPercent = honeypots;
+        if (patch.OnboardingImages is { } onboarding) project.OnboardingImages = onboarding;
+        if (patch.Overlap is { } overlap) project.Overlap = overlap;
+        if (patch.Quorum is { } quorum) project.Quorum = quorum;
+        if (patch.AgreementThreshold is { } threshold) project.AgreementThreshold = threshold;
         return null;
     }
 

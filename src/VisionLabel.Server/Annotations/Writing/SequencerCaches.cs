@@ -58,7 +58,7 @@ public sealed class SequencerCaches
     internal async Task<ImageInfo?> ImageAsync(VisionLabelDb db, Guid imageId)
     {
         if (_images.TryGetValue(imageId, out var image)) return image;
-        var row = await db.Images.AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height, i.Status }).FirstOrDefaultAsync();
+        var row = await db.Images.IgnoreQueryFilters().AsNoTracking().Where(i => i.Id == imageId).Select(i => new { i.ProjectId, i.Width, i.Height, i.Status }).FirstOrDefaultAsync();
         if (row is null) return null;
         // Counting a ConcurrentDictionary takes all its locks: look every 1,024 new images, not at each.
         if (Interlocked.Increment(ref _imagesRead) % 1024 == 0 && (_images.Count >= CachedImages || _lastSeq.Count >= CachedImages))

@@ -600,6 +600,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<double?>("Agreement")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("AnnotateAssignee")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
@@ -645,11 +648,28 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<bool>("NeedsAdjudication")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("Orientation")
                         .HasColumnType("integer");
 
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
+
+                    b.Property<double?>("ReplicaF1")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("ReplicaKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("ReplicaOf")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ReplicaOwner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.Property<string>("ReviewAssignee")
                         .HasMaxLength(200)
@@ -694,7 +714,8 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasIndex("ProjectId", "AnnotateAssignee");
 
                     b.HasIndex("ProjectId", "ContentHash")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"ReplicaOf\" IS NULL");
 
                     b.HasIndex("ProjectId", "LeaseHolder");
 
@@ -705,6 +726,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasIndex("ProjectId", "Status");
 
                     b.HasIndex("ProjectId", "SubmittedBy");
+
+                    b.HasIndex("ReplicaOf", "ReplicaOwner")
+                        .IsUnique()
+                        .HasFilter("\"ReplicaOf\" IS NOT NULL");
 
                     b.ToTable("Images");
                 });
@@ -851,6 +876,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<double>("AgreementThreshold")
+                        .HasColumnType("double precision");
+
                     b.Property<bool>("AllowSelfReview")
                         .HasColumnType("boolean");
 
@@ -864,6 +892,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<int>("HoneypotPercent")
+                        .HasColumnType("integer");
+
                     b.Property<int>("LeaseSeconds")
                         .HasColumnType("integer");
 
@@ -875,6 +906,12 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<int>("OnboardingImages")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Overlap")
+                        .HasColumnType("integer");
+
                     b.Property<string>("QueuePriority")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -882,6 +919,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
 
                     b.Property<int>("QueueSeed")
                         .HasColumnType("integer");
+
+                    b.Property<double>("Quorum")
+                        .HasColumnType("double precision");
 
                     b.PrimitiveCollection<List<string>>("RejectReasons")
                         .IsRequired()
@@ -1225,6 +1265,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ReplicaOf")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Data.Job", b =>

@@ -590,6 +590,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("Agreement")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("AnnotateAssignee")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -635,10 +638,27 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("NeedsAdjudication")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Orientation")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("ReplicaF1")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ReplicaKind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("ReplicaOf")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReplicaOwner")
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("ReviewAssignee")
@@ -684,7 +704,8 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId", "AnnotateAssignee");
 
                     b.HasIndex("ProjectId", "ContentHash")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("\"ReplicaOf\" IS NULL");
 
                     b.HasIndex("ProjectId", "LeaseHolder");
 
@@ -695,6 +716,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasIndex("ProjectId", "Status");
 
                     b.HasIndex("ProjectId", "SubmittedBy");
+
+                    b.HasIndex("ReplicaOf", "ReplicaOwner")
+                        .IsUnique()
+                        .HasFilter("\"ReplicaOf\" IS NOT NULL");
 
                     b.ToTable("Images");
                 });
@@ -841,6 +866,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<double>("AgreementThreshold")
+                        .HasColumnType("REAL");
+
                     b.Property<bool>("AllowSelfReview")
                         .HasColumnType("INTEGER");
 
@@ -854,6 +882,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("HoneypotPercent")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("LeaseSeconds")
                         .HasColumnType("INTEGER");
 
@@ -865,6 +896,12 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("OnboardingImages")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Overlap")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("QueuePriority")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -872,6 +909,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
 
                     b.Property<int>("QueueSeed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("Quorum")
+                        .HasColumnType("REAL");
 
                     b.PrimitiveCollection<string>("RejectReasons")
                         .IsRequired()
@@ -1215,6 +1255,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ReplicaOf")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Data.Job", b =>
