@@ -24,7 +24,7 @@ public class ConsensusTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path);
+        _app = new VisionLabelApp(_data.Path, Storage());
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "consensus", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 2);
@@ -32,7 +32,10 @@ public class ConsensusTests : IAsyncLifetime
         (await _owner.WorkflowAsync(_project.Id, new { overlap = 3, quorum = 0.5, agreementThreshold = 0.8 })).EnsureSuccessStatusCode();
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>The database: SQLite here, PostgreSQL in the subclass (claims of copies take its advisory lock there).</summary>
+    protected virtual Dictionary<string, string?>? Storage() => null;
+
+    public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
         _data.Dispose();
@@ -130,5 +133,22 @@ public class ConsensusTests : IAsyncLifetime
         var fourth = await As("a4");
         var other = (await fourth.NextIdAsync(_project.Id))!.Value;
         Assert.Equal(HttpStatusCode.Forbidden, (await _owner.WorkAsync(other, "submit")).StatusCode);
+    }
+}
+
+public sealed class ConsensusTestsOnPostgres : ConsensusTests
+{
+    private PostgresDatabase? _database;
+
+    protected override Dictionary<string, string?> Storage()
+    {
+        _database ??= PostgresDatabase.Require();
+        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database?.Dispose();
     }
 }

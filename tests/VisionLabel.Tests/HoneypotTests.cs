@@ -25,14 +25,17 @@ public class HoneypotTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path);
+        _app = new VisionLabelApp(_data.Path, Storage());
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "honeypots", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 4);
         _members = new ProjectMembers(_app, _owner);
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>The database: SQLite here, PostgreSQL in the subclass (claims of copies take its advisory lock there).</summary>
+    protected virtual Dictionary<string, string?>? Storage() => null;
+
+    public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
         _data.Dispose();
@@ -186,5 +189,22 @@ public class HoneypotTests : IAsyncLifetime
         var workflow = (await (await _owner.GetAsync($"/api/projects/{_project.Id}")).Read<JsonElement>()).GetProperty("workflow");
         Assert.Equal((10, 3, 0.6, 0.7, 5), (workflow.GetProperty("honeypotPercent").GetInt32(), workflow.GetProperty("overlap").GetInt32(),
             workflow.GetProperty("quorum").GetDouble(), workflow.GetProperty("agreementThreshold").GetDouble(), workflow.GetProperty("onboardingImages").GetInt32()));
+    }
+}
+
+public sealed class HoneypotTestsOnPostgres : HoneypotTests
+{
+    private PostgresDatabase? _database;
+
+    protected override Dictionary<string, string?> Storage()
+    {
+        _database ??= PostgresDatabase.Require();
+        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database?.Dispose();
     }
 }
