@@ -173,6 +173,31 @@ public class HoneypotTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ground_truth_is_exported_only_on_request_and_only_to_reviewers()
+    {
+        await TruthAsync(_images[0], Box(Car, 10.25, 10.75, 30.5, 30.5), Box(Truck, 61.5, 43.25, 21.75, 19.5));
+        // The owner moves the image's own annotations afterwards: the default export has those, the truth export the truth.
+        var annotations = await (await _owner.GetAsync($"/api/images/{_images[0]}/annotations")).Read<List<JsonElement>>();
+        (await _owner.WorkAsync(_images[0], "reopen")).EnsureSuccessStatusCode();
+        (await _owner.DeleteAsync($"/api/images/{_images[0]}/annotations/{annotations[0].GetProperty("id").GetGuid()}")).EnsureSuccessStatusCode();
+
+        var response = await _owner.GetAsync($"/api/projects/{_project.Id}/export?format=coco&scope=ground-truth&includeImages=false");
+        response.EnsureSuccessStatusCode();
+        Assert.Equal("honeypots-coco-ground-truth.zip", response.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        using var zip = new System.IO.Compression.ZipArchive(await response.Content.ReadAsStreamAsync(), System.IO.Compression.ZipArchiveMode.Read);
+        using var coco = JsonDocument.Parse(zip.GetEntry("annotations/instances.json")!.Open());
+        var image = Assert.Single(coco.RootElement.GetProperty("images").EnumerateArray());
+        Assert.Equal(await FileNameAsync(_owner, _images[0]), image.GetProperty("file_name").GetString());
+        var boxes = coco.RootElement.GetProperty("annotations").EnumerateArray().Select(a => a.GetProperty("bbox").EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToList();
+        Assert.Equal([[10.25, 10.75, 30.5, 30.5], [61.5, 43.25, 21.75, 19.5]], boxes);
+
+        var alice = await As("alice");
+        var refused = await (await alice.GetAsync($"/api/projects/{_project.Id}/export?format=coco&scope=ground-truth")).Problem(403);
+        Assert.Contains("reviewer role", refused.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync($"/api/projects/{_project.Id}/export?format=coco&includeImages=false")).StatusCode);
+    }
+
+    [Fact]
     public async Task Quality_settings_are_validated_and_shown()
     {
         foreach (var (body, field) in new (object, string)[]

@@ -36,7 +36,7 @@ public static class DatasetCommands
         var scores = new Option<bool>("--scores") { Description = "COCO: write each proposal's score" };
         var val = new Option<double?>("--val") { Description = "YOLO: share of images for the val split, e.g. 0.2" };
         var seed = new Option<int?>("--seed") { Description = "Seed for the train/val split (default 0)" };
-        var scope = new Option<string?>("--scope") { Description = "approved (default: approved images only) or all (every image; unapproved ones with nothing to export are left out)" };
+        var scope = new Option<string?>("--scope") { Description = "approved (default: approved images only), all (every image; unapproved ones with nothing to export are left out) or ground-truth (the images with ground truth, with it)" };
         var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, scope, data };
         export.TreatUnmatchedTokensAsErrors = false;
         export.SetAction(async (parse, ct) =>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Common;
 using System.Text.Json;
 using VisionLabel.Server.Jobs;
@@ -28,7 +29,7 @@ public static class DatasetsApi
         group.MapGet("/{projectId:guid}/export", Export).RequireProjectRole(ProjectRole.Viewer).WithDescription(
             $"Streams the project as a zip: ?format={string.Join('|', DatasetFormats.Exporters.Keys)} (GET /api/dataset-formats lists them). ?states= picks annotation states (comma-separated; " +
             "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
-            "?scope=approved (default: approved images only) or all (every image; those nobody approved are listed in the manifest, and one with nothing " +
+            "?scope=approved (default: approved images only), ground-truth (reviewers: the images with ground truth, with it instead of their annotations) or all (every image; those nobody approved are listed in the manifest, and one with nothing " +
             "to export is left out, never written as an empty background); ?status= (instead of scope) and ?images= select images; includeImages, scores, " +
             "val (YOLO: the val split's share; without it data.yaml says val is the training images) and seed as documented. The zip's visionlabel-export.json gives the " +
             "filter used, counts per state (in the selected images, exported, left out) and the unreviewed images.");
@@ -140,7 +141,7 @@ public static class DatasetsApi
     /// [&amp;images=ID,ID][&amp;includeImages=false][&amp;scores=true][&amp;val=0.2&amp;seed=1]: a zip, streamed as it is written.
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, string? format, string? states, string? status,
-        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, VisionLabelDb db, DatasetExport export, CancellationToken ct)
+        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, HttpContext context, VisionLabelDb db, DatasetExport export, CancellationToken ct)
     {
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
@@ -148,7 +149,10 @@ public static class DatasetsApi
             return Problems.BadRequest("Unknown export format", $"Give ?format= as one of: {DatasetFormats.ExportList}.");
         var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed, scope);
         if (problem is not null) return Problems.BadRequest("Invalid export options", problem);
-        if (options!.ImageIds is { Count: > 0 } ids)
+        // Ground truth is never an annotator's to see (honeypots would be no test).
+        if (options!.Scope == ExportScope.GroundTruth && context.Access().Role < ProjectRole.Reviewer)
+            return TypedResults.Problem(statusCode: 403, title: "Reviewer role required", detail: "Exporting ground truth (scope=ground-truth) needs the reviewer role in this project.");
+        if (options.ImageIds is { Count: > 0 } ids)
         {
             // An id of another project (or of nothing) is refused, not silently left out of the zip.
             var found = new HashSet<Guid>();

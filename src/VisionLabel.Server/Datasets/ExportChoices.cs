@@ -15,6 +15,7 @@ public static class ExportChoices
     {
         var name = new System.Text.StringBuilder($"{project}-{format}");
         if (options.Scope == ExportScope.All && options.ImageStatuses is null) name.Append("-all");
+        if (options.Scope == ExportScope.GroundTruth) name.Append("-ground-truth");
         if (options.States.Contains(AnnotationState.Proposed)) name.Append(options.States.Contains(AnnotationState.Accepted) ? "-with-proposals" : "-proposals-only");
         if (options.ImageStatuses is { Count: > 0 } statuses) name.Append('-').Append(string.Join('-', statuses.Select(ApiEnum.Name)));
         if (options.ImageIds is { Count: > 0 } ids) name.Append($"-{ids.Count}-image{(ids.Count == 1 ? "" : "s")}");
@@ -29,7 +30,7 @@ public static class ExportChoices
         var options = new ExportOptions { IncludeImages = includeImages ?? true, IncludeScores = scores ?? false, ValFraction = val ?? 0, Seed = seed ?? 0 };
         if (scope is not null)
         {
-            if (!ApiEnum.TryParse<ExportScope>(scope, out var s)) return (null, $"scope: '{scope}' is not one of approved (default), all");
+            if (!ApiEnum.TryParse<ExportScope>(scope, out var s)) return (null, $"scope: '{scope}' is not one of approved (default), all, ground-truth");
             options.Scope = s;
         }
         if (!string.IsNullOrWhiteSpace(states))

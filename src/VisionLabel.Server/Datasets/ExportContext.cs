@@ -72,7 +72,8 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public IQueryable<Image> CandidateImages()
     {
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
-        if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
+        if (options.Scope == ExportScope.GroundTruth) query = query.Where(i => db.GroundTruth.Any(g => g.ImageId == i.Id));
+        else if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
         else if (options.Scope == ExportScope.Approved) query = query.Where(i => i.Status == ImageStatus.Approved);
         if (options.ImageIds is { Count: > 0 } ids) query = query.Where(i => ids.Contains(i.Id));
         return query;
@@ -85,6 +86,7 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public IQueryable<Image> SelectedImages()
     {
         var states = options.States;
+        if (options.Scope == ExportScope.GroundTruth) return CandidateImages(); // the truth says what is there, nothing included
         // Approved by a reviewer (reviewedBy set): one approved at submit outside the review sample was seen by nobody.
         return CandidateImages().Where(i => (i.Status == ImageStatus.Approved && i.ReviewedBy != null) || db.Annotations.Any(a => a.ImageId == i.Id && states.Contains(a.State)));
     }
@@ -104,13 +106,13 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
             if (withAnnotations)
             {
                 var pageIds = page.Select(i => i.Id).ToList();
-                annotations = (await db.Annotations.AsNoTracking()
+                annotations = options.Scope == ExportScope.GroundTruth ? (await TruthAsync(pageIds, ct)).ToLookup(a => a.ImageId) : (await db.Annotations.AsNoTracking()
                     .Where(a => pageIds.Contains(a.ImageId) && states.Contains(a.State))
                     .OrderBy(a => a.Id).ToListAsync(ct)).ToLookup(a => a.ImageId);
             }
             foreach (var image in page)
             {
-                if (withAnnotations && image.Status != ImageStatus.Approved && _unreviewed.Add(image.Id) && Summary.UnreviewedFiles.Count < MaxListed)
+                if (withAnnotations && options.Scope != ExportScope.GroundTruth && image.Status != ImageStatus.Approved && _unreviewed.Add(image.Id) && Summary.UnreviewedFiles.Count < MaxListed)
                     Summary.UnreviewedFiles.Add(image.FileName);
                 if (withAnnotations) Summary.Unreviewed = _unreviewed.Count;
                 string split = options.ValFraction > 0 && random.NextDouble() < options.ValFraction ? "val" : "train";
@@ -119,6 +121,14 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
             }
         }
     }
+
+    /// <summary>Ground truth as the exporters read annotations: accepted, a crowd region marked iscrowd.</summary>
+    private async Task<List<Annotation>> TruthAsync(List<Guid> imageIds, CancellationToken ct) =>
+        (await db.GroundTruth.AsNoTracking().Where(g => imageIds.Contains(g.ImageId)).OrderBy(g => g.Id).ToListAsync(ct)).Select(g => new Annotation
+        {
+            Id = g.Id, ImageId = g.ImageId, LabelId = g.LabelId, Kind = g.Kind, Geometry = g.Geometry, State = AnnotationState.Accepted,
+            Source = AnnotationSourceType.Human, Attributes = g.Crowd ? "{\"iscrowd\":1}" : "{}", CreatedBy = g.CreatedBy, UpdatedBy = g.CreatedBy,
+        }).ToList();
 
     /// <summary>Copies each image file into the zip under folder(image)/FileName, when the export includes images.</summary>
     public async Task WriteImagesAsync(ZipArchive zip, Func<ExportImage, string> folder, CancellationToken ct)
@@ -153,8 +163,10 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     }
 }
 
-/// <summary>Which images an export holds: approved ones (the default: what review let through), or all of them.</summary>
-public enum ExportScope { Approved, All }
+/// <summary>Which images an export holds: approved ones (the default: what review let through), all of them, or — on
+/// request, reviewers and owners only — the images with ground truth, with their ground truth instead of their
+/// annotations (docs/quality.md). On the wire: "approved", "all", "ground-truth".</summary>
+public enum ExportScope { Approved, All, GroundTruth }
 
 public sealed class ExportOptions
 {
