@@ -1,3 +1,4 @@
+using VisionLabel.Server.Analytics;
 using Microsoft.AspNetCore.SignalR;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -76,6 +77,7 @@ public static class ServerHost
         services.AddNotifications();
         services.AddWork();
         services.AddQuality();
+        services.AddAnalytics();
         services.AddGuidelines();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
@@ -103,6 +105,7 @@ public static class ServerHost
         app.MapAnnotationsApi();
         app.MapWorkApi();
         app.MapQualityApi();
+        app.MapAnalyticsApi();
         app.MapGuidelinesApi();
         app.MapNotificationsApi();
         app.MapModelsApi();

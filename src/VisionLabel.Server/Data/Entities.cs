@@ -43,6 +43,8 @@ public sealed class Project
     public double Quorum { get; set; } = 0.5;
     /// <summary>The bar: a honeypot passes at F1 ≥ this; an image whose agreement is below it goes to adjudication.</summary>
     public double AgreementThreshold { get; set; } = 0.8;
+    /// <summary>Active time: the longest gap between two activity events that still counts as working (docs/analytics.md).</summary>
+    public int ActiveTimeCutoffSeconds { get; set; } = Annotations.WorkflowSettings.DefaultActiveTimeCutoffSeconds;
 }
 
 public sealed class Label

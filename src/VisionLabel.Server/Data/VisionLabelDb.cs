@@ -30,6 +30,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Annotations.WorkEvent> WorkEvents => Set<Annotations.WorkEvent>();
     public DbSet<Notifications.Notification> Notifications => Set<Notifications.Notification>();
     public DbSet<Quality.GroundTruth> GroundTruth => Set<Quality.GroundTruth>();
+    public DbSet<Analytics.ActiveTime> ActiveTimes => Set<Analytics.ActiveTime>();
+    public DbSet<Analytics.ActivityCursor> ActivityCursors => Set<Analytics.ActivityCursor>();
     public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
@@ -204,6 +206,19 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
         model.Entity<Guidelines.GuidelineAcknowledgement>(e =>
         {
             e.HasKey(a => new { a.ProjectId, a.UserName, a.Major });
+            e.Property(a => a.UserName).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Analytics.ActiveTime>(e =>
+        {
+            e.HasKey(a => new { a.UserName, a.ImageId, a.Day });
+            e.Property(a => a.UserName).HasMaxLength(200);
+            e.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(a => new { a.ProjectId, a.Day });
+        });
+        model.Entity<Analytics.ActivityCursor>(e =>
+        {
+            e.HasKey(a => new { a.UserName, a.ImageId });
             e.Property(a => a.UserName).HasMaxLength(200);
             e.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
         });

@@ -5,10 +5,12 @@ using VisionLabel.Server.Images;
 namespace VisionLabel.Tests.Support;
 
 /// <summary>A clock the test moves: what the server's TimeProvider says (leases expire when the test says so, not after a sleep).</summary>
-public sealed class TestClock : TimeProvider
+public sealed class TestClock(bool frozen = false) : TimeProvider
 {
+    private readonly DateTimeOffset _start = System.GetUtcNow();
     private long _offsetTicks;
-    public override DateTimeOffset GetUtcNow() => System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+    /// <summary>Frozen: time moves only when the test advances it (durations measured by the server come out exact).</summary>
+    public override DateTimeOffset GetUtcNow() => (frozen ? _start : System.GetUtcNow()).AddTicks(Interlocked.Read(ref _offsetTicks));
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 }
 

@@ -103,6 +103,14 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
     public Task<WorkStateDto> ReleaseLease(Guid imageId) => Work(nameof(ReleaseLease), work.ReleaseLeaseAsync(imageId, Actor));
 
+    /// <summary>The editor's activity (pointer, keys, ops; at most one report every few seconds while it lasts), and
+    /// hidden = true when the page is hidden: active time is measured from when these arrive (docs/analytics.md).</summary>
+    [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
+    public async Task ReportActivity(Guid imageId, bool hidden, [Microsoft.AspNetCore.Mvc.FromServices] IEnumerable<IActivityObserver> observers)
+    {
+        foreach (var observer in observers) await observer.ActivityAsync(imageId, User, hidden);
+    }
+
     private Actor Actor => new(User, Role);
 
     private static async Task<WorkStateDto> Work(string method, Task<WorkOutcome> call)

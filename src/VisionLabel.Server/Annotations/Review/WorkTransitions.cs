@@ -27,6 +27,12 @@ public interface ISubmissionObserver
     Task<SubmissionFeedback?> SubmittedAsync(Guid projectId, Guid imageId, Guid submissionId, string annotator);
 }
 
+/// <summary>Told of each activity event an editor reports (Analytics measures active time from them).</summary>
+public interface IActivityObserver
+{
+    Task ActivityAsync(Guid imageId, string userName, bool hidden);
+}
+
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
     Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, ILogger<WorkTransitions> log)
 {

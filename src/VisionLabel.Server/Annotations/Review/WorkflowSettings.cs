@@ -6,11 +6,11 @@ namespace VisionLabel.Server.Annotations;
 /// <summary>A project's workflow settings as the API shows them (GET /api/projects/{id} → workflow).</summary>
 public sealed record WorkflowDto(int LeaseSeconds, int ReviewPercent, IReadOnlyList<string> FullReviewFor, bool AllowSelfReview,
     int? MaxPerAnnotator, string Priority, int Seed, IReadOnlyList<string> RejectReasons, int ReviewQueueAlert,
-    int HoneypotPercent, int OnboardingImages, int Overlap, double Quorum, double AgreementThreshold)
+    int HoneypotPercent, int OnboardingImages, int Overlap, double Quorum, double AgreementThreshold, int ActiveTimeCutoffSeconds)
 {
     public static WorkflowDto From(Project p) => new(p.LeaseSeconds, p.ReviewPercent, p.FullReviewFor, p.AllowSelfReview, p.MaxPerAnnotator,
         ApiEnum.Name(p.QueuePriority), p.QueueSeed, p.RejectReasons, p.ReviewQueueAlert,
-        p.HoneypotPercent, p.OnboardingImages, p.Overlap, p.Quorum, p.AgreementThreshold);
+        p.HoneypotPercent, p.OnboardingImages, p.Overlap, p.Quorum, p.AgreementThreshold, p.ActiveTimeCutoffSeconds);
 }
 
 /// <summary>What PATCH /api/projects/{id} {"workflow": {...}} may change; absent fields stay. maxPerAnnotator: send
@@ -18,7 +18,8 @@ public sealed record WorkflowDto(int LeaseSeconds, int ReviewPercent, IReadOnlyL
 public sealed record WorkflowPatch(int? LeaseSeconds = null, int? ReviewPercent = null, IReadOnlyList<string>? FullReviewFor = null,
     bool? AllowSelfReview = null, int? MaxPerAnnotator = null, string? Priority = null, int? Seed = null,
     IReadOnlyList<string>? RejectReasons = null, int? ReviewQueueAlert = null,
-    int? HoneypotPercent = null, int? OnboardingImages = null, int? Overlap = null, double? Quorum = null, double? AgreementThreshold = null);
+    int? HoneypotPercent = null, int? OnboardingImages = null, int? Overlap = null, double? Quorum = null, double? AgreementThreshold = null,
+    int? ActiveTimeCutoffSeconds = null);
 
 public static class WorkflowSettings
 {
@@ -30,6 +31,7 @@ public static class WorkflowSettings
     public const int MaxReasonLength = 100;
     public const int MaxPeople = 1000;
     public const int MaxOverlap = 10;
+    public const int DefaultActiveTimeCutoffSeconds = 60;
     public const int MaxOnboardingImages = 1000;
     public static readonly string[] DefaultRejectReasons = ["missed object", "wrong label", "loose box", "other"];
 
@@ -47,6 +49,8 @@ public static class WorkflowSettings
         if (patch.Overlap is < 1 or > MaxOverlap) return ("workflow.overlap", $"must be between 1 (no consensus) and {MaxOverlap} annotators per image, not {patch.Overlap}");
         if (patch.Quorum is { } q && (!double.IsFinite(q) || q <= 0 || q > 1)) return ("workflow.quorum", $"is a share above 0 and at most 1, not {q}");
         if (patch.AgreementThreshold is { } a && (!double.IsFinite(a) || a < 0 || a > 1)) return ("workflow.agreementThreshold", $"is an F1 between 0 and 1, not {a}");
+        if (patch.ActiveTimeCutoffSeconds is < 5 or > 3600)
+            return ("workflow.activeTimeCutoffSeconds", $"must be between 5 and 3600 seconds, not {patch.ActiveTimeCutoffSeconds}");
         QueuePriority priority = project.QueuePriority;
         if (patch.Priority is { } name && !ApiEnum.TryParse(name, out priority))
             return ("workflow.priority", $"'{name}' is not a priority; use one of {ApiEnum.Names<QueuePriority>()}");
@@ -81,6 +85,7 @@ public static class WorkflowSettings
         if (patch.Overlap is { } overlap) project.Overlap = overlap;
         if (patch.Quorum is { } quorum) project.Quorum = quorum;
         if (patch.AgreementThreshold is { } threshold) project.AgreementThreshold = threshold;
+        if (patch.ActiveTimeCutoffSeconds is { } cutoff) project.ActiveTimeCutoffSeconds = cutoff;
         return null;
     }
 

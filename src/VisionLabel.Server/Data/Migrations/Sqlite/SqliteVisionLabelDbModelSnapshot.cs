@@ -239,6 +239,59 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.ActiveTime", b =>
+                {
+                    b.Property<string>("UserName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Seconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("Spans")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserName", "ImageId", "Day");
+
+                    b.HasIndex("ProjectId", "Day");
+
+                    b.ToTable("ActiveTimes");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.ActivityCursor", b =>
+                {
+                    b.Property<string>("UserName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Hidden")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserName", "ImageId");
+
+                    b.HasIndex("ProjectId");
+
+                    b.ToTable("ActivityCursors");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
                 {
                     b.Property<Guid>("Id")
@@ -866,6 +919,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("ActiveTimeCutoffSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double>("AgreementThreshold")
                         .HasColumnType("REAL");
 
@@ -1187,6 +1243,24 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasOne("VisionLabel.Server.Accounts.UserAccount", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.ActiveTime", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.ActivityCursor", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
