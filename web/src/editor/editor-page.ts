@@ -1,3 +1,4 @@
+import { ActivityReporter } from './activity';
 import { api } from '../api';
 import { projectRole, type Member } from '../session';
 import { toast } from '../toast';
@@ -49,6 +50,8 @@ export class EditorPage {
     this.cleanup.push(this.ed.store.subscribe(s => [s.role, s.status], () => this.lockChanged()));
     const leases = new LeaseKeeper(this.ed);
     this.cleanup.push(() => leases.dispose());
+    const activity = new ActivityReporter(this.ed);
+    this.cleanup.push(() => activity.dispose());
     // The stage's size follows the window and the toolbar (which wraps onto a second row when narrow).
     const resized = new ResizeObserver(() => this.canvas.resize());
     resized.observe(stage);

@@ -150,6 +150,10 @@ export class LiveImage {
   reopenImage(): Promise<WorkState> { return this.connection.invoke<WorkState>('ReopenImage', this.imageId); }
   renewLease(): Promise<WorkState> { return this.connection.invoke<WorkState>('RenewLease', this.imageId); }
   releaseLease(): Promise<WorkState> { return this.connection.invoke<WorkState>('ReleaseLease', this.imageId); }
+  /** Activity for active time (activity.ts); fire-and-forget, and nothing when the connection is down. */
+  reportActivity(hidden: boolean): Promise<void> {
+    return this.connection.state === signalR.HubConnectionState.Connected ? this.connection.send('ReportActivity', this.imageId, hidden) : Promise.resolve();
+  }
 
   /** A new thread pinned at (x, y), or with parentId a reply to a thread. */
   async addComment(x: number, y: number, text: string, parentId?: string): Promise<Comment> {
