@@ -10,7 +10,8 @@ const kinds: Record<string, string> = { consensus: 'consensus share', honeypot: 
  * annotator's own, independent annotation (consensus shares and honeypots) — with whose it is, its status, its shape
  * count and a honeypot's F1, and a link that opens the copy in the editor; once merged, the annotators' agreement
  * (mean pairwise F1) and whether it waits for adjudication. Nothing shows for an image without copies, nor for
- * annotators (the route answers them 403; a copy itself answers 404): the panel stays empty then.
+ * annotators (the route answers them 403; a copy itself answers 404): the panel stays empty then. A copy opened from
+ * here (?copyOf=) is not asked about: it says so, with the way back to the image it copies.
  */
 export class ConsensusPanel extends EditorPanel {
   private offLoad: (() => void) | undefined;
@@ -29,9 +30,12 @@ export class ConsensusPanel extends EditorPanel {
     this.offLoad?.();
   }
 
+  /** The image this one is a copy of, when opened from the panel. */
+  private readonly copyOf = new URLSearchParams(location.search).get('copyOf');
+
   private async load(): Promise<void> {
     const ed = this.ed;
-    if (!ed.canReview) { if (ed.state.replicas) ed.store.set({ replicas: null }); return; }
+    if (!ed.canReview || this.copyOf) { if (ed.state.replicas) ed.store.set({ replicas: null }); return; }
     const seq = ++this.loading;
     try {
       const replicas = await api.replicas(ed.imageId);
@@ -47,11 +51,15 @@ export class ConsensusPanel extends EditorPanel {
       <strong>${r.owner}</strong> <span class="chip">${kinds[r.kind] ?? r.kind}</span>
       <span class="muted">${r.status}${r.submittedAt ? ` ${utc(r.submittedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}` : ''}</span>
       <div>${r.shapes} shape(s)${r.f1 != null ? html` · F1 <strong class="f1">${r.f1.toFixed(2)}</strong>` : ''}
-        · <a href="/images/${r.imageId}" aria-label="Open ${r.owner}'s ${kinds[r.kind] ?? r.kind}" title="Open this copy in the editor (read-only once submitted)">open</a></div></li>`;
+        · <a href="/images/${r.imageId}?copyOf=${this.ed.imageId}" aria-label="Open ${r.owner}'s ${kinds[r.kind] ?? r.kind}" title="Open this copy in the editor (read-only once submitted)">open</a></div></li>`;
   }
 
   protected override render() {
     const r = this.ed.state.replicas;
+    if (this.copyOf && this.ed.canReview)
+      return html`<section class="consensus" aria-label="Consensus"><h4>Consensus</h4>
+        <p class="muted">A private copy: one annotator's own annotation, read-only once submitted.</p>
+        <a href="/images/${this.copyOf}">← the image it copies</a></section>`;
     if (!r || r.replicas.length === 0) return html``;
     const consensus = r.replicas.filter(c => c.kind === 'consensus').length;
     return html`<section class="consensus" aria-label="Consensus">
