@@ -48,8 +48,8 @@ export class ConsensusPanel extends EditorPanel {
 
   private copy(r: Replica) {
     return html`<li data-image=${r.imageId} data-owner=${r.owner}>
-      <strong>${r.owner}</strong> <span class="chip">${kinds[r.kind] ?? r.kind}</span>
-      <span class="muted">${r.status}${r.submittedAt ? ` ${utc(r.submittedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}` : ''}</span>
+      <div><strong>${r.owner}</strong> <span class="chip">${kinds[r.kind] ?? r.kind}</span></div>
+      <div class="muted">${r.status}${r.submittedAt ? ` ${utc(r.submittedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })}` : ''}</div>
       <div>${r.shapes} shape(s)${r.f1 != null ? html` · F1 <strong class="f1">${r.f1.toFixed(2)}</strong>` : ''}
         · <a href="/images/${r.imageId}?copyOf=${this.ed.imageId}" aria-label="Open ${r.owner}'s ${kinds[r.kind] ?? r.kind}" title="Open this copy in the editor (read-only once submitted)">open</a></div></li>`;
   }
