@@ -98,7 +98,7 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
       } else if (version) {
         // Not a dead end: the prompt says what changed and leads to reading and acknowledging, then back here to start.
         blocked = { version, stage };
-        toast(`Guidelines ${version} not acknowledged: read and acknowledge them, then ${stage === 'review' ? 'reviewing' : 'labeling'} starts`, true);
+        toast(`Guidelines ${version} not acknowledged: read and acknowledge them, then ${stage === 'annotate' ? 'labeling' : stage === 'review' ? 'reviewing' : 'adjudicating'} starts`, true);
         await readGuidelines();
       } else fail(stage === 'annotate' ? 'Cannot start labeling' : `Cannot start ${stage === 'review' ? 'reviewing' : 'adjudicating'}`)(err);
     }
