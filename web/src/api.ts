@@ -48,6 +48,12 @@ export type ConfusionCount = Schemas['ConfusionCount'];
 export type QualityScored = Schemas['QualityScored'];
 export type GroundTruthSummary = Schemas['GroundTruthSummary'];
 export type GroundTruthReport = Schemas['GroundTruthReport'];
+// Honeypots, onboarding and consensus (docs/quality.md): feedback on a honeypot's submit, private copies, flags on the truth.
+export type SubmissionFeedback = Schemas['SubmissionFeedback'];
+export type Onboarding = Schemas['OnboardingState'];
+export type Replicas = Schemas['ReplicasDto'];
+export type Replica = Schemas['ReplicaDto'];
+export type GroundTruthFlag = Schemas['GroundTruthFlag'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -200,6 +206,13 @@ export const api = {
     form.append('file', zip, zip.name);
     return sendWithProgress<GroundTruthReport>(`/api/projects/${projectId}/ground-truth/import?format=${format}`, form, progress);
   },
+  /** Where the caller stands with the project's onboarding (annotators and up). */
+  onboarding: (projectId: string) => request<Onboarding>('GET', `/api/projects/${projectId}/onboarding`),
+  /** An image's private copies (consensus shares, honeypots) and its agreement once merged (reviewers and up). */
+  replicas: (imageId: string) => request<Replicas>('GET', `/api/images/${imageId}/replicas`),
+  /** Ground-truth shapes most scored submissions missed (reviewers and up), the highest share first. */
+  groundTruthFlags: (projectId: string, iou: number, minAttempts: number) =>
+    request<GroundTruthFlag[]>('GET', `/api/projects/${projectId}/ground-truth/flags?iou=${iou}&minAttempts=${minAttempts}`),
   groundTruthFromApproved: (imageId: string) => request<FromApproved>('POST', `/api/images/${imageId}/ground-truth/from-approved`),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();

@@ -8,6 +8,8 @@ import { listen } from './input';
 import type { LiveEvent } from './live';
 import { panel } from './panels/panel';
 import './panels/comments';
+import './panels/consensus';
+import './panels/feedback-dialog';
 import './panels/guidelines';
 import './panels/help';
 import './panels/labels';
@@ -41,9 +43,9 @@ export class EditorPage {
     this.toolbar = panel<Toolbar>('vl-toolbar', this.ed);
     this.toolbar.className = 'bar';
     root.querySelector('.editor')!.prepend(this.toolbar);
-    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
+    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-consensus-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
     stage.append(panel('vl-work-banner', this.ed));
-    root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed));
+    root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed), panel('vl-feedback-dialog', this.ed));
     this.ed.live.onEvent = e => this.liveEvent(e);
     this.cleanup.push(listen(this.ed));
     // What the role and the image's stage allow: ops are held back with the reason, and a drawing tool is put down.

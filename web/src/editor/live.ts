@@ -85,7 +85,8 @@ export class LiveImage {
     this.connection.on('CommentChanged', (c: Comment) => { this.comments.set(c.id, c); this.onEvent({ type: 'comment-changed', comment: c }); });
     this.connection.onreconnecting(() => this.setConnected(false));
     this.connection.onreconnected(() => this.resume());
-    this.connection.onclose(() => { this.setConnected(false); if (!this.stopped) this.restartLater(); });
+    // Closed by stop() (the page was left): nothing to say, nobody to say it to.
+    this.connection.onclose(() => { if (this.stopped) return; this.setConnected(false); this.restartLater(); });
     // A socket can outlive the network for a long time before it notices; the browser knows at once.
     window.addEventListener('offline', this.wentOffline);
     window.addEventListener('online', this.cameOnline);

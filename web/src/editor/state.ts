@@ -1,4 +1,4 @@
-import type { GeometryJson, ImageInfo, Label, Project, WorkState } from '../api';
+import type { GeometryJson, ImageInfo, Label, Project, Replicas, SubmissionFeedback, WorkState } from '../api';
 import type { Member, Role } from '../session';
 
 /** Everything the editor's canvas and panels show, in one store (see store.ts). Live data is counted by versions. */
@@ -17,6 +17,10 @@ export interface EditorState {
   commentDraft: { x: number; y: number } | null;
   /** The reject dialog is open. */
   rejectOpen: boolean;
+  /** A honeypot's score, shown (panels/feedback-dialog.ts) until closed; submit and next waits for it. */
+  feedback: SubmissionFeedback | null;
+  /** The image's private copies and agreement (reviewers and owners; null: none, or not theirs to see). */
+  replicas: Replicas | null;
   /** A workflow call (submit, approve, reject, reopen) is on its way: its buttons wait. */
   working: boolean;
   connected: boolean;
@@ -48,7 +52,7 @@ export interface EditorState {
 
 export const initialState = (): EditorState => ({
   info: undefined, project: undefined, labels: new Map(), role: undefined, status: '', work: undefined, members: [], commentDraft: null,
-  rejectOpen: false, working: false, connected: false,
+  rejectOpen: false, feedback: null, replicas: null, working: false, connected: false,
   tool: 'select', currentLabel: '', selected: new Set(), hiddenLabels: new Set(), hiddenShapes: new Set(), locked: new Set(),
   fillOpacity: 0.15, scoreThreshold: 0.5, brushRadius: 12, helpOpen: false, neighbours: [],
   shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0,

@@ -1,6 +1,7 @@
-import { api, type WorkStage, type WorkState } from '../api';
+import { api, type SubmissionFeedback, type WorkStage, type WorkState } from '../api';
 import { unacknowledged } from '../guidelines/guidelines-api';
 import { navigate } from '../navigation';
+import { onboardingRefusal, type OnboardingRefused } from '../pages/onboarding';
 import { atLeast } from '../session';
 import { toast } from '../toast';
 import type { Editor } from './editor';
@@ -81,6 +82,13 @@ export async function openNext(ed: Editor, stage: WorkStage, done: string): Prom
     // A major guidelines version to acknowledge first: My work says what changed and leads to reading it.
     const version = unacknowledged(err);
     if (version) { toast(`${done}. Guidelines ${version} must be acknowledged before your next image`, true); navigate(`/projects/${projectId}/work`); return; }
+    // Onboarding not passed and no onboarding image left: My work's onboarding card says why, with the figures.
+    const notOnboarded = onboardingRefusal(err);
+    if (notOnboarded) {
+      toast(`${done}. Onboarding not passed: no onboarding image is left for you`, true);
+      navigate(`/projects/${projectId}/work`, { onboardingRefused: notOnboarded } satisfies OnboardingRefused);
+      return;
+    }
     toast(`${done}, but no next image: ${(err as Error).message}`, true);
   }
 }
@@ -99,12 +107,33 @@ export async function submitAndNext(ed: Editor): Promise<void> {
   if (!ed.state.connected) { toast('Not submitted: this needs the live connection (your unsent changes first); try again when it is back', true); return; }
   const state = await call(ed, 'Not submitted', () => ed.live.submitImage());
   if (!state) return;
+  // A honeypot: its score is shown first; the next image comes when the annotator has read it.
+  if (state.feedback) {
+    await showFeedback(ed, state.feedback);
+    await openNext(ed, 'annotate', `Submitted (honeypot F1 ${state.feedback.f1.toFixed(2)})`);
+    return;
+  }
   await openNext(ed, 'annotate', state.status === 'approved' ? 'Submitted and approved (outside the review sample)' : 'Submitted for review');
+}
+
+/** Shows a honeypot's feedback (panels/feedback-dialog.ts); resolves when the annotator closes it. */
+export function showFeedback(ed: Editor, feedback: SubmissionFeedback): Promise<void> {
+  return new Promise(resolve => {
+    ed.store.set({ feedback });
+    const off = ed.store.subscribe(s => s.feedback, f => { if (!f) { off(); resolve(); } });
+  });
+}
+
+/** The queue a review of this image continues with: adjudication for a merged image whose annotators disagreed. */
+export function reviewQueue(ed: Editor): 'review' | 'adjudicate' {
+  const s = ed.state;
+  return s.work?.leaseStage === 'adjudicate' || s.replicas?.needsAdjudication ? 'adjudicate' : 'review';
 }
 
 export async function approveAndNext(ed: Editor): Promise<void> {
   if (!ed.canReview) { toast('Approving needs the reviewer role in this project', true); return; }
-  if (await call(ed, 'Not approved', () => ed.live.approveImage())) await openNext(ed, 'review', 'Approved');
+  const queue = reviewQueue(ed);
+  if (await call(ed, 'Not approved', () => ed.live.approveImage())) await openNext(ed, queue, 'Approved');
 }
 
 /** Opens the reject dialog (panels/reject-dialog.ts) when the image can be rejected. */
@@ -116,10 +145,11 @@ export function openReject(ed: Editor): void {
 }
 
 export async function rejectAndNext(ed: Editor, reason: string, comment: string): Promise<void> {
+  const queue = reviewQueue(ed);
   const state = await call(ed, 'Not rejected', () => ed.live.rejectImage(reason, comment.trim() || null));
   if (!state) return;
   ed.store.set({ rejectOpen: false });
-  await openNext(ed, 'review', `Rejected (${reason}): back to ${state.submittedBy ?? 'its annotator'} as rework`);
+  await openNext(ed, queue, `Rejected (${reason}): back to ${state.submittedBy ?? 'its annotator'} as rework`);
 }
 
 export async function reopen(ed: Editor): Promise<void> {

@@ -16,13 +16,13 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A project's labeling guidelines (docs/guidelines.md), /projects/{id}/guidelines: the current version's text
  * (Markdown, sanitized), the label cards with their example shapes cropped from the images, every version with its
  * changelog (?version=X.Y reads an older one), and "I have read version X — acknowledge" when a major version waits
- * for the reader. Coming from a refused Start (?then=annotate|review), acknowledging goes back to My work and starts.
+ * for the reader. Coming from a refused Start (?then=annotate|review|adjudicate), acknowledging goes back to My work and starts.
  * Owners write the next version here: the text with a live preview and uploaded images, the changelog, major or not,
  * and each label's card (examples picked in the editor wait in a draft in this browser).
  */
 export function guidelinesPage(root: HTMLElement, projectId: string): () => void {
   const params = new URLSearchParams(location.search);
-  const then = params.get('then') === 'review' ? 'review' : params.get('then') === 'annotate' ? 'annotate' : undefined;
+  const then = (['annotate', 'review', 'adjudicate'] as const).find(stage => stage === params.get('then'));
   let project: Project | undefined;
   let role: Role | undefined;
   let g: Guidelines | undefined;
@@ -73,7 +73,7 @@ export function guidelinesPage(root: HTMLElement, projectId: string): () => void
       g = await guidelinesApi.acknowledge(projectId, version);
       guidelinesOf(projectId, true).catch(() => {}); // the editor's panel reads them again too
       if (then) {
-        toast(`Version ${version} acknowledged: ${then === 'review' ? 'starting to review' : 'starting to label'}`);
+        toast(`Version ${version} acknowledged: starting to ${then === 'annotate' ? 'label' : then}`);
         navigate(`/projects/${projectId}/work?start=${then}`);
         return;
       }
@@ -202,7 +202,7 @@ export function guidelinesPage(root: HTMLElement, projectId: string): () => void
       return g.acknowledgedMajor != null ? html`<p class="card ack-bar done muted" role="note">You have acknowledged version ${g.acknowledgedMajor}.x.</p>` : nothing;
     const v = g.current.version;
     return html`<div class="card notice ack-bar" role="note" aria-label="Acknowledge">
-      <span>Version <strong>${v}</strong> is a major change: read it (the text and the label cards below), then acknowledge it${then ? `: ${then === 'review' ? 'reviewing' : 'labeling'} starts right after` : ' before your next image'}.</span>
+      <span>Version <strong>${v}</strong> is a major change: read it (the text and the label cards below), then acknowledge it${then ? `: ${then === 'annotate' ? 'labeling' : then === 'review' ? 'reviewing' : 'adjudicating'} starts right after` : ' before your next image'}.</span>
       <button type="button" class="primary" ?disabled=${busy} @click=${acknowledge}>I have read version ${v} — acknowledge</button></div>`;
   };
 

@@ -6,6 +6,8 @@ import { ProjectEvents } from '../live-events';
 import { navigate } from '../navigation';
 import { atLeast, projectRole, userMenu, withArticle, type Role } from '../session';
 import { toast } from '../toast';
+import './ground-truth-flags';
+import type { GroundTruthFlags } from './ground-truth-flags';
 import type { ChartRow, QualityChart } from './quality-chart';
 import { below, columns, fig, groupings, sortRows, type Column, type Sort } from './quality-columns';
 
@@ -20,7 +22,8 @@ const liveEvery = 2000;
  * submissions scored against ground truth (docs/quality.md), grouped by annotator, label, image or guideline version at
  * an IoU threshold; a chart of precision, recall and F1, the confusions per annotator, and the table (a label below
  * the F1 it requires in red; owners set the requirement there). An image row opens the image. New submissions reload
- * the figures live (QualityScored). Owners import ground truth (COCO or YOLO zip) or remove it.
+ * the figures live (QualityScored). Owners import ground truth (COCO or YOLO zip) or remove it. Below the table, the
+ * ground truth under question (ground-truth-flags.ts): shapes most submissions missed, each row opening its image.
  */
 export function qualityPage(root: HTMLElement, projectId: string): () => void {
   const query = new URLSearchParams(location.search);
@@ -54,6 +57,10 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
   canvas.className = 'quality-chart';
   canvas.setAttribute('role', 'img');
   chartHost.append(canvas);
+  // Ground truth under question: its own element, read again with the report (its IoU is the page's).
+  const flags = document.createElement('vl-ground-truth-flags') as GroundTruthFlags;
+  flags.projectId = projectId;
+  flags.iou = iou;
 
   // --- the report
 
@@ -135,6 +142,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
     if (!Number.isFinite(value)) return;
     iou = Math.min(1, Math.max(0.05, Math.round(value * 100) / 100));
     keepInUrl();
+    flags.iou = iou;
     load();
   };
   /** The choices stay in the address (a reload or a shared link shows the same report). */
@@ -150,6 +158,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
     liveTimer = window.setTimeout(async () => {
       liveTimer = undefined;
       const figures = pending.splice(0);
+      flags.refresh();
       await load();
       const q0 = figures[0];
       if (figures.length === 1 && !names.has(q0.imageId)) await api.image(q0.imageId).then(i => { names.set(i.id, i.fileName); }, () => {});
@@ -208,7 +217,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
         `${report.skipped.length ? `; ${report.skipped.length} skipped` : ''}`;
       toast(`Ground truth imported: ${gtMessage}`, report.imagesMatched === 0);
       form.reset();
-      await Promise.all([loadSummary(), load()]);
+      await Promise.all([loadSummary(), load(), flags.refresh()]);
     } catch (err) {
       gtMessage = '';
       fail('Ground truth not imported')(err);
@@ -222,7 +231,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
       gtReport = undefined;
       gtMessage = '';
       toast('Ground truth removed: nothing is scored until there is some again');
-      await Promise.all([loadSummary(), load()]);
+      await Promise.all([loadSummary(), load(), flags.refresh()]);
     } catch (err) { fail('Ground truth not removed')(err); }
   };
 
@@ -237,7 +246,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
           @input=${(e: Event) => { const out = (e.target as HTMLElement).nextElementSibling; if (out) out.textContent = Number((e.target as HTMLInputElement).value).toFixed(2); }}
           @change=${(e: Event) => setIou(Number((e.target as HTMLInputElement).value))} />
         <output class="iou-value">${iou.toFixed(2)}</output></label>
-      <button type="button" ?disabled=${loading} @click=${() => Promise.all([load(), loadSummary()]).then(() => { if (!error) toast('Quality figures read again'); })}>Refresh</button>
+      <button type="button" ?disabled=${loading} @click=${() => Promise.all([load(), loadSummary(), flags.refresh()]).then(() => { if (!error) toast('Quality figures read again'); })}>Refresh</button>
       <span class="muted summary" role="status">${report ? html`<strong>${report.submissions}</strong> submission(s) scored at IoU ≥ ${report.iou.toFixed(2)}` : ''}
         ${loading ? ' · loading…' : updatedAt ? html` · <span class="updated">updated ${updatedAt.toLocaleTimeString()}</span>` : ''}</span>
     </section>`;
@@ -355,7 +364,7 @@ export function qualityPage(root: HTMLElement, projectId: string): () => void {
       ${role && !atLeast(role, 'reviewer') ? html`<p class="muted card">Quality figures are for reviewers and owners (you are ${withArticle(role)}).</p>` : ''}
       ${controls()}
       <div class="quality-columns">
-        <div>${report?.rows.length ? chartCard() : ''}${table()}</div>
+        <div>${report?.rows.length ? chartCard() : ''}${table()}${atLeast(role, 'reviewer') ? flags : ''}</div>
         <div>${confusionCard()}${atLeast(role, 'reviewer') ? groundTruthCard() : ''}</div>
       </div>
     </main>`, root);

@@ -1,17 +1,20 @@
 import { html, render } from 'lit';
-import { api, remaining, type HeldLease, type MyWork, type Project, type WorkEvent, type WorkImage, type WorkOverview, type WorkStage } from '../api';
+import { api, remaining, type HeldLease, type MyWork, type Onboarding, type Project, type WorkEvent, type WorkImage, type WorkOverview, type WorkStage } from '../api';
 import { ackPrompt } from '../guidelines/ack-prompt';
 import { guidelinesApi, unacknowledged, type Guidelines } from '../guidelines/guidelines-api';
 import { onNotification } from '../live-events';
 import { navigate } from '../navigation';
 import { atLeast, currentAccount, projectRole, userMenu, withArticle, type Member, type Role } from '../session';
 import { toast } from '../toast';
+import { onboardingCard, onboardingRefusal, refusedFromHistory } from './onboarding';
+import './workflow-settings';
 
 /**
- * A project's work (issue #22), /projects/{id}/work. For everyone: Start labeling / Start reviewing (the pull queue:
- * the next image opens in the editor), their rework with the reviewer's reason, their assignments and the leases they
- * hold. Reviewers and owners also see the team: images by stage, who holds what, each person's work. Owners release
- * and reassign leases, distribute work evenly, and change the workflow settings.
+ * A project's work (issue #22), /projects/{id}/work. For everyone: Start labeling / Start reviewing / Adjudicate next
+ * (the pull queue: the next image opens in the editor), their rework with the reviewer's reason, their assignments and
+ * the leases they hold, and, when the project asks for onboarding, where they stand with it (docs/quality.md).
+ * Reviewers and owners also see the team: images by stage, who holds what, each person's work. Owners release and
+ * reassign leases, distribute work evenly, and change the workflow settings (workflow-settings.ts).
  */
 export function workPage(root: HTMLElement, projectId: string): () => void {
   let project: Project | undefined;
@@ -30,6 +33,15 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
   /** The guidelines (a major version to acknowledge blocks the queue), and the Start the server refused for it (409). */
   let guidelines: Guidelines | undefined;
   let blocked: { version: string; stage: WorkStage } | undefined;
+  /** Onboarding (projects that ask for it): where this user stands, and the queue's refusal (409) when it refused. */
+  let onboarding: Onboarding | undefined;
+  let refused = refusedFromHistory();
+  const onboards = () => (project?.workflow.onboardingImages ?? 0) > 0 && atLeast(role, 'annotator');
+  const loadOnboarding = async () => {
+    if (!onboards()) { onboarding = undefined; return; }
+    try { onboarding = await api.onboarding(projectId); if (onboarding.passed) refused = undefined; } catch { onboarding = undefined; }
+    draw();
+  };
   const readGuidelines = () => guidelinesApi.current(projectId).then(g => {
     guidelines = g;
     if (!g.mustAcknowledge) blocked = undefined; // acknowledged meanwhile (another tab)
@@ -63,7 +75,7 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
     draw();
   };
   const reload = async () => {
-    try { readGuidelines(); await loadMine(); await loadOverview(); }
+    try { readGuidelines(); await loadMine(); await Promise.all([loadOverview(), loadOnboarding()]); }
     catch (err) { error = (err as Error).message; draw(); }
   };
 
@@ -77,13 +89,18 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
       toast(`Nothing left for you to ${stage}`);
       await reload();
     } catch (err) {
-      const version = unacknowledged(err);
-      if (version) {
+      const version = unacknowledged(err), notOnboarded = onboardingRefusal(err);
+      if (notOnboarded) {
+        // Said on the onboarding card, which shows the figures it speaks of.
+        refused = notOnboarded;
+        toast('Onboarding not passed: no onboarding image is left for you (see Onboarding)', true);
+        await loadOnboarding();
+      } else if (version) {
         // Not a dead end: the prompt says what changed and leads to reading and acknowledging, then back here to start.
         blocked = { version, stage };
-        toast(`Guidelines ${version} not acknowledged: read and acknowledge them, then ${stage === 'review' ? 'reviewing' : 'labeling'} starts`, true);
+        toast(`Guidelines ${version} not acknowledged: read and acknowledge them, then ${stage === 'annotate' ? 'labeling' : stage === 'review' ? 'reviewing' : 'adjudicating'} starts`, true);
         await readGuidelines();
-      } else fail(stage === 'review' ? 'Cannot start reviewing' : 'Cannot start labeling')(err);
+      } else fail(stage === 'annotate' ? 'Cannot start labeling' : `Cannot start ${stage === 'review' ? 'reviewing' : 'adjudicating'}`)(err);
     }
     finally { busy = false; draw(); }
   };
@@ -121,26 +138,6 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
     } catch (err) { fail('Not distributed')(err); }
   };
 
-  const saveWorkflow = async (form: HTMLFormElement) => {
-    const data = new FormData(form);
-    const number = (name: string) => Number(data.get(name));
-    try {
-      project = await api.updateWorkflow(projectId, {
-        leaseSeconds: number('leaseSeconds'),
-        reviewPercent: number('reviewPercent'),
-        allowSelfReview: data.get('allowSelfReview') === 'on',
-        maxPerAnnotator: number('maxPerAnnotator'), // 0 removes the cap
-        priority: String(data.get('priority')),
-        seed: number('seed'),
-        reviewQueueAlert: number('reviewQueueAlert'),
-        rejectReasons: String(data.get('rejectReasons') ?? '').split('\n').map(r => r.trim()).filter(Boolean),
-        fullReviewFor: data.getAll('fullReviewFor').map(String),
-      });
-      toast('Workflow settings saved');
-      await reload();
-    } catch (err) { fail('Workflow settings not saved')(err); }
-  };
-
   // --- rendering
 
   const imageLink = (i: { imageId: string; fileName?: string }) => html`<a href="/images/${i.imageId}">${i.fileName ?? names.get(i.imageId) ?? `image ${i.imageId.slice(0, 8)}`}</a>`;
@@ -170,10 +167,15 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
         ${canAnnotate ? html`<button class="primary big" ?disabled=${busy} @click=${() => start('annotate')}
           title="Takes the next image from the queue (your rework first, then your assignments, then the rest) and opens it">Start labeling</button>` : ''}
         ${reviewer() ? html`<button class="primary big" ?disabled=${busy} @click=${() => start('review')}
-          title="Takes the next submitted image to review (never your own) and opens it">Start reviewing</button>` : ''}
+          title="Takes the next submitted image to review (never your own) and opens it">Start reviewing</button>
+          <button class="big" ?disabled=${busy} @click=${() => start('adjudicate')}
+          title="Takes the next merged consensus image whose annotators disagreed (agreement below the bar) and opens it: compare their copies, correct the result, approve or reject it">Adjudicate next</button>` : ''}
         ${!canAnnotate ? html`<p class="muted">Viewers look; annotators and reviewers take work from the queue (an owner can change your role).</p>` : ''}
-        ${empty ? html`<p class="notice" role="status">Nothing left for you to ${empty} right now: every image is taken, done${empty === 'review' ? ', your own' : ''} or assigned to someone else.</p>` : ''}
+        ${empty ? html`<p class="notice" role="status">Nothing left for you to ${empty} right now: ${empty === 'adjudicate'
+          ? 'no merged image whose annotators disagreed is waiting (or it is taken or assigned to someone else).'
+          : `every image is taken, done${empty === 'review' ? ', your own' : ''} or assigned to someone else.`}</p>` : ''}
       </section>
+      ${onboards() ? onboardingCard(onboarding, refused) : ''}
       ${mine.holding.length ? html`<section class="card work-list" aria-label="Holding"><h3>You hold <span class="muted">${mine.holding.length}</span></h3><ul>
         ${mine.holding.map(h => html`<li data-image=${h.imageId}>${imageLink(h)} <span class="chip">${h.stage}</span>${h.rework ? html` <span class="chip">rework</span>` : ''}
           <span class="lease-left" title="Your lease: nobody else is given it until it runs out">${remaining(h.leaseExpiresAt)} left</span>
@@ -225,29 +227,8 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
           ${eligible(distributeStage).length === 0 ? html`<span class="muted">Nobody in this project may take ${distributeStage} work yet.</span>` : ''}</p>
         <button type="submit">Distribute</button>
       </form>
-      ${w ? html`<form class="card workflow" aria-label="Workflow settings" @submit=${(e: SubmitEvent) => { e.preventDefault(); saveWorkflow(e.target as HTMLFormElement); }}>
-        <h3>Workflow settings</h3>
-        <div class="settings-grid">
-          <label>Lease (seconds) <input name="leaseSeconds" type="number" min="10" required .value=${String(w.leaseSeconds)}
-            title="How long an image taken from the queue stays yours without activity; the editor renews it while open" /></label>
-          <label>Review % <input name="reviewPercent" type="number" min="0" max="100" required .value=${String(w.reviewPercent)}
-            title="The share of submissions that go to review; the others are approved at once" /></label>
-          <label>Max per annotator <input name="maxPerAnnotator" type="number" min="0" .value=${String(w.maxPerAnnotator ?? 0)}
-            title="Images one annotator may take or be given (0: no cap)" /></label>
-          <label>Priority <select name="priority" title="The order unassigned work leaves the queue in">
-            ${[['upload', 'upload order'], ['random', 'random (seeded)'], ['confidence', 'lowest model confidence first']].map(([v, t]) => html`<option value=${v} ?selected=${w.priority === v}>${t}</option>`)}</select></label>
-          <label>Seed <input name="seed" type="number" .value=${String(w.seed)} title="The random order's seed: the same seed, the same order" /></label>
-          <label>Review queue alert <input name="reviewQueueAlert" type="number" min="0" .value=${String(w.reviewQueueAlert)}
-            title="Reviewers are told when this many images wait for review (0: never)" /></label>
-          <label class="check"><input name="allowSelfReview" type="checkbox" .checked=${w.allowSelfReview} /> Allow self-review <span class="muted">(reviewers may approve their own submissions)</span></label>
-        </div>
-        <label>Reject reasons <span class="muted">(one per line)</span><br />
-          <textarea name="rejectReasons" rows="4" required .value=${w.rejectReasons.join('\n')}></textarea></label>
-        <p>Full review for <span class="muted">(every submission of these people is reviewed, whatever the review %)</span><br />
-          ${[...new Set([...eligible('annotate').map(m => m.userName), ...w.fullReviewFor])].map(name => html`<label class="pick"><input type="checkbox" name="fullReviewFor" value=${name}
-            .checked=${w.fullReviewFor.includes(name)} /> ${name}</label>`)}</p>
-        <button type="submit" class="primary">Save workflow settings</button>
-      </form>` : ''}`;
+      ${w ? html`<vl-workflow-settings .project=${project} .people=${eligible('annotate').map(m => m.userName)}
+        @saved=${(e: CustomEvent<Project>) => { project = e.detail; reload(); }}></vl-workflow-settings>` : ''}`;
   };
 
   const draw = () => render(html`
@@ -261,12 +242,12 @@ export function workPage(root: HTMLElement, projectId: string): () => void {
     </main>`, root);
 
   draw();
-  api.project(projectId).then(p => { project = p; draw(); }).catch(err => { error = (err as Error).message; draw(); });
-  api.members(projectId).then(async m => { members = m; role ??= await projectRole(projectId, m); draw(); }).catch(() => {});
+  api.project(projectId).then(p => { project = p; draw(); loadOnboarding(); }).catch(err => { error = (err as Error).message; draw(); });
+  api.members(projectId).then(async m => { members = m; role ??= await projectRole(projectId, m); draw(); loadOnboarding(); }).catch(() => {});
   reload();
   // Back from acknowledging the guidelines (?start=annotate|review): the Start that was refused runs again.
   const retry = new URLSearchParams(location.search).get('start');
-  if (retry === 'annotate' || retry === 'review') {
+  if (retry === 'annotate' || retry === 'review' || retry === 'adjudicate') {
     history.replaceState(null, '', `/projects/${projectId}/work`);
     start(retry);
   }
