@@ -1,3 +1,4 @@
+using VisionLabel.Server.Health;
 using VisionLabel.Server.Analytics;
 using Microsoft.AspNetCore.SignalR;
 using System.Text.Json;
@@ -78,6 +79,7 @@ public static class ServerHost
         services.AddWork();
         services.AddQuality();
         services.AddAnalytics();
+        services.AddHealth();
         services.AddGuidelines();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
@@ -106,6 +108,7 @@ public static class ServerHost
         app.MapWorkApi();
         app.MapQualityApi();
         app.MapAnalyticsApi();
+        app.MapHealthApi();
         app.MapGuidelinesApi();
         app.MapNotificationsApi();
         app.MapModelsApi();

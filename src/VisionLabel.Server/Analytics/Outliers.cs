@@ -35,11 +35,14 @@ public static class Outliers
     }
 
     /// <summary>The modified z-score of x among values, or null when it is not defined (fewer than 3 values, MAD 0, no x).</summary>
-    public static double? Z(IReadOnlyList<double> values, double? x)
+    public static double? Z(IReadOnlyList<double> values, double? x) => x is { } v ? Scorer(values)(v) : null;
+
+    /// <summary>The modified z-score against values, with their median and MAD computed once (null when not defined).</summary>
+    public static Func<double, double?> Scorer(IReadOnlyList<double> values)
     {
-        if (x is not { } v || values.Count < 3) return null;
+        if (values.Count < 3) return _ => null;
         double median = PeopleAnalytics.Median(values)!.Value;
         double mad = PeopleAnalytics.Median(values.Select(y => Math.Abs(y - median)).ToList())!.Value;
-        return mad == 0 ? null : 0.6745 * (v - median) / mad;
+        return mad == 0 ? _ => null : x => 0.6745 * (x - median) / mad;
     }
 }

@@ -123,6 +123,8 @@ public sealed class Image
     public double? ReplicaF1 { get; set; }
     /// <summary>Consensus (on the image the copies are of): the mean pairwise F1 of its copies, once all are in.</summary>
     public double? Agreement { get; set; }
+    /// <summary>The file's 64-bit perceptual hash (Imaging.PerceptualHash, stored as its bits), for near-duplicates; null until dataset health computes it.</summary>
+    public long? PerceptualHash { get; set; }
     /// <summary>Consensus: the agreement was below the project's threshold, so a reviewer adjudicates it (the "adjudicate" queue).</summary>
     public bool NeedsAdjudication { get; set; }
 }

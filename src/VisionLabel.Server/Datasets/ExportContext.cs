@@ -96,7 +96,6 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
         var query = SelectedImages();
         long nextCocoId = (await query.MaxAsync(i => i.ExternalId, ct) ?? 0) + 1;
         var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var random = new Random(options.Seed);
         var states = options.States;
         for (int skip = 0; ; skip += PageSize)
         {
@@ -115,7 +114,7 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
                 if (withAnnotations && options.Scope != ExportScope.GroundTruth && image.Status != ImageStatus.Approved && _unreviewed.Add(image.Id) && Summary.UnreviewedFiles.Count < MaxListed)
                     Summary.UnreviewedFiles.Add(image.FileName);
                 if (withAnnotations) Summary.Unreviewed = _unreviewed.Count;
-                string split = options.ValFraction > 0 && random.NextDouble() < options.ValFraction ? "val" : "train";
+                string split = ExportSplit.Of(image.Id, options.ValFraction, options.Seed);
                 yield return new ExportImage(image, image.ExternalId ?? nextCocoId++, UniqueName(image.FileName, usedNames), split,
                     annotations is null ? [] : annotations[image.Id].ToList());
             }

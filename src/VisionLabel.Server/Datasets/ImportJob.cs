@@ -18,6 +18,12 @@ public sealed record ImportPayload(string Format, Guid ProjectId, bool ProjectCr
 /// restart mid-import resumes it (see <see cref="DatasetImport"/>); a dataset that turns out bad, or a cancel, rolls
 /// back what it added. The report is the job's result.
 /// </summary>
+/// <summary>Told when an import job has finished (dataset health reruns).</summary>
+public interface IImportObserver
+{
+    Task ImportedAsync(Guid projectId);
+}
+
 public sealed class ImportJob(IServiceScopeFactory scopes, IBlobStore blobs, IOptions<DatasetOptions> options) : IJobHandler
 {
     public const string JobKind = "import";
@@ -51,6 +57,7 @@ public sealed class ImportJob(IServiceScopeFactory scopes, IBlobStore blobs, IOp
             .SetProperty(j => j.Result, JsonSerializer.Serialize(report, JsonSerializerOptions.Web))
             .SetProperty(j => j.Done, report.ImagesCreated + report.ImagesAlreadyPresent), CancellationToken.None);
         await blobs.DeleteAsync(payload.ZipKey, CancellationToken.None);
+        foreach (var observer in scope.ServiceProvider.GetServices<IImportObserver>()) await observer.ImportedAsync(payload.ProjectId);
     }
 
     /// <summary>Progress to the job's row (Done of Total) and to the project's live watchers, one write at a time.</summary>

@@ -175,13 +175,6 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time, Replicas repl
     }
 
     /// <summary>A 63-bit key from the seed and the id (SplitMix64 of their mix): the same seed gives the same order.</summary>
-    public static long ShuffleKey(int seed, Guid id)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        id.TryWriteBytes(bytes);
-        ulong z = BitConverter.ToUInt64(bytes[..8]) ^ BitConverter.ToUInt64(bytes[8..]) ^ ((ulong)(uint)seed * 0x9E3779B97F4A7C15);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return (long)((z ^ (z >> 31)) >> 1);
-    }
+    public static long ShuffleKey(int seed, Guid id) => Common.StableHash.Of(seed, id);
+
 }

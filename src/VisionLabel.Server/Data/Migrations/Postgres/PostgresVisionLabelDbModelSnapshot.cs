@@ -707,6 +707,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<int>("Orientation")
                         .HasColumnType("integer");
 
+                    b.Property<long?>("PerceptualHash")
+                        .HasColumnType("bigint");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 

@@ -697,6 +697,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<int>("Orientation")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("PerceptualHash")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
