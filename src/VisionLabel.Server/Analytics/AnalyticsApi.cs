@@ -13,7 +13,7 @@ namespace VisionLabel.Server.Analytics;
 public static class AnalyticsApi
 {
     public static IServiceCollection AddAnalytics(this IServiceCollection services) =>
-        services.AddScoped<PeopleAnalytics>().AddScoped<IActivityObserver, ActiveTimeTracker>();
+        services.AddScoped<PeopleAnalytics>().AddScoped<AnnotatorBias>().AddScoped<IActivityObserver, ActiveTimeTracker>();
 
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {
@@ -22,7 +22,21 @@ public static class AnalyticsApi
             "Each person's KPIs over ?from= and ?to= (ISO dates or instants, UTC; a bare date in `to` includes that day) and ?guidelineVersion=: images submitted, " +
             "objects created and edited (per active hour, per label), active time, mean active time per image, first-pass acceptance, rework rounds and reject reasons, " +
             "GT F1, consensus agreement, skip rate, turnaround medians, and flags worth a look (docs/analytics.md). Owners see everyone; others their own row. ?format=csv for a CSV of the same.");
+        project.MapGet("/bias", Bias).RequireProjectRole(ProjectRole.Annotator).WithDescription(
+            "Annotator bias: each person's label mix and box sizes (as submitted) against the rest of the project, by Pearson's chi-square test of homogeneity " +
+            "(p-value, and the labels that drive it: standardised residual above 2), the label confusions with others on images several people labelled (consensus), " +
+            "and flags worth a look at ?alpha= (default 0.001) for people with at least ?minObjects= (default 20) objects. Owners see everyone; others their own row.");
         return app;
+    }
+
+    private static async Task<Results<Ok<BiasReport>, ValidationProblem, ProblemHttpResult>> Bias(Guid projectId, double? alpha, int? minObjects, HttpContext context,
+        VisionLabelDb db, AnnotatorBias bias, CancellationToken ct)
+    {
+        if (alpha is { } a && (!double.IsFinite(a) || a <= 0 || a >= 1)) return Problems.Invalid("alpha", $"is a significance level above 0 and below 1, not {a}");
+        if (minObjects is < 1 or > 1_000_000) return Problems.Invalid("minObjects", $"must be between 1 and 1,000,000, not {minObjects}");
+        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        string? only = context.Access().Role >= ProjectRole.Owner ? null : context.Caller().UserName;
+        return TypedResults.Ok(await bias.ReportAsync(projectId, alpha ?? 0.001, minObjects ?? 20, only, ct));
     }
 
     private static async Task<Results<Ok<PeopleReport>, FileContentHttpResult, ValidationProblem, ProblemHttpResult>> People(Guid projectId, string? from, string? to,
