@@ -24,14 +24,17 @@ public class PeopleAnalyticsTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path, services: s => s.AddSingleton<TimeProvider>(_clock));
+        _app = new VisionLabelApp(_data.Path, Storage(), services: s => s.AddSingleton<TimeProvider>(_clock));
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "people", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 4);
         _members = new ProjectMembers(_app, _owner);
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>The database: SQLite here, PostgreSQL in the subclass (the op counts are grouped in the database).</summary>
+    protected virtual Dictionary<string, string?>? Storage() => null;
+
+    public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
         _data.Dispose();
@@ -175,5 +178,22 @@ public class PeopleAnalyticsTests : IAsyncLifetime
         Assert.StartsWith("ann1,2,3,1,50,288,25,2,0.5,1,wrong label: 1,", csv.Single(l => l.StartsWith("ann1,")).TrimEnd('\r'));
         var badRange = await (await _owner.GetAsync($"/api/projects/{_project.Id}/analytics/people?from=yesterday")).Problem(400);
         Assert.True(badRange.GetProperty("errors").TryGetProperty("from", out _));
+    }
+}
+
+public sealed class PeopleAnalyticsTestsOnPostgres : PeopleAnalyticsTests
+{
+    private PostgresDatabase? _database;
+
+    protected override Dictionary<string, string?> Storage()
+    {
+        _database ??= PostgresDatabase.Require();
+        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database?.Dispose();
     }
 }

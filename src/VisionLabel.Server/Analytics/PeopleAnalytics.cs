@@ -42,8 +42,13 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
         if (from is { } f2) opQuery = opQuery.Where(o => o.AppliedAt >= f2);
         if (to is { } t2) opQuery = opQuery.Where(o => o.AppliedAt < t2);
         if (guidelineVersion is not null) opQuery = opQuery.Where(o => o.GuidelineVersion == guidelineVersion);
-        var ops = await opQuery.Select(o => new { o.AuthorId, o.Type, o.AnnotationId }).ToListAsync(ct);
-        var labelOf = await db.Annotations.IgnoreQueryFilters().AsNoTracking().Where(a => images.Contains(a.ImageId)).Select(a => new { a.Id, a.LabelId }).ToDictionaryAsync(a => a.Id, a => a.LabelId, ct);
+        // Counted in the database (a project's op log runs to millions): per author, creates or not, and the annotation's
+        // label (none when the annotation is gone).
+        var ops = await (from o in opQuery
+                         join a in db.Annotations.AsNoTracking() on o.AnnotationId equals a.Id into matched
+                         from a in matched.DefaultIfEmpty()
+                         group o by new { o.AuthorId, Create = o.Type == OpType.Create, LabelId = (Guid?)a!.LabelId } into g
+                         select new { g.Key.AuthorId, g.Key.Create, g.Key.LabelId, Count = g.LongCount() }).ToListAsync(ct);
         var labelNames = await db.Labels.AsNoTracking().Where(l => l.ProjectId == project.Id).ToDictionaryAsync(l => l.Id, l => l.Name, ct);
         // Active time is kept per UTC day: a range takes the days it starts on and the days before it ends.
         var activeQuery = db.ActiveTimes.AsNoTracking().Where(a => a.ProjectId == project.Id);
@@ -63,7 +68,7 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
             var mine = events.Where(e => e.Actor == p).ToList();
             var submitted = mine.Where(e => e.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved).ToList();
             var myOps = ops.Where(o => o.AuthorId == p).ToList();
-            long created = myOps.LongCount(o => o.Type == OpType.Create), edited = myOps.LongCount(o => o.Type != OpType.Create);
+            long created = myOps.Where(o => o.Create).Sum(o => o.Count), edited = myOps.Where(o => !o.Create).Sum(o => o.Count);
             var myActive = active.Where(a => a.UserName == p).ToList();
             double seconds = myActive.Sum(a => a.Seconds);
             int activeImages = myActive.Select(a => a.ImageId).Distinct().Count();
@@ -79,8 +84,8 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
                 .Select(s => decisions[s.ImageId].FirstOrDefault(d => d.Id.CompareTo(s.Id) > 0) is { Kind: WorkEventKind.Approved } d ? (d.At - s.At).TotalSeconds : (double?)null)
                 .OfType<double>().ToList();
             var agreements = copies.Where(c => c.ReplicaOwner == p && c.Agreement is not null).Select(c => c.Agreement!.Value).ToList();
-            var labels = myOps.Where(o => labelOf.ContainsKey(o.AnnotationId)).GroupBy(o => labelOf[o.AnnotationId])
-                .Select(g => new LabelKpis(labelNames.GetValueOrDefault(g.Key, g.Key.ToString()), g.LongCount(o => o.Type == OpType.Create), g.LongCount(o => o.Type != OpType.Create)))
+            var labels = myOps.Where(o => o.LabelId is not null).GroupBy(o => o.LabelId!.Value)
+                .Select(g => new LabelKpis(labelNames.GetValueOrDefault(g.Key, g.Key.ToString()), g.Where(o => o.Create).Sum(o => o.Count), g.Where(o => !o.Create).Sum(o => o.Count)))
                 .OrderBy(l => l.Label, StringComparer.Ordinal).ToList();
             return new PersonKpis(p, submitted.Select(e => e.ImageId).Distinct().Count(), created, edited, Math.Round(seconds, 3),
                 seconds > 0 ? Math.Round((created + edited) / (seconds / 3600), 6) : null,
