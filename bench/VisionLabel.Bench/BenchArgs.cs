@@ -29,7 +29,7 @@ public sealed record BenchArgs(string Command, int Images, double Seconds, strin
 
     public static int Usage()
     {
-        Console.Error.WriteLine("usage: VisionLabel.Bench grid [--images 100000] [--seconds 10]\n       VisionLabel.Bench quality [--images 2000] [--per-image 50] [--rounds 5]\n       VisionLabel.Bench canvas [--seconds 10] [--rounds 1]\n       VisionLabel.Bench intake [--images 128] [--seconds S]\n       VisionLabel.Bench export [--images 10000] [--per-image 100]\n       VisionLabel.Bench jobs [--sizes 128,1024] [--models a.onnx] [--seconds S] [--settle S after the upload] [--warmup N images of a job before (0: a first job)]\n       VisionLabel.Bench inference [--images N] [--seconds S] [--rounds R] [--shared DIR] [--device cpu|cuda|auto] [--models a.onnx,b.onnx] [--runs R (0 = one per core)] [--threads T per run] [--polygons true|false]");
+        Console.Error.WriteLine("usage: VisionLabel.Bench grid [--images 100000] [--seconds 10]\n       VisionLabel.Bench quality [--images 2000] [--per-image 50] [--rounds 5]\n       VisionLabel.Bench health [--images 100000] [--per-image 10] [--rounds 3]\n       VisionLabel.Bench canvas [--seconds 10] [--rounds 1]\n       VisionLabel.Bench intake [--images 128] [--seconds S]\n       VisionLabel.Bench export [--images 10000] [--per-image 100]\n       VisionLabel.Bench jobs [--sizes 128,1024] [--models a.onnx] [--seconds S] [--settle S after the upload] [--warmup N images of a job before (0: a first job)]\n       VisionLabel.Bench inference [--images N] [--seconds S] [--rounds R] [--shared DIR] [--device cpu|cuda|auto] [--models a.onnx,b.onnx] [--runs R (0 = one per core)] [--threads T per run] [--polygons true|false]");
         return 2;
     }
 

@@ -12,6 +12,7 @@ return options.Command switch
     "canvas" => await CanvasBench.RunAsync(options),
     "grid" => await GridBench.RunAsync(options),
     "quality" => await QualityBench.RunAsync(options),
+    "health" => await HealthBench.RunAsync(options),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };

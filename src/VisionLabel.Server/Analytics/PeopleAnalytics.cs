@@ -34,9 +34,8 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
             eventQuery = eventQuery.Where(e => e.GuidelineVersion == guidelineVersion || (e.Kind != WorkEventKind.Submitted && e.Kind != WorkEventKind.AutoApproved));
         var events = await eventQuery.OrderBy(e => e.Id).ToListAsync(ct);
         // Reviews may come after the range ends: first-pass acceptance and turnaround look at every later decision.
-        var imageIds = events.Where(e => e.Kind is WorkEventKind.Submitted).Select(e => e.ImageId).Distinct().ToList();
-        var decisions = (await db.WorkEvents.AsNoTracking().Where(e => imageIds.Contains(e.ImageId) && (e.Kind == WorkEventKind.Approved || e.Kind == WorkEventKind.Rejected))
-            .OrderBy(e => e.Id).ToListAsync(ct)).ToLookup(e => e.ImageId);
+        var decisions = (await db.WorkEvents.AsNoTracking().Where(e => e.ProjectId == project.Id && (e.Kind == WorkEventKind.Approved || e.Kind == WorkEventKind.Rejected))
+            .OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId, e.Kind, e.At }).ToListAsync(ct)).ToLookup(e => e.ImageId);
         var images = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == project.Id).Select(i => i.Id);
         var opQuery = db.AnnotationOps.AsNoTracking().Where(o => images.Contains(o.ImageId));
         if (from is { } f2) opQuery = opQuery.Where(o => o.AppliedAt >= f2);

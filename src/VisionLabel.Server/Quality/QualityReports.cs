@@ -73,7 +73,8 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
         // Private copies of ground-truth images (honeypots, consensus shares) are scored against the image they copy.
         var copyOf = await db.Images.IgnoreQueryFilters().AsNoTracking().Where(i => i.ProjectId == projectId && i.ReplicaOf != null && truthImages.Contains(i.ReplicaOf.Value))
             .Select(i => new { i.Id, ReplicaOf = i.ReplicaOf!.Value }).ToDictionaryAsync(i => i.Id, i => i.ReplicaOf, ct);
-        var copies = copyOf.Keys.ToList();
+        // A subquery, not a list of ids: a project may have more copies than a statement may have parameters.
+        var copies = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == projectId && i.ReplicaOf != null && truthImages.Contains(i.ReplicaOf.Value)).Select(i => i.Id);
         var events = await db.WorkEvents.AsNoTracking()
             .Where(e => e.ProjectId == projectId && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved)
                         && (truthImages.Contains(e.ImageId) || copies.Contains(e.ImageId)) && (annotator == null || e.Actor == annotator))
