@@ -62,23 +62,30 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
         var people = events.Where(e => e.Kind is WorkEventKind.Leased or WorkEventKind.Submitted or WorkEventKind.AutoApproved).Select(e => e.Actor)
             .Concat(active.Select(a => a.UserName)).Where(p => p != Quality.Consensus.Author)
             .Distinct().Where(p => only is null || p == only).Order(StringComparer.Ordinal).ToList();
+        var byActor = events.ToLookup(e => e.Actor);
+        var activeOf = active.ToLookup(a => a.UserName);
+        var rejectionsOf = events.Where(e => e.Kind == WorkEventKind.Rejected && e.Subject != null).ToLookup(e => e.Subject!);
         var rows = people.Select(p =>
         {
-            var mine = events.Where(e => e.Actor == p).ToList();
+            var mine = byActor[p].ToList(); // in id (time) order
             var submitted = mine.Where(e => e.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved).ToList();
             var myOps = ops.Where(o => o.AuthorId == p).ToList();
             long created = myOps.Where(o => o.Create).Sum(o => o.Count), edited = myOps.Where(o => !o.Create).Sum(o => o.Count);
-            var myActive = active.Where(a => a.UserName == p).ToList();
+            var myActive = activeOf[p].ToList();
             double seconds = myActive.Sum(a => a.Seconds);
             int activeImages = myActive.Select(a => a.ImageId).Distinct().Count();
             // First pass: their round-0 submissions that a reviewer then decided on; accepted = the first decision approved it.
             var firstPass = submitted.Where(e => e.Kind == WorkEventKind.Submitted && e.Round == 0)
                 .Select(e => decisions[e.ImageId].FirstOrDefault(d => d.Id.CompareTo(e.Id) > 0)).Where(d => d is not null).ToList();
-            var rejections = events.Where(e => e.Kind == WorkEventKind.Rejected && e.Subject == p).ToList();
+            var rejections = rejectionsOf[p].ToList();
             int leases = mine.Count(e => e.Kind == WorkEventKind.Leased && e.Stage == WorkStage.Annotate);
             int skips = mine.Count(e => e.Kind == WorkEventKind.Released && e.Subject == p);
-            var leaseToSubmit = submitted.Select(s => mine.LastOrDefault(e => e.Kind == WorkEventKind.Leased && e.ImageId == s.ImageId && e.Id.CompareTo(s.Id) < 0) is { } l
-                ? (s.At - l.At).TotalSeconds : (double?)null).OfType<double>().ToList();
+            // One pass in event order: the last lease of each image before each submission of it.
+            var leaseToSubmit = new List<double>();
+            var leasedAt = new Dictionary<Guid, DateTime>();
+            foreach (var e in mine)
+                if (e.Kind == WorkEventKind.Leased) leasedAt[e.ImageId] = e.At;
+                else if (e.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved && leasedAt.TryGetValue(e.ImageId, out var at)) leaseToSubmit.Add((e.At - at).TotalSeconds);
             var submitToApproved = submitted.Where(s => s.Kind == WorkEventKind.Submitted)
                 .Select(s => decisions[s.ImageId].FirstOrDefault(d => d.Id.CompareTo(s.Id) > 0) is { Kind: WorkEventKind.Approved } d ? (d.At - s.At).TotalSeconds : (double?)null)
                 .OfType<double>().ToList();
