@@ -54,15 +54,17 @@ public static class HealthBench
         sw.Restart();
         long ops = await db.AnnotationOps.AsNoTracking().LongCountAsync();
         double opsRead = sw.Elapsed.TotalMilliseconds;
-        for (int r = 0; r < Math.Max(3, args.Rounds); r++)
+        double first = 0;
+        for (int r = 0; r <= Math.Max(3, args.Rounds); r++)
         {
             sw.Restart();
             var report = await people.ReportAsync(project, null, null, null, null, CancellationToken.None);
-            timings.Add(sw.Elapsed.TotalMilliseconds);
+            if (r == 0) first = sw.Elapsed.TotalMilliseconds; else timings.Add(sw.Elapsed.TotalMilliseconds);
             if (r == 0) Console.WriteLine($"people: {report.People.Count} people, {report.People.Sum(p => p.ObjectsCreated):N0} objects created");
         }
         Console.WriteLine($"baseline, count the op log ({ops:N0} ops): {opsRead:F0} ms");
-        Console.WriteLine($"people report: {timings.Order().ElementAt(timings.Count / 2):F0} ms median of {timings.Count}");
+        Console.WriteLine($"people report, first open (counts the whole op log into tallies once): {first:F0} ms");
+        Console.WriteLine($"people report, later opens: {timings.Order().ElementAt(timings.Count / 2):F0} ms median of {timings.Count}");
         return 0;
     }
 

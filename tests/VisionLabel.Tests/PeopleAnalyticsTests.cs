@@ -167,6 +167,13 @@ public class PeopleAnalyticsTests : IAsyncLifetime
         var r = await Person(_owner, "rev");
         Assert.Equal((0, 0), (r.GetProperty("imagesSubmitted").GetInt32(), r.GetProperty("leases").GetInt32()));
 
+        // The op log is counted once: later ops are added to what was counted, and asking again counts nothing twice.
+        Assert.Equal(_images[3], await ann2.NextIdAsync(_project.Id));
+        (await ann2.PostJson($"/api/images/{_images[3]}/annotations", Box(50))).EnsureSuccessStatusCode();
+        Assert.Equal(2L, (await Person(_owner, "ann2")).GetProperty("objectsCreated").GetInt64());
+        Assert.Equal(2L, (await Person(_owner, "ann2")).GetProperty("objectsCreated").GetInt64());
+        Assert.Equal(3L, (await Person(_owner, "ann1")).GetProperty("objectsCreated").GetInt64());
+
         // Annotators see their own row only; a range before the day has nobody's work.
         var own = await (await ann2.GetAsync($"/api/projects/{_project.Id}/analytics/people")).Read<JsonElement>();
         Assert.Equal("ann2", Assert.Single(own.GetProperty("people").EnumerateArray()).GetProperty("user").GetString());

@@ -22,7 +22,7 @@ public sealed record PeopleReport(DateTime? From, DateTime? To, string? Guidelin
 /// Annotator KPIs (docs/analytics.md): from the workflow's events, the op log, the active time the editor's events
 /// measured, and the quality figures. Everything is counted over [from, to) by when it happened.
 /// </summary>
-public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports quality)
+public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports quality, OpTallies tallies)
 {
     public async Task<PeopleReport> ReportAsync(Project project, DateTime? from, DateTime? to, string? guidelineVersion, string? only, CancellationToken ct)
     {
@@ -36,18 +36,14 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
         // Reviews may come after the range ends: first-pass acceptance and turnaround look at every later decision.
         var decisions = (await db.WorkEvents.AsNoTracking().Where(e => e.ProjectId == project.Id && (e.Kind == WorkEventKind.Approved || e.Kind == WorkEventKind.Rejected))
             .OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId, e.Kind, e.At }).ToListAsync(ct)).ToLookup(e => e.ImageId);
-        var images = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == project.Id).Select(i => i.Id);
-        var opQuery = db.AnnotationOps.AsNoTracking().Where(o => images.Contains(o.ImageId));
-        if (from is { } f2) opQuery = opQuery.Where(o => o.AppliedAt >= f2);
-        if (to is { } t2) opQuery = opQuery.Where(o => o.AppliedAt < t2);
-        if (guidelineVersion is not null) opQuery = opQuery.Where(o => o.GuidelineVersion == guidelineVersion);
-        // Counted in the database (a project's op log runs to millions): per author, creates or not, and the annotation's
-        // label (none when the annotation is gone).
-        var ops = await (from o in opQuery
-                         join a in db.Annotations.AsNoTracking() on o.AnnotationId equals a.Id into matched
-                         from a in matched.DefaultIfEmpty()
-                         group o by new { o.AuthorId, Create = o.Type == OpType.Create, LabelId = (Guid?)a!.LabelId } into g
-                         select new { g.Key.AuthorId, g.Key.Create, g.Key.LabelId, Count = g.LongCount() }).ToListAsync(ct);
+        // Objects created and edited: from the op log's tallies (counted once, per UTC day), brought up to date first.
+        await tallies.CatchUpAsync(project.Id, ct);
+        var tallyQuery = db.OpTallies.AsNoTracking().Where(t => t.ProjectId == project.Id);
+        if (from is { } f2) { var d = DateOnly.FromDateTime(f2); tallyQuery = tallyQuery.Where(t => t.Day >= d); }
+        if (to is { } t2) { var d = DateOnly.FromDateTime(t2.AddTicks(-1)); tallyQuery = tallyQuery.Where(t => t.Day <= d); }
+        if (guidelineVersion is not null) tallyQuery = tallyQuery.Where(t => t.GuidelineVersion == guidelineVersion);
+        var ops = (await tallyQuery.ToListAsync(ct))
+            .Select(t => new { AuthorId = t.Author, t.Create, LabelId = t.LabelId == Guid.Empty ? (Guid?)null : t.LabelId, t.Count }).ToList();
         var labelNames = await db.Labels.AsNoTracking().Where(l => l.ProjectId == project.Id).ToDictionaryAsync(l => l.Id, l => l.Name, ct);
         // Active time is kept per UTC day: a range takes the days it starts on and the days before it ends.
         var activeQuery = db.ActiveTimes.AsNoTracking().Where(a => a.ProjectId == project.Id);
@@ -63,13 +59,14 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
             .Concat(active.Select(a => a.UserName)).Where(p => p != Quality.Consensus.Author)
             .Distinct().Where(p => only is null || p == only).Order(StringComparer.Ordinal).ToList();
         var byActor = events.ToLookup(e => e.Actor);
+        var opsOf = ops.ToLookup(o => o.AuthorId);
         var activeOf = active.ToLookup(a => a.UserName);
         var rejectionsOf = events.Where(e => e.Kind == WorkEventKind.Rejected && e.Subject != null).ToLookup(e => e.Subject!);
         var rows = people.Select(p =>
         {
             var mine = byActor[p].ToList(); // in id (time) order
             var submitted = mine.Where(e => e.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved).ToList();
-            var myOps = ops.Where(o => o.AuthorId == p).ToList();
+            var myOps = opsOf[p].ToList();
             long created = myOps.Where(o => o.Create).Sum(o => o.Count), edited = myOps.Where(o => !o.Create).Sum(o => o.Count);
             var myActive = activeOf[p].ToList();
             double seconds = myActive.Sum(a => a.Seconds);

@@ -20,6 +20,8 @@ public static class AdvisoryLocks
 
     /// <summary>Claims of consensus copies, with the project as the second key (the two-int key space is apart from the bigint one).</summary>
     public const int ConsensusClaims = 740327;
+    /// <summary>Counting a project's new ops into the people figures' tallies (Analytics.OpTallies), with the project as the second key.</summary>
+    public const int OpTallies = 740328;
 
     public static async Task ForTransactionAsync(VisionLabelDb db, long key)
     {

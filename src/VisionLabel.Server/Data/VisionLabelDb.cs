@@ -32,6 +32,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Quality.GroundTruth> GroundTruth => Set<Quality.GroundTruth>();
     public DbSet<Analytics.ActiveTime> ActiveTimes => Set<Analytics.ActiveTime>();
     public DbSet<Analytics.ActivityCursor> ActivityCursors => Set<Analytics.ActivityCursor>();
+    public DbSet<Analytics.OpTally> OpTallies => Set<Analytics.OpTally>();
+    public DbSet<Analytics.OpTallyMark> OpTallyMarks => Set<Analytics.OpTallyMark>();
     public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
@@ -215,6 +217,18 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(a => a.UserName).HasMaxLength(200);
             e.HasOne<Project>().WithMany().HasForeignKey(a => a.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(a => new { a.ProjectId, a.Day });
+        });
+        model.Entity<Analytics.OpTally>(e =>
+        {
+            e.HasKey(t => new { t.ProjectId, t.Author, t.Day, t.GuidelineVersion, t.LabelId, t.Create });
+            e.Property(t => t.Author).HasMaxLength(200);
+            e.Property(t => t.GuidelineVersion).HasMaxLength(16);
+            e.HasOne<Project>().WithMany().HasForeignKey(t => t.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Analytics.OpTallyMark>(e =>
+        {
+            e.HasKey(m => m.ImageId);
+            e.HasOne<Image>().WithMany().HasForeignKey(m => m.ImageId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Analytics.ActivityCursor>(e =>
         {

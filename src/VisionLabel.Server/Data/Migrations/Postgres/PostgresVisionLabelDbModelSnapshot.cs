@@ -302,6 +302,49 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.ToTable("ActivityCursors");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Author")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("LabelId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("Create")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ProjectId", "Author", "Day", "GuidelineVersion", "LabelId", "Create");
+
+                    b.ToTable("OpTallies");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTallyMark", b =>
+                {
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ImageId");
+
+                    b.ToTable("OpTallyMarks");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1274,6 +1317,24 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasOne("VisionLabel.Server.Data.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTallyMark", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

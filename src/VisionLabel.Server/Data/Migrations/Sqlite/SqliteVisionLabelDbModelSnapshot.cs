@@ -292,6 +292,49 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.ToTable("ActivityCursors");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Author")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("LabelId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Create")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProjectId", "Author", "Day", "GuidelineVersion", "LabelId", "Create");
+
+                    b.ToTable("OpTallies");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTallyMark", b =>
+                {
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ImageId");
+
+                    b.ToTable("OpTallyMarks");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1264,6 +1307,24 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasOne("VisionLabel.Server.Data.Project", null)
                         .WithMany()
                         .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.OpTallyMark", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
