@@ -43,13 +43,16 @@ public sealed class OpTallies(VisionLabelDb db)
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.OpTallies}, {BitConverter.ToInt32(projectId.ToByteArray(), 12)})", ct);
+            // The images with ops above their mark, found by one index seek each (a subquery, not a list: there may be many).
+            var changed = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == projectId && db.AnnotationOps.Any(o => o.ImageId == i.Id
+                && o.Seq > (db.OpTallyMarks.Where(m => m.ImageId == i.Id).Select(m => (long?)m.Seq).FirstOrDefault() ?? 0))).Select(i => i.Id);
             var fresh = await (from o in db.AnnotationOps.AsNoTracking()
-                               join i in db.Images.IgnoreQueryFilters() on o.ImageId equals i.Id
+                               where changed.Contains(o.ImageId)
                                join m in db.OpTallyMarks on o.ImageId equals m.ImageId into marks
                                from m in marks.DefaultIfEmpty()
                                join a in db.Annotations.IgnoreQueryFilters() on o.AnnotationId equals a.Id into objects
                                from a in objects.DefaultIfEmpty()
-                               where i.ProjectId == projectId && o.Seq > (m == null ? 0 : m.Seq)
+                               where o.Seq > (m == null ? 0 : m.Seq)
                                group o by new { o.ImageId, o.AuthorId, o.AppliedAt.Date, o.GuidelineVersion, LabelId = (Guid?)a!.LabelId, Create = o.Type == OpType.Create } into g
                                select new { g.Key.ImageId, g.Key.AuthorId, g.Key.Date, g.Key.GuidelineVersion, g.Key.LabelId, g.Key.Create, Count = g.LongCount(), Top = g.Max(o => o.Seq) })
                 .ToListAsync(ct);
