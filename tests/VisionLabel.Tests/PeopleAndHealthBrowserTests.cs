@@ -57,7 +57,7 @@ public class PeopleAndHealthBrowserTests : IAsyncLifetime
     /// <summary>The images the project grid shows, once the filter's first page has arrived.</summary>
     private static async Task<HashSet<Guid>> GridImages(IPage page)
     {
-        await page.Locator(".vgrid[data-loaded='true']").WaitForAsync(Soon);
+        await page.Locator(".vgrid[data-loaded='true']").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 15_000 }); // no height when empty
         var ids = await page.Locator(".vcell[data-image]").EvaluateAllAsync<string[]>("cells => cells.map(c => c.dataset.image).filter(Boolean)");
         return ids.Select(Guid.Parse).ToHashSet();
     }

@@ -26,8 +26,8 @@ export function gridFilters(f: ImageFilter, labels: readonly Label[], people: re
       ${labels.map(l => html`<option value=${l.id} ?selected=${l.id === f.label}>${l.name}</option>`)}
       ${labelMissing ? html`<option value=${f.label} selected>label ${f.label!.slice(0, 8)}…</option>` : ''}
     </select></label>
-    <label title="Images this person submitted (last)">Annotator
-      <input class="filter-annotator" aria-label="Annotator" list="grid-people" placeholder="anyone" .value=${f.annotator ?? ''} maxlength="256"
+    <label title="Images this person submitted (last)">
+      <input class="filter-annotator" aria-label="Annotator" list="grid-people" placeholder="annotator" .value=${f.annotator ?? ''} maxlength="256"
         @change=${(e: Event) => set({ annotator: value(e) })} />
       <datalist id="grid-people">${people.map(p => html`<option value=${p}></option>`)}</datalist></label>
     <label title="Images with model proposals nobody has accepted or rejected yet">Proposals
@@ -35,10 +35,10 @@ export function gridFilters(f: ImageFilter, labels: readonly Label[], people: re
       ${[['', 'any'], ['true', 'waiting'], ['false', 'none waiting']].map(([v, text]) => html`<option value=${v} ?selected=${v === (f.hasProposals ?? '')}>${text}</option>`)}
     </select></label>
     <label title="Images with a model annotation whose score is in this range (0 to 1)">Score
-      <input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="0" aria-label="Minimum score" .value=${f.minScore ?? ''}
-        @change=${(e: Event) => set({ minScore: value(e) })} />–<input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="1"
+      <input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="min" aria-label="Minimum score" .value=${f.minScore ?? ''}
+        @change=${(e: Event) => set({ minScore: value(e) })} />–<input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="max"
         aria-label="Maximum score" .value=${f.maxScore ?? ''} @change=${(e: Event) => set({ maxScore: value(e) })} /></label>
-    <label>File name <input type="search" class="filter-name" aria-label="File name" placeholder="part of the name" maxlength="255" .value=${f.fileName ?? ''}
+    <label title="Part of the file name, any case"><input type="search" class="filter-name" aria-label="File name" placeholder="file name" maxlength="255" .value=${f.fileName ?? ''}
       @change=${(e: Event) => set({ fileName: value(e) })} @input=${(e: Event) => later(() => set({ fileName: value(e) }))} /></label>
     ${n ? html`<span class="chip filter-chip ids-chip" data-ids=${n} title=${`The images a drill-down picked (${n})`}>${n} image${n === 1 ? '' : 's'}${f.idsNote ? ` from ${f.idsNote}` : ' picked'}
       <button type="button" class="icon" aria-label="Remove the picked images filter" @click=${() => set({ ids: '', idsNote: '' })}>×</button></span>` : ''}

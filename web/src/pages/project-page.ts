@@ -3,7 +3,7 @@ import { api, DatasetFormat, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
 import { gridFilters } from './grid-filters';
-import { gridHref, readFilter, type ImageFilter } from '../image-filters';
+import { gridHref, hasFilter, readFilter, type ImageFilter } from '../image-filters';
 import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
 import { toast } from '../toast';
 
@@ -209,12 +209,12 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="card work-link"><a class="button primary" href="/projects/${projectId}/work">My work →</a>
         <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span>
-        ${atLeast(role, 'reviewer') ? html`<span class="quality-link"><a class="button" href="/projects/${projectId}/quality">Quality →</a>
-          <span class="muted">each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}.</span></span>` : ''}
-        ${atLeast(role, 'annotator') ? html`<span class="quality-link"><a class="button" href="/projects/${projectId}/people">People →</a>
-          <span class="muted">${owner() ? 'everyone\'s' : 'your'} output, active time, first-pass acceptance and F1.</span></span>` : ''}
-        ${atLeast(role, 'reviewer') ? html`<span class="quality-link"><a class="button" href="/projects/${projectId}/health">Health →</a>
-          <span class="muted">class balance, box outliers, near-duplicates and split leaks.</span></span>` : ''}</div>
+        ${atLeast(role, 'annotator') ? html`<span class="quality-link figure-links">
+          ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/quality"
+            title="Each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}">Quality →</a>` : ''}
+          <a class="button" href="/projects/${projectId}/people" title="${owner() ? 'Everyone\'s' : 'Your'} output, active time, first-pass acceptance and GT F1, with flags worth a look">People →</a>
+          ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/health" title="Class balance per split, box outliers, near-duplicates and split leaks">Health →</a>` : ''}
+          <span class="muted">${atLeast(role, 'reviewer') ? 'quality against ground truth, people\'s figures, dataset health' : 'your figures'}.</span></span>` : ''}</div>
       ${membersCard()}
       ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
@@ -261,7 +261,10 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   draw();
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => { error = (err as Error).message; toast(error, true); draw(); });
   loadMembers().catch(() => {});
-  load().catch(err => toast((err as Error).message, true));
+  // Opened with filters (a drill-down from People or Health, a shared link): the grid is what was asked for, so show it.
+  const drilled = hasFilter(filter);
+  load().then(() => { if (drilled) root.querySelector('.grid-filters')?.scrollIntoView({ block: 'start' }); })
+    .catch(err => toast(`Filter refused: ${(err as Error).message}`, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
   return () => { events.stop(); grid?.dispose(); };
 }
