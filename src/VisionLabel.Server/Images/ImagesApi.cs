@@ -31,7 +31,8 @@ public static class ImagesApi
             "?hasProposals=true|false: images with (without) a proposed annotation; " +
             "?minScore=, ?maxScore= (0–1): images with a model annotation (proposed, accepted or rejected) whose score is in [minScore, maxScore]; " +
             "?fileName= part of the file name, any case (letters beyond ASCII match their exact case on SQLite); " +
-            "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers). Each bad value is a 400 naming its field.");
+            "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers; each id is 37 characters of the URL, and Kestrel and most proxies refuse request lines over 8 KB, about 200 ids). " +
+            "Each bad value is a 400 naming its field.");
 
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
         images.MapGet("/", Get).RequireProjectRole(ProjectRole.Viewer);
