@@ -1,5 +1,6 @@
 // REST client for the server's /api. Errors are the server's ProblemDetails, surfaced with their detail text.
 import { toSignIn, xsrfToken } from './session';
+import { filterQuery, type ImageFilter } from './image-filters';
 
 // Types of the server's API, generated from its OpenAPI document (web/openapi.json → src/api-schema.d.ts by
 // `npm run gen-api`; the server writes the document with `visionlabel openapi --out web/openapi.json`, and a test
@@ -54,6 +55,11 @@ export type Onboarding = Schemas['OnboardingState'];
 export type Replicas = Schemas['ReplicasDto'];
 export type Replica = Schemas['ReplicaDto'];
 export type GroundTruthFlag = Schemas['GroundTruthFlag'];
+// People and data (issue #24, docs/analytics.md): each person's KPIs, and dataset health.
+export type PeopleReport = Schemas['PeopleReport'];
+export type PersonKpis = Schemas['PersonKpis'];
+export type Health = Schemas['HealthDto'];
+export type HealthRequest = Schemas['HealthRequest'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -159,8 +165,13 @@ export const api = {
   deleteLabel: (projectId: string, labelId: string, withAnnotations: boolean) =>
     request<void>('DELETE', `/api/projects/${projectId}/labels/${labelId}${withAnnotations ? '?deleteAnnotations=true' : ''}`),
   createProject: (name: string, labels: { name: string; color?: string }[]) => request<Project>('POST', '/api/projects', { name, labels }),
-  images: (projectId: string, offset: number, limit: number, status?: string) =>
-    request<ImagePage>('GET', `/api/projects/${projectId}/images?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ''}`),
+  /** A page of the project's images; a string is a status filter, an ImageFilter any of the list's filters (image-filters.ts). */
+  images: (projectId: string, offset: number, limit: number, filter?: string | ImageFilter) => {
+    const query = filterQuery(typeof filter === 'string' ? { status: filter } : filter ?? {});
+    query.set('offset', String(offset));
+    query.set('limit', String(limit));
+    return request<ImagePage>('GET', `/api/projects/${projectId}/images?${query}`);
+  },
   image: (id: string) => request<ImageInfo>('GET', `/api/images/${id}`),
   models: () => request<Model[]>('GET', '/api/models'),
   datasetFormats: () => request<DatasetFormat[]>('GET', '/api/dataset-formats'),
@@ -214,6 +225,12 @@ export const api = {
   groundTruthFlags: (projectId: string, iou: number, minAttempts: number) =>
     request<GroundTruthFlag[]>('GET', `/api/projects/${projectId}/ground-truth/flags?iou=${iou}&minAttempts=${minAttempts}`),
   groundTruthFromApproved: (imageId: string) => request<FromApproved>('POST', `/api/images/${imageId}/ground-truth/from-approved`),
+  /** Each person's KPIs over [from, to) (ISO dates; owners see everyone, others their own row). */
+  people: (projectId: string, query: URLSearchParams) => request<PeopleReport>('GET', `/api/projects/${projectId}/analytics/people?${query}`),
+  /** The latest dataset health result (reviewers and up); status running while a run is under way. */
+  health: (projectId: string) => request<Health>('GET', `/api/projects/${projectId}/health`),
+  /** Starts a health run: the job (its progress comes as JobProgress on /hubs/live). */
+  runHealth: (projectId: string, body: HealthRequest) => request<Job>('POST', `/api/projects/${projectId}/health`, body),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

@@ -10,6 +10,8 @@ import { projectPage } from './pages/project-page';
 import { workPage } from './pages/work-page';
 import { qualityPage } from './pages/quality-page';
 import { guidelinesPage } from './pages/guidelines-page';
+import { peoplePage } from './pages/people-page';
+import { healthPage } from './pages/health-page';
 import { notFoundPage } from './pages/not-found-page';
 import { EditorPage } from './editor/editor-page';
 
@@ -31,6 +33,8 @@ export const routes: readonly Route[] = [
   { path: new RegExp(`^/projects/${id}/work$`, 'i'), page: (root, [projectId]) => workPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/quality$`, 'i'), page: (root, [projectId]) => qualityPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/guidelines$`, 'i'), page: (root, [projectId]) => guidelinesPage(root, projectId) },
+  { path: new RegExp(`^/projects/${id}/people$`, 'i'), page: (root, [projectId]) => peoplePage(root, projectId) },
+  { path: new RegExp(`^/projects/${id}/health$`, 'i'), page: (root, [projectId]) => healthPage(root, projectId) },
   { path: new RegExp(`^/images/${id}$`, 'i'), page: (root, [imageId]) => { const editor = new EditorPage(root, imageId, currentUser()); return () => editor.dispose(); } },
   { path: /^\/signin$/, page: root => signInPage(root), public: true },
   { path: /^\/setup$/, page: root => setupPage(root), public: true },

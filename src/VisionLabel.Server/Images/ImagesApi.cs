@@ -21,7 +21,18 @@ public static class ImagesApi
         projectImages.MapPost("/", Upload).DisableAntiforgery().RequireProjectRole(ProjectRole.Owner)
             .DocumentMultipart("file")
             .WithDescription("Upload one or more JPEG/PNG/WebP files as multipart/form-data (any field name). Streamed: files are never held in memory.");
-        projectImages.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer);
+        projectImages.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer).WithDescription(
+            "A page of the project's images in upload order (?offset=, ?limit= 1–1000), narrowed by any of these filters, all of which must hold: " +
+            "?status= (new, prelabeled, in-progress, submitted, approved, rejected); " +
+            "?stage= the workflow stage people see: annotate (not submitted, approved or rejected), submitted (waiting, nobody reviewing), in-review (submitted and leased), " +
+            "approved, rejected (waiting for rework, nobody on it), rework (rejected and leased) — from the status and the lease now, as the editor's stage chip; " +
+            "?label= a label id: images with an accepted or proposed annotation of that label; " +
+            "?annotator= a user name: images that person submitted last (the submitter a rejection goes back to); " +
+            "?hasProposals=true|false: images with (without) a proposed annotation; " +
+            "?minScore=, ?maxScore= (0–1): images with a model annotation (proposed, accepted or rejected) whose score is in [minScore, maxScore]; " +
+            "?fileName= part of the file name, any case (letters beyond ASCII match their exact case on SQLite); " +
+            "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers; each id is 37 characters of the URL, and Kestrel and most proxies refuse request lines over 8 KB, about 200 ids). " +
+            "Each bad value is a 400 naming its field.");
 
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
         images.MapGet("/", Get).RequireProjectRole(ProjectRole.Viewer);
@@ -110,14 +121,22 @@ public static class ImagesApi
         return name.Length == 0 ? "unnamed" : name[..Math.Min(name.Length, 255)];
     }
 
+    /// <summary>The workflow stages the list filters by (WorkflowRules.StageName's names).</summary>
+    private static readonly string[] Stages = ["annotate", "submitted", "in-review", "approved", "rejected", "rework"];
+    private const int MaxIds = 1000;
+
     private static async Task<Results<Ok<ImagePage>, ValidationProblem, ProblemHttpResult>> List(
-        Guid projectId, string? status, int? offset, int? limit, VisionLabelDb db, CancellationToken ct)
+        Guid projectId, string? status, int? offset, int? limit, string? stage, string? label, string? annotator, string? hasProposals,
+        string? minScore, string? maxScore, string? fileName, string? ids, VisionLabelDb db, TimeProvider time, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         int skip = offset ?? 0, take = limit ?? 100;
         if (skip < 0) return Problems.Invalid("offset", "offset must be 0 or more");
         if (take is < 1 or > 1000) return Problems.Invalid("limit", "limit must be between 1 and 1000");
 
+        // A filter given empty (?fileName=) is no filter: a form's blank field narrows nothing.
+        (stage, label, annotator, hasProposals, minScore, maxScore, fileName, ids) =
+            (Given(stage), Given(label), Given(annotator), Given(hasProposals), Given(minScore), Given(maxScore), Given(fileName), Given(ids));
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId);
         if (status is not null)
         {
@@ -125,9 +144,87 @@ public static class ImagesApi
                 return Problems.Invalid("status", $"'{status}' is not an image status; use one of {ApiEnum.Names<ImageStatus>()}.");
             query = query.Where(i => i.Status == wanted);
         }
+        if (stage is not null)
+        {
+            string name = stage.Trim().ToLowerInvariant();
+            if (!Stages.Contains(name)) return Problems.Invalid("stage", $"'{stage}' is not a workflow stage; use one of {string.Join(", ", Stages)}.");
+            // As WorkflowRules.StageName: the status, and for submitted and rejected images whether someone holds a lease now.
+            var now = time.GetUtcNow().UtcDateTime;
+            query = name switch
+            {
+                "annotate" => query.Where(i => i.Status != ImageStatus.Submitted && i.Status != ImageStatus.Approved && i.Status != ImageStatus.Rejected),
+                "approved" => query.Where(i => i.Status == ImageStatus.Approved),
+                "in-review" => query.Where(i => i.Status == ImageStatus.Submitted && i.LeaseHolder != null && i.LeaseExpiresAt > now),
+                "submitted" => query.Where(i => i.Status == ImageStatus.Submitted && !(i.LeaseHolder != null && i.LeaseExpiresAt > now)),
+                "rework" => query.Where(i => i.Status == ImageStatus.Rejected && i.LeaseHolder != null && i.LeaseExpiresAt > now),
+                _ => query.Where(i => i.Status == ImageStatus.Rejected && !(i.LeaseHolder != null && i.LeaseExpiresAt > now)),
+            };
+        }
+        if (label is not null)
+        {
+            if (!Guid.TryParse(label, out var labelId)) return Problems.Invalid("label", $"'{label}' is not a label id (a GUID from GET /api/projects/{{id}}/labels).");
+            if (!await db.Labels.AnyAsync(l => l.Id == labelId && l.ProjectId == projectId, ct))
+                return Problems.Invalid("label", $"This project has no label with id {labelId}.");
+            query = query.Where(i => db.Annotations.Any(a => a.ImageId == i.Id && a.LabelId == labelId &&
+                (a.State == AnnotationState.Accepted || a.State == AnnotationState.Proposed)));
+        }
+        if (annotator is not null)
+        {
+            string who = annotator.Trim();
+            if (who.Length > 256) return Problems.Invalid("annotator", "annotator is a user name (at most 256 characters).");
+            query = query.Where(i => i.SubmittedBy == who);
+        }
+        if (hasProposals is not null)
+        {
+            if (!bool.TryParse(hasProposals.Trim(), out bool proposals)) return Problems.Invalid("hasProposals", $"'{hasProposals}' is not true or false.");
+            query = proposals
+                ? query.Where(i => db.Annotations.Any(a => a.ImageId == i.Id && a.State == AnnotationState.Proposed))
+                : query.Where(i => !db.Annotations.Any(a => a.ImageId == i.Id && a.State == AnnotationState.Proposed));
+        }
+        if (!TryScore(minScore, out double? min)) return Problems.Invalid("minScore", $"'{minScore}' is not a score between 0 and 1.");
+        if (!TryScore(maxScore, out double? max)) return Problems.Invalid("maxScore", $"'{maxScore}' is not a score between 0 and 1.");
+        if (min > max) return Problems.Invalid("maxScore", $"maxScore ({max}) is below minScore ({min}).");
+        if (min is not null || max is not null)
+        {
+            double lo = min ?? 0, hi = max ?? 1;
+            query = query.Where(i => db.Annotations.Any(a => a.ImageId == i.Id && a.Source == AnnotationSourceType.Model &&
+                a.Score != null && a.Score >= lo && a.Score <= hi));
+        }
+        if (fileName is not null)
+        {
+            string part = fileName.Trim().ToLowerInvariant();
+            if (part.Length > 255) return Problems.Invalid("fileName", "fileName is part of a file name (at most 255 characters).");
+            query = query.Where(i => i.FileName.ToLower().Contains(part));
+        }
+        if (ids is not null)
+        {
+            var parts = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (parts.Length == 0) return Problems.Invalid("ids", "ids is a comma-separated list of image ids.");
+            if (parts.Length > MaxIds) return Problems.Invalid("ids", $"at most {MaxIds} ids at once ({parts.Length} given).");
+            var wanted = new List<Guid>(parts.Length);
+            foreach (var part in parts)
+            {
+                if (!Guid.TryParse(part, out var id)) return Problems.Invalid("ids", $"'{part}' is not an image id (a GUID).");
+                wanted.Add(id);
+            }
+            var set = wanted.Distinct().ToArray();
+            query = query.Where(i => set.Contains(i.Id));
+        }
         int total = await query.CountAsync(ct);
         var items = await query.OrderBy(i => i.Id).Skip(skip).Take(take).ToListAsync(ct); // ids are v7: upload order
         return TypedResults.Ok(new ImagePage(items.Select(ImageDto.From).ToList(), total, skip, take));
+    }
+
+    private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static bool TryScore(string? text, out double? score)
+    {
+        score = null;
+        if (text is null) return true;
+        if (!double.TryParse(text.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value) ||
+            !double.IsFinite(value) || value < 0 || value > 1) return false;
+        score = value;
+        return true;
     }
 
     private static async Task<Results<Ok<ImageDto>, ProblemHttpResult>> Get(Guid imageId, VisionLabelDb db, CancellationToken ct)

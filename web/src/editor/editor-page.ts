@@ -1,5 +1,6 @@
 import { ActivityReporter } from './activity';
 import { api } from '../api';
+import { readFilter } from '../image-filters';
 import { projectRole, type Member } from '../session';
 import { toast } from '../toast';
 import { CanvasView } from './canvas';
@@ -107,9 +108,8 @@ export class EditorPage {
     const ed = this.ed, store = ed.store;
     const info = await api.image(this.imageId);
     store.set({ info, status: info.status });
-    // ← and → walk the images the grid showed: within its status filter when it had one (?status=…).
-    const filter = new URLSearchParams(location.search).get('status') ?? undefined;
-    api.images(info.projectId, 0, 1000, filter).then(page => store.set({ neighbours: page.items.map(i => i.id) })).catch(() => {});
+    // ← and → walk the images the grid showed: within its filters when it had some (?status=…, ?annotator=…; image-filters.ts).
+    api.images(info.projectId, 0, 1000, readFilter(location.search)).then(page => store.set({ neighbours: page.items.map(i => i.id) })).catch(() => {});
     // The live connection is not waited for to show the image: a page that cannot reach the hub still shows it,
     // says it is offline, and keeps trying.
     const live = ed.live.start().catch(() => { toast('Cannot reach the live server: retrying', true); return ed.live.retry(); });

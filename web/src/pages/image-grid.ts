@@ -1,5 +1,6 @@
 import { html, render } from 'lit';
 import { api, ImageInfo } from '../api';
+import { filterQuery, type ImageFilter } from '../image-filters';
 
 const pageSize = 200;
 const cell = 170; // px: thumbnail 160 + gap
@@ -8,6 +9,8 @@ const rowHeight = 190;
 /**
  * A project's images as a virtualised thumbnail grid: only the rows in view (and one screen above and below) are in
  * the DOM, and pages of 200 are fetched as they scroll into view, so 100,000 images cost what one screen costs.
+ * Narrowed by the list's filters (image-filters.ts); the host says `data-total` and `data-loaded` (the filter's
+ * first page has arrived) for tests.
  */
 export class ImageGrid {
   private readonly pages = new Map<number, ImageInfo[] | 'loading'>();
@@ -16,7 +19,7 @@ export class ImageGrid {
   private readonly onScroll = () => this.draw();
   private readonly onResize = () => this.draw();
 
-  constructor(root: HTMLElement, private readonly projectId: string, private status: string, private readonly changed: (total: number) => void) {
+  constructor(root: HTMLElement, private readonly projectId: string, private filter: ImageFilter, private readonly changed: (total: number) => void) {
     this.host = document.createElement('div');
     this.host.className = 'vgrid';
     root.replaceChildren(this.host);
@@ -29,11 +32,19 @@ export class ImageGrid {
     window.removeEventListener('resize', this.onResize);
   }
 
-  async reload(status = this.status): Promise<void> {
-    this.status = status;
+  async reload(filter = this.filter): Promise<void> {
+    this.filter = filter;
+    this.host.dataset.loaded = 'false';
     this.pages.clear();
     this.generation++;
-    await this.fetch(0);
+    try { await this.fetch(0); }
+    catch (err) {
+      // A filter the server refused: an empty grid, and the caller says why.
+      this.total = 0;
+      this.changed(0);
+      this.draw();
+      throw err;
+    }
   }
 
   /** Bumped by each reload: a page fetched for an earlier filter arrives late and is dropped, never shown. */
@@ -43,10 +54,14 @@ export class ImageGrid {
     if (this.pages.has(page)) return;
     this.pages.set(page, 'loading');
     const generation = this.generation;
-    const result = await api.images(this.projectId, page * pageSize, pageSize, this.status || undefined);
+    let result;
+    try { result = await api.images(this.projectId, page * pageSize, pageSize, this.filter); }
+    catch (err) { if (generation === this.generation) this.pages.delete(page); throw err; }
     if (generation !== this.generation) return; // the filter changed while this page was on its way
     this.pages.set(page, result.items);
-    if (result.total !== this.total) { this.total = result.total; this.changed(this.total); }
+    if (result.total !== this.total || page === 0) { this.total = result.total; this.changed(this.total); }
+    this.host.dataset.total = String(this.total);
+    if (page === 0) this.host.dataset.loaded = 'true';
     this.draw();
   }
 
@@ -62,11 +77,12 @@ export class ImageGrid {
         const index = row * columns + col;
         if (index >= this.total) break;
         const page = this.pages.get(Math.floor(index / pageSize));
-        if (page === undefined) this.fetch(Math.floor(index / pageSize));
+        if (page === undefined) this.fetch(Math.floor(index / pageSize)).catch(() => {}); // shown again when it scrolls back
         const image = Array.isArray(page) ? page[index % pageSize] : undefined;
         // The filter travels with the link: the editor's ← and → then stay within it.
-        const href = image ? `/images/${image.id}${this.status ? `?status=${encodeURIComponent(this.status)}` : ''}` : '#';
-        cells.push(html`<a class="vcell" style="top:${row * rowHeight}px;left:${col * cell}px" href=${href} title=${image ? `${image.fileName} · ${image.status}` : ''}>
+        const query = filterQuery(this.filter).toString();
+        const href = image ? `/images/${image.id}${query ? `?${query}` : ''}` : '#';
+        cells.push(html`<a class="vcell" data-image=${image?.id ?? ''} style="top:${row * rowHeight}px;left:${col * cell}px" href=${href} title=${image ? `${image.fileName} · ${image.status}` : ''}>
           ${image ? html`<img loading="lazy" src="/api/images/${image.id}/thumbnail" alt=${image.fileName} /><span class="status">${image.status}</span><span class="name">${image.fileName}</span>` : html`<span class="name muted">…</span>`}</a>`);
       }
     this.host.style.height = `${rows * rowHeight}px`;

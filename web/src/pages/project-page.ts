@@ -2,19 +2,22 @@ import { html, render } from 'lit';
 import { api, DatasetFormat, Job, JobItem, Model, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
+import { gridFilters } from './grid-filters';
+import { gridHref, hasFilter, readFilter, type ImageFilter } from '../image-filters';
 import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
 import { toast } from '../toast';
 
 /**
- * One project: its images as a thumbnail grid (paged), a status filter, upload by picker or drag and drop, models
+ * One project: its images as a thumbnail grid (paged) with its filters (grid-filters.ts; kept in the address, so the
+ * People and Health pages drill down with a link: ?annotator=, ?label=, ?ids=…&idsNote=…), upload by picker or drag and drop, models
  * and pre-labeling with a live progress bar and the failed items, and dataset import (with progress) and export.
  */
 export function projectPage(root: HTMLElement, projectId: string): () => void {
   let project: Project | undefined;
-  let total = 0;
+  let total: number | undefined;
   let grid: ImageGrid | undefined;
   const gridHost = document.createElement('div');
-  let status = '';
+  let filter: ImageFilter = readFilter(location.search);
   const uploads: { name: string; state: string; error?: string }[] = [];
   let uploadsOpen = true;
   let models: Model[] = [];
@@ -116,8 +119,23 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const load = async () => {
-    grid ??= new ImageGrid(gridHost, projectId, status, t => { total = t; draw(); });
-    await grid.reload(status);
+    grid ??= new ImageGrid(gridHost, projectId, filter, t => { total = t; draw(); });
+    await grid.reload(filter);
+  };
+
+  /** A filter changed: the address keeps it (a reload or a shared link shows the same grid), then the grid reloads. */
+  const setFilter = (patch: Partial<ImageFilter>) => {
+    const next: ImageFilter = { ...filter };
+    for (const [key, value] of Object.entries(patch) as [keyof ImageFilter, string][]) {
+      if (value) next[key] = value; else delete next[key];
+    }
+    if (!next.ids) delete next.idsNote;
+    if (JSON.stringify(next) === JSON.stringify(filter)) return;
+    filter = next;
+    history.replaceState(history.state, '', gridHref(projectId, filter));
+    total = undefined;
+    draw();
+    load().catch(err => toast(`Filter refused: ${(err as Error).message}`, true));
   };
 
   const upload = async (files: File[]) => {
@@ -184,15 +202,19 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${atLeast(role, 'annotator') ? html`<a class="nav-people" href="/projects/${projectId}/people" title="Each person's figures: output, active time, acceptance, F1">People</a>` : ''}${atLeast(role, 'reviewer') ? html`<a class="nav-health" href="/projects/${projectId}/health" title="Dataset health: class balance, outliers, near-duplicates and leaks">Health</a>` : ''}${userMenu()}</header>
     <main class="page"
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="card work-link"><a class="button primary" href="/projects/${projectId}/work">My work →</a>
         <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span>
-        ${atLeast(role, 'reviewer') ? html`<span class="quality-link"><a class="button" href="/projects/${projectId}/quality">Quality →</a>
-          <span class="muted">each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}.</span></span>` : ''}</div>
+        ${atLeast(role, 'annotator') ? html`<span class="quality-link figure-links">
+          ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/quality"
+            title="Each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}">Quality →</a>` : ''}
+          <a class="button" href="/projects/${projectId}/people" title="${owner() ? 'Everyone\'s' : 'Your'} output, active time, first-pass acceptance and GT F1, with flags worth a look">People →</a>
+          ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/health" title="Class balance per split, box outliers, near-duplicates and split leaks">Health →</a>` : ''}
+          <span class="muted">${atLeast(role, 'reviewer') ? 'quality against ground truth, people\'s figures, dataset health' : 'your figures'}.</span></span>` : ''}</div>
       ${membersCard()}
       ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
@@ -231,19 +253,18 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <label>val split <select name="val" title="YOLO: the share of images in the val split; without one, data.yaml says val is the training images"><option value="0">none</option><option value="0.1">10%</option><option value="0.2">20%</option></select></label>
         <a class="button" href="#" download @click=${(e: MouseEvent) => exportHref(e.currentTarget as HTMLAnchorElement, projectId)}>Download</a>
       </form>
-      <p>
-        <label>Status <select @change=${(e: Event) => { status = (e.target as HTMLSelectElement).value; load(); }}>
-          ${['', 'new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'].map(s => html`<option value=${s} ?selected=${s === status}>${s || 'all'}</option>`)}
-        </select></label>
-        <span class="muted image-total">${total} images</span>
-      </p>
+      ${gridFilters(filter, project?.labels ?? [], members.map(m => m.userName), total, setFilter)}
+      ${total === 0 ? html`<p class="muted empty-grid">${Object.keys(filter).length ? 'No image matches these filters.' : 'No images yet.'}</p>` : ''}
       ${gridHost}
     </main>`, root);
 
   draw();
   api.project(projectId).then(p => { project = p; draw(); }).catch(err => { error = (err as Error).message; toast(error, true); draw(); });
   loadMembers().catch(() => {});
-  load().catch(err => toast((err as Error).message, true));
+  // Opened with filters (a drill-down from People or Health, a shared link): the grid is what was asked for, so show it.
+  const drilled = hasFilter(filter);
+  load().then(() => { if (drilled) root.querySelector('.grid-filters')?.scrollIntoView({ block: 'start' }); })
+    .catch(err => toast(`Filter refused: ${(err as Error).message}`, true));
   api.models().then(m => { models = m; draw(); }).catch(() => {});
   return () => { events.stop(); grid?.dispose(); };
 }
