@@ -13,7 +13,7 @@ namespace VisionLabel.Server.Annotations;
 /// browsers cannot set headers on WebSockets), and every method declares the project role it needs (HubAccessFilter).
 /// </summary>
 public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationReads reads, PresenceRegistry presence, IParticipantDirectory participants,
-    PresenceThrottle presenceThrottle, ReviewService review, WorkTransitions work, VisionLabelDb db) : Hub
+    PresenceThrottle presenceThrottle, ReviewService review, WorkTransitions work, VisionLabelDb db, IServiceProvider services) : Hub
 {
     /// <summary>Largest op accepted (its changes as JSON text): a 10,000-point polygon is about 200 KB.</summary>
     public const int MaxOpBytes = 1 << 20;
@@ -106,9 +106,10 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
     /// <summary>The editor's activity (pointer, keys, ops; at most one report every few seconds while it lasts), and
     /// hidden = true when the page is hidden: active time is measured from when these arrive (docs/analytics.md).</summary>
     [HubAccess(AccessLevel.Project, ProjectRole.Annotator, Writes = true)]
-    public async Task ReportActivity(Guid imageId, bool hidden, [Microsoft.AspNetCore.Mvc.FromServices] IEnumerable<IActivityObserver> observers)
+    public async Task ReportActivity(Guid imageId, bool hidden)
     {
-        foreach (var observer in observers) await observer.ActivityAsync(imageId, User, hidden);
+        // Resolved here (the invocation's scope), not in the constructor: every other method would build them for nothing.
+        foreach (var observer in services.GetServices<IActivityObserver>()) await observer.ActivityAsync(imageId, User, hidden);
     }
 
     private Actor Actor => new(User, Role);
