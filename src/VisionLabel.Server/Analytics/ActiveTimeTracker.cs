@@ -20,7 +20,9 @@ public sealed class ActiveTimeTracker(VisionLabelDb db, TimeProvider time) : IAc
         await gate.WaitAsync();
         try
         {
-            var now = time.GetUtcNow().UtcDateTime;
+            var clock = time.GetUtcNow().UtcDateTime;
+            // To the microsecond, as PostgreSQL keeps it: a gap from a stored time is then exact on every database.
+            var now = new DateTime(clock.Ticks - clock.Ticks % 10, DateTimeKind.Utc);
             var cursor = await db.ActivityCursors.FirstOrDefaultAsync(c => c.UserName == userName && c.ImageId == imageId);
             if (cursor is null)
             {

@@ -77,8 +77,9 @@ public sealed class AnnotatorBias(VisionLabelDb db)
                 .OrderByDescending(c => c.Count).ToList();
             var flags = new List<string>();
             if (labelP < alpha)
-                flags.Add($"label mix differs from the rest of the team (χ² {labelChi:0.0}, p {labelP:0.##e+0}): " +
-                          string.Join(", ", drivers.Select(d => $"{(d.Residual > 0 ? "more" : "fewer")} {d.Label}")) + " than expected — worth a look at their images");
+                flags.Add($"label mix differs from the rest of the team (χ² {labelChi:0.0}, p {labelP:0.##e+0})" +
+                          (drivers.Count > 0 ? ": " + string.Join(", ", drivers.Select(d => $"{(d.Residual > 0 ? "more" : "fewer")} {d.Label}")) + " than expected" : "") +
+                          " — worth a look at their images");
             if (sizeP < alpha) flags.Add($"box sizes differ from the rest of the team (χ² {sizeChi:0.0}, p {sizeP:0.##e+0}) — worth a look at their images");
             return new AnnotatorBiasRow(person, mine.Count, Round(labelChi), labelDof, labelP, drivers, Round(sizeChi), sizeDof, sizeP, confusions, flags);
         }).ToList();

@@ -69,7 +69,7 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
             var myOps = opsOf[p].ToList();
             long created = myOps.Where(o => o.Create).Sum(o => o.Count), edited = myOps.Where(o => !o.Create).Sum(o => o.Count);
             var myActive = activeOf[p].ToList();
-            double seconds = myActive.Sum(a => a.Seconds);
+            double seconds = Math.Round(myActive.Sum(a => a.Seconds), 3); // the figures below derive from it as shown
             int activeImages = myActive.Select(a => a.ImageId).Distinct().Count();
             // First pass: their round-0 submissions that a reviewer then decided on; accepted = the first decision approved it.
             var firstPass = submitted.Where(e => e.Kind == WorkEventKind.Submitted && e.Round == 0)
