@@ -1,5 +1,8 @@
 using System.Text.Json;
+using VisionLabel.Imaging;
+using VisionLabel.Server.Data;
 using VisionLabel.Server.Images;
+using VisionLabel.Server.Jobs;
 using VisionLabel.Server.Projects;
 using VisionLabel.Tests.Support;
 
@@ -172,5 +175,87 @@ internal sealed class ImageFiltersScenario(VisionLabelApp app)
         await Refused("ids=,", "ids");
         await Refused($"ids={string.Join(",", Enumerable.Range(0, 1001).Select(_ => Guid.NewGuid()))}", "ids");
         await Refused("status=finished", "status");
+        await Refused("flagged=odd", "flagged");
+
+        await FlaggedAsync();
+    }
+
+    /// <summary>
+    /// ?flagged= on a project of its own: four pictures, the second and third the same one re-encoded (a near-duplicate
+    /// pair once a health run has hashed them); three annotators label copies of the first and disagree (consensus);
+    /// the owner boxes signs on the last, one far larger than the others (a box outlier).
+    /// </summary>
+    private async Task FlaggedAsync()
+    {
+        _project = await (await _owner.PostJson("/api/projects", new { name = "flagged", labels = new[] { new { name = "car" }, new { name = "sign" } } })).Read<ProjectDto>();
+        var picture = ImageCodec.Decode(ImageCodec.EncodeJpeg(Blocks(2)), ImageFormat.Jpeg);
+        var files = new[]
+        {
+            ("first.jpg", ImageCodec.EncodeJpeg(Blocks(1))), ("same-90.jpg", ImageCodec.EncodeJpeg(picture, quality: 90)),
+            ("same-40.jpg", ImageCodec.EncodeJpeg(picture, quality: 40)), ("last.jpg", ImageCodec.EncodeJpeg(Blocks(3))),
+        };
+        var upload = await (await _owner.PostAsync($"/api/projects/{_project.Id}/images", HttpExtensions.Files(files))).Read<UploadSummary>();
+        Assert.Equal(4, upload.Created);
+        _images = upload.Files.Select(f => f.Image!.Id).ToList();
+        (await _owner.WorkflowAsync(_project.Id, new { overlap = 3, quorum = 0.5, agreementThreshold = 0.8 })).EnsureSuccessStatusCode();
+        // Before any health run: nothing is a duplicate or an outlier, and nobody disagrees yet.
+        await Gives("flagged=duplicate");
+        await Gives("flagged=outlier");
+        await Gives("flagged=disagreement");
+
+        // Consensus on image 0: alice and carol box the same car, bob one elsewhere. Pairwise F1 1, 0, 0: agreement 1/3, below 0.8.
+        var car = Label("car");
+        foreach (var (who, x) in new[] { ("alice", 10.0), ("bob", 60.0), ("carol", 10.0) })
+        {
+            var client = await As(who, "annotator");
+            var copy = (await client.NextIdAsync(_project.Id))!.Value;
+            Assert.DoesNotContain(copy, _images); // a private copy, never in the list
+            await Annotate(client, copy, car, x);
+            (await client.WorkAsync(copy, "submit")).EnsureSuccessStatusCode();
+        }
+        var replicas = await (await _owner.GetAsync($"/api/images/{_images[0]}/replicas")).Read<JsonElement>();
+        Assert.True(replicas.GetProperty("needsAdjudication").GetBoolean(), replicas.ToString());
+        await Gives("flagged=disagreement", 0);
+        await Gives("flagged=disagreement&stage=submitted", 0);
+        await Gives("flagged=disagreement&stage=approved");
+
+        // Signs on image 3: four of about the same size and one 80 pixels wide.
+        var sign = Label("sign");
+        foreach (var (x, size) in new[] { (0.0, 10.0), (12.0, 11.0), (24.0, 12.0), (36.0, 13.0), (40.0, 80.0) })
+            (await _owner.PostJson($"/api/images/{_images[3]}/annotations",
+                new { labelId = sign, kind = "box", geometry = new { x, y = 5, width = size, height = size } })).EnsureSuccessStatusCode();
+
+        // A health run hashes the four: the re-encoded pair is a near-duplicate, and the big sign an outlier.
+        var started = await _owner.PostJson($"/api/projects/{_project.Id}/health", new { });
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+        var job = await _owner.WaitForJob((await started.Read<JobDto>()).Id);
+        Assert.Equal(JobStatus.Completed, job.Status);
+        var health = await (await _owner.GetAsync($"/api/projects/{_project.Id}/health")).Read<JsonElement>();
+        var pair = Assert.Single(health.GetProperty("nearDuplicates").EnumerateArray());
+        Assert.Equal(new[] { _images[1], _images[2] }.Order(), new[] { pair.GetProperty("imageA").GetGuid(), pair.GetProperty("imageB").GetGuid() }.Order());
+        await Gives("flagged=duplicate", 1, 2);
+        await Gives("flagged=DUPLICATE&fileName=90", 1);
+        await Gives($"flagged=duplicate&ids={_images[2]},{_images[3]}", 2);
+        await Gives("flagged=outlier", 3);
+        await Gives("flagged=disagreement", 0);
+        await Gives("flagged=", 0, 1, 2, 3); // blank: no filter
+        var page = await (await _owner.GetAsync($"/api/projects/{_project.Id}/images?flagged=duplicate&offset=1&limit=1")).Read<ImagePage>();
+        Assert.Equal((2, _images[2]), (page.Total, Assert.Single(page.Items).Id));
+    }
+
+    /// <summary>A picture of random coloured 16-pixel blocks (distinct seeds: pictures that do not look alike).</summary>
+    private static RgbImage Blocks(int seed)
+    {
+        var random = new Random(seed);
+        var image = new RgbImage(160, 128);
+        var colours = Enumerable.Range(0, 10 * 8).Select(_ => (R: (byte)random.Next(256), G: (byte)random.Next(256), B: (byte)random.Next(256))).ToArray();
+        for (int y = 0; y < image.Height; y++)
+        for (int x = 0; x < image.Width; x++)
+        {
+            var c = colours[(y / 16) * 10 + x / 16];
+            int i = (y * image.Width + x) * 3;
+            (image.Pixels[i], image.Pixels[i + 1], image.Pixels[i + 2]) = (c.R, c.G, c.B);
+        }
+        return image;
     }
 }

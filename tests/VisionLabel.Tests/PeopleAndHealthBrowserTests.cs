@@ -164,6 +164,22 @@ public class PeopleAndHealthBrowserTests : IAsyncLifetime
         await olga.GetByRole(AriaRole.Button, new() { Name = "all time" }).ClickAsync();
         await ann2Row.WaitForAsync(Soon);
 
+        // Bias: each person's objects as submitted (ann1 car car person, ann2 car person); too few to test at the default 20.
+        var bias = olga.Locator("section[aria-label='Label mix and box sizes against the team']");
+        var ann1Bias = bias.Locator("tr[data-user='ann1']");
+        await ann1Bias.WaitForAsync(Soon);
+        Assert.Equal(new[] { "3", "—" }, new[] { await ann1Bias.Locator("td[data-col='objects']").InnerTextAsync(), await ann1Bias.Locator("td[data-col='labelP']").InnerTextAsync() });
+        // At least 1 object and p below 0.9: [[2, 1], [1, 1]] is χ² 0.139, p 0.709, so both are flagged (the flags' own words).
+        await bias.GetByLabel("Least objects").FillAsync("1");
+        await bias.GetByLabel("Least objects").PressAsync("Tab");
+        await bias.GetByLabel("Significance level").FillAsync("0.9");
+        await bias.GetByLabel("Significance level").PressAsync("Tab");
+        await olga.WaitForURLAsync(new Regex("people\\?alpha=0.9&minObjects=1$"));
+        await bias.Locator(".bias-flags li[data-user='ann2']", new() { HasText = "label mix differs from the rest of the team" }).WaitForAsync(Soon);
+        Assert.Equal("0.709", await bias.Locator("tr[data-user='ann2'] td[data-col='labelP']").InnerTextAsync());
+        Assert.Equal("0.709", await ann1Bias.Locator("td[data-col='labelP']").InnerTextAsync());
+        Assert.EndsWith($"/projects/{project.Id}?annotator=ann2", await bias.Locator("tr[data-user='ann2'] th a").GetAttributeAsync("href"));
+
         // Drill-down: ann2's bar opens the grid of the images ann2 submitted.
         await ClickChart(olga.Locator("canvas.people-bars"), "ann2");
         await olga.WaitForURLAsync($"**/projects/{project.Id}?annotator=ann2");
@@ -212,5 +228,12 @@ public class PeopleAndHealthBrowserTests : IAsyncLifetime
         Assert.Equal(7, (await GridImages(olga)).Count);
         Assert.EndsWith($"/projects/{project.Id}", olga.Url);
         Assert.Contains(p1, await GridImages(olga));
+
+        // Drill-down: all near-duplicates in the grid, by the Flagged filter (the latest health result's pairs).
+        await olga.GotoAsync($"{_url}/projects/{project.Id}/health");
+        await olga.Locator(".near-duplicates h3 a.flagged-all", new() { HasText = "all in the grid →" }).ClickAsync();
+        await olga.WaitForURLAsync($"**/projects/{project.Id}?flagged=duplicate");
+        SameImages([p0, copyId], await GridImages(olga));
+        Assert.Equal("duplicate", await olga.GetByLabel("Flagged", new() { Exact = true }).InputValueAsync());
     }
 }

@@ -58,6 +58,8 @@ export type GroundTruthFlag = Schemas['GroundTruthFlag'];
 // People and data (issue #24, docs/analytics.md): each person's KPIs, and dataset health.
 export type PeopleReport = Schemas['PeopleReport'];
 export type PersonKpis = Schemas['PersonKpis'];
+export type BiasReport = Schemas['BiasReport'];
+export type AnnotatorBiasRow = Schemas['AnnotatorBiasRow'];
 export type Health = Schemas['HealthDto'];
 export type HealthRequest = Schemas['HealthRequest'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
@@ -227,6 +229,8 @@ export const api = {
   groundTruthFromApproved: (imageId: string) => request<FromApproved>('POST', `/api/images/${imageId}/ground-truth/from-approved`),
   /** Each person's KPIs over [from, to) (ISO dates; owners see everyone, others their own row). */
   people: (projectId: string, query: URLSearchParams) => request<PeopleReport>('GET', `/api/projects/${projectId}/analytics/people?${query}`),
+  /** Each person's label mix and box sizes against the rest (?alpha=, ?minObjects=; owners see everyone, others their own row). */
+  bias: (projectId: string, query: URLSearchParams) => request<BiasReport>('GET', `/api/projects/${projectId}/analytics/bias?${query}`),
   /** The latest dataset health result (reviewers and up); status running while a run is under way. */
   health: (projectId: string) => request<Health>('GET', `/api/projects/${projectId}/health`),
   /** Starts a health run: the job (its progress comes as JobProgress on /hubs/live). */

@@ -1,5 +1,6 @@
 // The project grid's filters (GET /api/projects/{id}/images takes the same names), kept in the page's address so a
-// drill-down from the People or Health page is a plain link: /projects/{id}?annotator=ann1, ?label=…, ?ids=a,b&idsNote=….
+// drill-down from the People or Health page is a plain link: /projects/{id}?annotator=ann1, ?label=…, ?flagged=duplicate,
+// ?ids=a,b&idsNote=….
 
 /** The filters the images list takes, as query-string values ('' or absent: no filter). */
 export interface ImageFilter {
@@ -11,6 +12,8 @@ export interface ImageFilter {
   minScore?: string;
   maxScore?: string;
   fileName?: string;
+  /** duplicate, outlier (the latest health result's) or disagreement (consensus below the project's bar). */
+  flagged?: string;
   /** Comma-separated image ids: set by drill-downs, shown as a removable chip. */
   ids?: string;
   /** What the ids are (the chip's words): "People: ann1 low F1", "near-duplicate pair". Not sent to the server. */
@@ -18,9 +21,15 @@ export interface ImageFilter {
 }
 
 /** The keys the server filters by, in the order the address shows them. */
-export const filterKeys = ['status', 'stage', 'label', 'annotator', 'hasProposals', 'minScore', 'maxScore', 'fileName', 'ids'] as const;
+export const filterKeys = ['status', 'stage', 'label', 'annotator', 'hasProposals', 'minScore', 'maxScore', 'fileName', 'flagged', 'ids'] as const;
 export const stages = ['annotate', 'submitted', 'in-review', 'approved', 'rejected', 'rework'] as const;
 export const statuses = ['new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'] as const;
+/** ?flagged=: what each takes in (the select's words and title). */
+export const flags = [
+  { value: 'duplicate', text: 'near-duplicate', title: 'In a near-duplicate pair of the latest health check' },
+  { value: 'outlier', text: 'box outlier', title: 'With a box among the latest health check\'s box outliers' },
+  { value: 'disagreement', text: 'disagreement', title: 'Consensus copies that agree below the project\'s bar (or waiting for adjudication)' },
+] as const;
 
 /**
  * A drill-down names at most this many ids: each is 37 characters of the address, and servers and proxies refuse

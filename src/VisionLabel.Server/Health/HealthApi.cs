@@ -54,12 +54,21 @@ public static class HealthApi
         return job;
     }
 
+    /// <summary>The project's latest health result: the newest completed run's (null when none has completed). The grid's
+    /// ?flagged=duplicate|outlier filters read it too.</summary>
+    public static async Task<HealthResult?> LatestResultAsync(VisionLabelDb db, Guid projectId, CancellationToken ct)
+    {
+        string? json = await db.Jobs.AsNoTracking()
+            .Where(j => j.ProjectId == projectId && j.Kind == HealthJob.JobKind && j.Status == JobStatus.Completed && j.Result != null)
+            .OrderByDescending(j => j.FinishedAt).ThenByDescending(j => j.Id).Select(j => j.Result).FirstOrDefaultAsync(ct);
+        return json is null ? null : JsonSerializer.Deserialize<HealthResult>(json, JsonSerializerOptions.Web);
+    }
+
     private static async Task<Ok<HealthDto>> Latest(Guid projectId, VisionLabelDb db, CancellationToken ct)
     {
         var runs = db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId && j.Kind == HealthJob.JobKind);
         var latest = await runs.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).FirstOrDefaultAsync(ct);
-        var done = await runs.Where(j => j.Status == JobStatus.Completed && j.Result != null).OrderByDescending(j => j.FinishedAt).ThenByDescending(j => j.Id).FirstOrDefaultAsync(ct);
-        var result = done?.Result is { } json ? JsonSerializer.Deserialize<HealthResult>(json, JsonSerializerOptions.Web) : null;
+        var result = await LatestResultAsync(db, projectId, ct);
         string status = latest is null ? "none" : latest.Status is JobStatus.Queued or JobStatus.Running ? "running" : result is null ? "none" : "done";
         string? error = latest?.Status is JobStatus.Dead or JobStatus.Cancelled ? latest.LastError ?? $"the latest run was {ApiEnum.Name(latest.Status)}" : null;
         return TypedResults.Ok(HealthDto.From(status, latest?.Id, error, result));

@@ -7,6 +7,7 @@ using VisionLabel.Imaging;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.Health;
 using VisionLabel.Server.Maintenance;
 using VisionLabel.Server.Storage;
 using VisionLabel.Server.Accounts;
@@ -31,7 +32,9 @@ public static class ImagesApi
             "?hasProposals=true|false: images with (without) a proposed annotation; " +
             "?minScore=, ?maxScore= (0–1): images with a model annotation (proposed, accepted or rejected) whose score is in [minScore, maxScore]; " +
             "?fileName= part of the file name, any case (letters beyond ASCII match their exact case on SQLite); " +
-            "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers; each id is 37 characters of the URL, and Kestrel and most proxies refuse request lines over 8 KB, about 200 ids). " +
+            "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers; each id is 37 characters of the URL, and Kestrel and most proxies refuse request lines over 8 KB, about 200 ids); " +
+            "?flagged= duplicate (in a near-duplicate pair of the latest completed health run), outlier (with a box among that run's box outliers) or " +
+            "disagreement (consensus copies that agree below the project's agreementThreshold, or waiting for adjudication); no health run yet: no duplicates or outliers. " +
             "Each bad value is a 400 naming its field.");
 
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
@@ -123,20 +126,25 @@ public static class ImagesApi
 
     /// <summary>The workflow stages the list filters by (WorkflowRules.StageName's names).</summary>
     private static readonly string[] Stages = ["annotate", "submitted", "in-review", "approved", "rejected", "rework"];
+    /// <summary>What ?flagged= takes: from the latest health result (duplicate, outlier) or consensus (disagreement).</summary>
+    private static readonly string[] Flags = ["duplicate", "outlier", "disagreement"];
     private const int MaxIds = 1000;
+    /// <summary>Ids one query carries at most in a Contains (EF Core makes each a parameter; SQLite takes at most 32,766).</summary>
+    private const int IdsPerQuery = 1000;
 
     private static async Task<Results<Ok<ImagePage>, ValidationProblem, ProblemHttpResult>> List(
         Guid projectId, string? status, int? offset, int? limit, string? stage, string? label, string? annotator, string? hasProposals,
-        string? minScore, string? maxScore, string? fileName, string? ids, VisionLabelDb db, TimeProvider time, CancellationToken ct)
+        string? minScore, string? maxScore, string? fileName, string? ids, string? flagged, VisionLabelDb db, TimeProvider time, CancellationToken ct)
     {
-        if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
+        var agreementThreshold = await db.Projects.Where(p => p.Id == projectId).Select(p => (double?)p.AgreementThreshold).FirstOrDefaultAsync(ct);
+        if (agreementThreshold is null) return Problems.NotFound("Project", projectId);
         int skip = offset ?? 0, take = limit ?? 100;
         if (skip < 0) return Problems.Invalid("offset", "offset must be 0 or more");
         if (take is < 1 or > 1000) return Problems.Invalid("limit", "limit must be between 1 and 1000");
 
         // A filter given empty (?fileName=) is no filter: a form's blank field narrows nothing.
-        (stage, label, annotator, hasProposals, minScore, maxScore, fileName, ids) =
-            (Given(stage), Given(label), Given(annotator), Given(hasProposals), Given(minScore), Given(maxScore), Given(fileName), Given(ids));
+        (stage, label, annotator, hasProposals, minScore, maxScore, fileName, ids, flagged) =
+            (Given(stage), Given(label), Given(annotator), Given(hasProposals), Given(minScore), Given(maxScore), Given(fileName), Given(ids), Given(flagged));
         var query = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId);
         if (status is not null)
         {
@@ -210,9 +218,51 @@ public static class ImagesApi
             var set = wanted.Distinct().ToArray();
             query = query.Where(i => set.Contains(i.Id));
         }
+        Guid[]? healthIds = null; // flagged by the latest health result: filtered after the rest (there may be many)
+        if (flagged is not null)
+        {
+            string flag = flagged.Trim().ToLowerInvariant();
+            if (!Flags.Contains(flag)) return Problems.Invalid("flagged", $"'{flagged}' is not a flag; use one of {string.Join(", ", Flags)}.");
+            if (flag == "disagreement")
+            {
+                double threshold = agreementThreshold.Value;
+                query = query.Where(i => i.NeedsAdjudication || (i.Agreement != null && i.Agreement < threshold));
+            }
+            else
+            {
+                var health = await HealthApi.LatestResultAsync(db, projectId, ct);
+                healthIds = (flag == "duplicate"
+                    ? health?.NearDuplicates.SelectMany(p => new[] { p.ImageA, p.ImageB })
+                    : health?.BoxOutliers.Select(o => o.ImageId))?.Distinct().ToArray() ?? [];
+                // Up to IdsPerQuery in one query (each id is a parameter); more: below, a chunk at a time.
+                if (healthIds.Length <= IdsPerQuery)
+                {
+                    var set = healthIds;
+                    query = query.Where(i => set.Contains(i.Id));
+                    healthIds = null;
+                }
+            }
+        }
+        if (healthIds is not null) return TypedResults.Ok(await PageOfAsync(db, query, healthIds, skip, take, ct));
         int total = await query.CountAsync(ct);
         var items = await query.OrderBy(i => i.Id).Skip(skip).Take(take).ToListAsync(ct); // ids are v7: upload order
         return TypedResults.Ok(new ImagePage(items.Select(ImageDto.From).ToList(), total, skip, take));
+    }
+
+    /// <summary>
+    /// A page of the images the query gives that are also among <paramref name="among"/> (more ids than one query should
+    /// carry): the matching ids a chunk of IdsPerQuery at a time, in id order (.NET's Guid order is PostgreSQL's uuid
+    /// order and SQLite's text order), then the page's images.
+    /// </summary>
+    private static async Task<ImagePage> PageOfAsync(VisionLabelDb db, IQueryable<Image> query, Guid[] among, int skip, int take, CancellationToken ct)
+    {
+        var matched = new List<Guid>();
+        foreach (var chunk in among.Chunk(IdsPerQuery))
+            matched.AddRange(await query.Where(i => chunk.Contains(i.Id)).Select(i => i.Id).ToListAsync(ct));
+        matched.Sort();
+        var page = matched.Skip(skip).Take(take).ToArray();
+        var items = await db.Images.AsNoTracking().Where(i => page.Contains(i.Id)).OrderBy(i => i.Id).ToListAsync(ct);
+        return new ImagePage(items.Select(ImageDto.From).ToList(), matched.Count, skip, take);
     }
 
     private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

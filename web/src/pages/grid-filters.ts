@@ -1,10 +1,10 @@
 import { html } from 'lit';
 import type { Label } from '../api';
-import { hasFilter, idCount, stages, statuses, type ImageFilter } from '../image-filters';
+import { flags, hasFilter, idCount, stages, statuses, type ImageFilter } from '../image-filters';
 
 /**
- * The project grid's filter bar: status, workflow stage, label, annotator, proposals, model score range and file name,
- * and the ids a drill-down picked as a removable chip. Every change calls `set` with the fields that changed ('' clears
+ * The project grid's filter bar: status, workflow stage, label, annotator, proposals, model score range, file name and
+ * flagged (near-duplicates and box outliers of the latest health check, consensus disagreement), and the ids a drill-down picked as a removable chip. Every change calls `set` with the fields that changed ('' clears
  * one); the page keeps the filters in its address.
  */
 export function gridFilters(f: ImageFilter, labels: readonly Label[], people: readonly string[], total: number | undefined,
@@ -38,11 +38,17 @@ export function gridFilters(f: ImageFilter, labels: readonly Label[], people: re
       <input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="min" aria-label="Minimum score" .value=${f.minScore ?? ''}
         @change=${(e: Event) => set({ minScore: value(e) })} />–<input type="number" class="score-input" min="0" max="1" step="0.05" placeholder="max"
         aria-label="Maximum score" .value=${f.maxScore ?? ''} @change=${(e: Event) => set({ maxScore: value(e) })} /></label>
+    <label title="Images the latest health check or consensus flagged">Flagged
+      <select aria-label="Flagged" @change=${(e: Event) => set({ flagged: value(e) })}>
+      <option value="" ?selected=${!f.flagged}>any</option>
+      ${flags.map(o => html`<option value=${o.value} title=${o.title} ?selected=${o.value === f.flagged}>${o.text}</option>`)}
+      ${f.flagged && !flags.some(o => o.value === f.flagged) ? html`<option value=${f.flagged} selected>${f.flagged}</option>` : ''}
+    </select></label>
     <label title="Part of the file name, any case"><input type="search" class="filter-name" aria-label="File name" placeholder="file name" maxlength="255" .value=${f.fileName ?? ''}
       @change=${(e: Event) => set({ fileName: value(e) })} @input=${(e: Event) => later(() => set({ fileName: value(e) }))} /></label>
     ${n ? html`<span class="chip filter-chip ids-chip" data-ids=${n} title=${`The images a drill-down picked (${n})`}>${n} image${n === 1 ? '' : 's'}${f.idsNote ? ` from ${f.idsNote}` : ' picked'}
       <button type="button" class="icon" aria-label="Remove the picked images filter" @click=${() => set({ ids: '', idsNote: '' })}>×</button></span>` : ''}
-    ${hasFilter(f) ? html`<button type="button" class="link clear-filters" @click=${() => set({ status: '', stage: '', label: '', annotator: '', hasProposals: '', minScore: '', maxScore: '', fileName: '', ids: '', idsNote: '' })}>Clear filters</button>` : ''}
+    ${hasFilter(f) ? html`<button type="button" class="link clear-filters" @click=${() => set({ status: '', stage: '', label: '', annotator: '', hasProposals: '', minScore: '', maxScore: '', fileName: '', flagged: '', ids: '', idsNote: '' })}>Clear filters</button>` : ''}
     <span class="muted image-total">${total === undefined ? '…' : `${total} image${total === 1 ? '' : 's'}${hasFilter(f) ? ' match' : ''}`}</span>
   </section>`;
 }

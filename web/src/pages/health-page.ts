@@ -219,10 +219,10 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
     const all = pairs.flatMap(p => [p.imageA, p.imageB]);
     const leaked = h.leaks.flatMap(l => [l.imageA, l.imageB]);
     return html`<section class="card near-duplicates" aria-label="Near-duplicates">
-      <h3>Near-duplicates <span class="muted">${pairs.length} pair(s) within ${h.maxDistance ?? 10} bits${h.leaks.length ? html`, <span class="error">${h.leaks.length} across splits</span>` : ''}</span></h3>
+      <h3>Near-duplicates <span class="muted">${pairs.length} pair(s) within ${h.maxDistance ?? 10} bits${h.leaks.length ? html`, <span class="error">${h.leaks.length} across splits</span>` : ''}</span>
+        ${pairs.length ? html`<a class="small flagged-all dup-all" href=${gridHref(projectId, { flagged: 'duplicate' })} title=${`All ${new Set(all).size} images in near-duplicate pairs, in the grid`}>all in the grid →</a>` : ''}</h3>
       ${pairs.length === 0 ? html`<p class="muted">No two images look alike${h.unhashed ? ` (${h.unhashed} could not be read)` : ''}.</p>` : html`
-        <p class="small"><a class="dup-all" href=${idsHref(projectId, all, 'near-duplicates')}>All ${Math.min(new Set(all).size, maxDrillIds)} images in the grid →</a>
-          ${leaked.length ? html` · <a class="leak-all" href=${idsHref(projectId, leaked, 'split leaks')}>the leaked ones →</a>` : ''}</p>
+        ${leaked.length ? html`<p class="small"><a class="leak-all" href=${idsHref(projectId, leaked, 'split leaks')}>The leaked ones in the grid →</a></p>` : ''}
         <div class="dup-list">${pairs.slice(0, pairLimit).map(p => {
           const leak = leakOf(p.imageA, p.imageB);
           return html`<a class="dup-pair ${leak ? 'leak' : ''}" data-a=${p.imageA} data-b=${p.imageB}
@@ -240,8 +240,8 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
     if (!h.boxOutliers.length) return '';
     const rows = [...h.boxOutliers].sort((a, b) => Math.max(Math.abs(b.areaZ), Math.abs(b.aspectZ)) - Math.max(Math.abs(a.areaZ), Math.abs(a.aspectZ)));
     return html`<section class="card box-outliers" aria-label="Box outliers">
-      <h3>Box outliers <span class="muted">size or shape far from the label's other boxes (|modified z| over 3.5)</span></h3>
-      <p class="small"><a class="outliers-all" href=${idsHref(projectId, rows.map(r => r.imageId), 'box outliers')}>Their images in the grid →</a></p>
+      <h3>Box outliers <span class="muted">size or shape far from the label's other boxes (|modified z| over 3.5)</span>
+        <a class="small flagged-all outliers-all" href=${gridHref(projectId, { flagged: 'outlier' })} title="The images with a box outlier, in the grid">all in the grid →</a></h3>
       <div class="table-scroll"><table class="work-table outlier-table">
         <thead><tr><th scope="col">Image</th><th scope="col">Label</th><th scope="col">Box (px)</th><th scope="col" title="Modified z of the log area">Area z</th><th scope="col" title="Modified z of the log aspect (w ÷ h)">Aspect z</th></tr></thead>
         <tbody>${rows.slice(0, outlierLimit).map(o => html`<tr data-annotation=${o.annotationId} data-image=${o.imageId}>

@@ -7,6 +7,7 @@ import { navigate } from '../navigation';
 import { atLeast, projectRole, userMenu, withArticle, type Role } from '../session';
 import { toast } from '../toast';
 import type { BarChart, ScatterChart } from './analytics-charts';
+import { BiasSection } from './people-bias';
 
 /** A column of the table: its key, header, what it means, and how a value reads. */
 interface Column { key: string; text: string; title: string; value: (p: PersonKpis) => number | string | null; show: (p: PersonKpis) => string }
@@ -51,6 +52,7 @@ const liveEvery = 3000;
  * (objects per active hour against GT F1; images submitted and first-pass acceptance). A click on a person's point,
  * bar or "images" link opens the project grid filtered to the images they submitted (?annotator=). Owners see
  * everyone; everyone else their own row. New quality figures reload it (reviewers and owners), and Refresh does.
+ * Below, each person's label mix and box sizes against the team (people-bias.ts; ?alpha=, ?minObjects=).
  */
 export function peoplePage(root: HTMLElement, projectId: string): () => void {
   const query = new URLSearchParams(location.search);
@@ -80,6 +82,8 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
   const barsBox = canvas('people-bars', 'Images submitted and first-pass acceptance per person');
 
   const drill = (user: string) => navigate(gridHref(projectId, { annotator: user }));
+  const bias = new BiasSection(projectId, query, name => project?.labels.find(l => l.name === name)?.id,
+    () => { draw(); bias.showCharts(); }, () => keepInUrl());
 
   const params = () => {
     const q = new URLSearchParams();
@@ -90,10 +94,12 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
   };
   const csvHref = () => { const q = params(); q.set('format', 'csv'); return `/api/projects/${projectId}/analytics/people?${q}`; };
   /** The choices stay in the address (a reload or a shared link shows the same figures). */
-  const keepInUrl = () => { const q = params().toString(); history.replaceState(history.state, '', `/projects/${projectId}/people${q ? `?${q}` : ''}`); };
+  const keepInUrl = () => { const q = bias.params(params()).toString(); history.replaceState(history.state, '', `/projects/${projectId}/people${q ? `?${q}` : ''}`); };
 
   let loadSeq = 0, lastLoad = 0;
-  const load = async (say?: string) => {
+  /** Reads the figures again (and the bias report, which the range does not change, unless withBias is false). */
+  const load = async (say?: string, withBias = true) => {
+    if (withBias) bias.load();
     const seq = ++loadSeq;
     lastLoad = Date.now();
     loading = true;
@@ -159,7 +165,7 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
 
   // --- rendering
 
-  const setRange = (f: string, t: string) => { from = f; to = t; keepInUrl(); load(); };
+  const setRange = (f: string, t: string) => { from = f; to = t; keepInUrl(); load(undefined, false); };
   const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
   const today = () => new Date().toISOString().slice(0, 10);
 
@@ -172,7 +178,7 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
         <button type="button" class="link" @click=${() => setRange(daysAgo(29), today())}>last 30 days</button>
         <button type="button" class="link" @click=${() => setRange('', '')}>all time</button></span>
       <label title="Only the submissions and edits made under this guideline version">Guideline version
-        <select aria-label="Guideline version" @change=${(e: Event) => { guidelineVersion = (e.target as HTMLSelectElement).value; keepInUrl(); load(); }}>
+        <select aria-label="Guideline version" @change=${(e: Event) => { guidelineVersion = (e.target as HTMLSelectElement).value; keepInUrl(); load(undefined, false); }}>
           <option value="" ?selected=${!guidelineVersion}>any</option>
           ${[...new Set([...versions, ...(guidelineVersion ? [guidelineVersion] : [])])].map(v => html`<option value=${v} ?selected=${v === guidelineVersion}>${v}</option>`)}
         </select></label>
@@ -247,6 +253,7 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
       ${charts()}
       ${flagged()}
       ${table()}
+      ${bias.render()}
       ${labelsCard()}
       <p class="muted small">How each figure is measured: docs/analytics.md. Times are the server's, in UTC days.</p>
     </main>`, root);
@@ -267,5 +274,6 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
     events.stop();
     scatter?.destroy();
     bars?.destroy();
+    bias.destroy();
   };
 }
