@@ -86,7 +86,8 @@ public class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task Projects_and_labels_refuse_bad_bodies_by_field()
     {
-        await Refused(await _http.PostAsync("/api/projects", RawJson("{}")), 400, "name", "missing required");
+        var missing = await Refused(await _http.PostAsync("/api/projects", RawJson("{}")), 400, "name", "missing required");
+        Assert.Equal(["name"], missing.GetProperty("errors").EnumerateObject().Select(e => e.Name)); // the field itself, nothing around it
         await Refused(await _http.PostAsync("/api/projects", RawJson("{\"name\":")), 400, "not valid JSON");
         await Refused(await _http.PostAsync("/api/projects", RawJson("[1,2]")), 400);
         await Refused(await _http.PostJson("/api/projects", new { name = new string('x', 201) }), 400, "name", "200");

@@ -112,7 +112,7 @@ public sealed partial class BadRequestProblems(IProblemDetailsService problems) 
         };
     }
 
-    [GeneratedRegex("missing required properties including: (.+)\\.?$")]
+    [GeneratedRegex("missing required properties including: (.+?)\\.?$")]
     private static partial Regex MissingRequired();
 
     [GeneratedRegex("could not be converted to ([^ .]+(?:\\.[^ .]+)*(?:\\[[^\\]]+\\])?)")]
