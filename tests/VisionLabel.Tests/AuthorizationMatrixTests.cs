@@ -258,7 +258,7 @@ public class AuthorizationMatrixTests : IDisposable
                 {
                     try
                     {
-                        await hub.CallAsync(method.Name, method.GetParameters().Where(p => !p.IsDefined(typeof(Microsoft.AspNetCore.Mvc.FromServicesAttribute), false)).Select(p => Argument(p, fixture)).ToArray());
+                        await hub.CallAsync(method.Name, method.GetParameters().Select(p => Argument(p, fixture)).ToArray());
                         outcome = "✓";
                     }
                     catch (InvalidOperationException e)

@@ -35,7 +35,7 @@ public static class AnalyticsApi
         if (alpha is { } a && (!double.IsFinite(a) || a <= 0 || a >= 1)) return Problems.Invalid("alpha", $"is a significance level above 0 and below 1, not {a}");
         if (minObjects is < 1 or > 1_000_000) return Problems.Invalid("minObjects", $"must be between 1 and 1,000,000, not {minObjects}");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
-        string? only = context.Access().Role >= ProjectRole.Owner ? null : context.Caller().UserName;
+        string? only = OwnRowUnlessOwner(context);
         return TypedResults.Ok(await bias.ReportAsync(projectId, alpha ?? 0.001, minObjects ?? 20, only, ct));
     }
 
@@ -48,12 +48,14 @@ public static class AnalyticsApi
         if (format is not (null or "json" or "csv")) return Problems.Invalid("format", $"'{format}' is not json or csv");
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
-        // Figures about people: owners see everyone's, everyone else their own.
-        string? only = context.Access().Role >= ProjectRole.Owner ? null : context.Caller().UserName;
+        string? only = OwnRowUnlessOwner(context);
         var report = await analytics.ReportAsync(project, lo, hi, string.IsNullOrWhiteSpace(guidelineVersion) ? null : guidelineVersion.Trim(), only, ct);
         if (format != "csv") return TypedResults.Ok(report);
         return TypedResults.File(Csv(report), "text/csv; charset=utf-8", $"{project.Name}-people.csv");
     }
+
+    /// <summary>Figures about people: owners see everyone's (null), everyone else only their own.</summary>
+    private static string? OwnRowUnlessOwner(HttpContext context) => context.Access().Role >= ProjectRole.Owner ? null : context.Caller().UserName;
 
     private static bool TryInstant(string? text, bool endOfDay, out DateTime? value)
     {

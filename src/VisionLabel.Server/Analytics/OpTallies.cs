@@ -42,7 +42,7 @@ public sealed class OpTallies(VisionLabelDb db)
         try
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.OpTallies}, {BitConverter.ToInt32(projectId.ToByteArray(), 12)})", ct);
+            await AdvisoryLocks.ForProjectAsync(db, AdvisoryLocks.OpTallies, projectId, ct);
             // The images with ops above their mark, found by one index seek each (a subquery, not a list: there may be many).
             var changed = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == projectId && db.AnnotationOps.Any(o => o.ImageId == i.Id
                 && o.Seq > (db.OpTallyMarks.Where(m => m.ImageId == i.Id).Select(m => (long?)m.Seq).FirstOrDefault() ?? 0))).Select(i => i.Id);

@@ -23,6 +23,12 @@ public static class AdvisoryLocks
     /// <summary>Counting a project's new ops into the people figures' tallies (Analytics.OpTallies), with the project as the second key.</summary>
     public const int OpTallies = 740328;
 
+    /// <summary>A transaction lock for one project's share of <paramref name="kind"/> (the two-int key space: kind, project).</summary>
+    public static async Task ForProjectAsync(VisionLabelDb db, int kind, Guid projectId, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({kind}, {BitConverter.ToInt32(projectId.ToByteArray(), 12)})", ct);
+    }
+
     public static async Task ForTransactionAsync(VisionLabelDb db, long key)
     {
         if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({key})");

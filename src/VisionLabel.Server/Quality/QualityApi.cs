@@ -71,7 +71,7 @@ public static class QualityApi
         var grouping = QualityGrouping.Annotator;
         if (groupBy is not null && !ApiEnum.TryParse(groupBy, out grouping))
             return Problems.Invalid("groupBy", $"'{groupBy}' is not a grouping; use one of {ApiEnum.Names<QualityGrouping>()}");
-        if (iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1)) return Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}");
+        if (IouProblem(iou) is { } bad) return bad;
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         return TypedResults.Ok(await reports.ReportAsync(projectId, grouping, iou ?? 0.5, ct, string.IsNullOrWhiteSpace(annotator) ? null : annotator.Trim()));
     }
@@ -79,11 +79,14 @@ public static class QualityApi
     private static async Task<Results<Ok<IReadOnlyList<GroundTruthFlag>>, ValidationProblem, ProblemHttpResult>> Flags(Guid projectId, double? iou, int? minAttempts,
         VisionLabelDb db, QualityReports reports, CancellationToken ct)
     {
-        if (iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1)) return Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}");
+        if (IouProblem(iou) is { } bad) return bad;
         if (minAttempts is < 1 or > 1000) return Problems.Invalid("minAttempts", $"must be between 1 and 1000, not {minAttempts}");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         return TypedResults.Ok(await reports.FlagsAsync(projectId, iou ?? 0.5, minAttempts ?? 3, ct));
     }
+
+    private static ValidationProblem? IouProblem(double? iou) =>
+        iou is { } t && (!double.IsFinite(t) || t <= 0 || t > 1) ? Problems.Invalid("iou", $"the match threshold is above 0 and at most 1, not {t}") : null;
 
     private static async Task<Results<Ok<GroundTruthSummary>, ProblemHttpResult>> Summary(Guid projectId, VisionLabelDb db, CancellationToken ct)
     {

@@ -61,7 +61,7 @@ public sealed class Replicas(VisionLabelDb db)
     public async Task<Image?> ConsensusAsync(Project project, string me, DateTime now, DateTime until, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (db.Database.IsNpgsql()) await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.ConsensusClaims}, {ProjectKey(project.Id)})", ct);
+        await AdvisoryLocks.ForProjectAsync(db, AdvisoryLocks.ConsensusClaims, project.Id, ct);
         var copies = db.Images.IgnoreQueryFilters().Where(r => r.ReplicaKind == ReplicaKind.Consensus);
         bool honeypots = UsesHoneypots(project);
         // ReplicaOf == null spelled out: a query that ignores the filter anywhere (the subqueries here) ignores it everywhere.
@@ -97,6 +97,4 @@ public sealed class Replicas(VisionLabelDb db)
         await db.SaveChangesAsync(ct);
         return copy;
     }
-
-    private static int ProjectKey(Guid id) => BitConverter.ToInt32(id.ToByteArray(), 12);
 }
