@@ -88,14 +88,16 @@ public static class HealthBench
                 ulong hash = i % 1000 == 999 ? previous ^ 0b1011 : (ulong)random.NextInt64() ^ ((ulong)random.Next() << 40);
                 previous = hash;
                 string annotator = $"annotator{i % 20}";
+                var at = now.AddSeconds(-30.0 * (images - i)); // history: one image every 30 s before now (35 days at 100,000)
                 var image = new Image
                 {
                     ProjectId = project.Id, ContentHash = $"{i:x64}", FileName = $"img{i}.jpg", Width = 1280, Height = 960, Format = "jpeg", BlobKey = $"bench/{i}",
                     Status = ImageStatus.Approved, ReviewedBy = "reviewer", CreatedAt = now, UpdatedAt = now, SubmittedBy = annotator, SubmittedAt = now, PerceptualHash = (long)hash,
                 };
                 db.Images.Add(image);
-                db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = image.Id, Kind = WorkEventKind.Leased, Actor = annotator, Stage = WorkStage.Annotate, At = now.AddSeconds(-60) });
-                db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = image.Id, Kind = WorkEventKind.Submitted, Actor = annotator, At = now });
+                db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = image.Id, Kind = WorkEventKind.Leased, Actor = annotator, Stage = WorkStage.Annotate, At = at.AddSeconds(-60) });
+                db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = image.Id, Kind = WorkEventKind.Submitted, Actor = annotator, At = at });
+                db.WorkEvents.Add(new WorkEvent { ProjectId = project.Id, ImageId = image.Id, Kind = WorkEventKind.Approved, Actor = "reviewer", Stage = WorkStage.Review, At = at.AddSeconds(20) });
                 for (int k = 0; k < perImage; k++)
                 {
                     double w = 20 + random.Next(100), h = 20 + random.Next(100), x = random.Next(0, 1280 - 240), y = random.Next(0, 960 - 240);
@@ -109,7 +111,7 @@ public static class HealthBench
                     db.AnnotationOps.Add(new AnnotationOp
                     {
                         ImageId = image.Id, Seq = k + 1, ClientOpId = $"bench-{i}-{k}", AuthorId = annotator, Type = OpType.Create, AnnotationId = a.Id,
-                        Changes = geometry, AppliedAt = now,
+                        Changes = geometry, AppliedAt = at,
                     });
                 }
             }

@@ -173,6 +173,24 @@ public class PeopleAnalyticsTests : IAsyncLifetime
         Assert.Equal(2L, (await Person(_owner, "ann2")).GetProperty("objectsCreated").GetInt64());
         Assert.Equal(2L, (await Person(_owner, "ann2")).GetProperty("objectsCreated").GetInt64());
         Assert.Equal(3L, (await Person(_owner, "ann1")).GetProperty("objectsCreated").GetInt64());
+        // So are the workflow's events: ann1 takes the rejected image 1 back at 300 (rework first), resubmits at 320, and
+        // rev approves it at 360. Round 1: first pass stays 1 of 2; lease→submit 40, 30, 20 → median 30; submit→approved
+        // 160 and 40 → 100; still 2 distinct images and 1 rework round.
+        At(300, ref now);
+        Assert.Equal(_images[1], await ann1.NextIdAsync(_project.Id));
+        At(320, ref now);
+        (await ann1.WorkAsync(_images[1], "submit")).EnsureSuccessStatusCode();
+        Assert.Equal(_images[1], await rev.NextIdAsync(_project.Id, "review"));
+        At(360, ref now);
+        (await rev.WorkAsync(_images[1], "approve")).EnsureSuccessStatusCode();
+        for (int ask = 0; ask < 2; ask++) // asking twice counts nothing twice
+        {
+            var again = await Person(_owner, "ann1");
+            Assert.Equal((2, 2, 0.5, 1), (again.GetProperty("imagesSubmitted").GetInt32(), again.GetProperty("firstPassReviewed").GetInt32(),
+                again.GetProperty("firstPassAcceptance").GetDouble(), again.GetProperty("reworkRounds").GetInt32()));
+            Assert.Equal(30.0, again.GetProperty("medianLeaseToSubmitSeconds").GetDouble(), 3);
+            Assert.Equal(100.0, again.GetProperty("medianSubmitToApprovedSeconds").GetDouble(), 3);
+        }
 
         // Annotators see their own row only; a range before the day has nobody's work.
         var own = await (await ann2.GetAsync($"/api/projects/{_project.Id}/analytics/people")).Read<JsonElement>();

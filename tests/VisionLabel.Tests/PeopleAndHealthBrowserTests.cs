@@ -17,6 +17,7 @@ namespace VisionLabel.Tests;
 /// clicks ann2's bar and gets the grid of just ann2's images; runs a health check from its page (progress, then the
 /// figures), finds the planted pair as near-duplicates (a leak badge exactly when the export splits them), and drills
 /// down from the class chart (the grid of a label's images) and from the pair (the grid of those two, as a removable chip).
+/// With the health page open, a submission is counted as it lands and the figures are computed again by themselves.
 /// With VISIONLABEL_DOC_SCREENSHOTS=1 it writes docs/people.png and docs/health.png (README.md shows them).
 /// </summary>
 [Trait("Tier", Tiers.Browser)]
@@ -210,6 +211,20 @@ public class PeopleAndHealthBrowserTests : IAsyncLifetime
         await olga.Locator(".dup-facts", new() { HasText = Path.GetFileName(Directory.GetFiles(SharedData.Coco128Images, "*.jpg").Order().First()) }).WaitForAsync(Soon);
         await olga.Locator(".toast").WaitForAsync(new() { State = WaitForSelectorState.Hidden, Timeout = 10_000 }); // not over the pair
         await Screenshot(olga, "health.png");
+
+        // Live: work landing while the page is open is counted, and the figures are computed again a moment later
+        // (ann1 resubmits the image rev rejected: rework comes first in their queue).
+        string? computed = await olga.Locator(".health-status time").GetAttributeAsync("datetime");
+        using (var ann1 = _app.Client(_tokens["ann1"]))
+        {
+            Assert.Equal(p1, await ann1.NextIdAsync(project.Id));
+            (await ann1.WorkAsync(p1, "submit")).EnsureSuccessStatusCode();
+        }
+        await olga.Locator(".health-landed", new() { HasText = "1 change since this run" }).WaitForAsync(Soon);
+        await olga.WaitForFunctionAsync("before => { const t = document.querySelector('.health-status time'); return !!t && t.getAttribute('datetime') !== before; }",
+            computed, new() { Timeout = 30_000 });
+        Assert.Equal(0, await olga.Locator(".health-landed").CountAsync());
+        await olga.Locator(".toast").WaitForAsync(new() { State = WaitForSelectorState.Hidden, Timeout = 10_000 }); // not over the charts
 
         // Drill-down: the car bars open the grid of the images with a car.
         await ClickChart(olga.Locator("canvas.health-classes"), "car");

@@ -79,7 +79,8 @@ class LiveHub {
 export const liveHub = new LiveHub();
 
 /**
- * /hubs/live for a project page: job progress and dataset-import progress, and each submission's quality figure
+ * /hubs/live for a project page: job progress and dataset-import progress, each recorded workflow change
+ * (`WorkLanded`), and each submission's quality figure
  * (`QualityScored`, for images with ground truth), as they happen; `onReconnected` after a reconnection (what was
  * missed meanwhile can be read again).
  */
@@ -87,6 +88,8 @@ export class ProjectEvents {
   onJob: (job: Job) => void = () => {};
   onImport: (done: number, total: number) => void = () => {};
   onQuality: (figure: QualityScored) => void = () => {};
+  /** A recorded workflow change (submitted, approved, rejected, …) of one of the project's images. */
+  onWork: (imageId: string, kind: string) => void = () => {};
   onReconnected: () => void = () => {};
   private readonly off: (() => void)[] = [];
   private watching = false;
@@ -95,6 +98,7 @@ export class ProjectEvents {
   constructor(private readonly projectId: string) {
     this.off.push(liveHub.on('JobProgress', (job: Job) => this.onJob(job)));
     this.off.push(liveHub.on('ImportProgress', (_project: string, p: { imagesDone: number; imagesTotal: number }) => this.onImport(p.imagesDone, p.imagesTotal)));
+    this.off.push(liveHub.on('WorkLanded', (project: string, w: { imageId: string; kind: string }) => { if (project === this.projectId) this.onWork(w.imageId, w.kind); }));
     this.off.push(liveHub.on('QualityScored', (q: QualityScored) => { if (q.projectId === this.projectId) this.onQuality(q); }));
     this.off.push(liveHub.onReconnected(() => this.onReconnected()));
   }

@@ -13,7 +13,7 @@ namespace VisionLabel.Server.Analytics;
 public static class AnalyticsApi
 {
     public static IServiceCollection AddAnalytics(this IServiceCollection services) =>
-        services.AddScoped<PeopleAnalytics>().AddScoped<OpTallies>().AddScoped<AnnotatorBias>().AddScoped<IActivityObserver, ActiveTimeTracker>();
+        services.AddScoped<PeopleAnalytics>().AddScoped<Tallies>().AddScoped<AnnotatorBias>().AddScoped<IActivityObserver, ActiveTimeTracker>();
 
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {

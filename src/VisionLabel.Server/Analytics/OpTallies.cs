@@ -18,6 +18,15 @@ public sealed class OpTally
     public long Count { get; set; }
 }
 
+/// <summary>When a project's op log and workflow events were last counted (<see cref="Tallies"/>): the next count looks
+/// only at what was stamped since then, less <see cref="Tallies.Slack"/>. Null: never counted.</summary>
+public sealed class AnalyticsCursor
+{
+    public Guid ProjectId { get; set; }
+    public DateTime? OpsCountedAt { get; set; }
+    public DateTime? EventsCountedAt { get; set; }
+}
+
 /// <summary>How far an image's op log has been counted into the tallies.</summary>
 public sealed class OpTallyMark
 {
@@ -26,61 +35,59 @@ public sealed class OpTallyMark
 }
 
 /// <summary>
-/// The op log counted once (docs/analytics.md): the people figures read these tallies instead of the whole log, and
-/// each report first counts the ops added since the last one (<see cref="CatchUpAsync"/>). One catch-up at a time per
-/// project (PostgreSQL: an advisory lock; SQLite: its write lock and this process's gate). The marks are the highest
-/// seq of each image that the count itself read, so an op committed meanwhile is counted next time, never twice.
+/// The op log counted once (docs/analytics.md): the people figures read these tallies instead of the whole log. The
+/// marks are the highest seq of each image that a count itself read, so an op committed meanwhile is counted next
+/// time, never twice. Which images to look at: all of them the first time; then those with ops applied since the last
+/// count began (less the slack: an op is stamped when applied and committed a moment later; the marks keep the overlap
+/// from counting anything twice), found through the index on the ops' time rather than a seek per image.
 /// </summary>
-public sealed class OpTallies(VisionLabelDb db)
+public static class OpTallies
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, SemaphoreSlim> Gates = new();
-
-    public async Task CatchUpAsync(Guid projectId, CancellationToken ct)
+    /// <param name="since">Null: the first count, every image.</param>
+    public static async Task CountAsync(VisionLabelDb db, Guid projectId, DateTime? since, CancellationToken ct)
     {
-        var gate = Gates.GetOrAdd(projectId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+        var inProject = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == projectId);
+        // The images that may have ops above their mark (a subquery, not a list: there may be many).
+        var changed = since is not { } s
+            ? inProject.Where(i => db.AnnotationOps.Any(o => o.ImageId == i.Id)).Select(i => i.Id)
+            : db.AnnotationOps.Where(o => o.AppliedAt >= s && inProject.Any(i => i.Id == o.ImageId)).Select(o => o.ImageId).Distinct();
+        var ops = db.AnnotationOps.AsNoTracking().Where(o => changed.Contains(o.ImageId));
+        if (since is not null)
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await AdvisoryLocks.ForProjectAsync(db, AdvisoryLocks.OpTallies, projectId, ct);
-            // The images with ops above their mark, found by one index seek each (a subquery, not a list: there may be many).
-            var changed = db.Images.IgnoreQueryFilters().Where(i => i.ProjectId == projectId && db.AnnotationOps.Any(o => o.ImageId == i.Id
-                && o.Seq > (db.OpTallyMarks.Where(m => m.ImageId == i.Id).Select(m => (long?)m.Seq).FirstOrDefault() ?? 0))).Select(i => i.Id);
-            var fresh = await (from o in db.AnnotationOps.AsNoTracking()
-                               where changed.Contains(o.ImageId)
-                               join m in db.OpTallyMarks on o.ImageId equals m.ImageId into marks
-                               from m in marks.DefaultIfEmpty()
-                               join a in db.Annotations.IgnoreQueryFilters() on o.AnnotationId equals a.Id into objects
-                               from a in objects.DefaultIfEmpty()
-                               where o.Seq > (m == null ? 0 : m.Seq)
-                               group o by new { o.ImageId, o.AuthorId, o.AppliedAt.Date, o.GuidelineVersion, LabelId = (Guid?)a!.LabelId, Create = o.Type == OpType.Create } into g
-                               select new { g.Key.ImageId, g.Key.AuthorId, g.Key.Date, g.Key.GuidelineVersion, g.Key.LabelId, g.Key.Create, Count = g.LongCount(), Top = g.Max(o => o.Seq) })
-                .ToListAsync(ct);
-            if (fresh.Count == 0) return;
-            var existing = await db.OpTallies.Where(t => t.ProjectId == projectId).ToListAsync(ct);
-            var byKey = existing.ToDictionary(t => (t.Author, t.Day, t.GuidelineVersion, t.LabelId, t.Create));
-            foreach (var g in fresh.GroupBy(f => (f.AuthorId, Day: DateOnly.FromDateTime(f.Date), Version: f.GuidelineVersion ?? "", Label: f.LabelId ?? Guid.Empty, f.Create)))
-            {
-                if (!byKey.TryGetValue(g.Key, out var tally))
-                {
-                    tally = new OpTally { ProjectId = projectId, Author = g.Key.AuthorId, Day = g.Key.Day, GuidelineVersion = g.Key.Version, LabelId = g.Key.Label, Create = g.Key.Create };
-                    db.OpTallies.Add(tally);
-                    byKey[g.Key] = tally;
-                }
-                tally.Count += g.Sum(x => x.Count);
-            }
-            var tops = fresh.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Max(x => x.Top));
-            foreach (var chunk in tops.Keys.Chunk(500))
-            {
-                var marks = await db.OpTallyMarks.Where(m => chunk.Contains(m.ImageId)).ToDictionaryAsync(m => m.ImageId, ct);
-                foreach (var id in chunk)
-                    if (marks.TryGetValue(id, out var mark)) mark.Seq = tops[id];
-                    else db.OpTallyMarks.Add(new OpTallyMark { ImageId = id, Seq = tops[id] });
-            }
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            db.ChangeTracker.Clear();
+            // Usually a few images since the last count: their ids as a list (a seek each); many, the subquery.
+            var few = await changed.Take(1001).ToListAsync(ct);
+            if (few.Count == 0) return;
+            if (few.Count <= 1000) ops = db.AnnotationOps.AsNoTracking().Where(o => few.Contains(o.ImageId));
         }
-        finally { gate.Release(); }
+        var fresh = await (from o in ops
+                           join m in db.OpTallyMarks on o.ImageId equals m.ImageId into marks
+                           from m in marks.DefaultIfEmpty()
+                           join a in db.Annotations.IgnoreQueryFilters() on o.AnnotationId equals a.Id into objects
+                           from a in objects.DefaultIfEmpty()
+                           where o.Seq > (m == null ? 0 : m.Seq)
+                           group o by new { o.ImageId, o.AuthorId, o.AppliedAt.Date, o.GuidelineVersion, LabelId = (Guid?)a!.LabelId, Create = o.Type == OpType.Create } into g
+                           select new { g.Key.ImageId, g.Key.AuthorId, g.Key.Date, g.Key.GuidelineVersion, g.Key.LabelId, g.Key.Create, Count = g.LongCount(), Top = g.Max(o => o.Seq) })
+            .ToListAsync(ct);
+        if (fresh.Count == 0) return;
+        var existing = await db.OpTallies.Where(t => t.ProjectId == projectId).ToListAsync(ct);
+        var byKey = existing.ToDictionary(t => (t.Author, t.Day, t.GuidelineVersion, t.LabelId, t.Create));
+        foreach (var g in fresh.GroupBy(f => (f.AuthorId, Day: DateOnly.FromDateTime(f.Date), Version: f.GuidelineVersion ?? "", Label: f.LabelId ?? Guid.Empty, f.Create)))
+        {
+            if (!byKey.TryGetValue(g.Key, out var tally))
+            {
+                tally = new OpTally { ProjectId = projectId, Author = g.Key.AuthorId, Day = g.Key.Day, GuidelineVersion = g.Key.Version, LabelId = g.Key.Label, Create = g.Key.Create };
+                db.OpTallies.Add(tally);
+                byKey[g.Key] = tally;
+            }
+            tally.Count += g.Sum(x => x.Count);
+        }
+        var tops = fresh.GroupBy(f => f.ImageId).ToDictionary(g => g.Key, g => g.Max(x => x.Top));
+        foreach (var chunk in tops.Keys.Chunk(500))
+        {
+            var marks = await db.OpTallyMarks.Where(m => chunk.Contains(m.ImageId)).ToDictionaryAsync(m => m.ImageId, ct);
+            foreach (var id in chunk)
+                if (marks.TryGetValue(id, out var mark)) mark.Seq = tops[id];
+                else db.OpTallyMarks.Add(new OpTallyMark { ImageId = id, Seq = tops[id] });
+        }
     }
 }

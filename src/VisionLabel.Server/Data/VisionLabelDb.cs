@@ -34,6 +34,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Analytics.ActivityCursor> ActivityCursors => Set<Analytics.ActivityCursor>();
     public DbSet<Analytics.OpTally> OpTallies => Set<Analytics.OpTally>();
     public DbSet<Analytics.OpTallyMark> OpTallyMarks => Set<Analytics.OpTallyMark>();
+    public DbSet<Analytics.AnalyticsCursor> AnalyticsCursors => Set<Analytics.AnalyticsCursor>();
+    public DbSet<Analytics.Turnaround> Turnarounds => Set<Analytics.Turnaround>();
     public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
@@ -97,6 +99,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasQueryFilter(i => i.ReplicaOf == null);
             e.HasOne<Image>().WithMany().HasForeignKey(i => i.ReplicaOf).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(i => new { i.ReplicaOf, i.ReplicaOwner }).IsUnique().HasFilter("\"ReplicaOf\" IS NOT NULL");
+            e.HasIndex(i => new { i.ProjectId, i.ReplicaKind }).HasFilter("\"ReplicaOf\" IS NOT NULL"); // a project's copies, without reading its images
             e.Property(i => i.ReplicaKind).HasConversion<string>().HasMaxLength(16);
             e.Property(i => i.ReplicaOwner).HasMaxLength(200);
             e.HasIndex(i => new { i.ProjectId, i.Status });
@@ -170,6 +173,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(o => o.Type).HasMaxLength(16).HasConversion(t => OpTypes.Name(t), s => OpTypes.Parse(s));
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.ClientOpId }).IsUnique();
+            e.HasIndex(o => o.AppliedAt); // the op tallies' catch-up reads the ops since its last count
             e.HasIndex(o => new { o.ImageId, o.AuthorId, o.Seq }); // an author's latest op on an image (undo)
         });
         model.Entity<Comment>(e =>
@@ -189,6 +193,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasOne<Project>().WithMany().HasForeignKey(w => w.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Image>().WithMany().HasForeignKey(w => w.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(w => new { w.ProjectId, w.At });
+            e.HasIndex(w => new { w.ProjectId, w.Kind, w.At }); // the people figures count leases, skips and rejections by kind
             e.HasIndex(w => w.ImageId);
         });
         model.Entity<Guidelines.Guideline>(e =>
@@ -224,6 +229,20 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(t => t.Author).HasMaxLength(200);
             e.Property(t => t.GuidelineVersion).HasMaxLength(16);
             e.HasOne<Project>().WithMany().HasForeignKey(t => t.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Analytics.AnalyticsCursor>(e =>
+        {
+            e.HasKey(c => c.ProjectId);
+            e.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Analytics.Turnaround>(e =>
+        {
+            e.HasKey(t => t.SubmissionId);
+            e.Property(t => t.Annotator).HasMaxLength(200);
+            e.Property(t => t.GuidelineVersion).HasMaxLength(16);
+            e.HasOne<Project>().WithMany().HasForeignKey(t => t.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(t => t.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(t => new { t.ProjectId, t.SubmittedAt });
         });
         model.Entity<Analytics.OpTallyMark>(e =>
         {

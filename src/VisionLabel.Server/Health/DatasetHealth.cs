@@ -63,36 +63,48 @@ public sealed class DatasetHealth(VisionLabelDb db, IBlobStore blobs, ILogger<Da
         var split = images.Select(i => ExportSplit.Of(i.Id, p.Val, p.Seed)).ToArray();
         var objects = new int[images.Count];
         var classCounts = new Dictionary<(Guid, string), long>();
-        var shapes = new Dictionary<Guid, List<(Guid Id, Guid Image, double W, double H)>>();
+        var sizes = new Dictionary<Guid, (RoundedDistribution Area, RoundedDistribution Aspect)>();
         var heat = new Dictionary<Guid, int[]>();
         long annotations = 0;
-        // Accepted annotations (what an export holds), a page at a time in id order.
-        Guid? after = null;
-        while (true)
+        // Two passes over the accepted annotations (what an export holds), a page at a time: the counts and each label's
+        // size distributions first, then the boxes those distributions make outliers. Memory holds a page, a few numbers
+        // per image and per label, never per object.
+        await foreach (var a in AcceptedAsync(p.ProjectId, index, ct))
         {
-            var query = db.Annotations.AsNoTracking().Where(a => a.State == AnnotationState.Accepted && db.Images.Any(i => i.Id == a.ImageId && i.ProjectId == p.ProjectId));
-            if (after is { } last) query = query.Where(a => a.Id.CompareTo(last) > 0);
-            var page = await query.OrderBy(a => a.Id).Take(Page).Select(a => new { a.Id, a.ImageId, a.LabelId, a.Kind, a.Geometry }).ToListAsync(ct);
-            if (page.Count == 0) break;
-            after = page[^1].Id;
-            foreach (var a in page)
+            int i = a.Image;
+            annotations++;
+            objects[i]++;
+            var key = (a.LabelId, split[i]);
+            classCounts[key] = classCounts.GetValueOrDefault(key) + 1;
+            var b = a.Bounds; // x, y, width, height
+            if (b[2] > 0 && b[3] > 0)
             {
-                if (!index.TryGetValue(a.ImageId, out int i)) continue;
-                annotations++;
-                objects[i]++;
-                var key = (a.LabelId, split[i]);
-                classCounts[key] = classCounts.GetValueOrDefault(key) + 1;
-                var b = Geometry.Read(a.Kind, a.Geometry).Bounds; // x, y, width, height
-                (shapes.TryGetValue(a.LabelId, out var list) ? list : shapes[a.LabelId] = []).Add((a.Id, a.ImageId, b[2], b[3]));
-                var image = images[i];
-                if (image.Width > 0 && image.Height > 0)
-                {
-                    int gx = Math.Clamp((int)((b[0] + b[2] / 2) / image.Width * HeatmapSize), 0, HeatmapSize - 1);
-                    int gy = Math.Clamp((int)((b[1] + b[3] / 2) / image.Height * HeatmapSize), 0, HeatmapSize - 1);
-                    (heat.TryGetValue(a.LabelId, out var grid) ? grid : heat[a.LabelId] = new int[HeatmapSize * HeatmapSize])[gy * HeatmapSize + gx]++;
-                }
+                var (area, aspect) = sizes.TryGetValue(a.LabelId, out var d) ? d : sizes[a.LabelId] = (new(), new());
+                area.Add(Math.Log(b[2] * b[3]));
+                aspect.Add(Math.Log(b[2] / b[3]));
+            }
+            var image = images[i];
+            if (image.Width > 0 && image.Height > 0)
+            {
+                int gx = Math.Clamp((int)((b[0] + b[2] / 2) / image.Width * HeatmapSize), 0, HeatmapSize - 1);
+                int gy = Math.Clamp((int)((b[1] + b[3] / 2) / image.Height * HeatmapSize), 0, HeatmapSize - 1);
+                (heat.TryGetValue(a.LabelId, out var grid) ? grid : heat[a.LabelId] = new int[HeatmapSize * HeatmapSize])[gy * HeatmapSize + gx]++;
             }
         }
+        var scorers = sizes.Where(s => s.Value.Area.Count >= 3).ToDictionary(s => s.Key, s => (Area: s.Value.Area.Scorer(), Aspect: s.Value.Aspect.Scorer()));
+        var extreme = new Dictionary<Guid, PriorityQueue<BoxOutlier, double>>();
+        if (scorers.Count > 0)
+            await foreach (var a in AcceptedAsync(p.ProjectId, index, ct))
+            {
+                var b = a.Bounds;
+                if (b[2] <= 0 || b[3] <= 0 || !scorers.TryGetValue(a.LabelId, out var z)) continue;
+                double za = z.Area(Math.Log(b[2] * b[3])) ?? 0, zs = z.Aspect(Math.Log(b[2] / b[3])) ?? 0;
+                double size = Math.Max(Math.Abs(za), Math.Abs(zs));
+                if (size <= Analytics.Outliers.ZLimit) continue;
+                var top = extreme.TryGetValue(a.LabelId, out var q) ? q : extreme[a.LabelId] = new();
+                top.Enqueue(new BoxOutlier(a.Id, images[a.Image].Id, a.LabelId, "", b[2], b[3], Math.Round(za, 3), Math.Round(zs, 3)), size);
+                if (top.Count > MaxOutliersPerLabel) top.Dequeue(); // the least extreme goes
+            }
         string Name(Guid label) => labels.GetValueOrDefault(label, label.ToString());
 
         var hashed = images.Select((image, i) => (image, i)).Where(x => x.image.PerceptualHash is not null).ToList();
@@ -103,30 +115,29 @@ public sealed class DatasetHealth(VisionLabelDb db, IBlobStore blobs, ILogger<Da
             images.Where((image, i) => image.Status == ImageStatus.Approved && image.ReviewedBy != null && objects[i] == 0).Count(),
             images.Count(image => image.ReviewedBy == null && image.Status != ImageStatus.Approved),
             objects.GroupBy(n => Math.Min(n, MaxObjectsBucket)).Select(g => new ObjectsPerImage(g.Key, g.Count())).OrderBy(o => o.Objects).ToList(),
-            shapes.SelectMany(s => Outliers(s.Key, Name(s.Key), s.Value)).ToList(),
+            extreme.SelectMany(e => e.Value.UnorderedItems.OrderByDescending(o => o.Priority).ThenBy(o => o.Element.AnnotationId).Select(o => o.Element with { Label = Name(e.Key) }))
+                .OrderBy(o => o.Label, StringComparer.Ordinal).ToList(),
             heat.Select(h => new Heatmap(h.Key, Name(h.Key), HeatmapSize, h.Value)).OrderBy(h => h.Label, StringComparer.Ordinal).ToList(),
             images.GroupBy(i => (i.Width, i.Height)).Select(g => new ImageSize(g.Key.Width, g.Key.Height, g.Count())).OrderByDescending(s => s.Images).ThenBy(s => s.Width).Take(100).ToList(),
             pairs.Select(d => new NearDuplicate(images[d.A].Id, images[d.B].Id, d.Distance)).ToList(),
             pairs.Where(d => split[d.A] != split[d.B]).Select(d => new Leak(images[d.A].Id, images[d.B].Id, d.Distance, split[d.A], split[d.B])).ToList());
     }
 
-    /// <summary>A label's boxes whose log area or log aspect (width ÷ height) has a modified z-score above 3.5 in size
-    /// among the label's boxes (bounds of polygons and masks); the most extreme first, at most 50 per label.</summary>
-    private static IEnumerable<BoxOutlier> Outliers(Guid label, string name, List<(Guid Id, Guid Image, double W, double H)> boxes)
+    /// <summary>The project's accepted annotations with their bounds, a page at a time in id order (index: image id →
+    /// position in the caller's image list; annotations of images not in it are skipped).</summary>
+    private async IAsyncEnumerable<(Guid Id, int Image, Guid LabelId, double[] Bounds)> AcceptedAsync(Guid projectId, Dictionary<Guid, int> index,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var sized = boxes.Where(b => b.W > 0 && b.H > 0).ToList();
-        if (sized.Count < 3) return [];
-        var area = sized.Select(b => Math.Log(b.W * b.H)).ToList();
-        var aspect = sized.Select(b => Math.Log(b.W / b.H)).ToList();
-        var (za, zs) = (Scorer(area), Scorer(aspect));
-        return sized.Select((b, i) => new BoxOutlier(b.Id, b.Image, label, name, b.W, b.H, Math.Round(za(area[i]), 3), Math.Round(zs(aspect[i]), 3)))
-            .Where(o => Math.Abs(o.AreaZ) > Analytics.Outliers.ZLimit || Math.Abs(o.AspectZ) > Analytics.Outliers.ZLimit)
-            .OrderByDescending(o => Math.Max(Math.Abs(o.AreaZ), Math.Abs(o.AspectZ))).Take(MaxOutliersPerLabel);
-    }
-
-    private static Func<double, double> Scorer(List<double> values)
-    {
-        var z = Analytics.Outliers.Scorer(values);
-        return x => z(x) ?? 0;
+        Guid? after = null;
+        while (true)
+        {
+            var query = db.Annotations.AsNoTracking().Where(a => a.State == AnnotationState.Accepted && db.Images.Any(i => i.Id == a.ImageId && i.ProjectId == projectId));
+            if (after is { } last) query = query.Where(a => a.Id.CompareTo(last) > 0);
+            var page = await query.OrderBy(a => a.Id).Take(Page).Select(a => new { a.Id, a.ImageId, a.LabelId, a.Kind, a.Geometry }).ToListAsync(ct);
+            if (page.Count == 0) yield break;
+            after = page[^1].Id;
+            foreach (var a in page)
+                if (index.TryGetValue(a.ImageId, out int i)) yield return (a.Id, i, a.LabelId, Geometry.Read(a.Kind, a.Geometry).Bounds);
+        }
     }
 }

@@ -21,7 +21,7 @@ public static class HealthApi
     {
         var project = app.MapGroup("/api/projects/{projectId:guid}/health").WithTags("Health").WithBodyLimit(Limits.SmallJsonBody);
         project.MapPost("/", Start).RequireProjectRole(ProjectRole.Reviewer).WithDescription(
-            "Starts a dataset health run: 202 with the job (progress on /hubs/live). Body (optional): {val, seed} — the export split to check for leaks, as the export takes them " +
+            "Starts a dataset health run: 202 with the job (progress on /hubs/live); a run of the same figures still queued is answered instead of a second. Body (optional): {val, seed} — the export split to check for leaks, as the export takes them " +
             "(default 0.2 and 0) — and maxDistance, the perceptual-hash bits two near-duplicates may differ by (default 10).");
         project.MapGet("/", Latest).RequireProjectRole(ProjectRole.Reviewer).WithDescription(
             "The latest health result: status running|done|none, computedAt, classCounts [{labelId, label, split, count}], nearDuplicates [{imageA, imageB, distance}], " +
@@ -36,7 +36,13 @@ public static class HealthApi
         if (r.Val is { } v && (!double.IsFinite(v) || v < 0 || v >= 1)) return Problems.Invalid("val", $"is the val split's share, at least 0 and below 1, not {v}");
         if (r.MaxDistance is < 0 or > 32) return Problems.Invalid("maxDistance", $"must be between 0 and 32 bits, not {r.MaxDistance}");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
-        var job = await StartAsync(db, dispatcher, jobs.Value, time, new HealthPayload(projectId, r.Val ?? 0.2, r.Seed ?? 0, r.MaxDistance ?? DefaultMaxDistance));
+        var payload = new HealthPayload(projectId, r.Val ?? 0.2, r.Seed ?? 0, r.MaxDistance ?? DefaultMaxDistance);
+        // One run at a time for the same figures: several open health pages rerun as work lands, and one run serves them all.
+        var waiting = await db.Jobs.AsNoTracking().Where(j => j.ProjectId == projectId && j.Kind == HealthJob.JobKind && j.Status == JobStatus.Queued)
+            .OrderByDescending(j => j.CreatedAt).ToListAsync(ct);
+        if (waiting.FirstOrDefault(j => JsonSerializer.Deserialize<HealthPayload>(j.Payload, JsonSerializerOptions.Web) == payload) is { } queued)
+            return TypedResults.Accepted($"/api/jobs/{queued.Id}", JobDto.From(queued));
+        var job = await StartAsync(db, dispatcher, jobs.Value, time, payload);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", JobDto.From(job));
     }
 

@@ -70,6 +70,7 @@ public sealed class QualityReports(VisionLabelDb db, IHubContext<Jobs.LiveHub> l
     private async Task<List<Submission>> SubmissionsAsync(Guid projectId, string? annotator, CancellationToken ct)
     {
         var truthImages = db.GroundTruth.Where(g => g.ProjectId == projectId).Select(g => g.ImageId);
+        if (!await truthImages.AnyAsync(ct)) return []; // nothing to score against: skip reading the submissions
         // Private copies of ground-truth images (honeypots, consensus shares) are scored against the image they copy.
         var copyOf = await db.Images.IgnoreQueryFilters().AsNoTracking().Where(i => i.ProjectId == projectId && i.ReplicaOf != null && truthImages.Contains(i.ReplicaOf.Value))
             .Select(i => new { i.Id, ReplicaOf = i.ReplicaOf!.Value }).ToDictionaryAsync(i => i.Id, i => i.ReplicaOf, ct);

@@ -11,6 +11,8 @@ type Heatmap = Health['heatmaps'][number];
 
 /** How often a running job is asked about when no live progress arrives (the hub may be unreachable). */
 const pollEvery = 1500;
+/** After work lands: how long a quiet moment before a rerun, and the least time between two reruns this page starts. */
+const quietFor = 5000, autoEvery = 60_000;
 /** Pairs and outliers shown (the rest are counted). */
 const pairLimit = 60, outlierLimit = 100;
 
@@ -97,6 +99,24 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
     toast(`Health check done: ${health.images} images, ${health.nearDuplicates.length} near-duplicate pair(s), ${health.leaks.length} leak(s), ${health.boxOutliers.length} box outlier(s)`);
   };
 
+  // --- live: work landing changes the figures; while the page is open and "as work lands" is on, a rerun follows a
+  // quiet moment (at most one per minute; the server answers an identical run already under way instead of a second).
+
+  let landed = 0, rerunTimer: number | undefined, lastAuto = 0;
+  let auto = localStorage.getItem('health-auto') !== 'off';
+  const workLanded = () => {
+    landed++;
+    draw();
+    if (!auto || !health?.computedAt) return;
+    window.clearTimeout(rerunTimer);
+    rerunTimer = window.setTimeout(() => {
+      rerunTimer = undefined;
+      if (disposed || running() || starting) return;
+      lastAuto = Date.now();
+      run();
+    }, Math.max(quietFor, lastAuto + autoEvery - Date.now()));
+  };
+
   const run = async () => {
     const body: { val?: number; seed?: number; maxDistance?: number } = {};
     if (val.trim()) body.val = Number(val);
@@ -107,6 +127,7 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
     try {
       const started = await api.runHealth(projectId, body);
       announced = '';
+      landed = 0;
       toast('Health check started: hashing images, then the figures');
       follow(started);
     } catch (err) { toast(`Health check not started: ${(err as Error).message}`, true); }
@@ -115,6 +136,7 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
 
   const events = new ProjectEvents(projectId);
   events.onJob = jobChanged;
+  events.onWork = workLanded;
   events.onReconnected = () => { if (job) api.job(job.id).then(jobChanged, () => {}); };
 
   // --- charts (Chart.js, loaded with the first)
@@ -185,7 +207,11 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
         : h.status === 'none' && !h.computedAt ? 'Never run: run a health check to see the figures.'
         : html`${h.status === 'running' ? 'running · ' : ''}${h.computedAt ? html`computed <time datetime=${h.computedAt}>${utc(h.computedAt).toLocaleString()}</time>
           <span class="muted">(val ${h.val}, seed ${h.seed}, max distance ${h.maxDistance})</span>` : ''}`}
-        ${h?.lastError ? html` · <span class="error">the latest run failed: ${h.lastError}</span>` : ''}</span>
+        ${h?.lastError ? html` · <span class="error">the latest run failed: ${h.lastError}</span>` : ''}
+        ${landed ? html` · <span class="health-landed">${landed} change${landed === 1 ? '' : 's'} since this run${auto ? ': rerunning shortly' : ''}</span>` : ''}</span>
+      <label class="health-auto" title="Rerun the health check after work lands (submissions, reviews) while this page is open: a few seconds after the last change, at most once a minute">
+        <input type="checkbox" .checked=${auto} @change=${(e: Event) => { auto = (e.target as HTMLInputElement).checked; localStorage.setItem('health-auto', auto ? 'on' : 'off'); draw(); }} />
+        as work lands</label>
     </section>`;
   };
 
@@ -274,6 +300,7 @@ export function healthPage(root: HTMLElement, projectId: string): () => void {
   return () => {
     disposed = true;
     window.clearTimeout(poll);
+    window.clearTimeout(rerunTimer);
     events.stop();
     charts.classes?.destroy();
     charts.objects?.destroy();

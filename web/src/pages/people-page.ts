@@ -152,15 +152,16 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
     }, err => toast(`The charts cannot be shown: ${(err as Error).message}`, true));
   };
 
-  // --- live: a scored submission changes someone's F1 (and their output): read again, at most every 3 s
+  // --- live: work landing (a submission, a review) or a scored submission changes the figures: read again, at most every 3 s
 
   let liveTimer: number | undefined;
-  const scored = (q: QualityScored) => {
+  const changed = (what: string) => {
     if (liveTimer !== undefined) return;
-    liveTimer = window.setTimeout(() => { liveTimer = undefined; load(`People updated: ${q.annotator} submitted`); }, Math.max(0, lastLoad + liveEvery - Date.now()));
+    liveTimer = window.setTimeout(() => { liveTimer = undefined; load(`People updated: ${what}`); }, Math.max(0, lastLoad + liveEvery - Date.now()));
   };
   const events = new ProjectEvents(projectId);
-  events.onQuality = scored;
+  events.onQuality = (q: QualityScored) => changed(`${q.annotator} submitted`);
+  events.onWork = (_image, kind) => changed(`an image was ${kind}`);
   events.onReconnected = () => { load(); };
 
   // --- rendering

@@ -34,7 +34,7 @@ public interface IActivityObserver
 }
 
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
-    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, ILogger<WorkTransitions> log)
+    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, Jobs.LiveEvents live, ILogger<WorkTransitions> log)
 {
     private const int MaxAttempts = 5;
 
@@ -155,7 +155,11 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                     await broadcaster.StatusChangedAsync(imageId, after.Status, actor.Name);
                 }
                 if (record) await SendWorkChangedAsync(dto); // a renewal (the heartbeat) changes nothing others show
-                if (recorded is not null) await NotifyAsync(image, project, recorded);
+                if (recorded is not null)
+                {
+                    await NotifyAsync(image, project, recorded);
+                    await live.WorkLandedAsync(image.ProjectId, imageId, recorded.Kind);
+                }
                 if (recorded?.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
                     foreach (var observer in observers)
                     {

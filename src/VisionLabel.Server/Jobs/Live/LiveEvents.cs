@@ -24,6 +24,12 @@ public sealed class LiveEvents(IHubContext<LiveHub> hub, VisionLabelDb db, IOpti
         await hub.Clients.Groups(ProjectGroup(job.ProjectId), JobGroup(jobId)).SendAsync("JobProgress", JobDto.From(job));
     }
 
+    /// <summary>WorkLanded(projectId, { imageId, kind }) to the project's watchers after each recorded workflow change
+    /// (submitted, approved, rejected, …): the people and health pages refresh on it. Who did it is not said (viewers
+    /// watch too; figures about people are read from their routes).</summary>
+    public Task WorkLandedAsync(Guid projectId, Guid imageId, Annotations.WorkEventKind kind) =>
+        hub.Clients.Group(ProjectGroup(projectId)).SendAsync("WorkLanded", projectId, new { imageId, kind = Common.ApiEnum.Name(kind) });
+
     /// <summary>ImportProgress(projectId, { imagesDone, imagesTotal }) to the project's watchers.</summary>
     public Task ImportProgressAsync(Guid projectId, Datasets.ImportProgress progress) =>
         hub.Clients.Group(ProjectGroup(projectId)).SendAsync("ImportProgress", projectId, progress);

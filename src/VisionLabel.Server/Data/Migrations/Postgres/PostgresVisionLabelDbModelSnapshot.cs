@@ -302,6 +302,22 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.ToTable("ActivityCursors");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.AnalyticsCursor", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("EventsCountedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("OpsCountedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("AnalyticsCursors");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -343,6 +359,60 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasKey("ImageId");
 
                     b.ToTable("OpTallyMarks");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.Property<Guid>("SubmissionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Annotator")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<bool?>("Approved")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("AutoApproved")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<Guid?>("DecisionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<double?>("LeaseToSubmitSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Round")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("SubmitToDecisionSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SubmissionId");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ProjectId", "SubmittedAt");
+
+                    b.ToTable("Turnarounds");
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
@@ -441,6 +511,8 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasIndex("ImageId");
 
                     b.HasIndex("ProjectId", "At");
+
+                    b.HasIndex("ProjectId", "Kind", "At");
 
                     b.ToTable("WorkEvents");
                 });
@@ -573,6 +645,8 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.HasKey("ImageId", "Seq");
+
+                    b.HasIndex("AppliedAt");
 
                     b.HasIndex("ImageId", "AuthorId", "ClientOpId")
                         .IsUnique();
@@ -817,6 +891,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasFilter("\"ReplicaOf\" IS NULL");
 
                     b.HasIndex("ProjectId", "LeaseHolder");
+
+                    b.HasIndex("ProjectId", "ReplicaKind")
+                        .HasFilter("\"ReplicaOf\" IS NOT NULL");
 
                     b.HasIndex("ProjectId", "ReviewAssignee");
 
@@ -1321,6 +1398,15 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.AnalyticsCursor", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Project", null)
@@ -1335,6 +1421,21 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.HasOne("VisionLabel.Server.Data.Image", null)
                         .WithMany()
                         .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

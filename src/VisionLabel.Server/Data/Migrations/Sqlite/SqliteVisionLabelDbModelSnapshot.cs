@@ -292,6 +292,22 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.ToTable("ActivityCursors");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.AnalyticsCursor", b =>
+                {
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EventsCountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("OpsCountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProjectId");
+
+                    b.ToTable("AnalyticsCursors");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
                 {
                     b.Property<Guid>("ProjectId")
@@ -333,6 +349,60 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasKey("ImageId");
 
                     b.ToTable("OpTallyMarks");
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.Property<Guid>("SubmissionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Annotator")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool?>("Approved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AutoApproved")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DecisionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GuidelineVersion")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("LeaseToSubmitSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Round")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SubmitToDecisionSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("SubmittedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SubmissionId");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ProjectId", "SubmittedAt");
+
+                    b.ToTable("Turnarounds");
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
@@ -431,6 +501,8 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasIndex("ImageId");
 
                     b.HasIndex("ProjectId", "At");
+
+                    b.HasIndex("ProjectId", "Kind", "At");
 
                     b.ToTable("WorkEvents");
                 });
@@ -563,6 +635,8 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.HasKey("ImageId", "Seq");
+
+                    b.HasIndex("AppliedAt");
 
                     b.HasIndex("ImageId", "AuthorId", "ClientOpId")
                         .IsUnique();
@@ -807,6 +881,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasFilter("\"ReplicaOf\" IS NULL");
 
                     b.HasIndex("ProjectId", "LeaseHolder");
+
+                    b.HasIndex("ProjectId", "ReplicaKind")
+                        .HasFilter("\"ReplicaOf\" IS NOT NULL");
 
                     b.HasIndex("ProjectId", "ReviewAssignee");
 
@@ -1311,6 +1388,15 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Analytics.AnalyticsCursor", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Analytics.OpTally", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Project", null)
@@ -1325,6 +1411,21 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.HasOne("VisionLabel.Server.Data.Image", null)
                         .WithMany()
                         .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
