@@ -1,4 +1,5 @@
 using VisionLabel.Server.Health;
+using VisionLabel.Server.ModelLoop;
 using VisionLabel.Server.Analytics;
 using Microsoft.AspNetCore.SignalR;
 using System.Text.Json;
@@ -80,6 +81,7 @@ public static class ServerHost
         services.AddQuality();
         services.AddAnalytics();
         services.AddHealth();
+        services.AddModelLoop();
         services.AddGuidelines();
         services.AddMaintenance(builder.Configuration);
         services.AddWebApp(builder.Configuration);
@@ -109,6 +111,7 @@ public static class ServerHost
         app.MapQualityApi();
         app.MapAnalyticsApi();
         app.MapHealthApi();
+        app.MapModelLoopApi();
         app.MapGuidelinesApi();
         app.MapNotificationsApi();
         app.MapModelsApi();

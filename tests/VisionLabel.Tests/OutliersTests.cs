@@ -7,8 +7,18 @@ namespace VisionLabel.Tests;
 [Trait("Tier", Tiers.Unit)]
 public class OutliersTests
 {
-    private static PersonKpis Person(string user, double? perImage = null, double? f1 = null, double? perHour = null) =>
-        new(user, 0, 0, 0, 0, perHour, perImage, 0, null, 0, new Dictionary<string, int>(), f1, null, 0, 0, null, null, null, [], []);
+    private static PersonKpis Person(string user, double? perImage = null, double? f1 = null, double? perHour = null, double? unchanged = null) =>
+        new(user, 0, 0, 0, 0, perHour, perImage, 0, null, 0, new Dictionary<string, int>(), f1, null, 0, 0, null, null, null, unchanged is null ? 0 : 20, unchanged, [], []);
+
+    [Fact]
+    public void Accepting_proposals_unchanged_far_more_often_than_the_team_is_flagged()
+    {
+        // 0.2, 0.25, 0.3, 0.22, 0.95: median 0.25; |x − 0.25| = 0.05, 0, 0.05, 0.03, 0.7 → MAD 0.05; z(0.95) = 0.6745 × 0.7 / 0.05 = 9.443.
+        var people = Outliers.Flag([Person("a", unchanged: 0.2), Person("b", unchanged: 0.25), Person("c", unchanged: 0.3), Person("d", unchanged: 0.22),
+            Person("e", unchanged: 0.95)], 0.8);
+        Assert.Equal("proposals accepted unchanged far above the team's (modified z 9.4): worth a look", Assert.Single(people.Single(p => p.User == "e").Flags));
+        Assert.All(people.Where(p => p.User != "e"), p => Assert.Empty(p.Flags));
+    }
 
     [Fact]
     public void The_modified_z_score_uses_the_median_and_the_median_absolute_deviation()

@@ -80,12 +80,13 @@ public static class AnalyticsApi
         {
             csv.WriteRecord(["user", "imagesSubmitted", "objectsCreated", "objectsEdited", "activeSeconds", "objectsPerActiveHour", "meanActiveSecondsPerImage",
                 "firstPassReviewed", "firstPassAcceptance", "reworkRounds", "rejectReasons", "gtF1", "agreement", "leases", "skips", "skipRate",
-                "medianLeaseToSubmitSeconds", "medianSubmitToApprovedSeconds", "flags"]);
+                "medianLeaseToSubmitSeconds", "medianSubmitToApprovedSeconds", "proposalsDecided", "proposalsAcceptedUnchanged", "flags"]);
             foreach (var p in report.People)
             {
                 object?[] cells = [p.User, p.ImagesSubmitted, p.ObjectsCreated, p.ObjectsEdited, p.ActiveSeconds, p.ObjectsPerActiveHour, p.MeanActiveSecondsPerImage,
                     p.FirstPassReviewed, p.FirstPassAcceptance, p.ReworkRounds, string.Join("; ", p.RejectReasons.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}: {r.Value}")),
-                    p.GtF1, p.Agreement, p.Leases, p.Skips, p.SkipRate, p.MedianLeaseToSubmitSeconds, p.MedianSubmitToApprovedSeconds, string.Join("; ", p.Flags)];
+                    p.GtF1, p.Agreement, p.Leases, p.Skips, p.SkipRate, p.MedianLeaseToSubmitSeconds, p.MedianSubmitToApprovedSeconds,
+                    p.ProposalsDecided, p.ProposalsAcceptedUnchanged, string.Join("; ", p.Flags)];
                 csv.WriteRecord(cells.Select(c => c switch { null => "", double d => d.ToString("R", CultureInfo.InvariantCulture), _ => Convert.ToString(c, CultureInfo.InvariantCulture) ?? "" }).ToArray());
             }
             csv.Flush();

@@ -19,6 +19,7 @@ public static class Outliers
         {
             ("objects per active hour", p => p.ObjectsPerActiveHour), ("active time per image", p => p.MeanActiveSecondsPerImage),
             ("first-pass acceptance", p => p.FirstPassAcceptance), ("skip rate", p => p.SkipRate),
+            ("proposals accepted unchanged", p => p.ProposalsAcceptedUnchanged),
         };
         var pace = people.Select(p => p.MeanActiveSecondsPerImage).OfType<double>().ToList();
         double? medianPace = pace.Count >= 2 ? PeopleAnalytics.Median(pace) : null;

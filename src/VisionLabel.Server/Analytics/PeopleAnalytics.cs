@@ -14,7 +14,8 @@ public sealed record LabelKpis(string Label, long Created, long Edited);
 public sealed record PersonKpis(string User, int ImagesSubmitted, long ObjectsCreated, long ObjectsEdited, double ActiveSeconds,
     double? ObjectsPerActiveHour, double? MeanActiveSecondsPerImage, int FirstPassReviewed, double? FirstPassAcceptance, int ReworkRounds,
     IReadOnlyDictionary<string, int> RejectReasons, double? GtF1, double? Agreement, int Leases, int Skips, double? SkipRate,
-    double? MedianLeaseToSubmitSeconds, double? MedianSubmitToApprovedSeconds, IReadOnlyList<LabelKpis> Labels, IReadOnlyList<string> Flags);
+    double? MedianLeaseToSubmitSeconds, double? MedianSubmitToApprovedSeconds, int ProposalsDecided, double? ProposalsAcceptedUnchanged,
+    IReadOnlyList<LabelKpis> Labels, IReadOnlyList<string> Flags);
 
 public sealed record PeopleReport(DateTime? From, DateTime? To, string? GuidelineVersion, IReadOnlyList<PersonKpis> People);
 
@@ -76,7 +77,15 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
             .Select(i => new { i.ReplicaOwner, Agreement = db.Images.Where(p => p.Id == i.ReplicaOf).Select(p => p.Agreement).FirstOrDefault() })
             .Where(c => c.Agreement != null).ToListAsync(ct)).ToLookup(c => c.ReplicaOwner!, c => c.Agreement!.Value);
 
-        var people = workers.Concat(active.Keys).Where(p => p != Quality.Consensus.Author)
+        // Model proposals they decided on (the last person to settle each one's outcome), by when it was settled.
+        var proposalQuery = db.ProposalOutcomes.AsNoTracking().Where(o => o.ProjectId == project.Id && o.DecidedBy != null);
+        if (from is { } f4) proposalQuery = proposalQuery.Where(o => o.UpdatedAt >= f4);
+        if (to is { } t4) proposalQuery = proposalQuery.Where(o => o.UpdatedAt < t4);
+        if (only is not null) proposalQuery = proposalQuery.Where(o => o.DecidedBy == only);
+        var proposals = await proposalQuery.GroupBy(o => o.DecidedBy!)
+            .Select(g => new { g.Key, Decided = g.Count(), Unchanged = g.Count(o => o.Outcome == ProposalOutcomeKind.AcceptedUnchanged) }).ToDictionaryAsync(x => x.Key, ct);
+
+        var people = workers.Concat(active.Keys).Concat(proposals.Keys).Where(p => p != Quality.Consensus.Author)
             .Distinct().Where(p => only is null || p == only).Order(StringComparer.Ordinal).ToList();
         var opsOf = ops.ToLookup(o => o.Author);
         var rows = people.Select(p =>
@@ -102,7 +111,9 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
                 gt.TryGetValue(p, out var f1) ? Math.Round(f1, 6) : null, myAgreements.Count > 0 ? Math.Round(myAgreements.Average(), 6) : null,
                 leased, skipped, leased > 0 ? Math.Round((double)skipped / leased, 6) : null,
                 Median(mine.Where(s => s.LeaseToSubmitSeconds != null).Select(s => s.LeaseToSubmitSeconds!.Value).ToList()),
-                Median(mine.Where(s => s.Approved == true).Select(s => s.SubmitToDecisionSeconds!.Value).ToList()), labels, []);
+                Median(mine.Where(s => s.Approved == true).Select(s => s.SubmitToDecisionSeconds!.Value).ToList()),
+                proposals.TryGetValue(p, out var decided) ? decided.Decided : 0, decided is { Decided: > 0 } ? Math.Round((double)decided.Unchanged / decided.Decided, 6) : null,
+                labels, []);
         }).ToList();
         return new PeopleReport(from, to, guidelineVersion, Outliers.Flag(rows, project.AgreementThreshold));
     }

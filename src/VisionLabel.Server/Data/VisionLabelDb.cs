@@ -36,6 +36,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Analytics.OpTallyMark> OpTallyMarks => Set<Analytics.OpTallyMark>();
     public DbSet<Analytics.AnalyticsCursor> AnalyticsCursors => Set<Analytics.AnalyticsCursor>();
     public DbSet<Analytics.Turnaround> Turnarounds => Set<Analytics.Turnaround>();
+    public DbSet<Annotations.ProposalOutcome> ProposalOutcomes => Set<Annotations.ProposalOutcome>();
     public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
@@ -234,6 +235,16 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
         {
             e.HasKey(c => c.ProjectId);
             e.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<Annotations.ProposalOutcome>(e =>
+        {
+            e.HasKey(p => p.AnnotationId);
+            e.Property(p => p.ModelId).HasMaxLength(200);
+            e.Property(p => p.DecidedBy).HasMaxLength(200);
+            e.Property(p => p.Outcome).HasConversion<string>().HasMaxLength(24);
+            e.HasOne<Project>().WithMany().HasForeignKey(p => p.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(p => new { p.ProjectId, p.ModelId, p.ImageId });
         });
         model.Entity<Analytics.Turnaround>(e =>
         {

@@ -75,6 +75,7 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster,
         var created = new List<Annotation>();
         bool byPerson = false;
         Annotation? current = null;
+        var touched = new List<(OpEffect, Annotation)>();
         foreach (var op in ops)
         {
             var decision = AnnotationAggregate.Decide(set, op, author, expectedVersion, replaying, now, out var refusal);
@@ -85,6 +86,7 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster,
                 case OpEffect.Deleted: db.Annotations.Remove(decision.Row); break;
             }
             current = decision.Effect == OpEffect.Deleted ? null : decision.Row;
+            touched.Add((decision.Effect, decision.Row));
             if (decision.Effect != OpEffect.Deleted) decision.Row.GuidelineVersion = guideline;
             byPerson |= origin == OpOrigin.Person && (decision.Effect != OpEffect.Created || decision.Row.Source == AnnotationSourceType.Human);
             var record = new AnnotationOp
@@ -102,6 +104,8 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster,
             if (commit is not null) await commit.CommitAsync(CancellationToken.None); // what prepare wrote still lands
             return new(applied, rejected, current, created);
         }
+
+        await ProposalTracking.TrackAsync(db, image, touched, origin, author, now); // saved with the ops
 
         var tx = commit;
         bool ownTx = false;

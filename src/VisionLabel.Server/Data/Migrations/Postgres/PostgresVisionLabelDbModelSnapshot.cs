@@ -415,6 +415,56 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.ToTable("Turnarounds");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Annotations.ProposalOutcome", b =>
+                {
+                    b.Property<Guid>("AnnotationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ProposedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("ProposedGeometryHash")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("ProposedLabelId")
+                        .HasColumnType("uuid");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("AnnotationId");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ProjectId", "ModelId", "ImageId");
+
+                    b.ToTable("ProposalOutcomes");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1426,6 +1476,21 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Annotations.ProposalOutcome", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Image", null)
                         .WithMany()

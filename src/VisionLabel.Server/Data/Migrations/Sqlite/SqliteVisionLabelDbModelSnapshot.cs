@@ -405,6 +405,56 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.ToTable("Turnarounds");
                 });
 
+            modelBuilder.Entity("VisionLabel.Server.Annotations.ProposalOutcome", b =>
+                {
+                    b.Property<Guid>("AnnotationId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ProjectId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ProposedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProposedGeometryHash")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ProposedLabelId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Score")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("AnnotationId");
+
+                    b.HasIndex("ImageId");
+
+                    b.HasIndex("ProjectId", "ModelId", "ImageId");
+
+                    b.ToTable("ProposalOutcomes");
+                });
+
             modelBuilder.Entity("VisionLabel.Server.Annotations.SubmittedShape", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1416,6 +1466,21 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("VisionLabel.Server.Analytics.Turnaround", b =>
+                {
+                    b.HasOne("VisionLabel.Server.Data.Image", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("VisionLabel.Server.Data.Project", null)
+                        .WithMany()
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("VisionLabel.Server.Annotations.ProposalOutcome", b =>
                 {
                     b.HasOne("VisionLabel.Server.Data.Image", null)
                         .WithMany()
