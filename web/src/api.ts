@@ -62,6 +62,12 @@ export type BiasReport = Schemas['BiasReport'];
 export type AnnotatorBiasRow = Schemas['AnnotatorBiasRow'];
 export type Health = Schemas['HealthDto'];
 export type HealthRequest = Schemas['HealthRequest'];
+// Models in the loop (issue #25, docs/models-in-the-loop.md): how each model's proposals ended.
+export type ModelWithProposals = Schemas['ModelWithProposals'];
+export type OutcomeReport = Schemas['OutcomeReport'];
+export type OutcomeRow = Schemas['OutcomeRow'];
+export type ThresholdAdvice = Schemas['ThresholdAdvice'];
+export type TimeSaved = Schemas['TimeSaved'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -235,6 +241,11 @@ export const api = {
   health: (projectId: string) => request<Health>('GET', `/api/projects/${projectId}/health`),
   /** Starts a health run: the job (its progress comes as JobProgress on /hubs/live). */
   runHealth: (projectId: string, body: HealthRequest) => request<Job>('POST', `/api/projects/${projectId}/health`, body),
+  /** The models with proposals in the project (registered ones by id, imported predictions by name), with how many. */
+  modelsWithProposals: (projectId: string) => request<ModelWithProposals[]>('GET', `/api/projects/${projectId}/models/outcomes`),
+  /** How a model's proposals ended, per label or per score band of 0.1 (404 when it has none in the project). */
+  modelOutcomes: (projectId: string, modelId: string, groupBy: 'label' | 'scoreBand') =>
+    request<OutcomeReport>('GET', `/api/projects/${projectId}/models/${encodeURIComponent(modelId)}/outcomes?groupBy=${groupBy}`),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

@@ -35,6 +35,8 @@ export interface Series {
   color: string | string[];
   /** Drawn as points joined by nothing, on the right-hand axis (e.g. a share beside counts). */
   right?: boolean;
+  /** With `stacked`: series of the same stack pile up, another stack stands beside them (e.g. missed shapes beside the proposals). */
+  stack?: string;
 }
 
 export interface BarOptions {
@@ -104,7 +106,7 @@ export class BarChart {
         pointRadius: 6, pointHoverRadius: 8, pointBorderColor: '#111418', pointBorderWidth: 2, borderColor: s.color, backgroundColor: s.color,
         order: 0, // drawn over the bars
       } as unknown as ChartDataset<'bar', (number | null)[]>
-      : { label: s.label, data: s.data, backgroundColor: s.color, borderWidth: 0, maxBarThickness: 48, minBarLength: 2, order: 1 });
+      : { label: s.label, data: s.data, backgroundColor: s.color, borderWidth: 0, maxBarThickness: 48, minBarLength: 2, order: 1, ...(s.stack ? { stack: s.stack } : {}) });
     this.chart.update();
   }
 

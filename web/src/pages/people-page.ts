@@ -29,6 +29,7 @@ const columns: Column[] = [
   { key: 'objectsPerActiveHour', text: 'Obj/h', title: 'Objects created and edited per active hour', value: p => p.objectsPerActiveHour, show: p => num(p.objectsPerActiveHour) },
   { key: 'meanActiveSecondsPerImage', text: 'Per image', title: 'Mean active time per image they worked on', value: p => p.meanActiveSecondsPerImage, show: p => duration(p.meanActiveSecondsPerImage) },
   { key: 'firstPassAcceptance', text: '1st pass', title: 'Of their first-round submissions a reviewer decided on, the share approved first time (how many were decided)', value: p => p.firstPassAcceptance, show: p => `${share(p.firstPassAcceptance)}${p.firstPassReviewed ? ` of ${p.firstPassReviewed}` : ''}` },
+  { key: 'proposalsAcceptedUnchanged', text: 'As proposed', title: 'Of the model proposals they decided on (accepted, edited, relabeled or rejected), the share accepted unchanged (how many were decided)', value: p => p.proposalsAcceptedUnchanged, show: p => share(p.proposalsAcceptedUnchanged) },
   { key: 'reworkRounds', text: 'Rework', title: 'Rejections of their work, with the reasons', value: p => p.reworkRounds, show: p => String(p.reworkRounds) },
   { key: 'gtF1', text: 'GT F1', title: 'F1 against ground truth (IoU 0.5, first submissions, honeypots included)', value: p => p.gtF1, show: p => num(p.gtF1, 3) },
   { key: 'agreement', text: 'Agreement', title: 'Mean consensus agreement of the images they labelled a copy of', value: p => p.agreement, show: p => num(p.agreement, 3) },
@@ -196,6 +197,9 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
   };
 
   const reasons = (p: PersonKpis) => Object.entries(p.rejectReasons ?? {}).map(([r, n]) => `${r}: ${n}`).join(', ');
+  /** A cell's own title: the rejections' reasons, how many proposals the share is of. */
+  const cellTitle = (key: string, p: PersonKpis) => key === 'reworkRounds' ? reasons(p)
+    : key === 'proposalsAcceptedUnchanged' ? `${p.proposalsDecided} proposal${p.proposalsDecided === 1 ? '' : 's'} decided` : '';
 
   const table = () => {
     if (!report) return '';
@@ -207,7 +211,7 @@ export function peoplePage(root: HTMLElement, projectId: string): () => void {
         <tbody>${sorted().map(p => html`<tr data-user=${p.user} class=${p.flags.length ? 'flagged' : ''}>
           <th scope="row" data-col="user"><a href=${gridHref(projectId, { annotator: p.user })} title="The images ${p.user} submitted, in the project's grid">${p.user}</a>
             ${p.flags.length ? html`<span class="flags" data-col="flags">${p.flags.map(f => html`<span class="chip flag-chip" title=${f}>${flagName(f)}</span>`)}</span>` : ''}</th>
-          ${columns.map(c => html`<td data-col=${c.key} title=${c.key === 'reworkRounds' ? reasons(p) : ''}>${c.show(p)}</td>`)}
+          ${columns.map(c => html`<td data-col=${c.key} title=${cellTitle(c.key, p)}>${c.show(p)}</td>`)}
         </tr>`)}</tbody></table></div>
     </section>`;
   };

@@ -202,19 +202,21 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const draw = () => render(html`
-    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${atLeast(role, 'annotator') ? html`<a class="nav-people" href="/projects/${projectId}/people" title="Each person's figures: output, active time, acceptance, F1">People</a>` : ''}${atLeast(role, 'reviewer') ? html`<a class="nav-health" href="/projects/${projectId}/health" title="Dataset health: class balance, outliers, near-duplicates and leaks">Health</a>` : ''}${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><strong>${project?.name ?? ''}</strong><a class="nav-work" href="/projects/${projectId}/work">My work</a><a href="/projects/${projectId}/guidelines" title="The labeling guidelines: what each label means, with examples">Guidelines</a>${atLeast(role, 'reviewer') ? html`<a class="nav-quality" href="/projects/${projectId}/quality">Quality</a>` : ''}${atLeast(role, 'annotator') ? html`<a class="nav-people" href="/projects/${projectId}/people" title="Each person's figures: output, active time, acceptance, F1">People</a>` : ''}${atLeast(role, 'reviewer') ? html`<a class="nav-health" href="/projects/${projectId}/health" title="Dataset health: class balance, outliers, near-duplicates and leaks">Health</a>` : ''}<a class="nav-models" href="/projects/${projectId}/models" title="How each model's proposals ended">Models</a>${userMenu()}</header>
     <main class="page"
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <div class="card work-link"><a class="button primary" href="/projects/${projectId}/work">My work →</a>
         <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span>
-        ${atLeast(role, 'annotator') ? html`<span class="quality-link figure-links">
+        ${atLeast(role, 'viewer') ? html`<span class="quality-link figure-links">
           ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/quality"
             title="Each annotator's and label's precision, recall and F1 against ground truth${owner() ? '; ground truth and label requirements' : ''}">Quality →</a>` : ''}
-          <a class="button" href="/projects/${projectId}/people" title="${owner() ? 'Everyone\'s' : 'Your'} output, active time, first-pass acceptance and GT F1, with flags worth a look">People →</a>
+          ${atLeast(role, 'annotator') ? html`<a class="button" href="/projects/${projectId}/people" title="${owner() ? 'Everyone\'s' : 'Your'} output, active time, first-pass acceptance and GT F1, with flags worth a look">People →</a>` : ''}
           ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/health" title="Class balance per split, box outliers, near-duplicates and split leaks">Health →</a>` : ''}
-          <span class="muted">${atLeast(role, 'reviewer') ? 'quality against ground truth, people\'s figures, dataset health' : 'your figures'}.</span></span>` : ''}</div>
+          <a class="button" href="/projects/${projectId}/models" title="How each model's proposals ended, per label and score band; recommended thresholds and time saved">Models →</a>
+          <span class="muted">${atLeast(role, 'reviewer') ? 'quality against ground truth, people\'s figures, dataset health, models\' proposals'
+            : atLeast(role, 'annotator') ? 'your figures, models\' proposals' : 'how the models\' proposals ended'}.</span></span>` : ''}</div>
       ${membersCard()}
       ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
