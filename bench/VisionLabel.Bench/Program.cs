@@ -13,6 +13,7 @@ return options.Command switch
     "grid" => await GridBench.RunAsync(options),
     "quality" => await QualityBench.RunAsync(options),
     "health" => await HealthBench.RunAsync(options),
+    "segment" => await SegmentBench.RunAsync(options),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };
