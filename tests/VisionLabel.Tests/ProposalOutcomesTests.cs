@@ -18,7 +18,7 @@ namespace VisionLabel.Tests;
 /// untouched proposals supersedes them (counted nowhere). The recommended threshold is pinned on a hand-worked case.
 /// </summary>
 [Trait("Tier", Tiers.Api)]
-public sealed class ProposalOutcomesTests : IAsyncLifetime
+public class ProposalOutcomesTests : IAsyncLifetime
 {
     private readonly TempDirectory _data = new();
     private VisionLabelApp _app = null!;
@@ -27,15 +27,19 @@ public sealed class ProposalOutcomesTests : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         SharedData.Require("models/yolov8n-det-int8-640.onnx");
-        _app = new VisionLabelApp(_data.Path, new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(Storage() ?? [])
         {
             ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200", ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050", ["VisionLabel:Inference:Device"] = "cpu",
-        });
+        };
+        _app = new VisionLabelApp(_data.Path, settings);
         _owner = _app.Client("olga", admin: false);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>The database settings (SQLite by default; the subclass runs the same on PostgreSQL).</summary>
+    protected virtual Dictionary<string, string?>? Storage() => null;
+
+    public virtual ValueTask DisposeAsync()
     {
         _owner.Dispose();
         _app.Dispose();
@@ -171,5 +175,23 @@ public sealed class ProposalOutcomesTests : IAsyncLifetime
         Assert.Null(ProposalOutcomes.Estimate([(60, 3, true, false)]).SavedSeconds); // nothing measured with the model
         // Bands of 0.1, the last taking 1.0.
         Assert.Equal([0.0, 0.2, 0.5, 0.9, 0.9], new double?[] { 0.05, 0.2, 0.55, 0.99, 1.0 }.Select(s => ProposalOutcomes.Band(s)!.Value));
+    }
+}
+
+/// <summary>The outcomes on PostgreSQL, where the write path groups ops from several callers into one commit.</summary>
+public sealed class ProposalOutcomesTestsOnPostgres : ProposalOutcomesTests
+{
+    private PostgresDatabase? _database;
+
+    protected override Dictionary<string, string?> Storage()
+    {
+        _database ??= PostgresDatabase.Require();
+        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database?.Dispose();
     }
 }
