@@ -24,7 +24,7 @@ public class ConsensusTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path, Storage());
+        _app = new VisionLabelApp(_data.Path, Storage.Settings());
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "consensus", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 2);
@@ -32,12 +32,13 @@ public class ConsensusTests : IAsyncLifetime
         (await _owner.WorkflowAsync(_project.Id, new { overlap = 3, quorum = 0.5, agreementThreshold = 0.8 })).EnsureSuccessStatusCode();
     }
 
-    /// <summary>The database: SQLite here, PostgreSQL in the subclass (claims of copies take its advisory lock there).</summary>
-    protected virtual Dictionary<string, string?>? Storage() => null;
+    /// <summary>SQLite by default; the "…OnPostgres" subclass runs the same on PostgreSQL.</summary>
+    protected virtual TestStorage Storage { get; } = TestStorage.Sqlite();
 
     public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
+        Storage.Dispose(); // after the server: it drops its PostgreSQL database
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -138,17 +139,5 @@ public class ConsensusTests : IAsyncLifetime
 
 public sealed class ConsensusTestsOnPostgres : ConsensusTests
 {
-    private PostgresDatabase? _database;
-
-    protected override Dictionary<string, string?> Storage()
-    {
-        _database ??= PostgresDatabase.Require();
-        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _database?.Dispose();
-    }
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

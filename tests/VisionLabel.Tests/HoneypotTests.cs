@@ -25,19 +25,20 @@ public class HoneypotTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path, Storage());
+        _app = new VisionLabelApp(_data.Path, Storage.Settings());
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "honeypots", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 4);
         _members = new ProjectMembers(_app, _owner);
     }
 
-    /// <summary>The database: SQLite here, PostgreSQL in the subclass (claims of copies take its advisory lock there).</summary>
-    protected virtual Dictionary<string, string?>? Storage() => null;
+    /// <summary>SQLite by default; the "…OnPostgres" subclass runs the same on PostgreSQL.</summary>
+    protected virtual TestStorage Storage { get; } = TestStorage.Sqlite();
 
     public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
+        Storage.Dispose(); // after the server: it drops its PostgreSQL database
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -220,17 +221,5 @@ public class HoneypotTests : IAsyncLifetime
 
 public sealed class HoneypotTestsOnPostgres : HoneypotTests
 {
-    private PostgresDatabase? _database;
-
-    protected override Dictionary<string, string?> Storage()
-    {
-        _database ??= PostgresDatabase.Require();
-        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _database?.Dispose();
-    }
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

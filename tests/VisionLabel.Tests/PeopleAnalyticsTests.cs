@@ -24,19 +24,20 @@ public class PeopleAnalyticsTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path, Storage(), services: s => s.AddSingleton<TimeProvider>(_clock));
+        _app = new VisionLabelApp(_data.Path, Storage.Settings(), services: s => s.AddSingleton<TimeProvider>(_clock));
         _owner = _app.Client("lead", admin: false);
         _project = await (await _owner.PostJson("/api/projects", new { name = "people", labels = new[] { new { name = "car" }, new { name = "truck" } } })).Read<ProjectDto>();
         _images = await _owner.UploadImagesAsync(_project.Id, 4);
         _members = new ProjectMembers(_app, _owner);
     }
 
-    /// <summary>The database: SQLite here, PostgreSQL in the subclass (the op counts are grouped in the database).</summary>
-    protected virtual Dictionary<string, string?>? Storage() => null;
+    /// <summary>SQLite by default; the "…OnPostgres" subclass runs the same on PostgreSQL.</summary>
+    protected virtual TestStorage Storage { get; } = TestStorage.Sqlite();
 
     public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
+        Storage.Dispose(); // after the server: it drops its PostgreSQL database
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -208,17 +209,5 @@ public class PeopleAnalyticsTests : IAsyncLifetime
 
 public sealed class PeopleAnalyticsTestsOnPostgres : PeopleAnalyticsTests
 {
-    private PostgresDatabase? _database;
-
-    protected override Dictionary<string, string?> Storage()
-    {
-        _database ??= PostgresDatabase.Require();
-        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _database?.Dispose();
-    }
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

@@ -23,9 +23,9 @@ public abstract class PrelabelJobTests : IAsyncLifetime
     private HttpClient _http = null!;
 
     /// <summary>The database (and so the Hangfire storage) settings of the subclass.</summary>
-    protected abstract Dictionary<string, string?> Storage();
+    protected abstract TestStorage Storage { get; }
 
-    private Dictionary<string, string?> Settings(bool workers) => new(Storage())
+    private Dictionary<string, string?> Settings(bool workers) => new(Storage.Settings() ?? [])
     {
         ["VisionLabel:Jobs:InvisibilityTimeout"] = "00:00:03", ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200",
         ["VisionLabel:Jobs:CancelCheckInterval"] = "00:00:00.200", ["VisionLabel:Jobs:RetryBackoff"] = "00:00:00.100",
@@ -54,6 +54,7 @@ public abstract class PrelabelJobTests : IAsyncLifetime
     public virtual ValueTask DisposeAsync()
     {
         _app.Dispose();
+        Storage.Dispose(); // after the server: it drops its PostgreSQL database
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -383,22 +384,10 @@ public abstract class PrelabelJobTests : IAsyncLifetime
 
 public sealed class PrelabelJobTestsOnSqlite : PrelabelJobTests
 {
-    protected override Dictionary<string, string?> Storage() => new() { ["VisionLabel:Database:Provider"] = "sqlite" };
+    protected override TestStorage Storage { get; } = TestStorage.Sqlite();
 }
 
 public sealed class PrelabelJobTestsOnPostgres : PrelabelJobTests
 {
-    private PostgresDatabase? _database;
-
-    protected override Dictionary<string, string?> Storage()
-    {
-        _database ??= PostgresDatabase.Require();
-        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _database?.Dispose();
-    }
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

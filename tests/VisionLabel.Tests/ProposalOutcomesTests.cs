@@ -27,7 +27,7 @@ public class ProposalOutcomesTests : IAsyncLifetime
     public ValueTask InitializeAsync()
     {
         SharedData.Require("models/yolov8n-det-int8-640.onnx");
-        var settings = new Dictionary<string, string?>(Storage() ?? [])
+        var settings = new Dictionary<string, string?>(Storage.Settings() ?? [])
         {
             ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200", ["VisionLabel:Jobs:ProgressInterval"] = "00:00:00.050", ["VisionLabel:Inference:Device"] = "cpu",
         };
@@ -36,13 +36,14 @@ public class ProposalOutcomesTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The database settings (SQLite by default; the subclass runs the same on PostgreSQL).</summary>
-    protected virtual Dictionary<string, string?>? Storage() => null;
+    /// <summary>SQLite by default; the "…OnPostgres" subclass runs the same on PostgreSQL.</summary>
+    protected virtual TestStorage Storage { get; } = TestStorage.Sqlite();
 
     public virtual ValueTask DisposeAsync()
     {
         _owner.Dispose();
         _app.Dispose();
+        Storage.Dispose(); // after the server: it drops its PostgreSQL database
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -181,17 +182,5 @@ public class ProposalOutcomesTests : IAsyncLifetime
 /// <summary>The outcomes on PostgreSQL, where the write path groups ops from several callers into one commit.</summary>
 public sealed class ProposalOutcomesTestsOnPostgres : ProposalOutcomesTests
 {
-    private PostgresDatabase? _database;
-
-    protected override Dictionary<string, string?> Storage()
-    {
-        _database ??= PostgresDatabase.Require();
-        return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        _database?.Dispose();
-    }
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

@@ -42,3 +42,30 @@ public sealed class PostgresDatabase : IDisposable
         Exec($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
     }
 }
+
+/// <summary>
+/// Where an API test's server keeps its data: the default SQLite in its data folder (no settings), or a fresh
+/// PostgreSQL database (made on first use, dropped on dispose). A "…OnPostgres" subclass runs the same tests on
+/// PostgreSQL by overriding its base's <c>Storage</c> with <see cref="Postgres"/>.
+/// </summary>
+public class TestStorage : IDisposable
+{
+    public static TestStorage Sqlite() => new();
+    public static TestStorage Postgres() => new PostgresStorage();
+
+    public virtual Dictionary<string, string?>? Settings() => null;
+    public virtual void Dispose() { }
+
+    private sealed class PostgresStorage : TestStorage
+    {
+        private PostgresDatabase? _database;
+
+        public override Dictionary<string, string?> Settings()
+        {
+            _database ??= PostgresDatabase.Require();
+            return new() { ["VisionLabel:Database:Provider"] = "postgres", ["VisionLabel:Database:ConnectionString"] = _database.ConnectionString };
+        }
+
+        public override void Dispose() => _database?.Dispose();
+    }
+}
