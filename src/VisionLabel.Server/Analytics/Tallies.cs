@@ -7,7 +7,7 @@ namespace VisionLabel.Server.Analytics;
 /// What the people figures read instead of the raw logs (docs/analytics.md): the op log counted into
 /// <see cref="OpTallies"/>, and the workflow's events into one <see cref="Turnaround"/> per submission. Each report
 /// first counts what was added since the last count; one count at a time per project (PostgreSQL: an advisory lock;
-/// SQLite: its write lock and this process's gate), in one transaction with the cursor it moves.
+/// SQLite: this process's gate), written in one save with the cursor it moves.
 /// </summary>
 public sealed class Tallies(VisionLabelDb db)
 {
@@ -23,8 +23,13 @@ public sealed class Tallies(VisionLabelDb db)
         await gate.WaitAsync(ct);
         try
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            await AdvisoryLocks.ForProjectAsync(db, AdvisoryLocks.OpTallies, projectId, ct);
+            // PostgreSQL: counters in several processes take turns on an advisory lock, held by a transaction. SQLite
+            // (one process, guarded by the gate above) reads without one: its transactions take the write lock at
+            // once, and a first count of a long history would hold every editor's writes meanwhile. The one
+            // SaveChanges below writes everything together either way.
+            bool postgres = db.Database.IsNpgsql();
+            await using var tx = postgres ? await db.Database.BeginTransactionAsync(ct) : null;
+            if (tx is not null) await AdvisoryLocks.ForProjectAsync(db, AdvisoryLocks.OpTallies, projectId, ct);
             // Each log's own clock: ops are stamped by the system clock (OpApplier), workflow events by the server's TimeProvider.
             DateTime opsStarted = DateTime.UtcNow, eventsStarted = time.GetUtcNow().UtcDateTime;
             var cursor = await db.AnalyticsCursors.FirstOrDefaultAsync(c => c.ProjectId == projectId, ct);
@@ -34,7 +39,7 @@ public sealed class Tallies(VisionLabelDb db)
             cursor.OpsCountedAt = opsStarted;
             cursor.EventsCountedAt = eventsStarted;
             await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            if (tx is not null) await tx.CommitAsync(ct);
             db.ChangeTracker.Clear();
         }
         finally { gate.Release(); }
