@@ -68,6 +68,9 @@ export type OutcomeReport = Schemas['OutcomeReport'];
 export type OutcomeRow = Schemas['OutcomeRow'];
 export type ThresholdAdvice = Schemas['ThresholdAdvice'];
 export type TimeSaved = Schemas['TimeSaved'];
+// Box → mask and click → mask (docs/models-in-the-loop.md): a prompt in image pixels, the mask the server made of it.
+export type SegmentRequest = Schemas['SegmentRequest'];
+export type SegmentResult = Schemas['SegmentResult'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -246,6 +249,8 @@ export const api = {
   /** How a model's proposals ended, per label or per score band of 0.1 (404 when it has none in the project). */
   modelOutcomes: (projectId: string, modelId: string, groupBy: 'label' | 'scoreBand') =>
     request<OutcomeReport>('GET', `/api/projects/${projectId}/models/${encodeURIComponent(modelId)}/outcomes?groupBy=${groupBy}`),
+  /** A mask from a box or clicks (image pixels); 422 "Nothing found" when there is no object there. */
+  segment: (imageId: string, body: SegmentRequest) => request<SegmentResult>('POST', `/api/images/${imageId}/segment`, body),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

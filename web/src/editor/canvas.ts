@@ -28,7 +28,7 @@ export class CanvasView {
       // What every shape's drawing depends on: the whole scene is rendered again.
       store.subscribe(s => [s.selected, s.hiddenLabels, s.hiddenShapes, s.fillOpacity, s.labels, s.preview], () => this.invalidate()),
       store.subscribe(s => s.view, () => { this.baseDue = this.overlayDue = true; this.publishView(); this.schedule(); }),
-      store.subscribe(s => [s.overlay, s.comments, s.commentDraft, s.presence, s.tool, s.brushRadius, s.selected, s.preview], () => { this.overlayDue = true; this.schedule(); }),
+      store.subscribe(s => [s.overlay, s.comments, s.commentDraft, s.presence, s.tool, s.brushRadius, s.selected, s.preview, s.maskDraft, s.segmenting], () => { this.overlayDue = true; this.schedule(); }),
       store.subscribe(s => s.selected, selected => { base.dataset.selected = [...selected].join(','); }),
       store.subscribe(s => s.status, status => { base.dataset.status = status; }),
       store.subscribe(s => s.work?.stage, stage => { base.dataset.stage = stage ?? ''; }),

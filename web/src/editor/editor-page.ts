@@ -14,6 +14,7 @@ import './panels/feedback-dialog';
 import './panels/guidelines';
 import './panels/help';
 import './panels/labels';
+import './panels/mask-draft';
 import './panels/objects';
 import './panels/participants';
 import './panels/reject-dialog';
@@ -45,7 +46,11 @@ export class EditorPage {
     this.toolbar.className = 'bar';
     root.querySelector('.editor')!.prepend(this.toolbar);
     root.querySelector('.side')!.append(...['vl-work-panel', 'vl-consensus-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
-    stage.append(panel('vl-work-banner', this.ed));
+    // The stage's banners stack at its top: the image's stage (read only, rework) over click to mask's preview.
+    const banners = document.createElement('div');
+    banners.className = 'banners';
+    banners.append(panel('vl-work-banner', this.ed), panel('vl-mask-draft', this.ed));
+    stage.append(banners);
     root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed), panel('vl-feedback-dialog', this.ed));
     this.ed.live.onEvent = e => this.liveEvent(e);
     this.cleanup.push(listen(this.ed));

@@ -1,5 +1,6 @@
 import type { Box, Label, Mask, Polygon } from '../api';
-import { decodeRle, rleBox, Shape } from './shapes';
+import { maskBitmap } from './mask-bitmap';
+import type { Shape } from './shapes';
 import { Viewport } from './viewport';
 
 export interface DrawOptions {
@@ -120,26 +121,7 @@ export class Renderer {
   private mask(m: Mask, color: string): { canvas: HTMLCanvasElement; x: number; y: number } {
     const cached = this.masks.get(m);
     if (cached) return cached;
-    const [h] = m.size;
-    const runs = decodeRle(m.counts);
-    const [bx, by, bw, bh] = rleBox(runs, h);
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, bw);
-    canvas.height = Math.max(1, bh);
-    const ctx = canvas.getContext('2d')!;
-    const data = ctx.createImageData(canvas.width, canvas.height);
-    const [r, g, b] = [1, 3, 5].map(i => parseInt(color.slice(i, i + 2), 16));
-    let at = 0;
-    for (let i = 0; i < runs.length; i++) {
-      if (i & 1) for (let p = at; p < at + runs[i]; p++) {
-        const x = Math.floor(p / h) - bx, y = (p % h) - by;
-        const o = (y * canvas.width + x) * 4;
-        data.data[o] = r; data.data[o + 1] = g; data.data[o + 2] = b; data.data[o + 3] = 255;
-      }
-      at += runs[i];
-    }
-    ctx.putImageData(data, 0, 0);
-    const entry = { canvas, x: bx, y: by };
+    const entry = maskBitmap(m, color);
     this.masks.set(m, entry);
     return entry;
   }

@@ -1,4 +1,4 @@
-import type { GeometryJson, ImageInfo, Label, Project, Replicas, SubmissionFeedback, WorkState } from '../api';
+import type { GeometryJson, ImageInfo, Label, Project, Replicas, SegmentResult, SubmissionFeedback, WorkState } from '../api';
 import type { Member, Role } from '../session';
 
 /** Everything the editor's canvas and panels show, in one store (see store.ts). Live data is counted by versions. */
@@ -48,6 +48,27 @@ export interface EditorState {
   preview: { id: string; geometry: GeometryJson | null } | null;
   /** Bumped by tools when what they paint on the overlay changed. */
   overlay: number;
+  /** Box to mask and click to mask requests on their way to the server (segmenting.ts): the stage says "segmenting…". */
+  segmenting: number;
+  /** Click to mask's pending preview, not yet an annotation (tools/click-mask.ts). */
+  maskDraft: MaskDraft | null;
+}
+
+/** A click of click to mask, in image pixels: inside the object (positive) or not part of it (Shift+click). */
+export interface MaskClick { x: number; y: number; positive: boolean }
+
+export interface MaskDraft {
+  /** Which draft: an answer to one discarded or accepted meanwhile is dropped. */
+  id: number;
+  /** Every click so far; each click asks again with all of them. */
+  points: readonly MaskClick[];
+  /** Requests sent for this draft, and the number of the last one answered: only the latest request's answer counts. */
+  asked: number;
+  answered: number;
+  /** The latest answer and the clicks it answered (null until the first arrives). */
+  result: { answer: SegmentResult; points: readonly MaskClick[] } | null;
+  /** Enter came while a request was out: accept once it answers. */
+  acceptOnAnswer: boolean;
 }
 
 export const initialState = (): EditorState => ({
@@ -55,7 +76,7 @@ export const initialState = (): EditorState => ({
   rejectOpen: false, feedback: null, replicas: null, working: false, connected: false,
   tool: 'select', currentLabel: '', selected: new Set(), hiddenLabels: new Set(), hiddenShapes: new Set(), locked: new Set(),
   fillOpacity: 0.15, scoreThreshold: 0.5, brushRadius: 12, helpOpen: false, neighbours: [],
-  shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0,
+  shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0, segmenting: 0, maskDraft: null,
 });
 
 /** A copy of a set with ids added or removed (store values are replaced, never changed in place). */

@@ -42,7 +42,7 @@ export class Toolbar extends EditorPanel {
       <span class="group">${tools.filter(t => mayEdit || !t.edits).map(t => {
         const locked = t.edits && !t.keepsWhenLocked && !canEdit;
         return html`<button class="tool ${s.tool === t.id ? 'active' : ''}" ?disabled=${locked}
-          title=${locked ? `${t.name}: read only (${ed.lockReason})` : `${t.name} (${t.key.toUpperCase()})`} @click=${() => ed.setTool(t.id)}>${t.name} <kbd>${t.key.toUpperCase()}</kbd></button>`;
+          title=${locked ? `${t.name}: read only (${ed.lockReason})` : `${t.title ?? t.name} (${t.key.toUpperCase()})`} @click=${() => ed.setTool(t.id)}>${t.name} <kbd>${t.key.toUpperCase()}</kbd></button>`;
       })}</span>
       <span class="group">
         <button title="Fit (F)" @click=${() => ed.fit()}>Fit <kbd>F</kbd></button>

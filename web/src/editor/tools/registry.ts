@@ -1,5 +1,7 @@
 import { boxTool } from './box';
+import { boxMaskTool } from './box-mask';
 import { brushTool } from './brush';
+import { clickMaskTool } from './click-mask';
 import { commentTool } from './comment';
 import { eraserTool } from './eraser';
 import { polygonTool } from './polygon';
@@ -16,6 +18,8 @@ export const tools: readonly Tool[] = [
   boxTool,
   polygonTool,
   brushTool,
+  boxMaskTool,
+  clickMaskTool,
   eraserTool,
   commentTool,
   rulerTool,

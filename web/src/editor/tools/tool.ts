@@ -25,6 +25,8 @@ export interface Tool {
   readonly id: string;
   /** The toolbar button's text. */
   readonly name: string;
+  /** The toolbar button's tooltip, where the name alone does not say what the tool does (the shortcut is added). */
+  readonly title?: string;
   /** The shortcut: one lower-case letter. */
   readonly key: string;
   /** The ? overlay's line for the shortcut. */
