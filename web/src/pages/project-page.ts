@@ -215,8 +215,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
           ${atLeast(role, 'annotator') ? html`<a class="button" href="/projects/${projectId}/people" title="${owner() ? 'Everyone\'s' : 'Your'} output, active time, first-pass acceptance and GT F1, with flags worth a look">People →</a>` : ''}
           ${atLeast(role, 'reviewer') ? html`<a class="button" href="/projects/${projectId}/health" title="Class balance per split, box outliers, near-duplicates and split leaks">Health →</a>` : ''}
           <a class="button" href="/projects/${projectId}/models" title="How each model's proposals ended, per label and score band; recommended thresholds and time saved">Models →</a>
-          <span class="muted">${atLeast(role, 'reviewer') ? 'quality against ground truth, people\'s figures, dataset health, models\' proposals'
-            : atLeast(role, 'annotator') ? 'your figures, models\' proposals' : 'how the models\' proposals ended'}.</span></span>` : ''}</div>
+          <span class="muted">${atLeast(role, 'reviewer') ? 'quality, people, dataset health, models'
+            : atLeast(role, 'annotator') ? 'your figures, models' : 'how the models\' proposals ended'}.</span></span>` : ''}</div>
       ${membersCard()}
       ${owner() ? html`<div class="card">
         <label>Upload images <input type="file" multiple accept="image/jpeg,image/png,image/webp"
