@@ -192,6 +192,16 @@ public class PeopleAnalyticsTests : IAsyncLifetime
             Assert.Equal(30.0, again.GetProperty("medianLeaseToSubmitSeconds").GetDouble(), 3);
             Assert.Equal(100.0, again.GetProperty("medianSubmitToApprovedSeconds").GetDouble(), 3);
         }
+        // A decision an hour after a counted submission (far past the counts' 5-minute overlap) still finds it: ann2
+        // submits image 3 at 400, the figures are read, rev approves it at 4000 → ann2's submit→approved 120 and 3600
+        // → median 1860.
+        At(400, ref now);
+        (await ann2.WorkAsync(_images[3], "submit")).EnsureSuccessStatusCode();
+        Assert.Equal(2, (await Person(_owner, "ann2")).GetProperty("imagesSubmitted").GetInt32());
+        At(4000, ref now);
+        Assert.Equal(_images[3], await rev.NextIdAsync(_project.Id, "review"));
+        (await rev.WorkAsync(_images[3], "approve")).EnsureSuccessStatusCode();
+        Assert.Equal(1860.0, (await Person(_owner, "ann2")).GetProperty("medianSubmitToApprovedSeconds").GetDouble(), 3);
 
         // Annotators see their own row only; a range before the day has nobody's work.
         var own = await (await ann2.GetAsync($"/api/projects/{_project.Id}/analytics/people")).Read<JsonElement>();

@@ -4,6 +4,7 @@ namespace VisionLabel.Tests;
 
 /// <summary>Dataset health's box outliers score against counted distributions (docs/analytics.md): the median and MAD of
 /// the values rounded to 0.001, worked by hand here.</summary>
+[Trait("Tier", Tiers.Unit)]
 public class RoundedDistributionTests
 {
     private static RoundedDistribution Of(params double[] values)

@@ -37,9 +37,11 @@ public static class Turnarounds
     /// that followed. Idempotent over the overlap: a submission already kept, or one already decided, is left as it is.</summary>
     public static async Task CountAsync(VisionLabelDb db, Guid projectId, DateTime? since, CancellationToken ct)
     {
-        var window = db.WorkEvents.AsNoTracking().Where(e => e.ProjectId == projectId && (since == null || e.At >= since)
+        // No AsNoTracking here: EF applies it to any query the window is a subquery of, and the kept rows below must be
+        // tracked for their decisions to be saved.
+        var window = db.WorkEvents.Where(e => e.ProjectId == projectId && (since == null || e.At >= since)
             && (e.Kind == WorkEventKind.Submitted || e.Kind == WorkEventKind.AutoApproved || e.Kind == WorkEventKind.Approved || e.Kind == WorkEventKind.Rejected));
-        var recent = await window.OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId, e.Kind, e.Actor, e.At, e.Round, e.GuidelineVersion }).ToListAsync(ct);
+        var recent = await window.AsNoTracking().OrderBy(e => e.Id).Select(e => new { e.Id, e.ImageId, e.Kind, e.Actor, e.At, e.Round, e.GuidelineVersion }).ToListAsync(ct);
         if (recent.Count == 0) return;
         // The images concerned, as a subquery (on a first count that is every image of the project).
         var images = window.Select(e => e.ImageId);

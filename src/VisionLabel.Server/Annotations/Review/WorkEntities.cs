@@ -18,7 +18,9 @@ public enum WorkEventKind { Leased, Released, Submitted, AutoApproved, Approved,
 /// </summary>
 public sealed class WorkEvent
 {
-    public Guid Id { get; set; } = Guid.CreateVersion7();
+    /// <summary>Increasing in the order events are made, even within a millisecond (turnarounds pair a lease, a
+    /// submission and the decision after it by id order).</summary>
+    public Guid Id { get; set; } = Data.MonotonicGuid.Next();
     public Guid ProjectId { get; set; }
     public Guid ImageId { get; set; }
     public WorkEventKind Kind { get; set; }

@@ -62,10 +62,13 @@ internal static class ProposalTracking
                 db.ProposalOutcomes.Add(outcome);
                 kept[row.Id] = outcome;
             }
-            outcome.Outcome = effect == OpEffect.Deleted
+            var decided = effect == OpEffect.Deleted
                 ? origin == OpOrigin.Person ? ProposalOutcomeKind.Rejected : ProposalOutcomeKind.Superseded
                 : Classify(outcome, row);
-            outcome.DecidedBy = origin == OpOrigin.Person && outcome.Outcome is not (ProposalOutcomeKind.Pending or ProposalOutcomeKind.Superseded) ? author : null;
+            // Only a change of outcome is a decision: touching an accepted proposal's attributes does not take it over.
+            if (decided == outcome.Outcome && outcome.UpdatedAt != default) continue;
+            outcome.Outcome = decided;
+            outcome.DecidedBy = origin == OpOrigin.Person && decided is not (ProposalOutcomeKind.Pending or ProposalOutcomeKind.Superseded) ? author : null;
             outcome.UpdatedAt = now;
         }
     }

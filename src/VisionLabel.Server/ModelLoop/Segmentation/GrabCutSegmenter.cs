@@ -19,7 +19,8 @@ internal static class GrabCutSegmenter
     private const byte Bgd = 0, Fgd = 1, PrBgd = 2, PrFgd = 3;
 
     /// <param name="crop">The crop; <paramref name="prompt"/> is in its pixels.</param>
-    public static MaskWindow Segment(RgbImage crop, Prompt prompt)
+    /// <returns>The mask, or null when the prompt leaves nothing that could be the object.</returns>
+    public static MaskWindow? Segment(RgbImage crop, Prompt prompt)
     {
         double scale = (double)WorkingSide / Math.Max(crop.Width, crop.Height);
         int sw = Math.Max(1, (int)Math.Round(crop.Width * scale)), sh = Math.Max(1, (int)Math.Round(crop.Height * scale));
@@ -40,18 +41,28 @@ internal static class GrabCutSegmenter
         foreach (var p in prompt.Points)
             Cv2.Circle(mask, new Point(p.X * scale, p.Y * scale), radius, Scalar.All(p.Positive ? Fgd : Bgd), -1);
         EnsureBothSides(mask);
+        // Negative points may cover the whole box: then nothing may be the object (and GrabCut would refuse to run).
+        using (var possible = new Mat())
+        {
+            Cv2.BitwiseAnd(mask, Scalar.All(1), possible); // FGD and PR_FGD have the low bit set
+            if (Cv2.CountNonZero(possible) == 0) return null;
+        }
 
         using var bg = new Mat();
         using var fg = new Mat();
-        Cv2.GrabCut(image, mask, new Rect(), bg, fg, Iterations, GrabCutModes.InitWithMask);
+        try { Cv2.GrabCut(image, mask, new Rect(), bg, fg, Iterations, GrabCutModes.InitWithMask); }
+        catch (OpenCVException) { return null; } // a degenerate seed (e.g. one colour model without samples)
         using var foreground = new Mat();
-        // Foreground = FGD or PR_FGD: the low bit set.
         Cv2.BitwiseAnd(mask, Scalar.All(1), foreground);
-        using var upsampled = new Mat();
-        Cv2.Resize(foreground * 255, upsampled, new Size(crop.Width, crop.Height), interpolation: InterpolationFlags.Linear);
+        // The component is chosen at the working size, and only it is scaled up: on a large crop the label map at full
+        // size would cost gigabytes.
+        var kept = KeepComponent(foreground, prompt, scale);
+        using var small = Mat.FromPixelData(sh, sw, MatType.CV_8UC1, kept);
+        using var scaled = new Mat();
+        Cv2.Resize(small, scaled, new Size(crop.Width, crop.Height), interpolation: InterpolationFlags.Linear);
         using var binary = new Mat();
-        Cv2.Threshold(upsampled, binary, 127, 1, ThresholdTypes.Binary);
-        var pixels = KeepComponent(binary, prompt);
+        Cv2.Threshold(scaled, binary, 127, 1, ThresholdTypes.Binary);
+        binary.GetArray(out byte[] pixels);
         double? score = prompt.Box is { } box ? BoundsIoU(pixels, crop.Width, crop.Height, box) : null;
         return new MaskWindow(pixels, 0, 0, crop.Width, crop.Height, score);
     }
@@ -75,8 +86,9 @@ internal static class GrabCutSegmenter
             Cv2.Rectangle(mask, new Rect(0, 0, mask.Width, mask.Height), Scalar.All(PrBgd), 1);
     }
 
-    /// <summary>The connected part (8-connected) under the first positive point that has one, else the largest.</summary>
-    private static byte[] KeepComponent(Mat binary, Prompt prompt)
+    /// <summary>The connected part (8-connected) under the first positive point that has one, else the largest, as
+    /// 0/255 at the working size (<paramref name="scale"/> from the prompt's frame).</summary>
+    private static byte[] KeepComponent(Mat binary, Prompt prompt, double scale)
     {
         using var labels = new Mat();
         using var stats = new Mat();
@@ -88,7 +100,7 @@ internal static class GrabCutSegmenter
         int keep = 0;
         foreach (var p in prompt.Positive)
         {
-            int x = Math.Clamp((int)p.X, 0, w - 1), y = Math.Clamp((int)p.Y, 0, h - 1);
+            int x = Math.Clamp((int)(p.X * scale), 0, w - 1), y = Math.Clamp((int)(p.Y * scale), 0, h - 1);
             if (labels.At<int>(y, x) is > 0 and var l) { keep = l; break; }
         }
         if (keep == 0)
@@ -101,7 +113,7 @@ internal static class GrabCutSegmenter
             }
         }
         labels.GetArray(out int[] all);
-        for (int i = 0; i < all.Length; i++) if (all[i] == keep) result[i] = 1;
+        for (int i = 0; i < all.Length; i++) if (all[i] == keep) result[i] = 255;
         return result;
     }
 

@@ -39,15 +39,28 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
             await stream.CopyToAsync(buffer, ct);
             file = buffer.ToArray();
         }
-        var upright = ImageTransforms.DecodeUpright(file);
+        RgbImage upright;
+        try { upright = ImageTransforms.DecodeUpright(file); }
+        catch (InvalidImageException e)
+        {
+            return (null, new SegmentRefusal(409, "Image file unreadable", $"The image's file could not be decoded ({e.Message}); upload it again."));
+        }
         MaskWindow? window = null;
         string used = "grabcut";
         if (model is not null)
         {
             // The model sees more context than GrabCut (a detector finds objects among their surroundings).
             var (mx, my, mw, mh) = CropAround(prompt, upright.Width, upright.Height, boxMargin: 0.25);
-            using var lease = await detectors.LeaseAsync(model, ct);
-            window = ModelSegmenter.Segment(lease.Detector, Crop(upright, mx, my, mw, mh), prompt.Shift(mx, my));
+            try
+            {
+                using var lease = await detectors.LeaseAsync(model, ct);
+                window = ModelSegmenter.Segment(lease.Detector, Crop(upright, mx, my, mw, mh), prompt.Shift(mx, my));
+            }
+            catch (Exception e) when (method == SegmentMethod.Auto && e is not OperationCanceledException)
+            {
+                // auto means "the model, else GrabCut": a model that cannot load or run is an "else".
+                log.LogWarning(e, "Segment: model {Model} failed on image {ImageId}; GrabCut instead", model.Name, image.Id);
+            }
             if (window is not null)
             {
                 used = "model";
@@ -63,6 +76,8 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
             var grabcutStarted = Stopwatch.GetTimestamp();
             var (cx, cy, cw, ch) = CropAround(prompt, upright.Width, upright.Height, boxMargin: 0.05);
             window = GrabCutSegmenter.Segment(Crop(upright, cx, cy, cw, ch), prompt.Shift(cx, cy));
+            if (window is null)
+                return (null, new SegmentRefusal(422, "Nothing left to segment", "The prompt leaves no pixel that could be the object (do negative points cover the box?): take some back, or draw a larger box."));
             window = window with { X0 = window.X0 + cx, Y0 = window.Y0 + cy };
             log.LogInformation("Segment: grabcut on image {ImageId} ({W}×{H} crop) in {Ms:F0} ms", image.Id, cw, ch, Stopwatch.GetElapsedTime(grabcutStarted).TotalMilliseconds);
         }
