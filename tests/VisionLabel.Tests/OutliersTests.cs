@@ -18,6 +18,9 @@ public class OutliersTests
             Person("e", unchanged: 0.95)], 0.8);
         Assert.Equal("proposals accepted unchanged far above the team's (modified z 9.4): worth a look", Assert.Single(people.Single(p => p.User == "e").Flags));
         Assert.All(people.Where(p => p.User != "e"), p => Assert.Empty(p.Flags));
+        // Fewer than 20 decided proposals: too few to compare, so the same share is not flagged.
+        var few = people.Select(p => p with { ProposalsDecided = p.User == "e" ? 5 : 20, Flags = [] }).ToList();
+        Assert.Empty(Outliers.Flag(few, 0.8).Single(p => p.User == "e").Flags);
     }
 
     [Fact]

@@ -12,6 +12,8 @@ namespace VisionLabel.Server.Analytics;
 public static class Outliers
 {
     public const double ZLimit = 3.5;
+    /// <summary>The fewest proposals someone must have decided for their share accepted unchanged to be compared.</summary>
+    public const int MinProposalsDecided = 20;
 
     public static IReadOnlyList<PersonKpis> Flag(IReadOnlyList<PersonKpis> people, double bar)
     {
@@ -19,7 +21,7 @@ public static class Outliers
         {
             ("objects per active hour", p => p.ObjectsPerActiveHour), ("active time per image", p => p.MeanActiveSecondsPerImage),
             ("first-pass acceptance", p => p.FirstPassAcceptance), ("skip rate", p => p.SkipRate),
-            ("proposals accepted unchanged", p => p.ProposalsAcceptedUnchanged),
+            ("proposals accepted unchanged", p => p.ProposalsDecided >= MinProposalsDecided ? p.ProposalsAcceptedUnchanged : null),
         };
         var pace = people.Select(p => p.MeanActiveSecondsPerImage).OfType<double>().ToList();
         double? medianPace = pace.Count >= 2 ? PeopleAnalytics.Median(pace) : null;

@@ -29,7 +29,8 @@ public sealed class PeopleAnalytics(VisionLabelDb db, Quality.QualityReports qua
     {
         // The op log and the workflow's events are read as their tallies, brought up to date first: one row per person,
         // day and label for ops, one per submission for turnaround; the rest of the events are counted by the database.
-        await tallies.CatchUpAsync(project.Id, time, ct);
+        // Not cancelled with the request: a first count of a long history, cut short, would start over next time.
+        await tallies.CatchUpAsync(project.Id, time, CancellationToken.None);
         var events = db.WorkEvents.AsNoTracking().Where(e => e.ProjectId == project.Id);
         if (from is { } f) events = events.Where(e => e.At >= f);
         if (to is { } t) events = events.Where(e => e.At < t);

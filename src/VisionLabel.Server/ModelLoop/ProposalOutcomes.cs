@@ -101,7 +101,8 @@ public sealed class ProposalOutcomes(VisionLabelDb db)
         var worked = db.ActiveTimes.Where(a => a.ProjectId == projectId).Select(a => a.ImageId);
         var objects = await db.Annotations.AsNoTracking().Where(a => worked.Contains(a.ImageId) && a.State == AnnotationState.Accepted)
             .GroupBy(a => a.ImageId).Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var modelsOf = (await db.ProposalOutcomes.AsNoTracking().Where(p => p.ProjectId == projectId && worked.Contains(p.ImageId))
+        // An image whose proposals were all superseded (replaced by a re-run) was not worked with them.
+        var modelsOf = (await db.ProposalOutcomes.AsNoTracking().Where(p => p.ProjectId == projectId && p.Outcome != ProposalOutcomeKind.Superseded && worked.Contains(p.ImageId))
             .Select(p => new { p.ImageId, p.ModelId }).Distinct().ToListAsync(ct)).ToLookup(p => p.ImageId, p => p.ModelId);
         return Estimate(active.Select(a => (a.Value, objects.GetValueOrDefault(a.Key), Hand: !modelsOf.Contains(a.Key), Model: modelsOf[a.Key].Contains(modelId))));
     }
