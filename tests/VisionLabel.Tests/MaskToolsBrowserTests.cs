@@ -49,7 +49,7 @@ public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLife
         var v = File.ReadLines(Path.Combine(root, "labels/train2017/000000000009.txt")).First()
             .Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var polygon = Enumerable.Range(0, v.Length / 2).Select(k => new Point(v[2 * k] * image.Width, v[2 * k + 1] * image.Height)).ToArray();
-        var truth = Rasterise(polygon, image.Width, image.Height);
+        var truth = MaskTruth.Rasterise(polygon, image.Width, image.Height);
         var bounds = Cv2.BoundingRect(polygon);
 
         var page = await _app.Browser.NewPageAsync(1280, 720);
@@ -66,13 +66,13 @@ public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLife
         var first = Assert.Single(await Annotations(image.Id));
         Assert.Equal(("mask", project.Labels[0].Id), (first.GetProperty("kind").GetString(), first.GetProperty("labelId").GetGuid()));
         var boxMask = Mask(first, image.Width, image.Height);
-        double iou = IoU(boxMask, truth, image.Width, image.Height);
+        double iou = MaskTruth.IoU(boxMask, truth, image.Width, image.Height);
         output.WriteLine($"box to mask: IoU {iou:F3} with the truth");
         Assert.True(iou >= 0.5, $"box to mask: IoU {iou:F3} with the truth, below 0.5");
 
         // Click to mask, zoomed in (the clicks go through the page's transform): a click at the bowl's most interior
         // pixel shows a preview (nothing saved yet), a Shift+click outside it asks again with both points, Enter adds it.
-        var inside = Inside(truth, image.Width, image.Height);
+        var inside = MaskTruth.Inside(truth, image.Width, image.Height);
         var outside = Outside(truth, bounds, image.Width, image.Height);
         var (mx, my) = await page.OnPage((inside.X + outside.X) / 2.0, (inside.Y + outside.Y) / 2.0);
         string scale = (await page.Locator("canvas.base").GetAttributeAsync("data-scale"))!;
@@ -100,7 +100,7 @@ public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLife
         var second = Assert.Single(await Annotations(image.Id), a => a.GetProperty("id").GetGuid() != first.GetProperty("id").GetGuid());
         Assert.Equal(("mask", project.Labels[0].Id), (second.GetProperty("kind").GetString(), second.GetProperty("labelId").GetGuid()));
         var clickMask = Mask(second, image.Width, image.Height);
-        output.WriteLine($"click to mask: IoU {IoU(clickMask, truth, image.Width, image.Height):F3} with the truth");
+        output.WriteLine($"click to mask: IoU {MaskTruth.IoU(clickMask, truth, image.Width, image.Height):F3} with the truth");
         Assert.True(clickMask[inside.X * image.Height + inside.Y] != 0, "the mask does not hold the click inside the bowl");
         Assert.True(clickMask[outside.X * image.Height + outside.Y] == 0, "the mask holds the Shift+click outside the bowl");
 
@@ -125,39 +125,6 @@ public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLife
         var g = annotation.GetProperty("geometry");
         Assert.Equal(new[] { height, width }, g.GetProperty("size").EnumerateArray().Select(e => e.GetInt32()).ToArray());
         return CocoRle.ToMask(CocoRle.Decode(g.GetProperty("counts").GetString()!)!, height, width);
-    }
-
-    /// <summary>The truth polygon as a row-major 0/1 mask.</summary>
-    private static byte[] Rasterise(Point[] polygon, int width, int height)
-    {
-        using var mat = new Mat(height, width, MatType.CV_8UC1, Scalar.All(0));
-        Cv2.FillPoly(mat, [polygon], Scalar.All(1));
-        mat.GetArray(out byte[] rows);
-        return rows;
-    }
-
-    /// <summary>A column-major mask against the row-major truth.</summary>
-    private static double IoU(byte[] mask, byte[] truth, int width, int height)
-    {
-        long inter = 0, union = 0;
-        for (int x = 0; x < width; x++)
-            for (int y = 0; y < height; y++)
-            {
-                bool a = mask[x * height + y] != 0, b = truth[y * width + x] != 0;
-                if (a && b) inter++;
-                if (a || b) union++;
-            }
-        return union == 0 ? 0 : (double)inter / union;
-    }
-
-    /// <summary>The truth's most interior pixel (farthest from its outline): where a person clicks.</summary>
-    private static Point Inside(byte[] truth, int width, int height)
-    {
-        using var mat = Mat.FromPixelData(height, width, MatType.CV_8UC1, truth);
-        using var distance = new Mat();
-        Cv2.DistanceTransform(mat, distance, DistanceTypes.L2, DistanceTransformMasks.Mask3);
-        Cv2.MinMaxLoc(distance, out _, out _, out _, out Point max);
-        return max;
     }
 
     /// <summary>A pixel in the object's bounding box (24 px in from its edges, so it is well on the image) farthest

@@ -11,6 +11,7 @@ using VisionLabel.Server.Jobs;
 using VisionLabel.Server.ModelLoop;
 using VisionLabel.Server.Projects;
 using VisionLabel.Tests.Support;
+using static VisionLabel.Tests.Support.ChartPages;
 
 namespace VisionLabel.Tests;
 
@@ -50,33 +51,6 @@ public class ModelOutcomesBrowserTests : IAsyncLifetime
     }
 
     private static readonly LocatorWaitForOptions Soon = new() { Timeout = 15_000 };
-
-    /// <summary>Clicks a chart where its test hook says the name is drawn.</summary>
-    private static async Task ClickChart(ILocator canvas, string name)
-    {
-        var targets = JsonSerializer.Deserialize<JsonElement>((await canvas.GetAttributeAsync("data-targets"))!);
-        var target = targets.EnumerateArray().Single(t => t.GetProperty("name").GetString() == name);
-        await canvas.ClickAsync(new() { Position = new() { X = target.GetProperty("x").GetSingle(), Y = target.GetProperty("y").GetSingle() } });
-    }
-
-    /// <summary>The images the project grid shows, once the filter's first page has arrived.</summary>
-    private static async Task<HashSet<Guid>> GridImages(IPage page)
-    {
-        await page.Locator(".vgrid[data-loaded='true']").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 15_000 }); // no height when empty
-        var ids = await page.Locator(".vcell[data-image]").EvaluateAllAsync<string[]>("cells => cells.map(c => c.dataset.image).filter(Boolean)");
-        return ids.Select(Guid.Parse).ToHashSet();
-    }
-
-    private static void SameImages(IEnumerable<Guid> expected, IEnumerable<Guid> actual) =>
-        Assert.True(expected.ToHashSet().SetEquals(actual), $"expected {string.Join(", ", expected)}; the grid shows {string.Join(", ", actual)}");
-
-    private static async Task Screenshot(IPage page, string name)
-    {
-        byte[] png = await page.ScreenshotAsync();
-        Assert.True(png.Length > 10_000, $"{name}: the screenshot is blank");
-        if (Environment.GetEnvironmentVariable("VISIONLABEL_DOC_SCREENSHOTS") == "1")
-            await File.WriteAllBytesAsync(Path.Combine(SharedData.RepositoryRoot, "docs", name), png);
-    }
 
     private async Task<List<AnnotationDto>> Annotations(Guid image) =>
         await (await _olga.GetAsync($"/api/images/{image}/annotations")).Read<List<AnnotationDto>>();

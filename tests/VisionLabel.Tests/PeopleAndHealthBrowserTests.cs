@@ -6,6 +6,7 @@ using VisionLabel.Server.Datasets;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Projects;
 using VisionLabel.Tests.Support;
+using static VisionLabel.Tests.Support.ChartPages;
 
 namespace VisionLabel.Tests;
 
@@ -46,33 +47,6 @@ public class PeopleAndHealthBrowserTests : IAsyncLifetime
 
     private static readonly LocatorWaitForOptions Soon = new() { Timeout = 15_000 };
     private static Task Toast(IPage page, string text) => page.Locator(".toast", new() { HasText = text }).WaitForAsync(Soon);
-
-    /// <summary>Clicks a chart where its test hook says the name is drawn.</summary>
-    private static async Task ClickChart(ILocator canvas, string name)
-    {
-        var targets = JsonSerializer.Deserialize<JsonElement>((await canvas.GetAttributeAsync("data-targets"))!);
-        var target = targets.EnumerateArray().Single(t => t.GetProperty("name").GetString() == name);
-        await canvas.ClickAsync(new() { Position = new() { X = target.GetProperty("x").GetSingle(), Y = target.GetProperty("y").GetSingle() } });
-    }
-
-    /// <summary>The images the project grid shows, once the filter's first page has arrived.</summary>
-    private static async Task<HashSet<Guid>> GridImages(IPage page)
-    {
-        await page.Locator(".vgrid[data-loaded='true']").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 15_000 }); // no height when empty
-        var ids = await page.Locator(".vcell[data-image]").EvaluateAllAsync<string[]>("cells => cells.map(c => c.dataset.image).filter(Boolean)");
-        return ids.Select(Guid.Parse).ToHashSet();
-    }
-
-    private static void SameImages(IEnumerable<Guid> expected, IEnumerable<Guid> actual) =>
-        Assert.True(expected.ToHashSet().SetEquals(actual), $"expected {string.Join(", ", expected)}; the grid shows {string.Join(", ", actual)}");
-
-    private static async Task Screenshot(IPage page, string name)
-    {
-        byte[] png = await page.ScreenshotAsync();
-        Assert.True(png.Length > 10_000, $"{name}: the screenshot is blank");
-        if (Environment.GetEnvironmentVariable("VISIONLABEL_DOC_SCREENSHOTS") == "1")
-            await File.WriteAllBytesAsync(Path.Combine(SharedData.RepositoryRoot, "docs", name), png);
-    }
 
     [Fact]
     public async Task The_people_and_health_pages_show_the_figures_and_drill_down_to_the_grid()

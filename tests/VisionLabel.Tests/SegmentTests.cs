@@ -66,39 +66,21 @@ public sealed class SegmentTests(ITestOutputHelper output) : IAsyncLifetime
         return (project, objects.Take(maxObjects).ToList());
     }
 
-    private static byte[] Rasterise(Truth t)
-    {
-        using var mat = new Mat(t.Height, t.Width, MatType.CV_8UC1, Scalar.All(0));
-        Cv2.FillPoly(mat, [t.Polygon], Scalar.All(1));
-        mat.GetArray(out byte[] rows);
-        return rows;
-    }
+    private static byte[] Rasterise(Truth t) => MaskTruth.Rasterise(t.Polygon, t.Width, t.Height);
 
-    /// <summary>The answer's mask (COCO RLE, column-major) against the truth (row-major).</summary>
+    /// <summary>The answer's mask (COCO RLE) against the truth.</summary>
     private static double MaskIoU(JsonElement answer, Truth t, byte[] truth)
     {
         var size = answer.GetProperty("mask").GetProperty("size").EnumerateArray().Select(e => e.GetInt32()).ToArray();
         Assert.Equal(new[] { t.Height, t.Width }, size);
-        var mask = CocoRle.ToMask(CocoRle.Decode(answer.GetProperty("mask").GetProperty("counts").GetString()!)!, t.Height, t.Width);
-        long inter = 0, union = 0;
-        for (int x = 0; x < t.Width; x++)
-            for (int y = 0; y < t.Height; y++)
-            {
-                bool a = mask[x * t.Height + y] != 0, b = truth[y * t.Width + x] != 0;
-                if (a && b) inter++;
-                if (a || b) union++;
-            }
-        return union == 0 ? 0 : (double)inter / union;
+        return MaskTruth.IoU(CocoRle.ToMask(CocoRle.Decode(answer.GetProperty("mask").GetProperty("counts").GetString()!)!, t.Height, t.Width), truth, t.Width, t.Height);
     }
 
-    /// <summary>The truth's most interior pixel (largest distance to its outline): where a person clicks.</summary>
+    /// <summary>Where a person clicks: the truth's most interior pixel.</summary>
     private static (int X, int Y) Inside(Truth t, byte[] truth)
     {
-        using var mat = Mat.FromPixelData(t.Height, t.Width, MatType.CV_8UC1, truth);
-        using var distance = new Mat();
-        Cv2.DistanceTransform(mat, distance, DistanceTypes.L2, DistanceTransformMasks.Mask3);
-        Cv2.MinMaxLoc(distance, out _, out _, out _, out Point max);
-        return (max.X, max.Y);
+        var p = MaskTruth.Inside(truth, t.Width, t.Height);
+        return (p.X, p.Y);
     }
 
     [Fact]

@@ -57,16 +57,18 @@ internal static class ProposalTracking
                 outcome = new ProposalOutcome
                 {
                     AnnotationId = row.Id, ProjectId = image.ProjectId, ImageId = image.Id, ModelId = row.ModelId!, ProposedLabelId = row.LabelId,
-                    ProposedGeometryHash = GeometryHash(row.Geometry), Score = row.Score, ProposedAt = now,
+                    ProposedGeometryHash = GeometryHash(row.Geometry), Score = row.Score, ProposedAt = now, UpdatedAt = now,
                 };
+                outcome.Outcome = Classify(outcome, row); // made by a job or an import: nobody decided it
                 db.ProposalOutcomes.Add(outcome);
                 kept[row.Id] = outcome;
+                continue;
             }
             var decided = effect == OpEffect.Deleted
                 ? origin == OpOrigin.Person ? ProposalOutcomeKind.Rejected : ProposalOutcomeKind.Superseded
                 : Classify(outcome, row);
             // Only a change of outcome is a decision: touching an accepted proposal's attributes does not take it over.
-            if (decided == outcome.Outcome && outcome.UpdatedAt != default) continue;
+            if (decided == outcome.Outcome) continue;
             outcome.Outcome = decided;
             outcome.DecidedBy = origin == OpOrigin.Person && decided is not (ProposalOutcomeKind.Pending or ProposalOutcomeKind.Superseded) ? author : null;
             outcome.UpdatedAt = now;
