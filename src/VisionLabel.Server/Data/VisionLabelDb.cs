@@ -37,6 +37,12 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Analytics.AnalyticsCursor> AnalyticsCursors => Set<Analytics.AnalyticsCursor>();
     public DbSet<Analytics.Turnaround> Turnarounds => Set<Analytics.Turnaround>();
     public DbSet<Annotations.ProposalOutcome> ProposalOutcomes => Set<Annotations.ProposalOutcome>();
+    public DbSet<ModelLoop.Comparison> Comparisons => Set<ModelLoop.Comparison>();
+    public DbSet<ModelLoop.ComparisonModel> ComparisonModels => Set<ModelLoop.ComparisonModel>();
+    public DbSet<ModelLoop.ComparisonImage> ComparisonImages => Set<ModelLoop.ComparisonImage>();
+    public DbSet<ModelLoop.ComparisonOutput> ComparisonOutputs => Set<ModelLoop.ComparisonOutput>();
+    public DbSet<ModelLoop.ComparisonPair> ComparisonPairs => Set<ModelLoop.ComparisonPair>();
+    public DbSet<ModelLoop.Judgement> Judgements => Set<ModelLoop.Judgement>();
     public DbSet<Guidelines.Guideline> Guidelines => Set<Guidelines.Guideline>();
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
@@ -245,6 +251,49 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasOne<Project>().WithMany().HasForeignKey(p => p.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Image>().WithMany().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(p => new { p.ProjectId, p.ModelId, p.ImageId });
+        });
+        model.Entity<ModelLoop.Comparison>(e =>
+        {
+            e.Property(c => c.Name).HasMaxLength(200);
+            e.Property(c => c.CreatedBy).HasMaxLength(200);
+            e.Property(c => c.Sampling).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(c => c.ProjectId);
+        });
+        model.Entity<ModelLoop.ComparisonModel>(e =>
+        {
+            e.HasKey(m => new { m.ComparisonId, m.ModelId });
+            e.Property(m => m.Name).HasMaxLength(200);
+            e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(m => m.ComparisonId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ModelLoop.ComparisonImage>(e =>
+        {
+            e.HasKey(i => new { i.ComparisonId, i.ImageId });
+            e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(i => i.ComparisonId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(i => i.ImageId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ModelLoop.ComparisonOutput>(e =>
+        {
+            e.Property(o => o.Kind).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(o => o.ComparisonId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(o => new { o.ComparisonId, o.ImageId, o.ModelId });
+        });
+        model.Entity<ModelLoop.ComparisonPair>(e =>
+        {
+            e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(p => p.ComparisonId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Image>().WithMany().HasForeignKey(p => p.ImageId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(p => new { p.ComparisonId, p.Order });
+        });
+        model.Entity<ModelLoop.Judgement>(e =>
+        {
+            e.Property(j => j.Judge).HasMaxLength(200);
+            e.Property(j => j.GuidelineVersion).HasMaxLength(16);
+            e.Property(j => j.Choice).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(j => j.ComparisonId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<ModelLoop.ComparisonPair>().WithMany().HasForeignKey(j => j.PairId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(j => new { j.PairId, j.Judge }).IsUnique(); // one judgement per judge and pair
+            e.HasIndex(j => new { j.ComparisonId, j.At });
         });
         model.Entity<Analytics.Turnaround>(e =>
         {

@@ -1,0 +1,240 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace VisionLabel.Server.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Comparisons : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Comparisons",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ProjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Sampling = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    SampleSize = table.Column<int>(type: "integer", nullable: false),
+                    Confidence = table.Column<float>(type: "real", nullable: false),
+                    Seed = table.Column<int>(type: "integer", nullable: false),
+                    JobId = table.Column<Guid>(type: "uuid", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Comparisons", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Comparisons_Projects_ProjectId",
+                        column: x => x.ProjectId,
+                        principalTable: "Projects",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ComparisonImages",
+                columns: table => new
+                {
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Disagreement = table.Column<double>(type: "double precision", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ComparisonImages", x => new { x.ComparisonId, x.ImageId });
+                    table.ForeignKey(
+                        name: "FK_ComparisonImages_Comparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "Comparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ComparisonImages_Images_ImageId",
+                        column: x => x.ImageId,
+                        principalTable: "Images",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ComparisonModels",
+                columns: table => new
+                {
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Position = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ComparisonModels", x => new { x.ComparisonId, x.ModelId });
+                    table.ForeignKey(
+                        name: "FK_ComparisonModels_Comparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "Comparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ComparisonOutputs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    LabelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Geometry = table.Column<string>(type: "text", nullable: false),
+                    Score = table.Column<double>(type: "double precision", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ComparisonOutputs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ComparisonOutputs_Comparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "Comparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ComparisonOutputs_Images_ImageId",
+                        column: x => x.ImageId,
+                        principalTable: "Images",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ComparisonPairs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelA = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelB = table.Column<Guid>(type: "uuid", nullable: false),
+                    Order = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ComparisonPairs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ComparisonPairs_Comparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "Comparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ComparisonPairs_Images_ImageId",
+                        column: x => x.ImageId,
+                        principalTable: "Images",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Judgements",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PairId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelA = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelB = table.Column<Guid>(type: "uuid", nullable: false),
+                    Choice = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reasons = table.Column<int>(type: "integer", nullable: false),
+                    Judge = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    GuidelineVersion = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Judgements", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Judgements_ComparisonPairs_PairId",
+                        column: x => x.PairId,
+                        principalTable: "ComparisonPairs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Judgements_Comparisons_ComparisonId",
+                        column: x => x.ComparisonId,
+                        principalTable: "Comparisons",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ComparisonImages_ImageId",
+                table: "ComparisonImages",
+                column: "ImageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ComparisonOutputs_ComparisonId_ImageId_ModelId",
+                table: "ComparisonOutputs",
+                columns: new[] { "ComparisonId", "ImageId", "ModelId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ComparisonOutputs_ImageId",
+                table: "ComparisonOutputs",
+                column: "ImageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ComparisonPairs_ComparisonId_Order",
+                table: "ComparisonPairs",
+                columns: new[] { "ComparisonId", "Order" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ComparisonPairs_ImageId",
+                table: "ComparisonPairs",
+                column: "ImageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Comparisons_ProjectId",
+                table: "Comparisons",
+                column: "ProjectId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Judgements_ComparisonId_At",
+                table: "Judgements",
+                columns: new[] { "ComparisonId", "At" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Judgements_PairId_Judge",
+                table: "Judgements",
+                columns: new[] { "PairId", "Judge" },
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "ComparisonImages");
+
+            migrationBuilder.DropTable(
+                name: "ComparisonModels");
+
+            migrationBuilder.DropTable(
+                name: "ComparisonOutputs");
+
+            migrationBuilder.DropTable(
+                name: "Judgements");
+
+            migrationBuilder.DropTable(
+                name: "ComparisonPairs");
+
+            migrationBuilder.DropTable(
+                name: "Comparisons");
+        }
+    }
+}
