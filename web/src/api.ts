@@ -71,6 +71,13 @@ export type TimeSaved = Schemas['TimeSaved'];
 // Box → mask and click → mask (docs/models-in-the-loop.md): a prompt in image pixels, the mask the server made of it.
 export type SegmentRequest = Schemas['SegmentRequest'];
 export type SegmentResult = Schemas['SegmentResult'];
+export type ComparisonSummary = Schemas['ComparisonSummary'];
+export type ComparisonReport = Schemas['ComparisonReport'];
+export type LeaderboardRow = Schemas['LeaderboardRow'];
+export type PairToJudge = Schemas['PairToJudge'];
+export type ComparisonOutput = Schemas['ComparisonOutputDto'];
+export type Judgement = Schemas['JudgementDto'];
+export type StartComparison = Schemas['StartComparisonRequest'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -251,6 +258,16 @@ export const api = {
     request<OutcomeReport>('GET', `/api/projects/${projectId}/models/${encodeURIComponent(modelId)}/outcomes?groupBy=${groupBy}`),
   /** A mask from a box or clicks (image pixels); 422 "Nothing found" when there is no object there. */
   segment: (imageId: string, body: SegmentRequest) => request<SegmentResult>('POST', `/api/images/${imageId}/segment`, body),
+  /** The project's comparisons of models, newest first. */
+  comparisons: (projectId: string) => request<ComparisonSummary[]>('GET', `/api/projects/${projectId}/comparisons`),
+  /** Starts a comparison (owners): its job runs each model on the sample. */
+  startComparison: (projectId: string, body: StartComparison) => request<ComparisonSummary>('POST', `/api/projects/${projectId}/comparisons`, body),
+  /** A comparison with its leaderboard and latest judgements. */
+  comparison: (projectId: string, id: string) => request<ComparisonReport>('GET', `/api/projects/${projectId}/comparisons/${id}`),
+  /** The next pair for the caller to judge, blinded; undefined when they have judged them all (204). */
+  nextPair: (projectId: string, id: string) => request<PairToJudge | undefined>('GET', `/api/projects/${projectId}/comparisons/${id}/next`),
+  judge: (projectId: string, id: string, pairId: string, choice: string, reasons: string[]) =>
+    request<Judgement>('POST', `/api/projects/${projectId}/comparisons/${id}/pairs/${pairId}/judgement`, { choice, reasons }),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

@@ -115,6 +115,7 @@ export function modelsPage(root: HTMLElement, projectId: string): () => void {
           ${(models ?? []).map(m => html`<option value=${m.modelId} ?selected=${m.modelId === modelId}>${modelName(m)} (${m.proposals} proposal${m.proposals === 1 ? '' : 's'})</option>`)}
         </select></label>
       <button type="button" ?disabled=${loading || !models?.length} @click=${() => load('Model outcomes read again')}>Refresh</button>
+      <a class="button" href="/projects/${projectId}/comparisons" title="Judge two or more models' outputs side by side, blinded; a leaderboard and the JSONL export">Compare models →</a>
       <span class="muted summary" role="status">${loading ? 'loading…' : byLabel ? html`<strong>${byLabel.modelName ?? byLabel.modelId}</strong>` : ''}</span>
     </section>`;
 
@@ -135,7 +136,7 @@ export function modelsPage(root: HTMLElement, projectId: string): () => void {
   const draw = () => {
     if (disposed) return;
     render(html`
-    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><a href="/projects/${projectId}/work">My work</a>${atLeast(role, 'annotator') ? html`<a href="/projects/${projectId}/people">People</a>` : ''}${atLeast(role, 'reviewer') ? html`<a href="/projects/${projectId}/health">Health</a>` : ''}<strong>Models</strong>${userMenu()}</header>
+    <header class="top"><a href="/">VisionLabel</a><a href="/projects/${projectId}">${project?.name ?? 'Project'}</a><a href="/projects/${projectId}/work">My work</a>${atLeast(role, 'annotator') ? html`<a href="/projects/${projectId}/people">People</a>` : ''}${atLeast(role, 'reviewer') ? html`<a href="/projects/${projectId}/health">Health</a>` : ''}<strong>Models</strong><a class="nav-comparisons" href="/projects/${projectId}/comparisons" title="Compare models side by side: blinded judgements, a leaderboard, the JSONL export">Comparisons</a>${userMenu()}</header>
     <main class="page models-page quality-page">
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       ${controls()}
