@@ -27,6 +27,9 @@ public sealed record RleMask(int Height, int Width, long[] Counts)
 public sealed record Detection(int ClassId, float Score, BoxF Box)
 {
     public RleMask? Mask { get; init; }
+    /// <summary>Score minus the runner-up class's score at the same anchor: small when the model hesitated between two
+    /// classes (margin sampling, the queue's "lowest confidence first"). Equal to the score for a one-class model.</summary>
+    public float Margin { get; init; }
     /// <summary>Outer outlines of the mask, simplified for editing: rings of x,y pairs in image pixels.</summary>
     public IReadOnlyList<float[]>? Polygons { get; init; }
 }

@@ -101,7 +101,7 @@ public sealed class Detector : IDisposable
         foreach (var c in kept)
         {
             var box = OutputDecoder.ToOriginal(c.Box, geometry);
-            var detection = new Detection(c.ClassId, c.Score, box);
+            var detection = new Detection(c.ClassId, c.Score, box) { Margin = c.Score - Spec.Adapter.RunnerUp(output, Spec, c.Anchor, c.ClassId) };
             if (protos is { } view)
             {
                 Spec.Adapter.MaskCoefficients(output, Spec, c.Anchor, coefficients);

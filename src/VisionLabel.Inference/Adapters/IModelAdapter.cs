@@ -32,6 +32,10 @@ public interface IModelAdapter
     /// <summary>One image's first output to candidates in model-input pixels, before NMS.</summary>
     List<Nms.Candidate> Decode(ReadOnlySpan<float> output, ModelSpec spec, float confidence);
 
+    /// <summary>The best score of any class but <paramref name="classId"/> at the anchor, on the same scale as the
+    /// candidate's score (its runner-up: the margin between them is how sure the model was of the class).</summary>
+    float RunnerUp(ReadOnlySpan<float> output, ModelSpec spec, int anchor, int classId);
+
     /// <summary>Segmentation: the mask coefficients of one candidate's anchor.</summary>
     void MaskCoefficients(ReadOnlySpan<float> output, ModelSpec spec, int anchor, Span<float> coefficients);
 }

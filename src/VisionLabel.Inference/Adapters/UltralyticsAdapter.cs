@@ -54,6 +54,14 @@ public sealed class UltralyticsAdapter : IModelAdapter
         DecodeGrid(output, spec.Anchors, spec.ClassCount, confidence);
 
     /// <summary>Channel-major: coefficient k of an anchor is in row 4 + nc + k.</summary>
+    public float RunnerUp(ReadOnlySpan<float> output, ModelSpec spec, int anchor, int classId)
+    {
+        float best = 0;
+        for (int c = 0; c < spec.ClassCount; c++)
+            if (c != classId) best = Math.Max(best, output[(4 + c) * spec.Anchors + anchor]);
+        return best;
+    }
+
     public void MaskCoefficients(ReadOnlySpan<float> output, ModelSpec spec, int anchor, Span<float> coefficients)
     {
         int firstRow = 4 + spec.ClassCount;

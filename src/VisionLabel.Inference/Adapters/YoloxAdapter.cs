@@ -39,6 +39,16 @@ public sealed class YoloxAdapter : IModelAdapter
     public void MaskCoefficients(ReadOnlySpan<float> output, ModelSpec spec, int anchor, Span<float> coefficients) =>
         throw new NotSupportedException("YOLOX models detect only");
 
+    /// <summary>The runner-up class's score (objectness × class probability), as the candidate's is.</summary>
+    public float RunnerUp(ReadOnlySpan<float> output, ModelSpec spec, int anchor, int classId)
+    {
+        var row = output.Slice(anchor * (5 + spec.ClassCount), 5 + spec.ClassCount);
+        float best = 0;
+        for (int c = 0; c < spec.ClassCount; c++)
+            if (c != classId) best = Math.Max(best, row[5 + c]);
+        return row[4] * best;
+    }
+
     /// <summary>
     /// YOLOX raw grid [N, 5+nc]: (px, py, pw, ph, objectness, class scores) per anchor, anchors ordered by
     /// stride 8, 16, 32 then row-major. Centre = (p + grid) * stride, size = exp(p) * stride, score = obj * class.

@@ -105,7 +105,7 @@ public sealed class Image
     public DateTime? ReviewedAt { get; set; }
     /// <summary>How many times it was rejected.</summary>
     public int ReworkRounds { get; set; }
-    /// <summary>The mean score of the model's proposals when pre-labeling ran (0 when it found nothing); null before.</summary>
+    /// <summary>The smallest score margin (score − runner-up class score) of the model's proposals when pre-labeling ran (0 when it found nothing); null before.</summary>
     public double? Confidence { get; set; }
     /// <summary>Its place in the random priority (from the project's seed and its id); null until the queue computes it.</summary>
     public long? ShuffleKey { get; set; }

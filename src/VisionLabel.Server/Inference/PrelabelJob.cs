@@ -159,9 +159,11 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                     await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + 1 - done), CancellationToken.None);
                     if (r.Error is not null) return [];
                     var ops = await OpsAsync(db, r, tag);
-                    // The image's model confidence (the queue's "lowest confidence first"): the mean score of what the model proposed, 0 for nothing.
-                    var scores = r.Detections!.Where(d => payload.Mapping.ContainsKey(d.ClassId)).Select(d => (double)d.Score).ToList();
-                    double confidence = scores.Count == 0 ? 0 : Math.Round(scores.Average(), 5);
+                    // The image's model confidence (the queue's "lowest confidence first", active learning by margin sampling): the
+                    // smallest score margin (score − the runner-up class's) of what the model proposed, so the image with the object
+                    // the model was least sure of comes first; 0 for nothing found (an image the model saw nothing in is worth a look).
+                    var margins = r.Detections!.Where(d => payload.Mapping.ContainsKey(d.ClassId)).Select(d => (double)d.Margin).ToList();
+                    double confidence = margins.Count == 0 ? 0 : Math.Round(margins.Min(), 5);
                     await db.Images.Where(i => i.Id == tag.ImageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.Confidence, confidence), CancellationToken.None);
                     return ops;
                 }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None, freshIds: true); // ids minted below; the item claim makes them once-only
