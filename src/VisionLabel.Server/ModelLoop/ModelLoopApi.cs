@@ -3,13 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.ModelLoop.Scissors;
 
 namespace VisionLabel.Server.ModelLoop;
 
 /// <summary>Models in the loop (docs/models-in-the-loop.md): how each model's proposals ended.</summary>
 public static class ModelLoopApi
 {
-    public static IServiceCollection AddModelLoop(this IServiceCollection services) => services.AddScoped<ProposalOutcomes>().AddScoped<Segmenter>();
+    public static IServiceCollection AddModelLoop(this IServiceCollection services) => services.AddScoped<ProposalOutcomes>().AddScoped<Segmenter>().AddSingleton<LiveWire>();
 
     public static IEndpointRouteBuilder MapModelLoopApi(this IEndpointRouteBuilder app)
     {
@@ -25,6 +26,8 @@ public static class ModelLoopApi
                 "Box → mask and click → mask: {box?: {x, y, width, height}, points?: [{x, y, positive}], modelId?, method: auto|model|grabcut} in image pixels. " +
                 "Answers {mask: COCO RLE at image size, polygon: rings of x, y, method (the one that made it), score, ms}. model: the project's YOLO segmentation model " +
                 "on a crop around the prompt, class-agnostic; grabcut: OpenCV GrabCut on the crop; auto: the model when it finds an instance, else GrabCut.");
+        app.MapPost("/api/images/{imageId:guid}/scissors", ScissorsEndpoint.Trace).WithTags("Models in the loop").WithBodyLimit(Limits.SmallJsonBody)
+            .RequireProjectRole(ProjectRole.Annotator).WithDescription(ScissorsEndpoint.Description);
         return app;
     }
 
