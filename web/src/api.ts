@@ -71,6 +71,9 @@ export type TimeSaved = Schemas['TimeSaved'];
 // Box → mask and click → mask (docs/models-in-the-loop.md): a prompt in image pixels, the mask the server made of it.
 export type SegmentRequest = Schemas['SegmentRequest'];
 export type SegmentResult = Schemas['SegmentResult'];
+// Scissors (live-wire): paths along edges from an anchor to each target, in image pixels.
+export type ScissorsRequest = Schemas['ScissorsRequest'];
+export type ScissorsResult = Schemas['ScissorsResult'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -251,6 +254,7 @@ export const api = {
     request<OutcomeReport>('GET', `/api/projects/${projectId}/models/${encodeURIComponent(modelId)}/outcomes?groupBy=${groupBy}`),
   /** A mask from a box or clicks (image pixels); 422 "Nothing found" when there is no object there. */
   segment: (imageId: string, body: SegmentRequest) => request<SegmentResult>('POST', `/api/images/${imageId}/segment`, body),
+  scissors: (imageId: string, body: ScissorsRequest) => request<ScissorsResult>('POST', `/api/images/${imageId}/scissors`, body),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);
