@@ -17,7 +17,8 @@ export class MaskDraftPanel extends EditorPanel {
     if (!d && segmenting === 0 && tracing === 0) return html``;
     const busy = segmenting > 0 ? html`<span class="busy" role="status">Segmenting…</span>`
       : tracing > 0 ? html`<span class="busy" role="status">Tracing…</span>` : '';
-    if (!d) return html`<div class="banner mask-draft">${busy}</div>`;
+    // Only a status: clicks pass through it to the image (scissors go on clicking while a segment is traced).
+    if (!d) return html`<div class="banner mask-draft status-only">${busy}</div>`;
     const inside = d.points.filter(c => c.positive).length, outside = d.points.length - inside;
     // The stage's own pointer handler would take a press on these buttons for a click on the image.
     return html`<div class="banner mask-draft" data-points=${d.points.length} data-answered=${String(d.answered === d.asked && !!d.result)}

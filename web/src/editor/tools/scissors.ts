@@ -141,6 +141,7 @@ export const scissorsTool: Tool = {
           hover();
           return;
         }
+        if (target.x === last().x && target.y === last().y) return; // the anchor itself: nothing to trace
         fix(target);
       },
       move(p) {
