@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using VisionLabel.Server.Images;
 using VisionLabel.Server.Projects;
+using VisionLabel.Shapes.Matching;
 using VisionLabel.Tests.Support;
 
 namespace VisionLabel.Tests;
@@ -442,6 +443,25 @@ public class EditorBrowserTests : IAsyncLifetime
         var traced = await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{square.GetProperty("id").GetGuid()}")).Read<JsonElement>();
         Assert.Equal("polygon", traced.GetProperty("kind").GetString());
         Assert.Equal(new double[] { 500, 300, 550, 300, 550, 350, 500, 350 }, traced.GetProperty("geometry").GetProperty("rings")[0].EnumerateArray().Select(v => v.GetDouble()));
+
+        // A mask with a hole (a 100x100 square less 40x40 in its middle) traces to one ring whose keyhole bridge keeps
+        // the hole: rasterised as COCO does, the hole's centre is empty and the ring covers the mask.
+        var donutWindow = new byte[100 * 100];
+        for (int y = 0; y < 100; y++) for (int x = 0; x < 100; x++) donutWindow[y * 100 + x] = (byte)(x >= 30 && x < 70 && y >= 30 && y < 70 ? 0 : 1);
+        var donutRuns = CocoRle.FromWindow(donutWindow, 50, 250, 100, 100, 640, 480);
+        var donut = await (await _http.PostJson($"/api/images/{image.Id}/annotations", new { labelId = project.Labels[0].Id, kind = "mask",
+            geometry = new { size = new[] { 480, 640 }, counts = CocoRle.Encode(donutRuns) } })).Read<JsonElement>();
+        await page.WaitForCanvas("[data-seq='9']");
+        var (dx, dy) = await page.OnPage(60, 300);
+        await page.Mouse.ClickAsync(dx, dy);
+        await page.Keyboard.PressAsync("k");
+        await page.WaitForCanvas("[data-seq='10'][data-pending='0']");
+        var ring = Assert.Single((await (await _http.GetAsync($"/api/images/{image.Id}/annotations/{donut.GetProperty("id").GetGuid()}")).Read<JsonElement>())
+            .GetProperty("geometry").GetProperty("rings").EnumerateArray()).EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var filled = CocoRaster.Polygons([ring], 480, 640);
+        long overlap = Runs.IntersectionArea(filled, donutRuns);
+        Assert.True(overlap >= 0.95 * (Runs.Area(filled) + Runs.Area(donutRuns) - overlap), $"the traced donut covers {Runs.Area(filled)} px, {overlap} of its 8400");
+        Assert.Equal(0, CocoRle.ToMask(filled, 480, 640)[100 * 480 + 300]); // the hole's centre (column-major)
     }
 
     [Fact]

@@ -15,6 +15,7 @@ namespace VisionLabel.Tests;
 /// the server's auto method is GrabCut. Box to mask, dragged over the polygon's bounding box, adds a mask annotation
 /// that overlaps the truth; click to mask, zoomed in, a click inside the bowl and a Shift+click outside it, then Enter,
 /// adds a second one holding the first point and not the second; both tools are in the shortcut help and the toolbar.
+/// Scissors, zoomed out a step: 8 clicks along the bowl's outline and Enter add a mask that follows its rim.
 /// </summary>
 [Trait("Tier", Tiers.Browser)]
 public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLifetime
@@ -114,6 +115,79 @@ public sealed class MaskToolsBrowserTests(ITestOutputHelper output) : IAsyncLife
         Assert.Contains("Box to mask", await page.Locator("button.tool", new() { HasText = "Box→mask" }).GetAttributeAsync("title"));
         Assert.Contains("Click to mask", await page.Locator("button.tool", new() { HasText = "Click→mask" }).GetAttributeAsync("title"));
         Assert.True(_app.Browser.Errors.IsEmpty, string.Join("\n", _app.Browser.Errors));
+    }
+
+    [Fact]
+    public async Task Scissors_clicks_along_an_outline_make_a_mask_of_the_object()
+    {
+        string root = SharedData.Require("datasets/coco128-seg");
+        var project = await (await _olga.PostJson("/api/projects", new { name = "scissors", labels = new[] { new { name = "bowl" } } })).Read<ProjectDto>();
+        var upload = await (await _olga.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("000000000009.jpg", File.ReadAllBytes(Path.Combine(root, "images/train2017/000000000009.jpg")))))).Read<UploadSummary>();
+        var image = upload.Files[0].Image!;
+        var v = File.ReadLines(Path.Combine(root, "labels/train2017/000000000009.txt")).First()
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var polygon = Enumerable.Range(0, v.Length / 2).Select(k => new Point(v[2 * k] * image.Width, v[2 * k + 1] * image.Height)).ToArray();
+        var truth = MaskTruth.Rasterise(polygon, image.Width, image.Height);
+
+        var page = await _app.Browser.NewPageAsync(1280, 720);
+        await page.SignInAsync(_app.Url, "olga", $"/images/{image.Id}");
+        await page.WaitForCanvas("[data-ready='true'][data-shapes='0']");
+
+        // Zoomed out a step (the clicks go through the page's transform), so the bowl, which reaches the image's bottom
+        // edge, is well on the stage.
+        var stage = (await page.Locator(".stage").BoundingBoxAsync())!;
+        string scale = (await page.Locator("canvas.base").GetAttributeAsync("data-scale"))!;
+        await page.Mouse.MoveAsync(stage.X + stage.Width / 2, stage.Y + stage.Height / 2);
+        await page.Mouse.WheelAsync(0, 100);
+        await page.Locator($"canvas.base:not([data-scale='{scale}'])").WaitForAsync(Soon);
+
+        // S, then clicks at 8 points spread evenly along the truth's outline (as a person clicks along the object's
+        // rim), then Enter: the outline between the clicks follows the photo's edges and closes into a mask.
+        await page.Keyboard.PressAsync("s");
+        await page.Locator("button.tool.active", new() { HasText = "Scissors" }).WaitForAsync(Soon);
+        foreach (var (x, y) in AlongOutline(polygon, 8))
+        {
+            var (px, py) = await page.OnPage(x, y);
+            Assert.True(px > stage.X + 10 && py > stage.Y + 10 && px < stage.X + stage.Width - 10 && py < stage.Y + stage.Height - 10, $"({x}, {y}) is off the stage at ({px}, {py})");
+            await page.Mouse.ClickAsync(px, py);
+        }
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForCanvas("[data-seq='1'][data-pending='0'][data-shapes='1']");
+        await page.Locator(".toast", new() { HasText = "Mask of bowl added (scissors)" }).WaitForAsync(Soon);
+        var mask = Assert.Single(await Annotations(image.Id));
+        Assert.Equal(("mask", project.Labels[0].Id), (mask.GetProperty("kind").GetString(), mask.GetProperty("labelId").GetGuid()));
+        double iou = MaskTruth.IoU(Mask(mask, image.Width, image.Height), truth, image.Width, image.Height);
+        output.WriteLine($"scissors, 8 clicks: IoU {iou:F3} with the truth");
+        Assert.True(iou >= 0.85, $"scissors: IoU {iou:F3} with the truth, below 0.85 (0.93 measured)");
+        await page.Locator(".mask-draft").WaitForAsync(new() { State = WaitForSelectorState.Detached, Timeout = 15_000 }); // "Tracing…" is gone
+
+        // Discoverable: the shortcut in the ? help, the button with its title in the toolbar.
+        await page.Keyboard.PressAsync("?");
+        var help = page.GetByRole(AriaRole.Dialog, new() { Name = "Shortcuts" });
+        await help.Locator("tr", new() { HasText = "scissors: click along" }).Locator("kbd", new() { HasTextString = "S" }).WaitForAsync(Soon);
+        Assert.Contains("Scissors", await page.Locator("button.tool", new() { HasText = "Scissors" }).GetAttributeAsync("title"));
+        Assert.True(_app.Browser.Errors.IsEmpty, string.Join("\n", _app.Browser.Errors));
+    }
+
+    /// <summary><paramref name="count"/> points spread evenly along the polygon's length.</summary>
+    private static List<(double X, double Y)> AlongOutline(Point[] polygon, int count)
+    {
+        double total = Enumerable.Range(0, polygon.Length).Sum(i => polygon[i].DistanceTo(polygon[(i + 1) % polygon.Length]));
+        var points = new List<(double, double)>();
+        double walked = 0;
+        for (int i = 0; i < polygon.Length && points.Count < count; i++)
+        {
+            Point a = polygon[i], b = polygon[(i + 1) % polygon.Length];
+            double length = a.DistanceTo(b);
+            for (double next = points.Count * total / count; next <= walked + length && points.Count < count; next = points.Count * total / count)
+            {
+                double t = length == 0 ? 0 : (next - walked) / length;
+                points.Add((a.X + t * (b.X - a.X), a.Y + t * (b.Y - a.Y)));
+            }
+            walked += length;
+        }
+        return points;
     }
 
     private async Task<List<JsonElement>> Annotations(Guid imageId) =>

@@ -78,6 +78,9 @@ export type PairToJudge = Schemas['PairToJudge'];
 export type ComparisonOutput = Schemas['ComparisonOutputDto'];
 export type Judgement = Schemas['JudgementDto'];
 export type StartComparison = Schemas['StartComparisonRequest'];
+// Scissors (live-wire): paths along edges from an anchor to each target, in image pixels.
+export type ScissorsRequest = Schemas['ScissorsRequest'];
+export type ScissorsResult = Schemas['ScissorsResult'];
 /** POST …/ground-truth/from-approved answers this (the OpenAPI document calls it free JSON). */
 export interface FromApproved { imageId: string; annotations: number }
 
@@ -268,6 +271,7 @@ export const api = {
   nextPair: (projectId: string, id: string) => request<PairToJudge | undefined>('GET', `/api/projects/${projectId}/comparisons/${id}/next`),
   judge: (projectId: string, id: string, pairId: string, choice: string, reasons: string[]) =>
     request<Judgement>('POST', `/api/projects/${projectId}/comparisons/${id}/pairs/${pairId}/judgement`, { choice, reasons }),
+  scissors: (imageId: string, body: ScissorsRequest) => request<ScissorsResult>('POST', `/api/images/${imageId}/scissors`, body),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();
     for (const f of files) form.append('files', f, f.name);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Accounts;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
+using VisionLabel.Server.ModelLoop.Scissors;
 
 namespace VisionLabel.Server.ModelLoop;
 
@@ -10,7 +11,7 @@ namespace VisionLabel.Server.ModelLoop;
 public static class ModelLoopApi
 {
     public static IServiceCollection AddModelLoop(this IServiceCollection services) => services.AddScoped<ProposalOutcomes>().AddScoped<Segmenter>()
-        .AddScoped<ComparisonReports>().AddSingleton<Jobs.IJobHandler, ComparisonJob>();
+        .AddSingleton<LiveWire>().AddScoped<ComparisonReports>().AddSingleton<Jobs.IJobHandler, ComparisonJob>();
 
     public static IEndpointRouteBuilder MapModelLoopApi(this IEndpointRouteBuilder app)
     {
@@ -27,6 +28,8 @@ public static class ModelLoopApi
                 "Answers {mask: COCO RLE at image size, polygon: rings of x, y, method (the one that made it), score, ms}. model: the project's YOLO segmentation model " +
                 "on a crop around the prompt, class-agnostic; grabcut: OpenCV GrabCut on the crop; auto: the model when it finds an instance, else GrabCut.");
         app.MapComparisonsApi();
+        app.MapPost("/api/images/{imageId:guid}/scissors", ScissorsEndpoint.Trace).WithTags("Models in the loop").WithBodyLimit(Limits.SmallJsonBody)
+            .RequireProjectRole(ProjectRole.Annotator).WithDescription(ScissorsEndpoint.Description);
         return app;
     }
 

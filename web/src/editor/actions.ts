@@ -122,7 +122,7 @@ export function convert(ed: Editor): void {
   } else if (s.kind === 'mask') {
     let outline = (s.geometry as Mask).polygons;
     if (!outline?.length) {
-      // A painted mask has no outline: trace it (each region's outer boundary, simplified to within 0.75 px).
+      // A painted mask has no outline: trace it (each region's boundary, its holes joined in by keyhole bridges, simplified to within 0.75 px).
       const painter = new MaskPainter(info.width, info.height, '#ffffff', s.geometry as Mask);
       outline = traceRings(painter.pixels, info.width, info.height);
       if (!outline.length) { toast('The mask is empty', true); return; }

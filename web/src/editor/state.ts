@@ -50,6 +50,8 @@ export interface EditorState {
   overlay: number;
   /** Box to mask and click to mask requests on their way to the server (segmenting.ts): the stage says "segmenting…". */
   segmenting: number;
+  /** Scissors requests the person waits on (a click fixing a segment, closing): the stage says "Tracing…". */
+  tracing: number;
   /** Click to mask's pending preview, not yet an annotation (tools/click-mask.ts). */
   maskDraft: MaskDraft | null;
 }
@@ -76,7 +78,7 @@ export const initialState = (): EditorState => ({
   rejectOpen: false, feedback: null, replicas: null, working: false, connected: false,
   tool: 'select', currentLabel: '', selected: new Set(), hiddenLabels: new Set(), hiddenShapes: new Set(), locked: new Set(),
   fillOpacity: 0.15, scoreThreshold: 0.5, brushRadius: 12, helpOpen: false, neighbours: [],
-  shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0, segmenting: 0, maskDraft: null,
+  shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0, segmenting: 0, tracing: 0, maskDraft: null,
 });
 
 /** A copy of a set with ids added or removed (store values are replaced, never changed in place). */

@@ -31,20 +31,8 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
             if (model is null && method == SegmentMethod.Model)
                 return (null, new SegmentRefusal(409, "No segmentation model", "The project has no segmentation model: upload a YOLO -seg export and map it to the project, or use method grabcut."));
         }
-        byte[] file;
-        await using (var stream = await blobs.OpenReadAsync(image.BlobKey, ct))
-        {
-            if (stream is null) return (null, new SegmentRefusal(409, "Image file missing", "The image's file is not in the store; upload it again."));
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct);
-            file = buffer.ToArray();
-        }
-        RgbImage upright;
-        try { upright = ImageTransforms.DecodeUpright(file); }
-        catch (InvalidImageException e)
-        {
-            return (null, new SegmentRefusal(409, "Image file unreadable", $"The image's file could not be decoded ({e.Message}); upload it again."));
-        }
+        var (upright, unreadable) = await UprightImage.LoadAsync(blobs, image, ct);
+        if (upright is null) return (null, unreadable);
         MaskWindow? window = null;
         string used = "grabcut";
         if (model is not null)

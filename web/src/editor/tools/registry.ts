@@ -6,6 +6,7 @@ import { commentTool } from './comment';
 import { eraserTool } from './eraser';
 import { polygonTool } from './polygon';
 import { rulerTool } from './ruler';
+import { scissorsTool } from './scissors';
 import { selectTool } from './select';
 import type { Tool } from './tool';
 
@@ -20,6 +21,7 @@ export const tools: readonly Tool[] = [
   brushTool,
   boxMaskTool,
   clickMaskTool,
+  scissorsTool,
   eraserTool,
   commentTool,
   rulerTool,
