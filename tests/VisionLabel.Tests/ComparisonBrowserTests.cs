@@ -14,8 +14,8 @@ namespace VisionLabel.Tests;
 /// owner picks a real YOLO detector and segmenter and starts a comparison on three coco128 photos from the Models page's
 /// "Compare models →"; the page follows the job over /hubs/live until the pairs are ready. A reviewer judges the three
 /// pairs blinded with the keys and the buttons (A with a reason, B, both bad with a reason), is told when every pair is
-/// judged, and the leaderboard shows the API's figures; a model's bar shows its judgements; the JSONL export downloads
-/// one line per judgement with the choices and reasons given.
+/// judged, and the leaderboard shows the API's figures; a model's bar shows its judgements; the owner's JSONL export
+/// downloads one line per judgement with the choices and reasons given (a reviewer has no export).
 /// </summary>
 [Trait("Tier", Tiers.Browser)]
 public class ComparisonBrowserTests : IAsyncLifetime
@@ -81,19 +81,24 @@ public class ComparisonBrowserTests : IAsyncLifetime
         var summary = await olga.Locator(".comparison-summary").InnerTextAsync();
         Assert.Contains("detector vs segmenter", summary);
         Assert.Contains("3 images (random sample), 3 pairs", summary);
+        Assert.DoesNotContain("left out", summary);
 
         // --- the reviewer judges the three pairs blind: A with "missed objects" by keys, B by the button, both bad with "false positives"
         await rita.SignInAsync(_url, "rita", $"/projects/{project.Id}/comparisons");
         await rita.GetByRole(AriaRole.Link, new() { Name = "Judge pairs →" }).ClickAsync();
         var progress = rita.Locator(".judge-progress");
         await progress.Filter(new() { HasTextString = "judged 0, 3 left" }).WaitForAsync();
+        var ready = rita.Locator(".choice[data-choice='A']:not([disabled])"); // the pair's photo is drawn: it can be judged
         Assert.DoesNotContain(detector.Name, await rita.Locator("main").InnerTextAsync()); // blinded: A and B only
+        await ready.WaitForAsync();
         await rita.Keyboard.PressAsync("q");
         Assert.Equal("true", await rita.Locator(".reason.on").GetAttributeAsync("aria-pressed"));
         await rita.Keyboard.PressAsync("1");
         await progress.Filter(new() { HasTextString = "judged 1, 2 left" }).WaitForAsync();
+        await ready.WaitForAsync();
         await rita.GetByRole(AriaRole.Button, new() { Name = "B is better" }).ClickAsync();
         await progress.Filter(new() { HasTextString = "judged 2, 1 left" }).WaitForAsync();
+        await ready.WaitForAsync();
         await rita.GetByRole(AriaRole.Button, new() { Name = "false positives" }).ClickAsync();
         await rita.GetByRole(AriaRole.Button, new() { Name = "Both bad" }).ClickAsync();
         await rita.Locator(".judge-done").WaitForAsync();
@@ -119,8 +124,11 @@ public class ComparisonBrowserTests : IAsyncLifetime
         await rita.Locator(".judgements-card h3", new() { HasTextString = $"with {segmenter.Name}" }).WaitForAsync();
         await Screenshot(rita, "comparisons.png");
 
-        // --- the JSONL export downloads one line per judgement
-        var download = await rita.RunAndWaitForDownloadAsync(() => rita.GetByRole(AriaRole.Link, new() { Name = "Export JSONL" }).ClickAsync());
+        // --- the JSONL export (owners: it names which model made which output) downloads one line per judgement
+        Assert.Equal(0, await rita.GetByRole(AriaRole.Link, new() { Name = "Export JSONL" }).CountAsync());
+        await olga.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
+        await olga.Locator(".judgement-count", new() { HasTextString = "3" }).WaitForAsync();
+        var download = await olga.RunAndWaitForDownloadAsync(() => olga.GetByRole(AriaRole.Link, new() { Name = "Export JSONL" }).ClickAsync());
         var lines = (await File.ReadAllLinesAsync((await download.PathAsync())!)).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(["A", "B", "bothBad"], lines.Select(l => l.GetProperty("choice").GetString()));
         Assert.Equal([["missedObjects"], [], ["falsePositives"]], lines.Select(l => l.GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToArray()));

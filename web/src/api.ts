@@ -77,6 +77,7 @@ export type LeaderboardRow = Schemas['LeaderboardRow'];
 export type PairToJudge = Schemas['PairToJudge'];
 export type ComparisonOutput = Schemas['ComparisonOutputDto'];
 export type Judgement = Schemas['JudgementDto'];
+export type Judged = Schemas['JudgedDto'];
 export type StartComparison = Schemas['StartComparisonRequest'];
 // Scissors (live-wire): paths along edges from an anchor to each target, in image pixels.
 export type ScissorsRequest = Schemas['ScissorsRequest'];
@@ -270,7 +271,7 @@ export const api = {
   /** The next pair for the caller to judge, blinded; undefined when they have judged them all (204). */
   nextPair: (projectId: string, id: string) => request<PairToJudge | undefined>('GET', `/api/projects/${projectId}/comparisons/${id}/next`),
   judge: (projectId: string, id: string, pairId: string, choice: string, reasons: string[]) =>
-    request<Judgement>('POST', `/api/projects/${projectId}/comparisons/${id}/pairs/${pairId}/judgement`, { choice, reasons }),
+    request<Judged>('POST', `/api/projects/${projectId}/comparisons/${id}/pairs/${pairId}/judgement`, { choice, reasons }),
   scissors: (imageId: string, body: ScissorsRequest) => request<ScissorsResult>('POST', `/api/images/${imageId}/scissors`, body),
   upload: (projectId: string, files: File[]) => {
     const form = new FormData();

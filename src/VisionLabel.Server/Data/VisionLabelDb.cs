@@ -257,6 +257,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(c => c.Name).HasMaxLength(200);
             e.Property(c => c.CreatedBy).HasMaxLength(200);
             e.Property(c => c.Sampling).HasConversion<string>().HasMaxLength(16);
+            e.Property(c => c.Secret).HasMaxLength(32);
             e.HasOne<Project>().WithMany().HasForeignKey(c => c.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(c => c.ProjectId);
         });
@@ -275,6 +276,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
         model.Entity<ModelLoop.ComparisonOutput>(e =>
         {
             e.Property(o => o.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(o => o.Label).HasMaxLength(200);
             e.HasOne<ModelLoop.Comparison>().WithMany().HasForeignKey(o => o.ComparisonId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<Image>().WithMany().HasForeignKey(o => o.ImageId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(o => new { o.ComparisonId, o.ImageId, o.ModelId });

@@ -84,7 +84,7 @@ export function comparisonsPage(root: HTMLElement, projectId: string): () => voi
       });
       selected = started.id;
       form.modelIds.clear();
-      await load(`Comparison started: the models are running on ${started.total / started.models.length} images`);
+      await load(`Comparison started: the models are running on ${started.total} images`);
     } catch (err) {
       toast(`Comparison not started: ${(err as Error).message}`, true);
     } finally {
@@ -109,13 +109,14 @@ export function comparisonsPage(root: HTMLElement, projectId: string): () => voi
       <h3>${c.name} <span class="status-chip ${c.status}">${c.status}</span></h3>
       <p class="muted">${c.models.map(m => m.name).join(' · ')} — ${c.images} image${c.images === 1 ? '' : 's'} (${c.sample} sample), ${c.pairs} pair${c.pairs === 1 ? '' : 's'},
         <strong class="judgement-count">${c.judgements}</strong> judgement${c.judgements === 1 ? '' : 's'}; started by ${c.createdBy}.</p>
-      ${c.status === 'running' ? html`<p role="status" class="comparison-progress">Running the models: ${c.done} of ${c.total} runs
+      ${c.status === 'running' ? html`<p role="status" class="comparison-progress">Running the models: ${c.done} of ${c.total} images
         <progress max=${c.total || 1} value=${c.done}></progress></p>` : ''}
+      ${c.failed ? html`<p class="warning">${c.failed} image${c.failed === 1 ? '' : 's'} left out: a model could not run on ${c.failed === 1 ? 'it' : 'them'} (the job's failed items say why).</p>` : ''}
       ${c.status === 'failed' ? html`<p class="error" role="alert">The comparison failed: ${c.error}. Start a new one.</p>` : ''}
       <p class="actions">
         ${atLeast(role, 'reviewer') && c.status === 'ready'
           ? html`<a class="button primary judge-link" href="/projects/${projectId}/comparisons/${c.id}/judge" title="Judge pairs of outputs, blinded">Judge pairs →</a>` : ''}
-        ${atLeast(role, 'reviewer') ? html`<a class="button export-link" href="/api/projects/${projectId}/comparisons/${c.id}/export" download="comparison-${c.id}.jsonl"
+        ${atLeast(role, 'owner') ? html`<a class="button export-link" href="/api/projects/${projectId}/comparisons/${c.id}/export" download="comparison-${c.id}.jsonl"
           title="Every judgement as one JSON line: image, models A and B, their outputs, choice, reasons, judge, guideline version, time">Export JSONL</a>` : ''}
         <button type="button" @click=${() => load('Leaderboard read again')}>Refresh</button>
       </p>

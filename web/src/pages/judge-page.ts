@@ -1,5 +1,5 @@
 import { html, render } from 'lit';
-import { api, type ComparisonOutput, type PairToJudge } from '../api';
+import { api, ApiError, type ComparisonOutput, type PairToJudge } from '../api';
 import { userMenu } from '../session';
 import { toast } from '../toast';
 import { reasonName } from './comparison-parts';
@@ -30,17 +30,21 @@ export function judgePage(root: HTMLElement, projectId: string, comparisonId: st
   const canvases = [document.createElement('canvas'), document.createElement('canvas')];
   canvases.forEach((c, i) => { c.className = `judge-canvas side-${'ab'[i]}`; c.setAttribute('role', 'img'); c.setAttribute('aria-label', `Output ${'AB'[i]}`); });
 
+  let loaded = false; // the pair's photo is drawn: until then nothing can be judged (the canvases would show the last pair)
   const next = async (say?: string) => {
     try {
       pair = await api.nextPair(projectId, comparisonId);
       done = !pair;
       picked.clear();
       error = '';
+      loaded = false;
+      canvases.forEach(c => c.getContext('2d')?.clearRect(0, 0, c.width, c.height));
       if (say) toast(say);
       if (pair) {
-        const id = pair.imageId;
-        photo.onload = () => { if (pair?.imageId === id) paint(); };
-        photo.src = `/api/images/${id}/original`;
+        const id = pair.pairId;
+        photo.onload = () => { if (pair?.pairId === id) { loaded = true; draw(); paint(); } };
+        photo.onerror = () => { if (pair?.pairId === id) { error = `The image ${pair.fileName} could not be loaded; reload the page to try again.`; draw(); } };
+        photo.src = `/api/images/${pair.imageId}/original`;
       }
     } catch (err) {
       error = (err as Error).message;
@@ -51,7 +55,7 @@ export function judgePage(root: HTMLElement, projectId: string, comparisonId: st
   };
 
   const judge = async (choice: string) => {
-    if (!pair || busy) return;
+    if (!pair || busy || !loaded) return;
     busy = true;
     draw();
     try {
@@ -59,7 +63,8 @@ export function judgePage(root: HTMLElement, projectId: string, comparisonId: st
       await api.judge(projectId, comparisonId, pair.pairId, choice, given);
       await next(`Judged: ${choices.find(c => c.choice === choice)?.text}${given.length ? ` (${given.map(reasonName).join(', ')})` : ''}`);
     } catch (err) {
-      toast(`Not judged: ${(err as Error).message}`, true);
+      if (err instanceof ApiError && err.status === 409) await next('You had already judged that pair (in another tab?): here is the next one');
+      else toast(`Not judged: ${(err as Error).message}`, true);
     } finally {
       busy = false;
       draw();
@@ -69,7 +74,8 @@ export function judgePage(root: HTMLElement, projectId: string, comparisonId: st
   const toggle = (reason: string) => { if (picked.has(reason)) picked.delete(reason); else picked.add(reason); draw(); };
 
   const onKey = (e: KeyboardEvent) => {
-    if (e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement | null)?.closest('input, textarea, select')) return;
+    // A held key repeats: it must not judge the pairs that come after.
+    if (e.repeat || e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement | null)?.closest('input, textarea, select')) return;
     const c = choices.find(x => x.key === e.key);
     if (c) { e.preventDefault(); judge(c.choice); return; }
     const r = reasonKeys[e.key.toLowerCase()];
@@ -136,7 +142,7 @@ export function judgePage(root: HTMLElement, projectId: string, comparisonId: st
           <div class="reasons" role="group" aria-label="Reasons">${reasons.map((r, i) => html`<button type="button" class="reason ${picked.has(r) ? 'on' : ''}" aria-pressed=${picked.has(r)}
             title="What was wrong with the output that lost (or with both); key ${'QWER'[i]}" @click=${() => toggle(r)}>${reasonName(r)} <kbd>${'QWER'[i]}</kbd></button>`)}</div>
           <div class="choices">${choices.map(c => html`<button type="button" class="choice ${c.choice === 'A' || c.choice === 'B' ? 'primary' : ''}" data-choice=${c.choice}
-            ?disabled=${busy} @click=${() => judge(c.choice)}>${c.text} <kbd>${c.key}</kbd></button>`)}</div>
+            ?disabled=${busy || !loaded} @click=${() => judge(c.choice)}>${c.text} <kbd>${c.key}</kbd></button>`)}</div>
           <p class="muted small">Keys: 1 A, 2 B, 3 tie, 4 both bad; Q W E R toggle the reasons (a tie takes none). The order of A and B is random for each pair.</p>
         </section>` : !done && !error ? html`<p class="muted">loading…</p>` : ''}
     </main>`, root);

@@ -6,9 +6,9 @@ using VisionLabel.Server.Data;
 namespace VisionLabel.Server.ModelLoop;
 
 /// <summary>
-/// A comparison to start: two to eight models; the sample: explicit image ids, or sampleSize images (default 50) drawn
-/// at random (from the seed) or the most disputed ones (the models run on three times as many at random and the images
-/// they disagree on most are kept); detections at confidence (default 0.25).
+/// A comparison to start: two to eight models; the sample: sampleSize images (default 50) of the pool (imageIds, else
+/// every image) drawn at random (from the seed), or the most disputed ones (the models run on three times as many at
+/// random and the images they disagree on most are kept); detections at confidence (default 0.25, at least 0.05).
 /// </summary>
 public sealed record StartComparisonRequest(
     string? Name = null, [property: MaxLength(ComparisonsApi.MaxModels)] IReadOnlyList<Guid>? ModelIds = null, int? SampleSize = null, string? Sample = null,
@@ -16,10 +16,11 @@ public sealed record StartComparisonRequest(
 
 public sealed record ComparisonModelDto(Guid ModelId, string Name);
 
-/// <summary>A comparison's state: running (its job is running the models), ready (to judge), failed (the job's error).</summary>
+/// <summary>A comparison's state: running (its job is running the models; done of total images), ready (to judge), failed
+/// (the job's error). failed: images left out because a model could not run on them.</summary>
 public sealed record ComparisonSummary(
     Guid Id, Guid ProjectId, string Name, string Status, string Sample, int SampleSize, IReadOnlyList<ComparisonModelDto> Models, Guid JobId, int Done, int Total,
-    string? Error, int Images, int Pairs, int Judgements, string CreatedBy, DateTime CreatedAt)
+    int Failed, string? Error, int Images, int Pairs, int Judgements, string CreatedBy, DateTime CreatedAt)
 {
     public static string StatusOf(JobStatus job) => job switch
     {
@@ -33,13 +34,16 @@ public sealed record ComparisonSummary(
 public sealed record GroundTruthScore(int Images, long Tp, long Fp, long Fn, double Precision, double Recall, double F1, double MeanIou);
 
 /// <summary>
-/// A model's row: its judgements (wins, losses, ties, both bad), win rate ((wins + ½ ties + ½ both bad) ÷ games), its
+/// A model's row: its judgements (wins, losses, ties, both bad: counts), win rate ((wins + ½ ties + ½ both bad) ÷ games), its
 /// Bradley–Terry score with a 95% interval, the reasons given against it (when it lost, or both were bad), and its
 /// figures against the ground truth (null without any).
 /// </summary>
 public sealed record LeaderboardRow(
     int Rank, Guid ModelId, string Name, int Games, int Wins, int Losses, int Ties, int BothBad, double? WinRate, double Score, double Low, double High,
     IReadOnlyDictionary<string, int> ReasonsAgainst, GroundTruthScore? GroundTruth);
+
+/// <summary>What a judge is told of their own judgement: nothing about which model was which.</summary>
+public sealed record JudgedDto(Guid Id, Guid PairId, string Choice, IReadOnlyList<string> Reasons, string? GuidelineVersion, DateTime At);
 
 public sealed record JudgementDto(Guid Id, Guid PairId, Guid ImageId, string FileName, Guid ModelA, Guid ModelB, string Choice, IReadOnlyList<string> Reasons, string Judge,
     string? GuidelineVersion, DateTime At);

@@ -17,9 +17,15 @@ public sealed class Comparison
     public ComparisonSampling Sampling { get; set; }
     public int SampleSize { get; set; }
     public float Confidence { get; set; }
+    /// <summary>Draws the sample (random, or the pool of a disputed one); not the order of A and B.</summary>
     public int Seed { get; set; }
+    /// <summary>A server secret (never sent): which output a judge sees as A is a keyed hash of it, the pair and the judge,
+    /// so no one can work the order out, and two judges of one pair may see it either way.</summary>
+    public byte[] Secret { get; set; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
     /// <summary>The job that runs the models; the comparison is ready when it has completed.</summary>
     public Guid JobId { get; set; }
+    /// <summary>When the last chunk narrowed the sample and made the pairs (null before).</summary>
+    public DateTime? PairedAt { get; set; }
     public required string CreatedBy { get; set; }
     public DateTime CreatedAt { get; set; }
 }
@@ -31,6 +37,12 @@ public sealed class ComparisonModel
     public Guid ModelId { get; set; }
     public required string Name { get; set; }
     public int Position { get; set; }
+    // Its outputs against the ground truth of the sample's images that have some, counted once when the pairs are made.
+    public int TruthImages { get; set; }
+    public long Tp { get; set; }
+    public long Fp { get; set; }
+    public long Fn { get; set; }
+    public double IouSum { get; set; }
 }
 
 /// <summary>An image of the sample (a disputed sample keeps how much its models disagreed on it).</summary>
@@ -38,7 +50,7 @@ public sealed class ComparisonImage
 {
     public Guid ComparisonId { get; set; }
     public Guid ImageId { get; set; }
-    /// <summary>1 − the mean F1 between each two models' outputs (IoU 0.5, same label); null in a random sample.</summary>
+    /// <summary>1 − the mean F1 between each two models' outputs (IoU 0.5, same label); null until the models ran on it.</summary>
     public double? Disagreement { get; set; }
 }
 
@@ -50,20 +62,23 @@ public sealed class ComparisonOutput
     public Guid ImageId { get; set; }
     public Guid ModelId { get; set; }
     public Guid LabelId { get; set; }
+    /// <summary>The label's name when the model ran (what the judges saw, should the label be renamed or deleted later).</summary>
+    public required string Label { get; set; }
     public AnnotationKind Kind { get; set; }
     /// <summary>The normalised geometry JSON, as annotations store it.</summary>
     public required string Geometry { get; set; }
     public double Score { get; set; }
 }
 
-/// <summary>Two models' outputs on one image, to be judged: model A is shown first (left, "A"), the order drawn at random when the pair was made.</summary>
+/// <summary>Two models' outputs on one image, to be judged (the models in the comparison's order; which one a judge sees as
+/// A is drawn per judge: <see cref="ComparisonReports.Shown"/>).</summary>
 public sealed class ComparisonPair
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid ComparisonId { get; set; }
     public Guid ImageId { get; set; }
-    public Guid ModelA { get; set; }
-    public Guid ModelB { get; set; }
+    public Guid First { get; set; }
+    public Guid Second { get; set; }
     /// <summary>Where it comes in the judging order (random, so a judge sees images and models mixed).</summary>
     public int Order { get; set; }
 }
@@ -79,6 +94,7 @@ public sealed class Judgement
     public Guid ComparisonId { get; set; }
     public Guid PairId { get; set; }
     public Guid ImageId { get; set; }
+    /// <summary>The model this judge saw as A, and as B.</summary>
     public Guid ModelA { get; set; }
     public Guid ModelB { get; set; }
     public Preference Choice { get; set; }

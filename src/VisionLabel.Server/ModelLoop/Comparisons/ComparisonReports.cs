@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using VisionLabel.Server.Data;
@@ -18,8 +20,8 @@ public sealed class ComparisonReports(VisionLabelDb db)
         int pairs = await db.ComparisonPairs.CountAsync(p => p.ComparisonId == c.Id, ct);
         int judgements = await db.Judgements.CountAsync(j => j.ComparisonId == c.Id, ct);
         string status = ComparisonSummary.StatusOf(job.Status);
-        return new ComparisonSummary(c.Id, c.ProjectId, c.Name, status, Common.ApiEnum.Name(c.Sampling), c.SampleSize, models, c.JobId, job.Done, job.Total,
-            status == "failed" ? job.LastError ?? $"the job was {Common.ApiEnum.Name(job.Status)}" : null, images, pairs, judgements, c.CreatedBy, c.CreatedAt);
+        return new ComparisonSummary(c.Id, c.ProjectId, c.Name, status, Common.ApiEnum.Name(c.Sampling), c.SampleSize, models, c.JobId, job.Done + job.Failed, job.Total,
+            job.Failed, status == "failed" ? job.LastError ?? $"the job was {Common.ApiEnum.Name(job.Status)}" : null, images, pairs, judgements, c.CreatedBy, c.CreatedAt);
     }
 
     public async Task<List<ComparisonModelDto>> ModelsAsync(Guid comparisonId, CancellationToken ct) =>
@@ -32,7 +34,11 @@ public sealed class ComparisonReports(VisionLabelDb db)
         var judgements = await db.Judgements.AsNoTracking().Where(j => j.ComparisonId == c.Id).OrderBy(j => j.Id).ToListAsync(ct);
         var ids = summary.Models.Select(m => m.ModelId.ToString()).ToList();
         var standings = BradleyTerry.Rank(ids, judgements.Select(j => new Judged(j.ModelA.ToString(), j.ModelB.ToString(), j.Choice)).ToList());
-        var truth = summary.Status == "ready" ? await GroundTruthAsync(c, ct) : [];
+        var truth = await db.ComparisonModels.AsNoTracking().Where(m => m.ComparisonId == c.Id && m.TruthImages > 0).ToDictionaryAsync(m => m.ModelId, m =>
+        {
+            var q = new QualityCounts(m.Tp, m.Fp, m.Fn, m.IouSum);
+            return new GroundTruthScore(m.TruthImages, m.Tp, m.Fp, m.Fn, Math.Round(q.Precision, 6), Math.Round(q.Recall, 6), Math.Round(q.F1, 6), Math.Round(q.MeanIou, 6));
+        }, ct);
         var rows = standings.Select((s, i) =>
         {
             var model = Guid.Parse(s.Model);
@@ -50,28 +56,6 @@ public sealed class ComparisonReports(VisionLabelDb db)
         return new ComparisonReport(summary, rows, recent);
     }
 
-    /// <summary>Each model's outputs matched to the ground truth of the sample's images that have some (IoU 0.5, same label; crowd regions left out).</summary>
-    private async Task<Dictionary<Guid, GroundTruthScore>> GroundTruthAsync(Comparison c, CancellationToken ct)
-    {
-        var images = await db.ComparisonImages.AsNoTracking().Where(i => i.ComparisonId == c.Id && db.GroundTruth.Any(g => g.ImageId == i.ImageId))
-            .Join(db.Images, x => x.ImageId, i => i.Id, (x, i) => new { i.Id, i.Width, i.Height }).ToListAsync(ct);
-        if (images.Count == 0) return [];
-        var ids = images.Select(i => i.Id).ToHashSet();
-        var truth = (await db.GroundTruth.AsNoTracking().Where(g => g.ProjectId == c.ProjectId && db.ComparisonImages.Any(i => i.ComparisonId == c.Id && i.ImageId == g.ImageId))
-                .OrderBy(g => g.Id).ToListAsync(ct))
-            .GroupBy(g => g.ImageId).ToDictionary(g => g.Key, g => g.Select(x => new MatchItem(x.Id, x.LabelId, QualityReports.ShapeOf(x.Kind, x.Geometry), x.Crowd)).ToList());
-        var outputs = (await db.ComparisonOutputs.AsNoTracking().Where(o => o.ComparisonId == c.Id).OrderBy(o => o.Id).ToListAsync(ct))
-            .Where(o => ids.Contains(o.ImageId)).GroupBy(o => (o.ModelId, o.ImageId))
-            .ToDictionary(g => g.Key, g => g.Select(o => new MatchItem(o.Id, o.LabelId, QualityReports.ShapeOf(o.Kind, o.Geometry))).ToList());
-        var models = await db.ComparisonModels.AsNoTracking().Where(m => m.ComparisonId == c.Id).Select(m => m.ModelId).ToListAsync(ct);
-        return models.ToDictionary(m => m, m =>
-        {
-            var sum = images.Aggregate(default(QualityCounts), (acc, i) => acc +
-                ShapeMatcher.Match(truth.GetValueOrDefault(i.Id) ?? [], outputs.GetValueOrDefault((m, i.Id)) ?? [], i.Height, i.Width).Counts);
-            return new GroundTruthScore(images.Count, sum.Tp, sum.Fp, sum.Fn, Math.Round(sum.Precision, 6), Math.Round(sum.Recall, 6), Math.Round(sum.F1, 6), Math.Round(sum.MeanIou, 6));
-        });
-    }
-
     private async Task<List<JudgementDto>> JudgementsAsync(IQueryable<Judgement> query, CancellationToken ct) =>
         (await query.Join(db.Images.IgnoreQueryFilters(), j => j.ImageId, i => i.Id, (j, i) => new { j, i.FileName }).ToListAsync(ct))
         .Select(x => new JudgementDto(x.j.Id, x.j.PairId, x.j.ImageId, x.FileName, x.j.ModelA, x.j.ModelB, JudgementNames.Choice(x.j.Choice),
@@ -87,19 +71,29 @@ public sealed class ComparisonReports(VisionLabelDb db)
         var image = await db.Images.AsNoTracking().FirstAsync(i => i.Id == pair.ImageId, ct);
         var outputs = await OutputsAsync(c.Id, pair.ImageId, ct);
         int judged = await db.Judgements.CountAsync(j => j.ComparisonId == c.Id && j.Judge == judge, ct);
+        var (a, b) = Shown(c, pair, judge);
         return new PairToJudge(pair.Id, image.Id, image.FileName, image.Width, image.Height,
-            outputs.GetValueOrDefault(pair.ModelA) ?? [], outputs.GetValueOrDefault(pair.ModelB) ?? [], judged, remaining);
+            outputs.GetValueOrDefault(a) ?? [], outputs.GetValueOrDefault(b) ?? [], judged, remaining);
+    }
+
+    /// <summary>Which model this judge sees as A and as B on this pair: a keyed hash of the comparison's secret, the pair and
+    /// the judge, so the order is the same each time they open it, may differ between judges, and no one can work it out.</summary>
+    public static (Guid A, Guid B) Shown(Comparison c, ComparisonPair pair, string judge)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(c.Secret, Encoding.UTF8.GetBytes($"{pair.Id:N}\n{judge}"), hash);
+        return (hash[0] & 1) == 0 ? (pair.First, pair.Second) : (pair.Second, pair.First);
     }
 
     /// <summary>An image's outputs per model, with label names (score order, highest first).</summary>
     private async Task<Dictionary<Guid, List<ComparisonOutputDto>>> OutputsAsync(Guid comparisonId, Guid imageId, CancellationToken ct) =>
         (await db.ComparisonOutputs.AsNoTracking().Where(o => o.ComparisonId == comparisonId && o.ImageId == imageId)
-            .Join(db.Labels, o => o.LabelId, l => l.Id, (o, l) => new { o, l.Name }).ToListAsync(ct))
-        .OrderByDescending(x => x.o.Score).ThenBy(x => x.o.Id)
-        .GroupBy(x => x.o.ModelId).ToDictionary(g => g.Key, g => g.Select(x => Dto(x.o, x.Name)).ToList());
+            .ToListAsync(ct))
+        .OrderByDescending(o => o.Score).ThenBy(o => o.Id)
+        .GroupBy(o => o.ModelId).ToDictionary(g => g.Key, g => g.Select(Dto).ToList());
 
-    private static ComparisonOutputDto Dto(ComparisonOutput o, string label) =>
-        new(o.LabelId, label, Common.ApiEnum.Name(o.Kind), JsonDocument.Parse(o.Geometry).RootElement.Clone(), o.Score);
+    private static ComparisonOutputDto Dto(ComparisonOutput o) =>
+        new(o.LabelId, o.Label, Common.ApiEnum.Name(o.Kind), JsonDocument.Parse(o.Geometry).RootElement.Clone(), o.Score);
 
     /// <summary>
     /// The judgements as JSONL, oldest first, one line each: {imageId, fileName, modelA, modelB (ids), modelAName,

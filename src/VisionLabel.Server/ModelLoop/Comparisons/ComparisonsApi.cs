@@ -17,6 +17,8 @@ public static class ComparisonsApi
     public const int MaxImages = 500;
     /// <summary>A disputed sample runs the models on this many times the sample, at random, and keeps the most disputed.</summary>
     public const int DisputedPool = 3;
+    /// <summary>Below this a model's output is mostly noise, and the outputs kept per image grow to the cap.</summary>
+    public const float MinConfidence = 0.05f;
 
     public static IEndpointRouteBuilder MapComparisonsApi(this IEndpointRouteBuilder app)
     {
@@ -32,7 +34,8 @@ public static class ComparisonsApi
             "The next pair for the caller to judge, blinded (outputs A and B, not which model made which); 204 when they have judged every pair.");
         group.MapPost("/{comparisonId:guid}/pairs/{pairId:guid}/judgement", Judge).RequireProjectRole(ProjectRole.Reviewer).WithBodyLimit(Limits.SmallJsonBody)
             .WithDescription("Judges a pair: {choice: A|B|tie|bothBad, reasons?: [missedObjects, falsePositives, looseBoxes, wrongLabels]}. Each judge judges a pair once (409 after).");
-        group.MapGet("/{comparisonId:guid}/export", Export).RequireProjectRole(ProjectRole.Reviewer).WithDescription(
+        // Owners only: the export says which model made which output, which a judge must not know while judging.
+        group.MapGet("/{comparisonId:guid}/export", Export).RequireProjectRole(ProjectRole.Owner).WithDescription(
             "The judgements as JSONL, one line each: {imageId, fileName, modelA, modelB, modelAName, modelBName, outputsA, outputsB, choice, reasons, judge, guidelineVersion, at}.");
         return app;
     }
@@ -50,7 +53,7 @@ public static class ComparisonsApi
         int size = request.SampleSize ?? Math.Min(50, request.ImageIds?.Count ?? 50);
         if (size is < 1 or > MaxImages) return Problems.Invalid("sampleSize", $"must be 1 to {MaxImages} images, not {size}");
         float confidence = request.Confidence ?? 0.25f;
-        if (!float.IsFinite(confidence) || confidence <= 0 || confidence >= 1) return Problems.Invalid("confidence", "must be between 0 and 1");
+        if (!float.IsFinite(confidence) || confidence < MinConfidence || confidence >= 1) return Problems.Invalid("confidence", $"must be at least {MinConfidence} and below 1");
         string name = request.Name?.Trim() ?? "";
         if (name.Length > Limits.Name) return Problems.Invalid("name", $"is at most {Limits.Name} characters");
 
@@ -87,12 +90,12 @@ public static class ComparisonsApi
         var now = time.GetUtcNow().UtcDateTime;
         var comparison = new Comparison
         {
-            ProjectId = projectId, Name = name.Length > 0 ? name : string.Join(" vs ", members.Select(m => m.Name)), Sampling = sampling, SampleSize = Math.Min(size, drawn.Count),
+            ProjectId = projectId, Name = name.Length > 0 ? name : DefaultName(members), Sampling = sampling, SampleSize = Math.Min(size, drawn.Count),
             Confidence = confidence, Seed = seed, CreatedBy = context.Caller().UserName, CreatedAt = now,
         };
         var job = new Job
         {
-            Kind = ComparisonJob.JobKind, ProjectId = projectId, CreatedAt = now, MaxAttempts = jobs.Value.MaxAttempts, Total = drawn.Count * members.Count,
+            Kind = ComparisonJob.JobKind, ProjectId = projectId, CreatedAt = now, MaxAttempts = jobs.Value.MaxAttempts, Total = drawn.Count,
             Payload = JsonSerializer.Serialize(new ComparisonPayload(comparison.Id), JsonSerializerOptions.Web),
         };
         comparison.JobId = job.Id;
@@ -101,9 +104,17 @@ public static class ComparisonsApi
         foreach (var m in members) m.ComparisonId = comparison.Id;
         db.ComparisonModels.AddRange(members);
         db.ComparisonImages.AddRange(drawn.Select(id => new ComparisonImage { ComparisonId = comparison.Id, ImageId = id }));
+        db.JobItems.AddRange(drawn.Select(id => new JobItem { JobId = job.Id, ImageId = id }));
         await db.SaveChangesAsync(CancellationToken.None);
         await dispatcher.DispatchAsync(job.Id, CancellationToken.None);
         return TypedResults.Accepted($"/api/projects/{projectId}/comparisons/{comparison.Id}", await reports.SummaryAsync(comparison, CancellationToken.None));
+    }
+
+    /// <summary>"A vs B vs C", shortened to fit.</summary>
+    private static string DefaultName(List<ComparisonModel> members)
+    {
+        string name = string.Join(" vs ", members.Select(m => m.Name));
+        return name.Length <= Limits.Name ? name : name[..(Limits.Name - 1)] + "…";
     }
 
     private static async Task<Results<Ok<List<ComparisonSummary>>, ProblemHttpResult>> List(Guid projectId, VisionLabelDb db, ComparisonReports reports, CancellationToken ct)
@@ -138,7 +149,7 @@ public static class ComparisonsApi
                 : $"The comparison's job was {ApiEnum.Name(status)}; start a new comparison.");
     }
 
-    private static async Task<Results<Created<JudgementDto>, ValidationProblem, ProblemHttpResult>> Judge(Guid projectId, Guid comparisonId, Guid pairId, JudgeRequest request,
+    private static async Task<Results<Created<JudgedDto>, ValidationProblem, ProblemHttpResult>> Judge(Guid projectId, Guid comparisonId, Guid pairId, JudgeRequest request,
         HttpContext context, VisionLabelDb db, Guidelines.GuidelineVersions guidelines, TimeProvider time, CancellationToken ct)
     {
         if (!JudgementNames.TryChoice(request.Choice, out var choice)) return Problems.Invalid("choice", "choose A, B, tie or bothBad");
@@ -157,22 +168,27 @@ public static class ComparisonsApi
         var pair = await db.ComparisonPairs.AsNoTracking().FirstOrDefaultAsync(p => p.Id == pairId && p.ComparisonId == c.Id, ct);
         if (pair is null) return Problems.NotFound("Pair", pairId);
         string judge = context.Caller().UserName;
+        var (a, b) = ComparisonReports.Shown(c, pair, judge); // the order this judge was shown
         var judgement = new Judgement
         {
-            ComparisonId = c.Id, PairId = pair.Id, ImageId = pair.ImageId, ModelA = pair.ModelA, ModelB = pair.ModelB, Choice = choice, Reasons = reasons,
+            ComparisonId = c.Id, PairId = pair.Id, ImageId = pair.ImageId, ModelA = a, ModelB = b, Choice = choice, Reasons = reasons,
             Judge = judge, GuidelineVersion = await guidelines.CurrentAsync(db, projectId), At = time.GetUtcNow().UtcDateTime,
         };
-        if (!await db.Judgements.AnyAsync(j => j.PairId == pair.Id && j.Judge == judge, ct))
+        var already = Problems.Conflict("Already judged", "You have judged this pair; GET …/next gives the next one.");
+        if (await db.Judgements.AnyAsync(j => j.PairId == pair.Id && j.Judge == judge, ct)) return already;
+        db.Judgements.Add(judgement);
+        try { await db.SaveChangesAsync(CancellationToken.None); }
+        catch (DbUpdateException)
         {
-            db.Judgements.Add(judgement);
-            try { await db.SaveChangesAsync(CancellationToken.None); }
-            catch (DbUpdateException) { db.ChangeTracker.Clear(); judgement = null; } // the unique index: a second judgement at the same moment
+            // A second judgement at the same moment (the unique index), or the image deleted meanwhile (its pair went with it).
+            db.ChangeTracker.Clear();
+            if (await db.Judgements.AnyAsync(j => j.PairId == pair.Id && j.Judge == judge, CancellationToken.None)) return already;
+            if (!await db.ComparisonPairs.AnyAsync(p => p.Id == pair.Id, CancellationToken.None)) return Problems.NotFound("Pair", pairId);
+            throw;
         }
-        else judgement = null;
-        if (judgement is null) return Problems.Conflict("Already judged", "You have judged this pair; GET …/next gives the next one.");
-        var fileName = await db.Images.IgnoreQueryFilters().Where(i => i.Id == pair.ImageId).Select(i => i.FileName).FirstAsync(ct);
-        return TypedResults.Created($"/api/projects/{projectId}/comparisons/{c.Id}", new JudgementDto(judgement.Id, pair.Id, pair.ImageId, fileName, pair.ModelA, pair.ModelB,
-            JudgementNames.Choice(choice), JudgementNames.Reasons(reasons), judge, judgement.GuidelineVersion, judgement.At));
+        // The judge is told nothing about which model was which.
+        return TypedResults.Created($"/api/projects/{projectId}/comparisons/{c.Id}",
+            new JudgedDto(judgement.Id, pair.Id, JudgementNames.Choice(choice), JudgementNames.Reasons(reasons), judgement.GuidelineVersion, judgement.At));
     }
 
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, Guid comparisonId, VisionLabelDb db, ComparisonReports reports, CancellationToken ct)

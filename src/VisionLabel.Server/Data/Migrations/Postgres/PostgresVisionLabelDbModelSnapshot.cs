@@ -1312,6 +1312,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("PairedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
@@ -1322,6 +1325,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
 
                     b.Property<int>("Seed")
                         .HasColumnType("integer");
@@ -1359,12 +1367,27 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ModelId")
                         .HasColumnType("uuid");
 
+                    b.Property<long>("Fn")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Fp")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("IouSum")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
                     b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Tp")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TruthImages")
                         .HasColumnType("integer");
 
                     b.HasKey("ComparisonId", "ModelId");
@@ -1393,6 +1416,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<Guid>("LabelId")
                         .HasColumnType("uuid");
 
@@ -1420,17 +1448,17 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ComparisonId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid>("First")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("ImageId")
-                        .HasColumnType("uuid");
-
-                    b.Property<Guid>("ModelA")
-                        .HasColumnType("uuid");
-
-                    b.Property<Guid>("ModelB")
                         .HasColumnType("uuid");
 
                     b.Property<int>("Order")
                         .HasColumnType("integer");
+
+                    b.Property<Guid>("Second")
+                        .HasColumnType("uuid");
 
                     b.HasKey("Id");
 

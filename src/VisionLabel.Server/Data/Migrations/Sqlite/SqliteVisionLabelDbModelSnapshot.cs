@@ -1302,6 +1302,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PairedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
@@ -1312,6 +1315,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
 
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
@@ -1349,12 +1357,27 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ModelId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Fn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fp")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("IouSum")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Tp")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TruthImages")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("ComparisonId", "ModelId");
@@ -1381,6 +1404,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("LabelId")
@@ -1410,17 +1438,17 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ComparisonId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("First")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ImageId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ModelA")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ModelB")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Order")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Second")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

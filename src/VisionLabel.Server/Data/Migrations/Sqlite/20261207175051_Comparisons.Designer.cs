@@ -11,7 +11,7 @@ using VisionLabel.Server.Data;
 namespace VisionLabel.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteVisionLabelDb))]
-    [Migration("20261207172811_Comparisons")]
+    [Migration("20261207175051_Comparisons")]
     partial class Comparisons
     {
         /// <inheritdoc />
@@ -1305,6 +1305,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("PairedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
@@ -1315,6 +1318,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("BLOB");
 
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
@@ -1352,12 +1360,27 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ModelId")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Fn")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Fp")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("IouSum")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Tp")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TruthImages")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("ComparisonId", "ModelId");
@@ -1384,6 +1407,11 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("LabelId")
@@ -1413,17 +1441,17 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ComparisonId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid>("First")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("ImageId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ModelA")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("ModelB")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Order")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("Second")
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 

@@ -13,7 +13,7 @@ using VisionLabel.Server.Data;
 namespace VisionLabel.Server.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresVisionLabelDb))]
-    [Migration("20261207172814_Comparisons")]
+    [Migration("20261207175054_Comparisons")]
     partial class Comparisons
     {
         /// <inheritdoc />
@@ -1315,6 +1315,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("PairedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
@@ -1325,6 +1328,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<byte[]>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
 
                     b.Property<int>("Seed")
                         .HasColumnType("integer");
@@ -1362,12 +1370,27 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ModelId")
                         .HasColumnType("uuid");
 
+                    b.Property<long>("Fn")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Fp")
+                        .HasColumnType("bigint");
+
+                    b.Property<double>("IouSum")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
                     b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Tp")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TruthImages")
                         .HasColumnType("integer");
 
                     b.HasKey("ComparisonId", "ModelId");
@@ -1396,6 +1419,11 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<Guid>("LabelId")
                         .HasColumnType("uuid");
 
@@ -1423,17 +1451,17 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ComparisonId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid>("First")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("ImageId")
-                        .HasColumnType("uuid");
-
-                    b.Property<Guid>("ModelA")
-                        .HasColumnType("uuid");
-
-                    b.Property<Guid>("ModelB")
                         .HasColumnType("uuid");
 
                     b.Property<int>("Order")
                         .HasColumnType("integer");
+
+                    b.Property<Guid>("Second")
+                        .HasColumnType("uuid");
 
                     b.HasKey("Id");
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace VisionLabel.Server.Data.Migrations.Sqlite
+namespace VisionLabel.Server.Data.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class Comparisons : Migration
@@ -11,20 +11,26 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            // An image's confidence was the mean score of its proposals; it is now their smallest score margin. The two do not
+            // compare, so earlier figures are dropped (those images sort as not pre-labelled until pre-labelling runs again).
+            migrationBuilder.Sql("UPDATE \"Images\" SET \"Confidence\" = NULL WHERE \"Confidence\" IS NOT NULL;");
+
             migrationBuilder.CreateTable(
                 name: "Comparisons",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ProjectId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    Sampling = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    SampleSize = table.Column<int>(type: "INTEGER", nullable: false),
-                    Confidence = table.Column<float>(type: "REAL", nullable: false),
-                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
-                    JobId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ProjectId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Sampling = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    SampleSize = table.Column<int>(type: "integer", nullable: false),
+                    Confidence = table.Column<float>(type: "real", nullable: false),
+                    Seed = table.Column<int>(type: "integer", nullable: false),
+                    Secret = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: false),
+                    JobId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PairedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -41,9 +47,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 name: "ComparisonImages",
                 columns: table => new
                 {
-                    ComparisonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ImageId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Disagreement = table.Column<double>(type: "REAL", nullable: true)
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Disagreement = table.Column<double>(type: "double precision", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -66,10 +72,15 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 name: "ComparisonModels",
                 columns: table => new
                 {
-                    ComparisonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    Position = table.Column<int>(type: "INTEGER", nullable: false)
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Position = table.Column<int>(type: "integer", nullable: false),
+                    TruthImages = table.Column<int>(type: "integer", nullable: false),
+                    Tp = table.Column<long>(type: "bigint", nullable: false),
+                    Fp = table.Column<long>(type: "bigint", nullable: false),
+                    Fn = table.Column<long>(type: "bigint", nullable: false),
+                    IouSum = table.Column<double>(type: "double precision", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -86,14 +97,15 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 name: "ComparisonOutputs",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ComparisonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ImageId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    LabelId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Geometry = table.Column<string>(type: "TEXT", nullable: false),
-                    Score = table.Column<double>(type: "REAL", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    LabelId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Label = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Geometry = table.Column<string>(type: "text", nullable: false),
+                    Score = table.Column<double>(type: "double precision", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -116,12 +128,12 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 name: "ComparisonPairs",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ComparisonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ImageId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelA = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelB = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Order = table.Column<int>(type: "INTEGER", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    First = table.Column<Guid>(type: "uuid", nullable: false),
+                    Second = table.Column<Guid>(type: "uuid", nullable: false),
+                    Order = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -144,17 +156,17 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                 name: "Judgements",
                 columns: table => new
                 {
-                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ComparisonId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    PairId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ImageId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelA = table.Column<Guid>(type: "TEXT", nullable: false),
-                    ModelB = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Choice = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Reasons = table.Column<int>(type: "INTEGER", nullable: false),
-                    Judge = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
-                    GuidelineVersion = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
-                    At = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    ComparisonId = table.Column<Guid>(type: "uuid", nullable: false),
+                    PairId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ImageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelA = table.Column<Guid>(type: "uuid", nullable: false),
+                    ModelB = table.Column<Guid>(type: "uuid", nullable: false),
+                    Choice = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reasons = table.Column<int>(type: "integer", nullable: false),
+                    Judge = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    GuidelineVersion = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
