@@ -14,6 +14,8 @@ return options.Command switch
     "quality" => await QualityBench.RunAsync(options),
     "health" => await HealthBench.RunAsync(options),
     "segment" => await SegmentBench.RunAsync(options),
+    "pyramid" => await PyramidBench.RunAsync(options, args),
+    "pyramid-one" or "decode-one" => PyramidBench.Child(args[0], args[1], args[2]),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),
 };

@@ -18,6 +18,7 @@ public static unsafe class ImageCodec
         ImageFormat.Jpeg => DecodeJpeg(file, minLongestSide, pool),
         ImageFormat.Png => DecodePng(file, LibPng.FormatRgb, pool),
         ImageFormat.WebP => DecodeWebP(file, pool),
+        ImageFormat.Tiff => LargeImages.DecodeBuffer(file.ToArray(), format),
         _ => throw new InvalidImageException($"unsupported format {format}"),
     };
 
@@ -34,13 +35,22 @@ public static unsafe class ImageCodec
             case ImageFormat.Jpeg: DecodeJpeg(file, minLongestSide: 1, pool: null); break;
             case ImageFormat.Png: DecodePng(file, LibPng.FormatGray, pool: null); break;
             case ImageFormat.WebP: DecodeWebP(file, pool: null); break;
+            case ImageFormat.Tiff:
+                using (var tiff = LargeImages.OpenBuffer(file.ToArray(), format))
+                    try { _ = tiff.Avg(); } catch (NetVips.VipsException e) { throw new InvalidImageException($"corrupt TIFF: {e.Message.Split('\n')[0]}"); }
+                break;
             default: throw new InvalidImageException($"unsupported format {format}");
         }
     }
 
     /// <summary>An image of the given size whose pixels come from <paramref name="pool"/> when there is one.</summary>
-    internal static RgbImage NewImage(int width, int height, ArrayPool<byte>? pool) =>
-        pool is null ? new RgbImage(width, height) : new RgbImage(width, height, pool.Rent(checked(width * height * 3)));
+    internal static RgbImage NewImage(int width, int height, ArrayPool<byte>? pool)
+    {
+        // A whole decode of a very large image would take gigabytes: those are read in tiles (LargeImages), never whole.
+        if ((long)width * height > LargeImages.WholeDecodeMaxPixels)
+            throw new InvalidImageException($"image is {width}×{height}, too large to decode whole; it is read in tiles");
+        return pool is null ? new RgbImage(width, height) : new RgbImage(width, height, pool.Rent(checked(width * height * 3)));
+    }
 
     private static RgbImage DecodeJpeg(ReadOnlySpan<byte> file, int minLongestSide, ArrayPool<byte>? pool)
     {

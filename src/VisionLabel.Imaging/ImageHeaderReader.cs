@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace VisionLabel.Imaging;
 
 /// <summary>
-/// Reads format, dimensions and EXIF orientation from the first bytes of a JPEG, PNG or WebP file,
+/// Reads format, dimensions and EXIF orientation from the first bytes of a JPEG, PNG, WebP or TIFF file,
 /// and checks that the file is complete (end marker present), without decoding any pixels.
 /// This is what intake runs on every upload, so a 30000x30000 bomb is refused after reading a few bytes.
 /// </summary>
@@ -25,7 +25,9 @@ public static class ImageHeaderReader
         if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) return ReadJpeg(stream);
         if (n >= 8 && head[..8].SequenceEqual(PngSignature)) return ReadPng(stream);
         if (n >= 12 && head[..4].SequenceEqual("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8)) return ReadWebP(stream);
-        throw new InvalidImageException("not a JPEG, PNG or WebP image (unrecognised file signature)");
+        if (n >= 4 && (head[..4].SequenceEqual("II*\0"u8) || head[..4].SequenceEqual("MM\0*"u8) || head[..4].SequenceEqual("II+\0"u8) || head[..4].SequenceEqual("MM\0+"u8)))
+            return TiffHeader.Read(stream);
+        throw new InvalidImageException("not a JPEG, PNG, WebP or TIFF image (unrecognised file signature)");
     }
 
     public static unsafe ImageHeader Read(ReadOnlySpan<byte> file)

@@ -106,6 +106,7 @@ public static class ServerHost
         app.MapMembersApi();
         app.MapProjectsApi();
         app.MapImagesApi();
+        app.MapTilesApi();
         app.MapAnnotationsApi();
         app.MapWorkApi();
         app.MapQualityApi();

@@ -98,7 +98,7 @@ public class ImagesApiTests : IDisposable
 
         var errors = problem.GetProperty("errors");
         Assert.Contains("truncated JPEG", errors.GetProperty("truncated.jpg")[0].GetString());
-        Assert.Contains("not a JPEG, PNG or WebP", errors.GetProperty("notes.jpg")[0].GetString());
+        Assert.Contains("not a JPEG, PNG, WebP or TIFF", errors.GetProperty("notes.jpg")[0].GetString());
         Assert.Contains("30000x30000", errors.GetProperty("bomb.png")[0].GetString());
         Assert.Contains("megapixel limit", errors.GetProperty("bomb.png")[0].GetString());
         Assert.Contains("empty", errors.GetProperty("empty.jpg")[0].GetString());

@@ -34,7 +34,7 @@ public class ImagingTests
 
     [Theory]
     [InlineData(new byte[0], "empty")]
-    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "not a JPEG, PNG or WebP")]
+    [InlineData(new byte[] { (byte)'h', (byte)'e', (byte)'l', (byte)'l', (byte)'o' }, "not a JPEG, PNG, WebP or TIFF")]
     [InlineData(new byte[] { 0xFF, 0xD8, 0xFF }, "truncated JPEG")]
     [InlineData(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0 }, "truncated PNG")]
     public void Junk_is_refused_with_a_reason(byte[] bytes, string reason)

@@ -71,7 +71,7 @@ public class LabelingFlowBrowserTests : IAsyncLifetime
         await page.Locator("input[type=file][multiple]").SetInputFilesAsync([.. files, notAnImage]);
         // Each file reports on its own line: the 20 photos stored, the text file refused with the reason.
         await page.Locator(".error", new() { HasText = "notes.jpg: rejected" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
-        Assert.Contains("not a JPEG, PNG or WebP", await page.Locator(".error", new() { HasText = "notes.jpg" }).InnerTextAsync());
+        Assert.Contains("not a JPEG, PNG, WebP or TIFF", await page.Locator(".error", new() { HasText = "notes.jpg" }).InnerTextAsync());
         await page.Locator(".image-total", new() { HasText = "20 images" }).WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
         Assert.Equal(20, await page.Locator(".vcell img").CountAsync()); // all in view: the grid renders what is on screen
 

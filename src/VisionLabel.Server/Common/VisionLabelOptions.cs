@@ -107,8 +107,13 @@ public sealed class ImageIntakeOptions
 {
     public const string Section = "VisionLabel:Images";
 
-    /// <summary>Images with more pixels than this are refused at upload (decompression bombs, scans nobody can label).</summary>
-    public long MaxPixels { get; set; } = 100_000_000;
+    /// <summary>Images with more pixels than this are refused at upload (decompression bombs, scans nobody can label).
+    /// Large ones are never decoded whole: they are checked in strips and shown from a pyramid of tiles.</summary>
+    public long MaxPixels { get; set; } = 1_000_000_000;
+
+    /// <summary>Images over this many pixels (and every TIFF) get a tile pyramid (a job after upload), are checked in strips
+    /// at upload instead of decoded whole, and are shown from tiles.</summary>
+    public long PyramidAbovePixels { get; set; } = 40_000_000;
 
     /// <summary>Largest single file accepted.</summary>
     public long MaxFileBytes { get; set; } = 1L << 30;

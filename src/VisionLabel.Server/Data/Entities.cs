@@ -80,6 +80,8 @@ public sealed class Image
     public int Height { get; set; }
     /// <summary>EXIF orientation 1..8 of the stored file, so decoders need not re-read it.</summary>
     public int Orientation { get; set; } = 1;
+    /// <summary>Its Deep Zoom pyramid of tiles is in the blob store (large images and TIFFs, built by a job after upload).</summary>
+    public bool Pyramid { get; set; }
     /// <summary>"jpeg", "png" or "webp".</summary>
     public required string Format { get; set; }
     public long SizeBytes { get; set; }

@@ -185,6 +185,8 @@ public static class GuidelinesApi
             Imaging.ImageHeader header;
             try { header = Imaging.ImageHeaderReader.Read(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)); }
             catch (Imaging.InvalidImageException e) { return Problems.BadRequest("Not an image", $"{d.FileName.Value ?? "the file"}: {e.Message}; send a JPEG, PNG or WebP."); }
+            if (!Imaging.ImageFormats.BrowserShows(header.Format))
+                return Problems.BadRequest("Not a web image", $"{d.FileName.Value ?? "the file"} is a {Imaging.ImageFormatExtensions.Name(header.Format).ToUpperInvariant()}, which browsers do not show; send a JPEG, PNG or WebP.");
             string ext = header.Format switch { Imaging.ImageFormat.Jpeg => "jpg", Imaging.ImageFormat.Png => "png", _ => "webp" };
             string name = $"{Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))}.{ext}";
             buffer.Position = 0;

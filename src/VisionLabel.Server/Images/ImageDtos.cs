@@ -4,10 +4,11 @@ namespace VisionLabel.Server.Images;
 
 public sealed record ImageDto(
     Guid Id, Guid ProjectId, string FileName, string ContentHash, int Width, int Height, int Orientation,
-    string Format, long SizeBytes, ImageStatus Status, DateTime CreatedAt, DateTime UpdatedAt)
+    string Format, long SizeBytes, ImageStatus Status, DateTime CreatedAt, DateTime UpdatedAt, bool Tiled = false)
 {
+    /// <summary>Tiled: its pyramid is ready (GET …/tiles.dzi and …/tiles/{level}/{col}_{row}.jpg).</summary>
     public static ImageDto From(Image i) => new(i.Id, i.ProjectId, i.FileName, i.ContentHash, i.Width, i.Height,
-        i.Orientation, i.Format, i.SizeBytes, i.Status, i.CreatedAt, i.UpdatedAt);
+        i.Orientation, i.Format, i.SizeBytes, i.Status, i.CreatedAt, i.UpdatedAt, i.Pyramid);
 }
 
 public sealed record ImagePage(IReadOnlyList<ImageDto> Items, int Total, int Offset, int Limit);

@@ -14,7 +14,7 @@ namespace VisionLabel.Server.Images;
 /// A bad file yields a Rejected outcome with the reason; it never throws for bad input.
 /// </summary>
 public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<ImageIntakeOptions> intakeOptions,
-    IOptions<VisionLabelOptions> appOptions, ILogger<ImageIntake> log)
+    IOptions<VisionLabelOptions> appOptions, Jobs.JobDispatcher dispatcher, IOptions<Jobs.JobOptions> jobOptions, ILogger<ImageIntake> log)
 {
     private readonly ImageIntakeOptions _options = intakeOptions.Value;
 
@@ -46,7 +46,9 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
 
             // A header can be intact over garbled scan data or a chunk with a bad CRC: decode it all once, now, so a
             // broken file is refused here instead of failing later in a thumbnail or a pre-labeling job.
-            if (VerifyProblem(temp, header.Format) is { } broken) return Rejected(fileName, broken);
+            // Large images and TIFFs are decoded in strips by libvips (memory stays a few rows); the rest whole, in memory.
+            bool large = Pyramids.Needed(header.Format, header.PixelCount, _options);
+            if ((large ? VerifyInStrips(temp, header) : VerifyProblem(temp, header.Format)) is { } broken) return Rejected(fileName, broken);
 
             string key = BlobKeys.Original(spooled.Hash);
             // Reused content is touched, so a sweep's grace period protects it while this row is being written.
@@ -64,22 +66,37 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             db.Images.Add(image);
             var companion = alsoStore?.Invoke(image);
             if (companion is not null) db.Add(companion);
+            // Its pyramid is queued with it (committed together; start-up dispatches a job whose dispatch was cut short).
+            var pyramid = large ? PyramidJob.For(image, jobOptions.Value.MaxAttempts) : null;
+            var pyramidItem = pyramid is null ? null : new JobItem { JobId = pyramid.Id, ImageId = image.Id };
+            if (pyramid is not null)
+            {
+                db.Jobs.Add(pyramid);
+                db.JobItems.Add(pyramidItem!);
+            }
             try { await db.SaveChangesAsync(ct); }
             catch (DbUpdateException)
             {
                 // Another request stored the same bytes in this project between our check and our insert.
-                db.Entry(image).State = EntityState.Detached;
-                if (companion is not null) db.Entry(companion).State = EntityState.Detached;
+                foreach (var entry in new object?[] { image, companion, pyramid, pyramidItem }.OfType<object>()) db.Entry(entry).State = EntityState.Detached;
                 var winner = await db.Images.AsNoTracking().FirstOrDefaultAsync(i => i.ProjectId == projectId && i.ContentHash == spooled.Hash, ct);
                 if (winner is null) throw;
                 return new UploadedFile(fileName, UploadOutcome.Duplicate, ImageDto.From(winner), null);
             }
             // A sweep may have removed the reused blob between our check and our commit (it was unreferenced then): put it back.
             if (File.Exists(temp) && !await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
+            if (pyramid is not null) await dispatcher.DispatchAsync(pyramid.Id, CancellationToken.None);
             log.LogDebug("Stored {File} as {ImageId} ({Width}x{Height} {Format})", fileName, image.Id, image.Width, image.Height, image.Format);
             return new UploadedFile(fileName, UploadOutcome.Created, ImageDto.From(image), null);
         }
         finally { File.Delete(temp); }
+    }
+
+    /// <summary>Decodes the spooled file in strips through libvips; null when intact.</summary>
+    private static string? VerifyInStrips(string path, ImageHeader header)
+    {
+        try { LargeImages.Verify(path, header.Format, header.StoredWidth, header.StoredHeight); return null; }
+        catch (InvalidImageException e) { return e.Message; }
     }
 
     /// <summary>Decodes the spooled file through a memory map (no managed copy of a large file); null when intact.</summary>

@@ -11,7 +11,7 @@ namespace VisionLabel.Server.Images;
 /// so they are shared across projects and never go stale. Generation is bounded to one per core: a burst of
 /// requests for a fresh project must not decode hundreds of images at once.
 /// </summary>
-public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptions> options)
+public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptions> options, IOptions<VisionLabelOptions> app)
 {
     private readonly SemaphoreSlim _decodeSlots = new(Environment.ProcessorCount);
 
@@ -22,6 +22,11 @@ public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptio
     {
         string key = BlobKeys.Thumbnail(image.ContentHash, Size);
         if (await blobs.OpenReadAsync(key, ct) is { } cached) return cached;
+        // A large image's thumbnail is its pyramid's one-tile level (already a JPEG); until the pyramid is built, or for a
+        // TIFF, libvips shrinks it while loading. Neither decodes it whole.
+        var format = ImageFormats.Parse(image.Format);
+        if (image.Pyramid && await Pyramids.ThumbnailTileAsync(blobs, image.ContentHash, ct) is { } tile) return tile;
+        if (Pyramids.Needed(format, (long)image.Width * image.Height, options.Value)) return new MemoryStream(await LargeThumbnailAsync(image, ct));
 
         byte[] original = await blobs.ReadAllBytesAsync(image.BlobKey, ct)
                           ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing");
@@ -37,5 +42,22 @@ public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptio
 
         await blobs.PutAsync(key, new MemoryStream(thumbnail), ct);
         return new MemoryStream(thumbnail);
+    }
+
+    /// <summary>Shrink-on-load through libvips from a temp copy of the original (not stored: the pyramid's tile replaces it).</summary>
+    private async Task<byte[]> LargeThumbnailAsync(Image image, CancellationToken ct)
+    {
+        Directory.CreateDirectory(app.Value.TempDirectory);
+        string temp = Path.Combine(app.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".thumb");
+        try
+        {
+            await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct) ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing"))
+            await using (var file = File.Create(temp))
+                await source.CopyToAsync(file, ct);
+            await _decodeSlots.WaitAsync(ct);
+            try { return await Task.Run(() => LargeImages.Thumbnail(temp, Size), ct); }
+            finally { _decodeSlots.Release(); }
+        }
+        finally { File.Delete(temp); }
     }
 }

@@ -50,6 +50,15 @@ public static partial class BlobKeys
 
     public static string Model(string sha256Hex) => $"models/{sha256Hex[..2]}/{sha256Hex}.onnx";
 
+    /// <summary>A Deep Zoom pyramid of an original, by its hash: "pyramids/ab/abcd…/tiles.dzi" and
+    /// "…/tiles_files/{level}/{col}_{row}.jpg" (the layout libvips' dzsave writes). The .dzi is stored last: it is there
+    /// only when every tile is.</summary>
+    public static string PyramidFolder(string sha256Hex) => $"pyramids/{sha256Hex[..2]}/{sha256Hex}/";
+
+    public static string PyramidDzi(string sha256Hex) => PyramidFolder(sha256Hex) + "tiles.dzi";
+
+    public static string PyramidTile(string sha256Hex, int level, int col, int row) => PyramidFolder(sha256Hex) + $"tiles_files/{level}/{col}_{row}.jpg";
+
     /// <summary>The content hash a key was made from (originals, thumbnails and models are all named by it), or null.</summary>
     public static string? HashOf(string key)
     {

@@ -880,6 +880,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("Pyramid")
+                        .HasColumnType("boolean");
+
                     b.Property<double?>("ReplicaF1")
                         .HasColumnType("double precision");
 

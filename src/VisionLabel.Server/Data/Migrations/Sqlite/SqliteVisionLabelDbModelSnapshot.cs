@@ -870,6 +870,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("ProjectId")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Pyramid")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double?>("ReplicaF1")
                         .HasColumnType("REAL");
 
