@@ -47,7 +47,7 @@ public class LargeImagesTests : IAsyncLifetime
     /// <summary>Four quadrants of known colours (red, green, blue, white) at full size, written by libvips in strips.</summary>
     private static readonly double[][] Colours = [[220, 40, 40], [40, 200, 60], [40, 60, 220], [250, 250, 250]];
 
-    private static void Quadrants(int width, int height, Func<Image, string> save)
+    internal static void Quadrants(int width, int height, Func<Image, string> save)
     {
         using var x = Image.Xyz(width, height);
         using var right = x[0] >= width / 2;

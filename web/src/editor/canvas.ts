@@ -2,6 +2,7 @@ import type { Editor } from './editor';
 import { paintPins, paintPresence } from './overlay-paint';
 import { Renderer } from './renderer';
 import { SceneCache } from './scene-cache';
+import type { TileLayer } from './tiles';
 
 /**
  * The two canvases: the base (shapes, over the <img>) repainted only when shapes, their style or the view change,
@@ -18,6 +19,9 @@ export class CanvasView {
   private patches: string[] | null = [];
   private baseDue = true;
   private overlayDue = true;
+  private tilesDue = false;
+  /** A large image's tiles (on their own canvas under the shapes) instead of the <img>. */
+  private tiles?: { layer: TileLayer; canvas: HTMLCanvasElement };
   private frame = 0;
   private readonly unsubscribe: (() => void)[];
 
@@ -44,10 +48,23 @@ export class CanvasView {
     for (const u of this.unsubscribe) u();
   }
 
+  /** Shows the image from its tiles from now on (the <img> is hidden). */
+  useTiles(layer: TileLayer, canvas: HTMLCanvasElement): void {
+    this.tiles = { layer, canvas };
+    this.photo.hidden = true;
+    this.resize();
+  }
+
+  /** A tile arrived: the tiles are painted again (not the shapes). */
+  tileLoaded(): void {
+    this.tilesDue = true;
+    this.schedule();
+  }
+
   /** The stage changed size: the canvases follow (device pixels), and everything is painted again. */
   resize(): void {
     const dpr = window.devicePixelRatio || 1, stage = this.ed.stage;
-    for (const c of [this.base, this.overlay]) {
+    for (const c of [this.base, this.overlay, ...(this.tiles ? [this.tiles.canvas] : [])]) {
       c.width = Math.round(stage.clientWidth * dpr);
       c.height = Math.round(stage.clientHeight * dpr);
     }
@@ -82,6 +99,10 @@ export class CanvasView {
   private paint(): void {
     const ed = this.ed, view = ed.view, state = ed.state;
     const dpr = window.devicePixelRatio || 1, w = ed.stage.clientWidth, h = ed.stage.clientHeight;
+    if (this.tiles && (this.baseDue || this.tilesDue)) {
+      this.tilesDue = false;
+      this.tiles.layer.paint(view, w, h, dpr);
+    }
     if (this.baseDue) {
       this.baseDue = false;
       const shapes = ed.displayed();

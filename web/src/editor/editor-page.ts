@@ -1,5 +1,5 @@
 import { ActivityReporter } from './activity';
-import { api } from '../api';
+import { api, type ImageInfo } from '../api';
 import { readFilter } from '../image-filters';
 import { projectRole, type Member } from '../session';
 import { toast } from '../toast';
@@ -22,7 +22,11 @@ import './panels/toolbar';
 import './panels/work';
 import type { Toolbar } from './panels/toolbar';
 import { tools } from './tools/registry';
+import { readDeepZoom, TileLayer } from './tiles';
 import { LeaseKeeper } from './work';
+
+/** The server's VisionLabel:Images:PyramidAbovePixels default: larger images are shown from tiles (docs/large-images.md). */
+const TiledAbovePixels = 40_000_000;
 
 /**
  * The editor page: the image on a canvas with every shape, live with everyone else on the image. It builds the DOM,
@@ -37,7 +41,7 @@ export class EditorPage {
   private readonly cleanup: (() => void)[] = [];
 
   constructor(root: HTMLElement, private readonly imageId: string, user: string) {
-    root.innerHTML = `<div class="editor"><div class="stage" tabindex="0"><img class="photo" alt="" draggable="false" /><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
+    root.innerHTML = `<div class="editor"><div class="stage" tabindex="0"><img class="photo" alt="" draggable="false" /><canvas class="tiles" aria-hidden="true"></canvas><canvas class="base" aria-label="image and annotations"></canvas><canvas class="overlay"></canvas></div><div class="side"></div></div>`;
     const stage = root.querySelector<HTMLDivElement>('.stage')!;
     this.base = root.querySelector('canvas.base')!;
     this.ed = new Editor(imageId, user, stage);
@@ -122,7 +126,7 @@ export class EditorPage {
       api.project(info.projectId),
       api.members(info.projectId).catch(() => [] as Member[]),
       api.imageWork(this.imageId).then(w => w.state, () => undefined),
-      this.loadImage(),
+      this.loadImage(info),
     ]);
     const role = await projectRole(info.projectId, members);
     // A WorkChanged that arrived meanwhile is newer than what was read.
@@ -136,7 +140,22 @@ export class EditorPage {
     this.canvas.invalidate();
   }
 
-  private loadImage(): Promise<void> {
+  /** The picture: a large image (or a TIFF) from its pyramid's tiles, the rest as one <img>. */
+  private async loadImage(info: ImageInfo): Promise<void> {
+    if (info.tiled) {
+      const canvas = this.ed.stage.querySelector<HTMLCanvasElement>('canvas.tiles')!;
+      const layer = new TileLayer(canvas, this.imageId, await readDeepZoom(this.imageId), () => this.canvas.tileLoaded());
+      this.cleanup.push(() => layer.dispose());
+      await layer.start();
+      this.canvas.useTiles(layer, canvas);
+      return;
+    }
+    if (info.format === 'tiff' || info.width * info.height > TiledAbovePixels) {
+      // Its pyramid is still being built (a job after upload): the file itself is too large, or not a format, to show.
+      this.ed.stage.querySelector<HTMLImageElement>('img.photo')!.hidden = true;
+      toast('This image is being cut into tiles to be shown: reopen it when its job is done (the project page lists jobs)', true);
+      return;
+    }
     const photo = this.ed.stage.querySelector<HTMLImageElement>('img.photo')!;
     return new Promise((resolve, reject) => {
       photo.onload = () => { this.canvas.invalidate(); resolve(); };
