@@ -122,7 +122,7 @@ public static class BatchPipeline
                 Iou = detection.Iou ?? spec.DefaultIou, MaxDetections = detection.MaxDetections, Polygons = detection.Polygons,
                 WholeImageMinSide = (float)(Math.Min(spec.InputWidth, spec.InputHeight) * (1 - options.Tiling.Overlap)),
             };
-            var tiled = new TiledImage(item, image.Width, image.Height, slices.Count + (whole ? 1 : 0), merge);
+            var tiled = new TiledImage(item, image.Width, image.Height, slices, slices.Count + (whole ? 1 : 0), merge);
             foreach (var slice in slices) await decoded.Writer.WriteAsync(new Decoded(item, SliceGrid.Cut(image, slice, pixels), tiled, slice), token);
             if (whole) await decoded.Writer.WriteAsync(new Decoded(item, image, tiled), token);
             else pixels.Return(image.Pixels);

@@ -11,7 +11,7 @@ public sealed record MergeOptions
     public float Iou { get; init; } = 0.7f;
     public int MaxDetections { get; init; } = 300;
     /// <summary>A box this close (pixels) to an inner slice edge is taken as cut by it.</summary>
-    public float EdgeTolerance { get; init; } = 4;
+    public float EdgeTolerance { get; init; } = 2;
     /// <summary>A lesser box this much inside (intersection over its own area) a kept same-class box is a piece of it.</summary>
     public float Containment { get; init; } = 0.6f;
     /// <summary>Whole-image boxes shorter than this on their longer side are dropped: slices saw those objects at full resolution.</summary>
@@ -26,19 +26,20 @@ public sealed record MergeOptions
 ///    edges of the band two slices share, overlapping along it) into their union, score the higher, masks united;
 /// 2. one greedy class-aware suppression over everything, in order of trust: boxes whole in their slice, then large
 ///    whole-image boxes, then cut or joined ones; a box is dropped when it overlaps a kept same-class box by more than
-///    the NMS IoU, and a box of the later tiers also when it lies mostly inside one (a piece of an object some slice
-///    or the whole-image pass saw entire).
+///    the NMS IoU, and a box still cut by a slice edge also when it is a piece of a kept one (mostly inside it, which
+///    goes on past the cut: an object some slice or the whole-image pass saw entire).
 /// </summary>
 public static class SliceMerge
 {
     /// <summary>A working box: its detection, the slice edges (image x or y) it is cut by, and its tier.</summary>
-    private sealed record Piece(Detection Detection, float? CutLeft, float? CutRight, float? CutTop, float? CutBottom, bool Whole)
+    private sealed record Piece(Detection Detection, float? CutLeft, float? CutRight, float? CutTop, float? CutBottom, bool Whole, SliceRect? Slice = null)
     {
         public bool Cut => CutLeft is not null || CutRight is not null || CutTop is not null || CutBottom is not null;
         public BoxF Box => Detection.Box;
     }
 
-    public static List<Detection> Merge(IReadOnlyList<SliceDetection> found, int imageWidth, int imageHeight, MergeOptions options)
+    /// <param name="slices">Every slice of the image (also those where nothing was found): what each one saw.</param>
+    public static List<Detection> Merge(IReadOnlyList<SliceDetection> found, IReadOnlyList<SliceRect> slices, int imageWidth, int imageHeight, MergeOptions options)
     {
         var pieces = new List<Piece>(found.Count);
         foreach (var f in found)
@@ -53,28 +54,44 @@ public static class SliceMerge
             // Only inner edges cut: an object at the image's own border is as cut as in any photo.
             pieces.Add(new Piece(f.Detection,
                 s.X > 0 && b.X <= s.X + t ? s.X : null, s.Right < imageWidth && b.Right >= s.Right - t ? s.Right : null,
-                s.Y > 0 && b.Y <= s.Y + t ? s.Y : null, s.Bottom < imageHeight && b.Bottom >= s.Bottom - t ? s.Bottom : null, Whole: false));
+                s.Y > 0 && b.Y <= s.Y + t ? s.Y : null, s.Bottom < imageHeight && b.Bottom >= s.Bottom - t ? s.Bottom : null, Whole: false, s));
         }
 
         var cut = pieces.Where(p => p.Cut && !p.Whole).ToList();
         JoinAcrossEdges(cut, imageWidth, imageHeight, options);
+        // A piece that joined nothing though another slice saw all of its box (and past the edge that cut it) is not
+        // corroborated: that slice found no object there, whole or cut. Such pieces are fragments (a corner of a photo
+        // taken for a person); a real object that goes on past the edge shows in that slice too.
+        cut.RemoveAll(p => p.Slice is { } own && slices.Any(other => other != own && Inside(p.Box, other, options.EdgeTolerance)));
 
         // Trust order, then score.
         var ordered = pieces.Where(p => !p.Cut && !p.Whole).OrderByDescending(p => p.Detection.Score)
             .Concat(pieces.Where(p => p.Whole).OrderByDescending(p => p.Detection.Score))
             .Concat(cut.OrderByDescending(p => p.Detection.Score)).ToList();
-        int firstLesser = pieces.Count(p => !p.Cut && !p.Whole);
         var kept = new List<Piece>();
-        for (int i = 0; i < ordered.Count && kept.Count < options.MaxDetections; i++)
+        foreach (var c in ordered)
         {
-            var c = ordered[i];
-            bool lesser = i >= firstLesser;
-            bool suppressed = kept.Any(k => k.Detection.ClassId == c.Detection.ClassId &&
-                                            (BoxF.IoU(k.Box, c.Box) > options.Iou || lesser && InsideOf(c.Box, k.Box) >= options.Containment));
-            if (!suppressed) kept.Add(c);
+            if (kept.Count == options.MaxDetections) break;
+            if (!kept.Any(k => k.Detection.ClassId == c.Detection.ClassId && (BoxF.IoU(k.Box, c.Box) > options.Iou || PieceOf(c, k, options)))) kept.Add(c);
         }
         return kept.Select(k => k.Detection).ToList();
     }
+
+    /// <summary>
+    /// Whether cut box <paramref name="c"/> is a piece of the object <paramref name="k"/> shows: mostly inside it, and
+    /// <paramref name="k"/> goes on past every edge that cut <paramref name="c"/> (it saw what the slice of c could not).
+    /// Without the second rule a large low-score box (a dining table) would swallow the smaller objects on it.
+    /// </summary>
+    private static bool PieceOf(Piece c, Piece k, MergeOptions options)
+    {
+        if (!c.Cut || InsideOf(c.Box, k.Box) < options.Containment) return false;
+        float t = options.EdgeTolerance;
+        return (c.CutLeft is not { } l || k.Box.X < l - t) && (c.CutRight is not { } r || k.Box.Right > r + t)
+               && (c.CutTop is not { } top || k.Box.Y < top - t) && (c.CutBottom is not { } b || k.Box.Bottom > b + t);
+    }
+
+    private static bool Inside(BoxF box, SliceRect slice, float margin) =>
+        box.X >= slice.X + margin && box.Y >= slice.Y + margin && box.Right <= slice.Right - margin && box.Bottom <= slice.Bottom - margin;
 
     /// <summary>Intersection over the area of <paramref name="inner"/>.</summary>
     private static float InsideOf(BoxF inner, BoxF outer)

@@ -4,7 +4,7 @@ namespace VisionLabel.Inference.Tiling;
 /// One large image in flight as several units (its slices and maybe its whole-image pass) that inference workers
 /// finish in any order; the worker finishing the last one merges them into the image's one result.
 /// </summary>
-public sealed class TiledImage(PipelineItem item, int width, int height, int units, MergeOptions merge)
+public sealed class TiledImage(PipelineItem item, int width, int height, IReadOnlyList<SliceRect> slices, int units, MergeOptions merge)
 {
     private readonly List<SliceDetection> _found = [];
     private int _remaining = units;
@@ -25,6 +25,6 @@ public sealed class TiledImage(PipelineItem item, int width, int height, int uni
         }
         return _error is not null
             ? new PipelineResult(item, width, height, null, _error)
-            : new PipelineResult(item, width, height, SliceMerge.Merge(_found, width, height, merge), null);
+            : new PipelineResult(item, width, height, SliceMerge.Merge(_found, slices, width, height, merge), null);
     }
 }
