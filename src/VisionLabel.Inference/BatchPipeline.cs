@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Threading.Channels;
 using VisionLabel.Imaging;
+using VisionLabel.Inference.Tiling;
 
 namespace VisionLabel.Inference;
 
@@ -42,6 +43,9 @@ public sealed record PipelineOptions
     public int DecodeWorkers { get; init; }
     /// <summary>Decoded images waiting for inference, per inference worker. Bounds memory whatever the image count.</summary>
     public int QueueDepthPerRun { get; init; } = 2;
+    /// <summary>Whether large images are cut into model-sized slices (issue #26); off unless asked, so every other caller
+    /// sees one letterboxed pass per image.</summary>
+    public TilingOptions Tiling { get; init; } = TilingOptions.Never;
 }
 
 /// <summary>
@@ -49,10 +53,14 @@ public sealed record PipelineOptions
 /// inference workers take (dynamic) batches and preprocess straight into their own pinned tensors, then
 /// decode the outputs. Bounded channels between stages keep memory flat for any number of images. A bad
 /// image yields an error result and the rest carry on.
+/// A large image (see <see cref="TilingOptions"/>) enters the queue as its slices, each a unit like an image (so the
+/// slices of one image fill batches and spread over the runs), plus its whole-image pass; the unit finished last
+/// merges them (<see cref="SliceMerge"/>) into the image's one result.
 /// </summary>
 public static class BatchPipeline
 {
-    private sealed record Decoded(PipelineItem Item, RgbImage Image);
+    /// <summary>An image to run, or a unit of a tiled one: a slice of it, or (Slice null) its whole-image pass.</summary>
+    private sealed record Decoded(PipelineItem Item, RgbImage Image, TiledImage? Tiled = null, SliceRect? Slice = null);
 
     public static async Task RunAsync(Detector detector, IEnumerable<PipelineItem> items, DetectionOptions detection,
         Func<PipelineResult, ValueTask> onResult, PipelineOptions? options = null, PipelineStats? stats = null, CancellationToken ct = default)
@@ -91,7 +99,8 @@ public static class BatchPipeline
                     byte[] bytes = await item.ReadAsync(token);
                     var image = ImageTransforms.DecodeUpright(bytes, pixels); // returned after preprocessing
                     stats.AddDecode(Stopwatch.GetTimestamp() - start);
-                    await decoded.Writer.WriteAsync(new Decoded(item, image), token);
+                    if (options.Tiling.Applies(image.Width, image.Height, detector.Spec)) await QueueSlices(item, image, token);
+                    else await decoded.Writer.WriteAsync(new Decoded(item, image), token);
                 }
                 catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException or FileNotFoundException)
                 {
@@ -100,6 +109,24 @@ public static class BatchPipeline
                 }
             }
         }, token)).ToArray();
+        // Slices are cut one at a time as the bounded queue takes them, so a large image costs its own pixels plus
+        // the queue's depth in slices. The whole-image pass goes last: it owns the pixels (they go back to the pool
+        // when it is preprocessed), so they must not be read for slices after that.
+        async Task QueueSlices(PipelineItem item, RgbImage image, CancellationToken token)
+        {
+            var spec = detector.Spec;
+            var slices = SliceGrid.Plan(image.Width, image.Height, spec.InputWidth, spec.InputHeight, options.Tiling.Overlap);
+            bool whole = options.Tiling.WholeImagePass && slices.Count > 1;
+            var merge = new MergeOptions
+            {
+                Iou = detection.Iou ?? spec.DefaultIou, MaxDetections = detection.MaxDetections, Polygons = detection.Polygons,
+                WholeImageMinSide = (float)(Math.Min(spec.InputWidth, spec.InputHeight) * (1 - options.Tiling.Overlap)),
+            };
+            var tiled = new TiledImage(item, image.Width, image.Height, slices, slices.Count + (whole ? 1 : 0), merge);
+            foreach (var slice in slices) await decoded.Writer.WriteAsync(new Decoded(item, SliceGrid.Cut(image, slice, pixels), tiled, slice), token);
+            if (whole) await decoded.Writer.WriteAsync(new Decoded(item, image, tiled), token);
+            else pixels.Return(image.Pixels);
+        }
         var decodersDone = Task.WhenAll(decodeWorkers).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
 
         var inferenceWorkers = Enumerable.Range(0, runs).Select(_ => Task.Run(async () =>
@@ -132,7 +159,7 @@ public static class BatchPipeline
                 }
                 catch (Exception e) when (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
                 {
-                    foreach (var d in chunk) await results.Writer.WriteAsync(new PipelineResult(d.Item, d.Image.Width, d.Image.Height, null, "inference failed: " + e.Message), token);
+                    foreach (var d in chunk) await Report(d, null, "inference failed: " + e.Message);
                     return;
                 }
                 long inferred = Stopwatch.GetTimestamp();
@@ -140,10 +167,21 @@ public static class BatchPipeline
                 for (int i = 0; i < chunk.Count; i++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
-                    var found = detector.Postprocess(buffers, i, geometry[i], detection);
+                    var unit = chunk[i];
+                    var placement = unit is { Tiled: { } t, Slice: { } s } ? new SlicePlacement(s.X, s.Y, t.Width, t.Height) : (SlicePlacement?)null;
+                    var found = detector.Postprocess(buffers, i, geometry[i], detection, placement);
                     stats.AddPostprocess(Stopwatch.GetTimestamp() - t0);
-                    await results.Writer.WriteAsync(new PipelineResult(chunk[i].Item, chunk[i].Image.Width, chunk[i].Image.Height, found, null), token);
+                    await Report(unit, found, null);
                 }
+            }
+
+            ValueTask Report(Decoded unit, List<Detection>? found, string? error)
+            {
+                if (unit.Tiled is null) return results.Writer.WriteAsync(new PipelineResult(unit.Item, unit.Image.Width, unit.Image.Height, found, error), token);
+                long t0 = Stopwatch.GetTimestamp();
+                var merged = unit.Tiled.Report(unit.Slice, found, error); // the image's result once its last unit is in
+                stats.AddPostprocess(Stopwatch.GetTimestamp() - t0);
+                return merged is null ? ValueTask.CompletedTask : results.Writer.WriteAsync(merged, token);
             }
         }, token)).ToArray();
         var inferenceDone = Task.WhenAll(inferenceWorkers).ContinueWith(t => results.Writer.TryComplete(t.Exception), TaskScheduler.Default);

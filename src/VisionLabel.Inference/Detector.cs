@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using VisionLabel.Imaging;
+using VisionLabel.Inference.Tiling;
 using VisionLabel.Shapes;
 
 namespace VisionLabel.Inference;
@@ -86,9 +87,14 @@ public sealed class Detector : IDisposable
         }
     }
 
-    /// <summary>Decodes image <paramref name="index"/> of the last run in <paramref name="buffers"/> into detections in original pixels.</summary>
-    public List<Detection> Postprocess(RunBuffers buffers, int index, LetterboxGeometry geometry, DetectionOptions options)
+    /// <summary>
+    /// Decodes image <paramref name="index"/> of the last run in <paramref name="buffers"/> into detections in original pixels.
+    /// With <paramref name="placement"/> the image was a slice of a larger one: boxes, masks and polygons come out in the
+    /// larger image's pixels (masks as its whole-image RLE), each box still clipped to the slice.
+    /// </summary>
+    public List<Detection> Postprocess(RunBuffers buffers, int index, LetterboxGeometry geometry, DetectionOptions options, SlicePlacement? placement = null)
     {
+        var at = placement ?? new SlicePlacement(0, 0, geometry.SourceWidth, geometry.SourceHeight);
         var output = buffers.Outputs[0].AsSpan(index * buffers.OutputLengths[0], buffers.OutputLengths[0]);
         var candidates = Spec.Adapter.Decode(output, Spec, options.Confidence);
         var kept = Nms.Run(candidates, options.Iou ?? Spec.DefaultIou, options.MaxDetections);
@@ -101,15 +107,15 @@ public sealed class Detector : IDisposable
         foreach (var c in kept)
         {
             var box = OutputDecoder.ToOriginal(c.Box, geometry);
-            var detection = new Detection(c.ClassId, c.Score, box) { Margin = c.Score - Spec.Adapter.RunnerUp(output, Spec, c.Anchor, c.ClassId) };
+            var detection = new Detection(c.ClassId, c.Score, box with { X = box.X + at.X, Y = box.Y + at.Y }) { Margin = c.Score - Spec.Adapter.RunnerUp(output, Spec, c.Anchor, c.ClassId) };
             if (protos is { } view)
             {
                 Spec.Adapter.MaskCoefficients(output, Spec, c.Anchor, coefficients);
                 var (pixels, x0, y0, w, h) = MaskRenderer.Render(coefficients, view, box, geometry.SourceWidth, geometry.SourceHeight);
                 detection = detection with
                 {
-                    Mask = MaskRenderer.ToRle(pixels, x0, y0, w, h, geometry.SourceWidth, geometry.SourceHeight),
-                    Polygons = options.Polygons ? MaskContours.Trace(pixels, w, h, x0, y0) : null,
+                    Mask = MaskRenderer.ToRle(pixels, x0 + at.X, y0 + at.Y, w, h, at.ImageWidth, at.ImageHeight),
+                    Polygons = options.Polygons ? MaskContours.Trace(pixels, w, h, x0 + at.X, y0 + at.Y) : null,
                 };
             }
             detections.Add(detection);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using VisionLabel.Inference.Tiling;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 using VisionLabel.Server.Jobs;
@@ -15,11 +16,14 @@ namespace VisionLabel.Server.Inference;
 /// Mapping overrides the project's saved class→label mapping; classes without a label are skipped.
 /// ExistingProposals: "replace" (default) this model's untouched proposals, or "keep" them and add.
 /// IncludeReviewed: submitted and approved images are left alone unless this is true (their review would no longer hold).
+/// Tiling: "auto" (default: images whose longer side is over twice the model's input are cut into overlapping slices of the
+/// model's size and the results merged), "always" or "never"; Overlap: the fraction of a slice its neighbours share, 0 to 0.5 (default 0.2).
 /// </summary>
 public sealed record PrelabelRequest(
     Guid ModelId, [property: MaxLength(Limits.ImageIdsPerRequest)] IReadOnlyList<Guid>? ImageIds = null, [property: MaxLength(10)] IReadOnlyList<string>? Status = null,
     float? Confidence = null, float? Iou = null, [property: MaxLength(Limits.ClassesPerModel)] IReadOnlyList<ClassMappingInput>? Mapping = null,
-    string? ExistingProposals = null, [property: Range(1, 64)] int? MaxBatch = null, bool IncludeReviewed = false);
+    string? ExistingProposals = null, [property: Range(1, 64)] int? MaxBatch = null, bool IncludeReviewed = false,
+    string? Tiling = null, double? Overlap = null);
 
 public static class PrelabelApi
 {
@@ -45,6 +49,9 @@ public static class PrelabelApi
             _ => null,
         };
         if (replace is null) return Problems.Invalid("existingProposals", "use 'replace' (default) or 'keep'");
+        if (!Enum.TryParse<TilingMode>(request.Tiling ?? "auto", ignoreCase: true, out var tiling) || !Enum.IsDefined(tiling) || int.TryParse(request.Tiling, out _))
+            return Problems.Invalid("tiling", "use 'auto' (default: slice images over twice the model's input size), 'always' or 'never'");
+        if (request.Overlap is { } overlap && (double.IsNaN(overlap) || overlap < 0 || overlap > 0.5)) return Problems.Invalid("overlap", "overlap must be between 0 and 0.5");
 
         // Class → label: the request's, else the project's saved or by-name mapping.
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == projectId).ToListAsync(ct);
@@ -93,7 +100,8 @@ public static class PrelabelApi
         var job = new Job
         {
             Kind = PrelabelJob.JobKind, ProjectId = projectId, CreatedAt = now, MaxAttempts = options.Value.MaxAttempts,
-            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8, request.IncludeReviewed)),
+            Payload = JsonSerializer.Serialize(new PrelabelPayload(model.Id, request.Confidence ?? 0.25f, request.Iou, mapping, replace.Value, request.MaxBatch ?? 8, request.IncludeReviewed,
+                tiling, request.Overlap ?? 0.2)),
         };
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VisionLabel.Inference;
+using VisionLabel.Inference.Tiling;
 using VisionLabel.Server.Annotations;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Images;
@@ -13,7 +14,9 @@ using VisionLabel.Server.Storage;
 namespace VisionLabel.Server.Inference;
 
 /// <summary>Parameters fixed at enqueue time, so a retried or resumed job does exactly what was asked.</summary>
-public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou, Dictionary<int, Guid> Mapping, bool ReplaceProposals, int MaxBatch, bool IncludeReviewed = false);
+/// Tiling and Overlap: how large images are sliced (jobs enqueued before tiling existed read as auto, 0.2).
+public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou, Dictionary<int, Guid> Mapping, bool ReplaceProposals, int MaxBatch, bool IncludeReviewed = false,
+    TilingMode Tiling = TilingMode.Auto, double Overlap = 0.2);
 
 /// <summary>
 /// Runs a model over the job's pending images through the batched pipeline and writes proposals through the
@@ -51,7 +54,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         try
         {
             await BatchPipeline.RunAsync(detector, PendingItems(jobId, range, ct), options, r => writer.AddAsync(r, ct),
-                new PipelineOptions { MaxBatch = payload.MaxBatch }, ct: ct);
+                new PipelineOptions { MaxBatch = payload.MaxBatch, Tiling = new TilingOptions { Mode = payload.Tiling, Overlap = payload.Overlap } }, ct: ct);
             await writer.FlushAsync(ct);
         }
         finally
