@@ -24,3 +24,12 @@ public sealed record CreateAnnotationRequest(
 public sealed record UpdateAnnotationRequest(
     int Version, Guid? LabelId = null, AnnotationKind? Kind = null, JsonElement? Geometry = null,
     JsonElement? Attributes = null, AnnotationState? State = null);
+
+/// <summary>Many annotations created at once (POST …/annotations/bulk): each as one create, at most
+/// <see cref="AnnotationsApi.MaxBulk"/> a request, all stored or none.</summary>
+public sealed record BulkCreateRequest([property: System.ComponentModel.DataAnnotations.MaxLength(AnnotationsApi.MaxBulk)] IReadOnlyList<BulkAnnotation>? Annotations);
+
+public sealed record BulkAnnotation(Guid LabelId, AnnotationKind Kind, JsonElement Geometry, JsonElement? Attributes = null, AnnotationState? State = null);
+
+/// <summary>The ids of the annotations made (in the request's order) and the op numbers they took.</summary>
+public sealed record BulkCreated(int Created, IReadOnlyList<Guid> Ids, long? FirstSeq, long? LastSeq);

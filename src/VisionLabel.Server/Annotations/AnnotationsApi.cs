@@ -14,6 +14,10 @@ public static class AnnotationsApi
         var group = app.MapGroup("/api/images/{imageId:guid}/annotations").WithTags("Annotations").WithBodyLimit(Limits.AnnotationBody);
         group.MapGet("/", List).RequireProjectRole(ProjectRole.Viewer);
         group.MapPost("/", Create).RequireProjectRole(ProjectRole.Annotator);
+        group.MapPost("/bulk", Bulk).RequireProjectRole(ProjectRole.Annotator).WithBodyLimit(Limits.BulkAnnotationBody).WithDescription(
+            $"Creates up to {MaxBulk} annotations in one request through the write path ({{annotations: [{{labelId, kind, geometry, attributes?, state?}}]}}): " +
+            "one op each, in one transaction, all stored or none (a refused one is named by its index); everyone on the image receives them. " +
+            "For seeding and importing many shapes (docs/large-images.md).");
         group.MapGet("/{annotationId:guid}", Get).RequireProjectRole(ProjectRole.Viewer);
         group.MapPatch("/{annotationId:guid}", Update).RequireProjectRole(ProjectRole.Annotator);
         group.MapDelete("/{annotationId:guid}", Delete).RequireProjectRole(ProjectRole.Annotator);
@@ -57,6 +61,37 @@ public static class AnnotationsApi
             { Reject: RejectKind.Stage } => StageConflict(outcome),
             _ => Invalid(outcome),
         };
+    }
+
+    public const int MaxBulk = 10_000;
+
+    private static async Task<Results<Created<BulkCreated>, ValidationProblem, ProblemHttpResult>> Bulk(
+        Guid imageId, BulkCreateRequest request, HttpContext context, AnnotationSequencer sequencer, CancellationToken ct)
+    {
+        var items = request.Annotations;
+        if (items is null || items.Count == 0) return Problems.Invalid("annotations", $"give 1 to {MaxBulk} annotations to create");
+        var ops = new List<SubmitOp>(items.Count);
+        string batch = Guid.NewGuid().ToString("N");
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not { } a) return Problems.Invalid($"annotations[{i}]", "is missing");
+            var changes = JsonSerializer.SerializeToElement(new { labelId = a.LabelId, kind = a.Kind, geometry = a.Geometry, attributes = a.Attributes, state = a.State }, AnnotationSequencer.Json);
+            ops.Add(new SubmitOp($"rest-bulk:{batch}:{i}", imageId, OpType.Create, MonotonicGuid.Next(), changes));
+        }
+        var outcome = await sequencer.ApplyPersonBatchAsync(imageId, ops, context.Caller().UserName, Role(context), ct);
+        if (outcome.Rejected.Count > 0)
+        {
+            var (op, refused) = outcome.Rejected[0];
+            int index = int.Parse(op.ClientOpId[(op.ClientOpId.LastIndexOf(':') + 1)..]);
+            return refused.Reject switch
+            {
+                RejectKind.NotFound => Problems.NotFound("Image", imageId),
+                RejectKind.Stage => StageConflict(refused),
+                _ => Problems.Invalid($"annotations[{index}]{(refused.Field is { } f ? "." + f : "")}", $"{refused.Reason ?? "invalid"} (nothing was stored: {outcome.Rejected.Count} of {ops.Count} refused)"),
+            };
+        }
+        return TypedResults.Created($"/api/images/{imageId}/annotations",
+            new BulkCreated(outcome.Applied.Count, ops.Select(o => o.AnnotationId).ToList(), outcome.Applied.FirstOrDefault()?.Seq, outcome.Applied.LastOrDefault()?.Seq));
     }
 
     private static async Task<Results<Ok<AnnotationDto>, ValidationProblem, ProblemHttpResult>> Update(

@@ -18,6 +18,8 @@ public static class Limits
     public const long SmallJsonBody = 1 << 20;
     /// <summary>Body of an annotation write: a full-image mask's RLE or a 10,000-point polygon fits easily.</summary>
     public const long AnnotationBody = 16 << 20;
+    /// <summary>The bulk annotations route: 10,000 shapes, polygons and masks among them.</summary>
+    public const long BulkAnnotationBody = 64 << 20;
     /// <summary>Body of a pre-labeling request: 100,000 image ids are about 4 MB.</summary>
     public const long PrelabelBody = 8 << 20;
 }

@@ -88,6 +88,26 @@ public sealed class AnnotationSequencer(ImageUnitOfWork work, OpApplier applier,
         }, ct);
 
     /// <summary>
+    /// A person's ops on one image, all or none (the bulk route): decided and stored in one transaction, rolled back
+    /// when any is refused (the outcome lists the refused ones), broadcast only once committed.
+    /// </summary>
+    public Task<BatchOutcome> ApplyPersonBatchAsync(Guid imageId, IReadOnlyList<SubmitOp> ops, string author, Accounts.ProjectRole role, CancellationToken ct = default) =>
+        work.RunAsync(imageId, async db =>
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var result = await applier.ApplyAsync(db, imageId, ops, author, OpOrigin.Person, null, OpRole.Change, null, broadcast: false, freshCreates: true, editorRole: role);
+            if (result.Rejected.Count > 0)
+            {
+                caches.Forget(imageId); // what it numbered and cached is rolled back with the transaction
+                return new BatchOutcome([], result.Rejected, []);
+            }
+            await tx.CommitAsync(CancellationToken.None);
+            await broadcaster.AppliedAsync(imageId, result.Applied);
+            if (result.StatusMovedTo is { } status) await broadcaster.StatusChangedAsync(imageId, status, author);
+            return new BatchOutcome(result.Applied, [], result.Created);
+        }, ct);
+
+    /// <summary>
     /// Deletes an image through the write path: every annotation on it is deleted as an op (so everyone on the image
     /// sees them go, in order), then the image row; ImageDeleted tells the image's watchers. False when there is no such image.
     /// </summary>
