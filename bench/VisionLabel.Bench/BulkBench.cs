@@ -21,6 +21,7 @@ public static class BulkBench
         string Image(string name)
         {
             var image = new byte[4000 * 3000 * 3];
+            image.AsSpan(0, 3000).Fill((byte)name.Length); // two different files (the same bytes would be one image)
             using var form = new MultipartFormDataContent { { new ByteArrayContent(VisionLabel.Imaging.ImageCodec.EncodeJpeg(new VisionLabel.Imaging.RgbImage(4000, 3000, image))), "files", name } };
             var upload = Json(http.PostAsync($"/api/projects/{project.GetProperty("id")}/images", form).GetAwaiter().GetResult()).GetAwaiter().GetResult();
             return upload.GetProperty("files")[0].GetProperty("image").GetProperty("id").GetString()!;
