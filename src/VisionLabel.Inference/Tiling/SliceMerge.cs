@@ -41,8 +41,11 @@ public static class SliceMerge
     /// <param name="slices">Every slice of the image (also those where nothing was found): what each one saw.</param>
     public static List<Detection> Merge(IReadOnlyList<SliceDetection> found, IReadOnlyList<SliceRect> slices, int imageWidth, int imageHeight, MergeOptions options)
     {
-        var pieces = new List<Piece>(found.Count);
-        foreach (var f in found)
+        // Slices finish in any order (several runs at once): a fixed order makes the merge give the same result every time.
+        var inOrder = found.OrderBy(f => f.Slice is null ? 1 : 0).ThenBy(f => f.Slice?.Y ?? 0).ThenBy(f => f.Slice?.X ?? 0)
+            .ThenByDescending(f => f.Detection.Score).ThenBy(f => f.Detection.ClassId).ThenBy(f => f.Detection.Box.X).ThenBy(f => f.Detection.Box.Y).ToList();
+        var pieces = new List<Piece>(inOrder.Count);
+        foreach (var f in inOrder)
         {
             if (f.Slice is not { } s)
             {
