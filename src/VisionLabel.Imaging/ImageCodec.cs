@@ -18,7 +18,7 @@ public static unsafe class ImageCodec
         ImageFormat.Jpeg => DecodeJpeg(file, minLongestSide, pool),
         ImageFormat.Png => DecodePng(file, LibPng.FormatRgb, pool),
         ImageFormat.WebP => DecodeWebP(file, pool),
-        ImageFormat.Tiff => LargeImages.DecodeBuffer(file.ToArray(), format),
+        ImageFormat.Tiff => LargeImages.DecodeBuffer(file.ToArray(), format, pool),
         _ => throw new InvalidImageException($"unsupported format {format}"),
     };
 

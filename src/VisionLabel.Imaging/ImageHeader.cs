@@ -13,6 +13,13 @@ public sealed record ImageHeader(ImageFormat Format, int StoredWidth, int Stored
     public int Height => Orientation >= 5 ? StoredWidth : StoredHeight;
 
     public long PixelCount => (long)StoredWidth * StoredHeight;
+
+    /// <summary>Progressive JPEG or interlaced PNG: decoders hold the whole image (every coefficient, every pass) before
+    /// the first row comes out, so such a file cannot be read in strips.</summary>
+    public bool Layered { get; init; }
+
+    /// <summary>TIFF: the bytes one strip or tile decodes to, the most a strip-by-strip reader must hold (0 for other formats).</summary>
+    public long LargestChunkBytes { get; init; }
 }
 
 /// <summary>The file is not an image we accept, or it is damaged. The message says which, for the user.</summary>

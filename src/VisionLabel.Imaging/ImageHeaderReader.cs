@@ -46,6 +46,7 @@ public static class ImageHeaderReader
     {
         s.Position = 2;
         int width = 0, height = 0, orientation = 1;
+        bool progressive = false;
         Span<byte> marker = stackalloc byte[4];
         Span<byte> sof = stackalloc byte[5];
         while (true)
@@ -73,6 +74,7 @@ public static class ImageHeaderReader
                 if (length < 7 || s.ReadAtLeast(sof, 5, false) < 5) throw new InvalidImageException("corrupt JPEG: short frame header");
                 height = BinaryPrimitives.ReadUInt16BigEndian(sof[1..]);
                 width = BinaryPrimitives.ReadUInt16BigEndian(sof[3..]);
+                progressive = code is 0xC2 or 0xC6 or 0xCA or 0xCE;
             }
             else if (code == 0xE1 && orientation == 1 && length > 8)
             {
@@ -84,7 +86,7 @@ public static class ImageHeaderReader
             {
                 if (width == 0 || height == 0) throw new InvalidImageException("corrupt JPEG: image data without a frame header giving its size");
                 RequireJpegEnd(s, segmentEnd);
-                return new ImageHeader(ImageFormat.Jpeg, width, height, orientation);
+                return new ImageHeader(ImageFormat.Jpeg, width, height, orientation) { Layered = progressive };
             }
             s.Position = segmentEnd;
         }
@@ -124,7 +126,7 @@ public static class ImageHeaderReader
 
         int orientation = FindPngOrientation(s);
         RequirePngEnd(s);
-        return new ImageHeader(ImageFormat.Png, (int)width, (int)height, orientation);
+        return new ImageHeader(ImageFormat.Png, (int)width, (int)height, orientation) { Layered = ihdr[12] == 1 }; // Adam7
     }
 
     /// <summary>eXIf must come before IDAT, so we walk chunk headers (not data) up to the first IDAT.</summary>

@@ -10,6 +10,30 @@ namespace VisionLabel.Imaging;
 /// </summary>
 public static class LargeImages
 {
+    /// <summary>libvips work on large images (checking an upload, a thumbnail, a pyramid) two at a time per process: each
+    /// holds strips as wide as its image and libvips threads of its own, and several at once would starve the server.</summary>
+    public static readonly SemaphoreSlim Gate = new(2);
+
+    /// <summary>A TIFF strip or tile decoding to more than this is refused: a strip-by-strip reader holds one whole.</summary>
+    public const long MaxChunkBytes = 64L << 20;
+
+    /// <summary>The longest side accepted: a level's strip is as wide as the image, whatever its height.</summary>
+    public const int MaxSide = 65_535;
+
+    /// <summary>Why a large file cannot be read in strips with bounded memory (null when it can): the header's word.</summary>
+    public static string? StreamingProblem(ImageHeader header)
+    {
+        if (Math.Max(header.StoredWidth, header.StoredHeight) > MaxSide)
+            return $"image is {header.StoredWidth}×{header.StoredHeight}: a side over {MaxSide:N0} px is not accepted";
+        if (header.Layered)
+            return $"a {(header.Format == ImageFormat.Png ? "interlaced PNG" : "progressive JPEG")} this large must be decoded whole; save it as a {(header.Format == ImageFormat.Png ? "non-interlaced PNG" : "baseline JPEG")} or a tiled TIFF";
+        if (header.Format == ImageFormat.WebP)
+            return "a WebP this large is decoded whole; save it as a JPEG or a tiled TIFF";
+        if (header.LargestChunkBytes > MaxChunkBytes)
+            return $"its strips or tiles decode to {header.LargestChunkBytes / 1e6:N0} MB each (at most {MaxChunkBytes >> 20} MB); save it tiled (e.g. 256 × 256 tiles) or with fewer rows per strip";
+        return null;
+    }
+
     /// <summary>Whole-image decodes into memory (RgbImage) are refused above this: 250 MP of RGB is 750 MB.</summary>
     public const long WholeDecodeMaxPixels = 250_000_000;
 
@@ -58,7 +82,7 @@ public static class LargeImages
 
     /// <summary>A file held in memory as 8-bit RGB in its stored orientation (as <see cref="ImageCodec.Decode"/> gives
     /// every format): TIFF's way into the code that decodes whole images.</summary>
-    public static RgbImage DecodeBuffer(byte[] data, ImageFormat format)
+    public static RgbImage DecodeBuffer(byte[] data, ImageFormat format, System.Buffers.ArrayPool<byte>? pool = null)
     {
         using var opened = OpenBuffer(data, format);
         if ((long)opened.Width * opened.Height > WholeDecodeMaxPixels)
@@ -66,8 +90,9 @@ public static class LargeImages
         try
         {
             using var rgb = ToRgb(opened, upright: false);
-            var image = new RgbImage(rgb.Width, rgb.Height);
-            rgb.WriteToMemory().AsSpan(0, image.Pixels.Length).CopyTo(image.Pixels);
+            var image = ImageCodec.NewImage(rgb.Width, rgb.Height, pool); // the caller's pool, when it has one: it gives the array back there
+            byte[] pixels = rgb.WriteToMemory();
+            pixels.AsSpan(0, rgb.Width * rgb.Height * 3).CopyTo(image.Pixels);
             return image;
         }
         catch (VipsException e) { throw Invalid(format, e); }

@@ -133,6 +133,17 @@ public class LargeImagesTests : IAsyncLifetime
         var image = await UploadAndWaitForPyramid(project.Id, "huge.jpg", path);
         Assert.Equal((20_000, 20_000, "jpeg"), (image.Width, image.Height, image.Format));
         await CheckPyramid(image);
+
+        // The interactive tools read their window from the full-resolution tiles: the live-wire from a point near the
+        // red/green border (x = 10,000) to another follows that border, so the tiles are read at the right place.
+        var scissors = await (await _owner.PostJson($"/api/images/{image.Id}/scissors", new { anchor = new { x = 9995, y = 3000 }, targets = new[] { new { x = 9995, y = 3200 } } })).Read<JsonElement>();
+        var wire = scissors.GetProperty("paths")[0].EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        Assert.True(wire.Length >= 2 * 150, $"a path of {wire.Length / 2} points");
+        Assert.All(wire.Where((_, i) => i % 2 == 0), x => Assert.InRange(x, 9990, 10005));
+        var segment = await (await _owner.PostJson($"/api/images/{image.Id}/segment", new { box = new { x = 10_200, y = 2000, width = 1500, height = 1500 }, method = "grabcut" })).Read<JsonElement>();
+        Assert.Equal([20_000, 20_000], segment.GetProperty("mask").GetProperty("size").EnumerateArray().Select(v => v.GetInt32()));
+        Assert.All(segment.GetProperty("polygon").EnumerateArray().SelectMany(r => r.EnumerateArray().Where((_, i) => i % 2 == 0)), x => Assert.InRange(x.GetDouble(), 10_000, 11_900));
+
         // A small image has no pyramid, and says why.
         var (_, small) = await _owner.ProjectWithImage("small", ["a"], 64, 48);
         var none = await (await _owner.GetAsync($"/api/images/{small.Id}/tiles.dzi")).Problem(404);

@@ -382,7 +382,7 @@ public abstract class PrelabelJobTests : IAsyncLifetime
         var mosaic = Mosaic.Build(); // nine coco128 photos at known offsets on a 4000 × 3000 grey canvas
         byte[] jpeg = ImageCodec.EncodeJpeg(mosaic.Canvas, quality: 95);
         var (project, images) = await Project(model, 0, ("mosaic.jpg", jpeg));
-        var job = await Enqueue(project.Id, new { modelId = model.Id, tiling = "auto", overlap = 0.2 });
+        var job = await Enqueue(project.Id, new { modelId = model.Id, tiling = "always", overlap = 0.2 });
         var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
         Assert.Equal((JobStatus.Completed, 1, 0), (done.Status, done.Done, done.Failed));
         var classOf = project.Labels.ToDictionary(l => l.Id, l => model.ClassNames.ToList().IndexOf(l.Name));

@@ -124,7 +124,7 @@ public class TiledDetectionTests(ITestOutputHelper output)
 
         PipelineResult? tiled = null;
         await BatchPipeline.RunAsync(detector, [new PipelineItem("mosaic.jpg", _ => ValueTask.FromResult(jpeg))], detection, r => { tiled = r; return ValueTask.CompletedTask; },
-            new PipelineOptions { Tiling = new TilingOptions { Mode = TilingMode.Auto, WholeImagePass = wholeImagePass } }, ct: ct);
+            new PipelineOptions { Tiling = new TilingOptions { Mode = TilingMode.Always, WholeImagePass = wholeImagePass } }, ct: ct);
         Assert.Null(tiled!.Error);
         Assert.Equal((4000, 3000), (tiled.Width, tiled.Height));
 

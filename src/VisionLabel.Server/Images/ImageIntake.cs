@@ -48,7 +48,16 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             // broken file is refused here instead of failing later in a thumbnail or a pre-labeling job.
             // Large images and TIFFs are decoded in strips by libvips (memory stays a few rows); the rest whole, in memory.
             bool large = Pyramids.Needed(header.Format, header.PixelCount, _options);
-            if ((large ? VerifyInStrips(temp, header) : VerifyProblem(temp, header.Format)) is { } broken) return Rejected(fileName, broken);
+            if (large && LargeImages.StreamingProblem(header) is { } unstreamable) return Rejected(fileName, unstreamable);
+            string? broken;
+            if (large)
+            {
+                await LargeImages.Gate.WaitAsync(ct);
+                try { broken = await Task.Run(() => VerifyInStrips(temp, header), ct); }
+                finally { LargeImages.Gate.Release(); }
+            }
+            else broken = VerifyProblem(temp, header.Format);
+            if (broken is not null) return Rejected(fileName, broken);
 
             string key = BlobKeys.Original(spooled.Hash);
             // Reused content is touched, so a sweep's grace period protects it while this row is being written.
@@ -85,7 +94,15 @@ public sealed class ImageIntake(VisionLabelDb db, IBlobStore blobs, IOptions<Ima
             }
             // A sweep may have removed the reused blob between our check and our commit (it was unreferenced then): put it back.
             if (File.Exists(temp) && !await blobs.ExistsAsync(key, ct)) await blobs.PutFileAsync(key, temp, ct);
-            if (pyramid is not null) await dispatcher.DispatchAsync(pyramid.Id, CancellationToken.None);
+            if (pyramid is not null)
+            {
+                try { await dispatcher.DispatchAsync(pyramid.Id, CancellationToken.None); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The image is stored; its job row waits with no chunks, and the next start-up dispatches it.
+                    log.LogWarning(e, "Pyramid job {JobId} for {File} not dispatched now; the next start-up will", pyramid.Id, fileName);
+                }
+            }
             log.LogDebug("Stored {File} as {ImageId} ({Width}x{Height} {Format})", fileName, image.Id, image.Width, image.Height, image.Format);
             return new UploadedFile(fileName, UploadOutcome.Created, ImageDto.From(image), null);
         }

@@ -44,20 +44,26 @@ public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptio
         return new MemoryStream(thumbnail);
     }
 
-    /// <summary>Shrink-on-load through libvips from a temp copy of the original (not stored: the pyramid's tile replaces it).</summary>
+    /// <summary>Shrink-on-load through libvips from a temp copy of the original, stored like any thumbnail.</summary>
     private async Task<byte[]> LargeThumbnailAsync(Image image, CancellationToken ct)
     {
         Directory.CreateDirectory(app.Value.TempDirectory);
         string temp = Path.Combine(app.Value.TempDirectory, Guid.NewGuid().ToString("N") + ".thumb");
+        // The slot first: a page of such images must not copy them all at once.
+        await LargeImages.Gate.WaitAsync(ct);
         try
         {
             await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct) ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing"))
             await using (var file = File.Create(temp))
                 await source.CopyToAsync(file, ct);
-            await _decodeSlots.WaitAsync(ct);
-            try { return await Task.Run(() => LargeImages.Thumbnail(temp, Size), ct); }
-            finally { _decodeSlots.Release(); }
+            byte[] thumbnail = await Task.Run(() => LargeImages.Thumbnail(temp, Size), ct);
+            await blobs.PutAsync(BlobKeys.Thumbnail(image.ContentHash, Size), new MemoryStream(thumbnail), ct); // made once
+            return thumbnail;
         }
-        finally { File.Delete(temp); }
+        finally
+        {
+            LargeImages.Gate.Release();
+            File.Delete(temp);
+        }
     }
 }

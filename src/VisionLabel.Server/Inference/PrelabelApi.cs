@@ -16,8 +16,7 @@ namespace VisionLabel.Server.Inference;
 /// Mapping overrides the project's saved class→label mapping; classes without a label are skipped.
 /// ExistingProposals: "replace" (default) this model's untouched proposals, or "keep" them and add.
 /// IncludeReviewed: submitted and approved images are left alone unless this is true (their review would no longer hold).
-/// Tiling: "auto" (default: images whose longer side is over twice the model's input are cut into overlapping slices of the
-/// model's size and the results merged), "always" or "never"; Overlap: the fraction of a slice its neighbours share, 0 to 0.5 (default 0.2).
+/// Tiling: "auto" (default: images over 40 MP are cut into overlapping slices of the model's size and the results merged), "always" or "never"; Overlap: the fraction of a slice its neighbours share, 0 to 0.5 (default 0.2).
 /// </summary>
 public sealed record PrelabelRequest(
     Guid ModelId, [property: MaxLength(Limits.ImageIdsPerRequest)] IReadOnlyList<Guid>? ImageIds = null, [property: MaxLength(10)] IReadOnlyList<string>? Status = null,
@@ -50,7 +49,7 @@ public static class PrelabelApi
         };
         if (replace is null) return Problems.Invalid("existingProposals", "use 'replace' (default) or 'keep'");
         if (!Enum.TryParse<TilingMode>(request.Tiling ?? "auto", ignoreCase: true, out var tiling) || !Enum.IsDefined(tiling) || int.TryParse(request.Tiling, out _))
-            return Problems.Invalid("tiling", "use 'auto' (default: slice images over twice the model's input size), 'always' or 'never'");
+            return Problems.Invalid("tiling", "use 'auto' (default: slice images over 40 megapixels), 'always' or 'never'");
         if (request.Overlap is { } overlap && (double.IsNaN(overlap) || overlap < 0 || overlap > 0.5)) return Problems.Invalid("overlap", "overlap must be between 0 and 0.5");
 
         // Class → label: the request's, else the project's saved or by-name mapping.

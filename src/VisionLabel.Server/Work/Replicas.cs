@@ -88,7 +88,7 @@ public sealed class Replicas(VisionLabelDb db)
         var copy = new Image
         {
             ProjectId = parent.ProjectId, ContentHash = parent.ContentHash, FileName = parent.FileName, Width = parent.Width, Height = parent.Height,
-            Orientation = parent.Orientation, Format = parent.Format, SizeBytes = parent.SizeBytes, BlobKey = parent.BlobKey,
+            Orientation = parent.Orientation, Format = parent.Format, SizeBytes = parent.SizeBytes, BlobKey = parent.BlobKey, Pyramid = parent.Pyramid,
             Status = ImageStatus.New, CreatedAt = now, UpdatedAt = now,
             ReplicaOf = parent.Id, ReplicaKind = kind, ReplicaOwner = me, AnnotateAssignee = me,
             LeaseHolder = me, LeaseStage = WorkStage.Annotate, LeaseExpiresAt = until,

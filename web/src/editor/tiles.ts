@@ -11,7 +11,7 @@ export async function readDeepZoom(imageId: string): Promise<DeepZoom> {
   return { width: Number(size.getAttribute('Width')), height: Number(size.getAttribute('Height')), tileSize: Number(root.getAttribute('TileSize')), overlap: Number(root.getAttribute('Overlap')) };
 }
 
-/** Decoded tiles kept at most (256 × 256 × 4 bytes each: about 64 MB), the least recently drawn evicted first. */
+/** Decoded tiles kept at least (256 × 256 × 4 bytes each: about 64 MB), or twice what the view holds; the least recently drawn evicted first. */
 const Budget = 256;
 /** Tile requests in flight at once. */
 const Parallel = 6;
@@ -19,7 +19,7 @@ const Parallel = 6;
 /**
  * A large image drawn from its pyramid's tiles (issue 26) on a canvas under the shapes: at each paint, the level whose
  * resolution the zoom needs (one tile pixel per device pixel or finer), only the tiles in view plus half a tile around,
- * fetched a few at a time; while a tile is missing, the coarser levels already loaded show through (the lowest levels,
+ * fetched six at a time (what the latest view wants; a pan or zoom drops the rest); while a tile is missing, the coarser levels already loaded show through (the lowest levels,
  * up to a screenful, are loaded first as a backdrop). Decoded tiles are kept in a budget, least recently drawn evicted.
  * Shapes stay in full-resolution image coordinates: only the picture changes with the level.
  */
@@ -29,6 +29,8 @@ export class TileLayer {
   private readonly loading = new Set<string>();
   private readonly queue: { key: string; level: number; col: number; row: number }[] = [];
   private backdropLevel = 0;
+  /** Tiles of the wanted level the last view covered. */
+  private inView = 0;
   private disposed = false;
   /** For tests: the level and the tiles of the last paint. */
   lastLevel = 0;
@@ -46,7 +48,7 @@ export class TileLayer {
     const [cols, rows] = this.grid(level);
     const loads: Promise<void>[] = [];
     for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) loads.push(this.load(level, c, r));
-    await Promise.all(loads);
+    await Promise.allSettled(loads); // a missing backdrop tile leaves a gap, not an editor that cannot open
   }
 
   dispose(): void {
@@ -79,6 +81,7 @@ export class TileLayer {
     // The image region in view, in full-resolution pixels.
     const x0 = -view.tx / view.scale, y0 = -view.ty / view.scale, x1 = (width - view.tx) / view.scale, y1 = (height - view.ty) / view.scale;
     const level = this.levelFor(view.scale, dpr);
+    this.queue.length = 0; // only what this view wants is fetched: a pan or zoom drops the rest
     this.drawLevel(ctx, this.backdropLevel, x0, y0, x1, y1, false);
     // Intermediate levels already loaded fill in while the wanted one arrives.
     for (let l = this.backdropLevel + 1; l < level; l++) this.drawLevel(ctx, l, x0, y0, x1, y1, false);
@@ -105,17 +108,17 @@ export class TileLayer {
           const px = c * t - (c > 0 ? o : 0), py = r * t - (r > 0 ? o : 0);
           ctx.drawImage(bitmap, px / s, py / s, bitmap.width / s, bitmap.height / s);
           drawn++;
-        } else if (fetch && !this.loading.has(key) && !this.queue.some(q => q.key === key)) this.queue.push({ key, level, col: c, row: r });
+        } else if (fetch && !this.loading.has(key)) this.queue.push({ key, level, col: c, row: r });
       }
+    if (fetch) this.inView = (c1 - c0 + 1) * (r1 - r0 + 1);
     return drawn;
   }
 
-  /** Starts queued loads up to the parallel limit; only the newest paint's wants are kept. */
+  /** Starts queued loads up to the parallel limit (the queue holds the latest paint's wants only). */
   private pump(): void {
-    if (this.queue.length > 64) this.queue.splice(0, this.queue.length - 64); // panned on: older wants are dropped
     while (this.loading.size < Parallel && this.queue.length) {
-      const next = this.queue.shift()!;
-      this.load(next.level, next.col, next.row).then(() => this.changed(), () => {});
+      const next = this.queue.pop()!;
+      this.load(next.level, next.col, next.row).then(() => { if (!this.disposed) this.changed(); }, () => {});
     }
   }
 
@@ -130,8 +133,10 @@ export class TileLayer {
       if (this.disposed) { bitmap.close(); return; }
       this.cache.set(key, bitmap);
       // Over budget: the least recently drawn go, never the backdrop (it is what shows through).
+      // The budget never drops below twice what the view holds (a large HiDPI screen shows more than 256 tiles).
+      const budget = Math.max(Budget, 2 * this.inView);
       for (const [k, b] of this.cache) {
-        if (this.cache.size <= Budget) break;
+        if (this.cache.size <= budget) break;
         if (k.startsWith(`${this.backdropLevel}/`)) continue;
         b.close();
         this.cache.delete(k);

@@ -51,8 +51,15 @@ public static class Pyramids
                 await source.CopyToAsync(file, ct);
             string folder = Path.Combine(work, "dz");
             var format = ImageFormats.Parse(image.Format);
-            await Task.Run(() => LargeImages.BuildPyramid(original, format, folder), ct);
+            await LargeImages.Gate.WaitAsync(ct); // libvips work, one at a time (memory and cores)
+            try { await Task.Run(() => LargeImages.BuildPyramid(original, format, folder), ct); }
+            finally { LargeImages.Gate.Release(); }
             File.Delete(original);
+            // The tiles must cover the image as its row says (shapes are drawn in those coordinates): an orientation read
+            // one way by our header reader and another by libvips would misplace every shape.
+            await using (var dzi = File.OpenRead(Path.Combine(folder, "tiles.dzi")))
+                if (DeepZoom.Parse(dzi) is var dz && (dz.Width, dz.Height) != (image.Width, image.Height))
+                    throw new InvalidImageException($"the pyramid came out {dz.Width}×{dz.Height}, the image is {image.Width}×{image.Height} (its orientation was read differently)");
 
             string tiles = Path.Combine(folder, "tiles_files");
             var files = Directory.EnumerateFiles(tiles, "*.jpg", SearchOption.AllDirectories).ToList();
@@ -71,7 +78,8 @@ public static class Pyramids
         }
         finally
         {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { } // the maintenance sweep clears temp leftovers
+            try { Directory.Delete(work, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the maintenance sweep clears temp leftovers
         }
     }
 

@@ -14,7 +14,7 @@ namespace VisionLabel.Server.ModelLoop.Scissors;
 /// the costly part (decode, features, Dijkstra over the window); the editor asks again for every mouse move with the
 /// same anchor, so built maps are kept briefly in memory, keyed by image and anchor, and a hover costs one path lookup.
 /// </summary>
-public sealed class LiveWire(IBlobStore blobs, ILogger<LiveWire> log) : IDisposable
+public sealed class LiveWire(IBlobStore blobs, Microsoft.Extensions.Options.IOptions<Common.ImageIntakeOptions> images, ILogger<LiveWire> log) : IDisposable
 {
     public const int WindowSide = 512, MaxTargets = 64;
     // A map holds the window's features and paths natively (a few MB at 512²): a handful of anchors, for a minute.
@@ -61,9 +61,13 @@ public sealed class LiveWire(IBlobStore blobs, ILogger<LiveWire> log) : IDisposa
 
     private async Task<(PathMap? Map, SegmentRefusal? Refusal)> BuildAsync(Image image, (int X, int Y) anchor, CancellationToken ct)
     {
-        var (upright, refusal) = await UprightImage.LoadAsync(blobs, image, ct);
+        var (upright, refusal) = await UprightImage.LoadAsync(blobs, image, images.Value, ct);
         if (upright is null) return (null, refusal);
-        try { return (PathMap.Build(upright, WindowAround(anchor.X, anchor.Y, upright.Width, upright.Height), anchor), null); }
+        var window = WindowAround(anchor.X, anchor.Y, upright.Width, upright.Height);
+        RgbImage pixels;
+        try { pixels = await upright.RegionAsync(window.X, window.Y, window.Width, window.Height, ct); }
+        catch (InvalidImageException e) { return (null, new SegmentRefusal(409, "Image file unreadable", $"The image's tiles could not be read ({e.Message}).")); }
+        try { return (PathMap.Build(pixels, window, anchor), null); }
         catch (OpenCVException e)
         {
             log.LogWarning(e, "Scissors: no map for image {ImageId} at ({X}, {Y})", image.Id, anchor.X, anchor.Y);
@@ -80,12 +84,10 @@ public sealed class LiveWire(IBlobStore blobs, ILogger<LiveWire> log) : IDisposa
         private bool _disposed;
         public ScissorsWindow Window => window;
 
-        public static PathMap Build(RgbImage image, ScissorsWindow window, (int X, int Y) anchor)
+        /// <param name="pixels">The window's pixels (window-sized).</param>
+        public static PathMap Build(RgbImage pixels, ScissorsWindow window, (int X, int Y) anchor)
         {
-            var crop = new byte[window.Width * window.Height * 3];
-            for (int row = 0; row < window.Height; row++)
-                image.Pixels.AsSpan(((window.Y + row) * image.Width + window.X) * 3, window.Width * 3).CopyTo(crop.AsSpan(row * window.Width * 3));
-            using var mat = Mat.FromPixelData(window.Height, window.Width, MatType.CV_8UC3, crop);
+            using var mat = Mat.FromPixelData(window.Height, window.Width, MatType.CV_8UC3, pixels.Pixels);
             var tool = new IntelligentScissorsMB();
             try
             {

@@ -17,7 +17,7 @@ public sealed record SegmentRefusal(int Status, string Title, string Detail, str
 /// segmentation model or GrabCut on the crop; the mask comes back at image size with its outlines. Each method's
 /// latency is logged.
 /// </summary>
-public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache detectors, ILogger<Segmenter> log)
+public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache detectors, Microsoft.Extensions.Options.IOptions<Common.ImageIntakeOptions> images, ILogger<Segmenter> log)
 {
     public async Task<(SegmentResult? Result, SegmentRefusal? Refusal)> SegmentAsync(Image image, SegmentMethod method, Prompt prompt, Guid? modelId, CancellationToken ct)
     {
@@ -31,7 +31,7 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
             if (model is null && method == SegmentMethod.Model)
                 return (null, new SegmentRefusal(409, "No segmentation model", "The project has no segmentation model: upload a YOLO -seg export and map it to the project, or use method grabcut."));
         }
-        var (upright, unreadable) = await UprightImage.LoadAsync(blobs, image, ct);
+        var (upright, unreadable) = await UprightImage.LoadAsync(blobs, image, images.Value, ct);
         if (upright is null) return (null, unreadable);
         MaskWindow? window = null;
         string used = "grabcut";
@@ -42,7 +42,11 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
             try
             {
                 using var lease = await detectors.LeaseAsync(model, ct);
-                window = ModelSegmenter.Segment(lease.Detector, Crop(upright, mx, my, mw, mh), prompt.Shift(mx, my));
+                window = ModelSegmenter.Segment(lease.Detector, await upright.RegionAsync(mx, my, mw, mh, ct), prompt.Shift(mx, my));
+            }
+            catch (InvalidImageException e) when (method == SegmentMethod.Model)
+            {
+                return (null, new SegmentRefusal(409, "Image file unreadable", $"The image's tiles could not be read ({e.Message})."));
             }
             catch (Exception e) when (method == SegmentMethod.Auto && e is not OperationCanceledException)
             {
@@ -63,7 +67,10 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
         {
             var grabcutStarted = Stopwatch.GetTimestamp();
             var (cx, cy, cw, ch) = CropAround(prompt, upright.Width, upright.Height, boxMargin: 0.05);
-            window = GrabCutSegmenter.Segment(Crop(upright, cx, cy, cw, ch), prompt.Shift(cx, cy));
+            RgbImage crop;
+            try { crop = await upright.RegionAsync(cx, cy, cw, ch, ct); }
+            catch (InvalidImageException e) { return (null, new SegmentRefusal(409, "Image file unreadable", $"The image's tiles could not be read ({e.Message}).")); }
+            window = GrabCutSegmenter.Segment(crop, prompt.Shift(cx, cy));
             if (window is null)
                 return (null, new SegmentRefusal(422, "Nothing left to segment", "The prompt leaves no pixel that could be the object (do negative points cover the box?): take some back, or draw a larger box."));
             window = window with { X0 = window.X0 + cx, Y0 = window.Y0 + cy };
@@ -104,11 +111,4 @@ public sealed class Segmenter(VisionLabelDb db, IBlobStore blobs, DetectorCache 
         return (cx0, cy0, cx1 - cx0, cy1 - cy0);
     }
 
-    private static RgbImage Crop(RgbImage source, int x, int y, int w, int h)
-    {
-        var crop = new RgbImage(w, h);
-        for (int row = 0; row < h; row++)
-            source.Pixels.AsSpan(((y + row) * source.Width + x) * 3, w * 3).CopyTo(crop.Pixels.AsSpan(row * w * 3, w * 3));
-        return crop;
-    }
 }
