@@ -29,7 +29,7 @@ public static class CanvasBench
             foreach (var renderer in new[] { "canvas", "svg" })
             {
                 var page = await (await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } })).NewPageAsync();
-                await page.GotoAsync($"{url}/bench.html?renderer={renderer}&seconds={options.Seconds}&skip={Environment.GetEnvironmentVariable("CANVAS_BENCH_SKIP")}");
+                await page.GotoAsync($"{url}/bench.html?renderer={renderer}&seconds={options.Seconds}&shapes={options.Shapes}&skip={Environment.GetEnvironmentVariable("CANVAS_BENCH_SKIP")}");
                 var r = await page.EvaluateAsync<JsonElement>("() => window.benchResult", null);
                 await page.Context.CloseAsync();
                 results[renderer] = r;
