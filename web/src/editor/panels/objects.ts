@@ -21,13 +21,14 @@ export class ObjectsPanel extends EditorPanel {
   /** The first row in view and how many fit (from the list's scroll position and height). */
   private first = 0;
   private fit = 20;
-  private cached: { from: ReadonlyMap<string, Shape>; list: Shape[]; proposed: number } | null = null;
+  /** The shapes as a list, made again when they change (the live Map may be the same object, changed in place). */
+  private cached: { version: unknown; list: Shape[]; proposed: number } | null = null;
 
   protected watch(s: EditorState) { return [s.shapes, s.selected, s.hiddenShapes, s.locked, s.labels, s.role, s.project, s.status]; }
 
   protected override render() {
     const ed = this.ed, s = ed.state, from = ed.live.shapes();
-    if (this.cached?.from !== from) { const list = [...from.values()]; this.cached = { from, list, proposed: list.filter(x => x.state === 'proposed').length }; }
+    if (this.cached?.version !== s.shapes) { const list = [...from.values()]; this.cached = { version: s.shapes, list, proposed: list.filter(x => x.state === 'proposed').length }; }
     const shapes = this.cached.list;
     const selected = [...s.selected].map(id => from.get(id)).filter((x): x is Shape => !!x);
     const start = Math.max(0, Math.min(this.first, shapes.length - this.fit) - overscan), end = Math.min(shapes.length, this.first + this.fit + overscan);
