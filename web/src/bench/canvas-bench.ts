@@ -1,10 +1,11 @@
 // The editor's renderer under load, beside a plain SVG renderer (one element per shape, as CVAT's canvas draws):
-// /bench.html?renderer=canvas|svg&seconds=10. 10,000 boxes + 1,000 polygons (20-200 points) + 200 masks on a
+// /bench.html?renderer=canvas|svg&seconds=10[&shapes=100000]. By default 10,000 boxes + 1,000 polygons (20-200 points) + 200 masks on a
 // 4000x3000 image; a scripted pan and zoom; then peer ops applied one at a time, each timed to the frame that shows
 // it. The result is left in window.benchResult (bench/VisionLabel.Bench `canvas` reads it).
 import type { Label } from '../api';
 import { Renderer } from '../editor/renderer';
 import { SceneCache } from '../editor/scene-cache';
+import { WorkerScene, workerAbove } from '../editor/worker-scene';
 import { bounds, encodeRle, Shape } from '../editor/shapes';
 import { Viewport } from '../editor/viewport';
 
@@ -12,6 +13,11 @@ const params = new URLSearchParams(location.search);
 const which = params.get('renderer') ?? 'canvas';
 const seconds = Number(params.get('seconds') ?? 10);
 const skip = new Set((params.get('skip') ?? '').split(',')); // diagnosis: leave out boxes, polygons or masks
+// How many shapes, in the same mix as the 11,200 default (10,000 boxes : 1,000 polygons : 200 masks): shapes=100000
+// gives 89,286 boxes, 8,929 polygons and 1,785 masks (issue 26).
+const total = Number(params.get('shapes') ?? 11_200);
+const counts = { boxes: Math.round(total * 10_000 / 11_200), polygons: Math.round(total * 1000 / 11_200), masks: 0 };
+counts.masks = total - counts.boxes - counts.polygons;
 const W = 4000, H = 3000;
 const stage = document.getElementById('stage')!;
 const width = stage.clientWidth, height = stage.clientHeight;
@@ -24,17 +30,17 @@ function makeShapes(): Map<string, Shape> {
   const shapes = new Map<string, Shape>();
   const add = (s: Omit<Shape, 'bounds'>) => shapes.set(s.id, { ...s, bounds: bounds(s.kind, s.geometry) });
   const label = () => `l${Math.floor(random() * 5)}`;
-  for (let i = 0; i < (skip.has('boxes') ? 0 : 10_000); i++) {
+  for (let i = 0; i < (skip.has('boxes') ? 0 : counts.boxes); i++) {
     const w = 8 + random() * 120, h = 8 + random() * 120;
     add({ id: `b${i}`, labelId: label(), kind: 'box', geometry: { x: random() * (W - w), y: random() * (H - h), width: w, height: h }, state: i % 3 ? 'accepted' : 'proposed', source: { type: 'model', score: random() }, attributes: {} });
   }
-  for (let i = 0; i < (skip.has('polygons') ? 0 : 1000); i++) {
+  for (let i = 0; i < (skip.has('polygons') ? 0 : counts.polygons); i++) {
     const n = 20 + Math.floor(random() * 181), cx = 100 + random() * (W - 200), cy = 100 + random() * (H - 200), r = 20 + random() * 80;
     const ring: number[] = [];
     for (let k = 0; k < n; k++) { const a = (2 * Math.PI * k) / n, rr = r * (0.7 + 0.3 * random()); ring.push(cx + rr * Math.cos(a), cy + rr * Math.sin(a)); }
     add({ id: `p${i}`, labelId: label(), kind: 'polygon', geometry: { rings: [ring] }, state: 'accepted', source: { type: 'human' }, attributes: {} });
   }
-  for (let i = 0; i < (skip.has('masks') ? 0 : 200); i++) {
+  for (let i = 0; i < (skip.has('masks') ? 0 : counts.masks); i++) {
     // A disc of radius r as whole-image column-major runs.
     const cx = 100 + Math.floor(random() * (W - 200)), cy = 100 + Math.floor(random() * (H - 200)), r = 20 + Math.floor(random() * 60);
     const counts: number[] = [];
@@ -73,7 +79,7 @@ function camera(view: Viewport, t: number): void {
   view.zoomAt(px, py, zoom);
 }
 
-interface Result { renderer: string; shapes: number; frames: number; frameMs: { p50: number; p95: number; p99: number; max: number }; workMs: { p50: number; p95: number; p99: number }; droppedFrames: number; opToFrameMs: { p50: number; p99: number } }
+interface Result { slow?: string[]; firstRenderMs?: number; workerRenderMs?: number[]; renderer: string; shapes: number; frames: number; frameMs: { p50: number; p95: number; p99: number; max: number }; workMs: { p50: number; p95: number; p99: number }; droppedFrames: number; opToFrameMs: { p50: number; p99: number } }
 const pct = (v: number[], p: number) => { const s = [...v].sort((a, b) => a - b); return s.length ? Number(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))].toFixed(2)) : NaN; };
 
 async function run(): Promise<Result> {
@@ -81,6 +87,10 @@ async function run(): Promise<Result> {
   const view = new Viewport();
   let draw: () => void;
   let applyOp: (id: string) => void;
+  let waitShown: (() => Promise<void>) | null = null; // the worker: until its render with the op has arrived
+  let firstRenderMs: number | undefined;
+  const workerMs: number[] = [];
+  const slow: string[] = []; // worker renders over 200 ms: time@scale,shapes in view (diagnosis)
   if (which === 'svg') {
     const ns = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(ns, 'svg');
@@ -118,19 +128,43 @@ async function run(): Promise<Result> {
     stage.prepend(image);
     canvas.style.position = 'absolute';
     const options = { labels, selected: new Set<string>(), hiddenLabels: new Set<string>(), fillOpacity: 0.15 };
-    const scene = new SceneCache();
-    draw = () => {
-      image.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
-      scene.paint(ctx, view, width, height, dpr, c => { renderer.draw(c, view, width, height, shapes.values(), options); }, () => {});
+    const move = (id: string) => { // as live.ts applies an op: a new shape object
+      const s = shapes.get(id)!, b = s.geometry as any, geometry = { ...b, x: b.x + 5 };
+      shapes.set(id, { ...s, geometry, bounds: bounds(s.kind, geometry) });
+      return s.bounds;
     };
-    // As the editor does for a peer's op: repaint where the shape was and where it is now, not the whole scene.
-    applyOp = id => {
-      const s = shapes.get(id)!, before = s.bounds, b = s.geometry as any;
-      s.geometry = { ...b, x: b.x + 5 };
-      s.bounds = bounds(s.kind, s.geometry);
-      const region: [number, number, number, number] = [Math.min(before[0], s.bounds[0]), Math.min(before[1], s.bounds[1]), Math.max(before[2], s.bounds[2]), Math.max(before[3], s.bounds[3])];
-      scene.patch(view, dpr, region, (c, r) => { renderer.draw(c, view, width, height, shapes.values(), options, r); });
-    };
+    if (shapes.size > workerAbove) {
+      // As the editor does above workerAbove: the scene worker renders, the main thread moves its last bitmap.
+      let arrived: (() => void) | null = null;
+      const worker = new WorkerScene(() => { workerMs.push(worker.lastMs); if (worker.lastMs > 200) slow.push(`${worker.lastMs.toFixed(0)}ms@${view.scale.toFixed(2)}x,${worker.drawn}`); arrived?.(); });
+      const shown = () => new Promise<void>(resolve => { arrived = resolve; });
+      worker.sync(shapes, null);
+      const first = performance.now();
+      view.fit(W, H, width, height);
+      const ready = shown();
+      worker.paint(ctx, view, width, height, dpr, options);
+      await ready; // the first render (masks decoded, 100,000 shapes): load time, reported apart
+      firstRenderMs = performance.now() - first;
+      workerMs.length = 0;
+      draw = () => {
+        image.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
+        worker.paint(ctx, view, width, height, dpr, options);
+      };
+      applyOp = id => { move(id); worker.sync(shapes, [id]); };
+      waitShown = async () => { while (!worker.settled(view)) { const next = shown(); draw(); await next; } };
+    } else {
+      const scene = new SceneCache();
+      draw = () => {
+        image.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
+        scene.paint(ctx, view, width, height, dpr, c => { renderer.draw(c, view, width, height, shapes.values(), options); }, () => {});
+      };
+      // As the editor does for a peer's op: repaint where the shape was and where it is now, not the whole scene.
+      applyOp = id => {
+        const before = move(id), s = shapes.get(id)!;
+        const region: [number, number, number, number] = [Math.min(before[0], s.bounds[0]), Math.min(before[1], s.bounds[1]), Math.max(before[2], s.bounds[2]), Math.max(before[3], s.bounds[3])];
+        scene.patch(view, dpr, region, (c, r) => { renderer.draw(c, view, width, height, shapes.values(), options, r); });
+      };
+    }
   }
 
   const frames: number[] = [], work: number[] = [];
@@ -153,9 +187,11 @@ async function run(): Promise<Result> {
   for (let i = 0; i < 60; i++) {
     const arrived = performance.now();
     if (!skip.has('boxes')) applyOp(`b${i}`);
+    if (waitShown) { await new Promise<void>(resolve => requestAnimationFrame(() => { draw(); resolve(); })); await waitShown(); }
     await new Promise<void>(resolve => requestAnimationFrame(() => { draw(); requestAnimationFrame(() => { opToFrame.push(performance.now() - arrived); resolve(); }); }));
   }
   return {
+    slow, firstRenderMs, workerRenderMs: workerMs.length ? [pct(workerMs, 50), pct(workerMs, 95), pct(workerMs, 100)] : undefined,
     renderer: which, shapes: shapes.size, frames: frames.length,
     frameMs: { p50: pct(frames, 50), p95: pct(frames, 95), p99: pct(frames, 99), max: pct(frames, 100) },
     workMs: { p50: pct(work, 50), p95: pct(work, 95), p99: pct(work, 99) },

@@ -2,17 +2,27 @@ import type { Editor } from './editor';
 import { paintPins, paintPresence } from './overlay-paint';
 import { Renderer } from './renderer';
 import { SceneCache } from './scene-cache';
+import { ShapeIndex } from './shape-index';
+import { WorkerScene, workerAbove } from './worker-scene';
 import type { TileLayer } from './tiles';
 
 /**
  * The two canvases: the base (shapes, over the <img>) repainted only when shapes, their style or the view change,
  * at most once per frame, and then only where changed shapes were and are when few changed; the overlay (tools,
  * pins, cursors) repainted when anything on it changed. What to repaint follows from store subscriptions.
+ * Only the shapes in view are visited (an R-tree, ShapeIndex). Above workerAbove shapes (100,000: issue 26) they are
+ * rendered in a worker instead (WorkerScene) and this thread only moves its last bitmap with the view.
  * Publishes the test hooks (web/README.md) on the canvases.
  */
 export class CanvasView {
   private readonly renderer = new Renderer();
   private readonly scene = new SceneCache();
+  private readonly index = new ShapeIndex();
+  /** Created the first time the image has more than workerAbove shapes. */
+  private worker?: WorkerScene;
+  private usingWorker = false;
+  /** The shapes may differ from what the index (and the worker) hold. */
+  private shapesDirty = true;
   /** Bounds of every shape as last drawn, so a change repaints where the shape was and where it is now. */
   private drawnBounds = new Map<string, [number, number, number, number]>();
   /** Shapes changed since the last frame; null: too many or unknown, repaint all. */
@@ -45,6 +55,7 @@ export class CanvasView {
 
   dispose(): void {
     cancelAnimationFrame(this.frame);
+    this.worker?.dispose();
     for (const u of this.unsubscribe) u();
   }
 
@@ -74,12 +85,14 @@ export class CanvasView {
 
   invalidate(): void {
     this.scene.invalidate();
+    this.worker?.invalidate();
+    this.shapesDirty = true; // a preview's geometry or hidden shapes change what displayed() returns
     this.baseDue = true;
     this.schedule();
   }
 
   private shapesChanged(changed: string[] | null): void {
-    this.baseDue = this.overlayDue = true;
+    this.baseDue = this.overlayDue = this.shapesDirty = true;
     if (!changed || changed.length > 50 || this.patches === null) this.patches = null;
     else this.patches.push(...changed);
     this.schedule();
@@ -109,23 +122,44 @@ export class CanvasView {
       // The image is an <img> under the canvas: the compositor scales it, the canvas only holds the shapes.
       this.photo.style.transform = `matrix(${view.scale}, 0, 0, ${view.scale}, ${view.tx}, ${view.ty})`;
       this.photo.style.imageRendering = view.scale >= 2 ? 'pixelated' : 'auto'; // pixels stay crisp when zoomed in
-      let drawn = Number(this.base.dataset.drawn ?? 0);
+      let drawn = Number(this.base.dataset.drawn ?? 0), aggregated = Number(this.base.dataset.aggregated ?? 0);
       const options = { labels: state.labels, selected: state.selected, hiddenLabels: state.hiddenLabels, fillOpacity: state.fillOpacity };
       const patches = this.patches;
       this.patches = [];
-      if (patches === null) this.scene.invalidate();
-      else if (patches.length > 0) {
-        let region: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-        for (const id of patches)
-          for (const b of [this.drawnBounds.get(id), shapes.get(id)?.bounds])
-            if (b) region = [Math.min(region[0], b[0]), Math.min(region[1], b[1]), Math.max(region[2], b[2]), Math.max(region[3], b[3])];
-        if (region[0] < region[2]) this.scene.patch(view, dpr, region, (scene, r) => { this.renderer.draw(scene, view, w, h, shapes.values(), options, r); });
-        for (const id of patches) { const b = shapes.get(id)?.bounds; if (b) this.drawnBounds.set(id, b); else this.drawnBounds.delete(id); }
+      const big = shapes.size > workerAbove;
+      if (big !== this.usingWorker) { this.usingWorker = big; this.scene.invalidate(); this.worker?.invalidate(); this.shapesDirty = true; }
+      if (big) {
+        this.worker ??= new WorkerScene(() => { this.baseDue = true; this.schedule(); });
+        if (this.shapesDirty) this.worker.sync(shapes, null); // by identity, O(n) only when shapes changed
+        this.shapesDirty = false;
+        this.worker.paint(this.base.getContext('2d')!, view, w, h, dpr, options);
+        ({ drawn, aggregated } = this.worker);
+        this.base.dataset.renderer = 'worker';
+      } else {
+        if (this.shapesDirty) this.index.sync(shapes); // by identity: also catches a preview's or hidden shapes' change
+        this.shapesDirty = false;
+        const inView = (r?: [number, number, number, number]) => {
+          let [x0, y0] = view.toImage(0, 0), [x1, y1] = view.toImage(w, h);
+          if (r) [x0, y0, x1, y1] = [Math.max(x0, r[0]), Math.max(y0, r[1]), Math.min(x1, r[2]), Math.min(y1, r[3])];
+          return this.index.search(x0, y0, x1, y1);
+        };
+        if (patches === null) this.scene.invalidate();
+        else if (patches.length > 0) {
+          let region: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+          for (const id of patches)
+            for (const b of [this.drawnBounds.get(id), shapes.get(id)?.bounds])
+              if (b) region = [Math.min(region[0], b[0]), Math.min(region[1], b[1]), Math.max(region[2], b[2]), Math.max(region[3], b[3])];
+          if (region[0] < region[2]) this.scene.patch(view, dpr, region, (scene, r) => { this.renderer.draw(scene, view, w, h, inView(r), options, r); });
+          for (const id of patches) { const b = shapes.get(id)?.bounds; if (b) this.drawnBounds.set(id, b); else this.drawnBounds.delete(id); }
+        }
+        this.scene.paint(this.base.getContext('2d')!, view, w, h, dpr, scene => {
+          this.drawnBounds = new Map([...shapes.values()].map(s => [s.id, s.bounds]));
+          drawn = this.renderer.draw(scene, view, w, h, inView(), options);
+          aggregated = this.renderer.aggregated;
+        }, () => this.invalidate());
+        this.base.dataset.renderer = 'main';
       }
-      this.scene.paint(this.base.getContext('2d')!, view, w, h, dpr, scene => {
-        this.drawnBounds = new Map([...shapes.values()].map(s => [s.id, s.bounds]));
-        drawn = this.renderer.draw(scene, view, w, h, shapes.values(), options);
-      }, () => this.invalidate());
+      this.base.dataset.aggregated = String(aggregated);
       Object.assign(this.base.dataset, { shapes: String(shapes.size), drawn: String(drawn), seq: String(ed.live.seq), pending: String(ed.live.pending.length) });
     }
     if (this.overlayDue) {

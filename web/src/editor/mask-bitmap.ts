@@ -3,14 +3,15 @@ import { decodeRle, rleBox } from './shapes';
 
 /** A mask drawn in one colour on a canvas of its own bounds (image pixels, placed at x, y): the renderer caches these
  *  per shape, and click to mask paints its pending preview with one. */
-export function maskBitmap(m: Mask, color: string): { canvas: HTMLCanvasElement; x: number; y: number } {
+export function maskBitmap(m: Mask, color: string): { canvas: HTMLCanvasElement | OffscreenCanvas; x: number; y: number } {
   const [h] = m.size;
   const runs = decodeRle(m.counts);
   const [bx, by, bw, bh] = rleBox(runs, h);
-  const canvas = document.createElement('canvas');
+  // In the scene worker (100,000 shapes) there is no document: an OffscreenCanvas does the same.
+  const canvas = typeof document === 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
   canvas.width = Math.max(1, bw);
   canvas.height = Math.max(1, bh);
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d') as CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
   const data = ctx.createImageData(canvas.width, canvas.height);
   const [r, g, b] = [1, 3, 5].map(i => parseInt(color.slice(i, i + 2), 16));
   let at = 0;

@@ -17,14 +17,15 @@ export interface DrawOptions {
  * geometry, never as paths.
  */
 export class Renderer {
-  private readonly masks = new WeakMap<object, { canvas: HTMLCanvasElement; x: number; y: number }>();
+  private readonly masks = new WeakMap<object, { canvas: HTMLCanvasElement | OffscreenCanvas; x: number; y: number }>();
+  /** Shapes the last draw showed as a dot (under 2 screen pixels): aggregated, never dropped (data-aggregated). */
+  aggregated = 0;
 
-  /** Draws the shapes (the image itself is an <img> under this canvas, scaled by the compositor). */
   /**
    * Draws the shapes (the image itself is an <img> under this canvas, scaled by the compositor). With `region` (image
    * pixels), only that rectangle is cleared and redrawn: a peer's op repaints what it touched, not 10,000 shapes.
    */
-  draw(ctx: CanvasRenderingContext2D, view: Viewport, width: number, height: number, shapes: Iterable<Shape>, o: DrawOptions,
+  draw(ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, view: Viewport, width: number, height: number, shapes: Iterable<Shape>, o: DrawOptions,
        region?: [number, number, number, number]): number {
     ctx.save();
     if (!region) ctx.clearRect(0, 0, width, height);
@@ -52,6 +53,7 @@ export class Renderer {
     const captions: Shape[] = [];
     const masks: { shape: Shape; color: string; style: Style }[] = [];
     let drawn = 0;
+    this.aggregated = 0;
     for (const s of shapes) {
       if (o.hiddenLabels.has(s.labelId)) continue;
       const [x0, y0, x1, y1] = s.bounds;
@@ -61,7 +63,7 @@ export class Renderer {
       const style: Style = s.state === 'rejected' ? 'rejected' : s.state === 'proposed' ? 'proposed' : 'solid';
       if (o.selected.has(s.id)) selected.push(s);
       // Level of detail: a shape under 2 screen pixels is a dot; a polygon under 6 is its box.
-      if ((x1 - x0) < 2 * px && (y1 - y0) < 2 * px) { batch(color, style).dots.rect(x0, y0, 2 * px, 2 * px); continue; }
+      if ((x1 - x0) < 2 * px && (y1 - y0) < 2 * px) { batch(color, style).dots.rect(x0, y0, 2 * px, 2 * px); this.aggregated++; continue; }
       if (s.kind === 'polygon' && (x1 - x0) < 6 * px && (y1 - y0) < 6 * px) { const b = batch(color, style); b.fill.rect(x0, y0, x1 - x0, y1 - y0); b.stroke.rect(x0, y0, x1 - x0, y1 - y0); continue; }
       if (s.kind === 'mask') { masks.push({ shape: s, color, style }); continue; }
       const b = batch(color, style);
@@ -118,7 +120,7 @@ export class Renderer {
   }
 
   /** The mask as a bitmap of its bounds, in the label's colour (cached per geometry object). */
-  private mask(m: Mask, color: string): { canvas: HTMLCanvasElement; x: number; y: number } {
+  private mask(m: Mask, color: string): { canvas: HTMLCanvasElement | OffscreenCanvas; x: number; y: number } {
     const cached = this.masks.get(m);
     if (cached) return cached;
     const entry = maskBitmap(m, color);
