@@ -2,6 +2,7 @@ using VisionLabel.Bench;
 
 // dotnet run -c Release --project bench/VisionLabel.Bench -- inference|jobs|export [--images N] [--seconds S] [--shared DIR] [--device cpu|cuda] [--models a.onnx,b.onnx]
 // Results are reported as ratios against a baseline measured in the same run; see docs/benchmarks.md.
+VisionLabel.Imaging.Native.NativeCodecs.Load(); // before OpenCV (Imaging/Native/DeepBind.cs)
 var options = BenchArgs.Parse(args);
 return options.Command switch
 {

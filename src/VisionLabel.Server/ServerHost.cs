@@ -32,6 +32,7 @@ public static class ServerHost
 {
     public static WebApplication Build(string[] args)
     {
+        VisionLabel.Imaging.Native.NativeCodecs.Load(); // before OpenCV can be loaded (Imaging/Native/DeepBind.cs)
         // Content root is where the binaries are, so appsettings.json is found whatever the working directory;
         // relative data paths still resolve against the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
