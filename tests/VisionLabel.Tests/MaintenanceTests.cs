@@ -64,6 +64,37 @@ public class MaintenanceTests
     }
 
     [Fact]
+    public async Task A_deleted_image_s_tile_pyramid_goes_after_the_grace_period()
+    {
+        using var data = new TempDirectory();
+        // Every image over 1,000 px gets a pyramid here, so a small one will do.
+        var settings = new Dictionary<string, string?> { ["VisionLabel:Images:PyramidAbovePixels"] = "1000", ["VisionLabel:Jobs:PollInterval"] = "00:00:00.200" };
+        string folder;
+        using (var app = new VisionLabelApp(data.Path, settings))
+        {
+            var http = app.Client();
+            var project = await NewProject(http, "tiles");
+            var image = await Upload(http, project.Id, "small.jpg", ImageCodec.EncodeJpeg(TestImages.Quadrants(600, 400)));
+            var job = (await (await http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<VisionLabel.Server.Jobs.JobDto>>()).Single(j => j.Kind == "pyramid");
+            Assert.Equal(VisionLabel.Server.Data.JobStatus.Completed, (await http.WaitForJob(job.Id)).Status);
+            folder = Path.Combine(data.Path, "blobs", BlobKeys.PyramidFolder(image.ContentHash));
+            Assert.True(File.Exists(Path.Combine(folder, "tiles.dzi")));
+            Assert.True(Directory.GetFiles(folder, "*.jpg", SearchOption.AllDirectories).Length > 5);
+            Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/images/{image.Id}")).StatusCode);
+            // Inside the grace period (its descriptor touched by the delete): kept.
+            await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync(TestContext.Current.CancellationToken);
+            Assert.True(File.Exists(Path.Combine(folder, "tiles.dzi")));
+        }
+        settings["VisionLabel:Maintenance:BlobGracePeriod"] = "00:00:00";
+        using (var app = new VisionLabelApp(data.Path, settings))
+        {
+            // The start-up sweep removed every tile and the descriptor; a second finds nothing.
+            Assert.Equal(0, (await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync(TestContext.Current.CancellationToken)).Blobs);
+            Assert.Empty(Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories) : []);
+        }
+    }
+
+    [Fact]
     public async Task Stale_temp_files_are_swept_and_fresh_ones_kept()
     {
         using var data = new TempDirectory();

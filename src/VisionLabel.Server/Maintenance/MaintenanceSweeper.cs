@@ -41,6 +41,7 @@ public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore b
                 await blobs.DeleteAsync(blob.Key, ct);
                 removed++;
             }
+        removed += await SweepPyramidsAsync(imageHashes, cutoff, ct);
         // Uploaded import zips whose job is over (finished ones delete their own; dead or deleted ones leave them).
         var importCutoff = DateTime.UtcNow - o.TempMaxAge;
         await foreach (var blob in blobs.ListAsync("imports/", ct))
@@ -58,6 +59,33 @@ public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore b
         return report;
     }
 
+    /// <summary>
+    /// Tile pyramids (pyramids/ab/{hash}/…) no image uses any more, each as a whole: its descriptor's time (touched when an
+    /// image of it is deleted) starts the grace period; a pyramid without one (a build cut short) goes by its newest tile.
+    /// </summary>
+    private async Task<int> SweepPyramidsAsync(HashSet<string> imageHashes, DateTime cutoff, CancellationToken ct)
+    {
+        var keys = new Dictionary<string, List<string>>();
+        var since = new Dictionary<string, DateTime>();
+        var described = new HashSet<string>();
+        await foreach (var blob in blobs.ListAsync("pyramids/", ct))
+        {
+            var parts = blob.Key.Split('/');
+            if (parts.Length < 4 || parts[2].Length != 64 || imageHashes.Contains(parts[2])) continue;
+            string hash = parts[2];
+            (keys.TryGetValue(hash, out var list) ? list : keys[hash] = []).Add(blob.Key);
+            if (blob.Key.EndsWith("/tiles.dzi", StringComparison.Ordinal)) { since[hash] = blob.LastModifiedUtc; described.Add(hash); }
+            else if (!described.Contains(hash) && (!since.TryGetValue(hash, out var t) || blob.LastModifiedUtc > t)) since[hash] = blob.LastModifiedUtc;
+        }
+        int removed = 0;
+        foreach (var (hash, list) in keys)
+        {
+            if (since[hash] > cutoff) continue;
+            foreach (var key in list.OrderBy(k => k.EndsWith("/tiles.dzi", StringComparison.Ordinal))) { await blobs.DeleteAsync(key, ct); removed++; } // the descriptor last
+        }
+        return removed;
+    }
+
     /// <summary>Restarts the grace period of an image's blobs (it was just deleted, or its content was just reused).</summary>
     public async Task TouchImageBlobsAsync(IEnumerable<string> contentHashes, int thumbnailSize, CancellationToken ct = default)
     {
@@ -65,6 +93,7 @@ public sealed class MaintenanceSweeper(IServiceScopeFactory scopes, IBlobStore b
         {
             await blobs.TouchAsync(BlobKeys.Original(hash), ct);
             await blobs.TouchAsync(BlobKeys.Thumbnail(hash, thumbnailSize), ct);
+            await blobs.TouchAsync(BlobKeys.PyramidDzi(hash), ct); // the pyramid's grace period goes by its descriptor
         }
     }
 }
