@@ -162,10 +162,26 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                 }
                 if (recorded?.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
                     foreach (var observer in observers)
-                    {
-                        try { if (await observer.SubmittedAsync(image.ProjectId, imageId, recorded.Id, actor.Name) is { } feedback) dto = dto with { Feedback = feedback }; }
-                        catch (Exception e) { log.LogWarning(e, "After the submission of image {ImageId}: {Observer} failed; the submission stands", imageId, observer.GetType().Name); }
-                    }
+                        // Observers are idempotent (a score pushed again, a merge claimed once): a failure that may pass (a busy
+                        // database under load) is tried again, so a consensus merge is not lost to it.
+                        for (int tries = 1; ; tries++)
+                        {
+                            try
+                            {
+                                if (await observer.SubmittedAsync(image.ProjectId, imageId, recorded.Id, actor.Name) is { } feedback) dto = dto with { Feedback = feedback };
+                                break;
+                            }
+                            catch (Exception e) when (tries < 3)
+                            {
+                                log.LogWarning(e, "After the submission of image {ImageId}: {Observer} failed (try {Try}); trying again", imageId, observer.GetType().Name, tries);
+                                await Task.Delay(200 * tries);
+                            }
+                            catch (Exception e)
+                            {
+                                log.LogWarning(e, "After the submission of image {ImageId}: {Observer} failed; the submission stands", imageId, observer.GetType().Name);
+                                break;
+                            }
+                        }
                 return new WorkOutcome(dto, null);
             }
             return new WorkOutcome(null, new WorkRefusal(409, "Changed meanwhile", "The image's workflow state kept changing while this was decided; try again."));
