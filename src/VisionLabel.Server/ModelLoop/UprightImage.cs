@@ -33,14 +33,8 @@ public sealed class UprightImage
                 ? (null, new SegmentRefusal(409, "Tiles not ready", "This large image is still being cut into tiles (its pyramid job); try again when the job is done."))
                 : (new UprightImage(blobs, image.ContentHash, dz), null);
         }
-        byte[] file;
-        await using (var stream = await blobs.OpenReadAsync(image.BlobKey, ct))
-        {
-            if (stream is null) return (null, new SegmentRefusal(409, "Image file missing", "The image's file is not in the store; upload it again."));
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct);
-            file = buffer.ToArray();
-        }
+        if (await blobs.ReadAllBytesAsync(image.BlobKey, ct) is not { } file)
+            return (null, new SegmentRefusal(409, "Image file missing", "The image's file is not in the store; upload it again."));
         try { return (new UprightImage(ImageTransforms.DecodeUpright(file)), null); }
         catch (InvalidImageException e)
         {
@@ -63,14 +57,8 @@ public sealed class UprightImage
         for (int row = y / t; row <= (y + h - 1) / t; row++)
             for (int col = x / t; col <= (x + w - 1) / t; col++)
             {
-                byte[] jpeg;
-                await using (var stream = await blobs.OpenReadAsync(BlobKeys.PyramidTile(hash, level, col, row), ct)
-                                          ?? throw new InvalidImageException($"tile {level}/{col}_{row} is missing from the store"))
-                using (var buffer = new MemoryStream())
-                {
-                    await stream.CopyToAsync(buffer, ct);
-                    jpeg = buffer.ToArray();
-                }
+                byte[] jpeg = await blobs.ReadAllBytesAsync(BlobKeys.PyramidTile(hash, level, col, row), ct)
+                              ?? throw new InvalidImageException($"tile {level}/{col}_{row} is missing from the store");
                 var tile = ImageCodec.Decode(jpeg, ImageFormat.Jpeg);
                 // The tile's first pixel in the image: its column's start less the overlap (none at the left and top edges).
                 int tx = col * t - (col > 0 ? o : 0), ty = row * t - (row > 0 ? o : 0);
