@@ -37,13 +37,17 @@ public static class DatasetCommands
         var val = new Option<double?>("--val") { Description = "YOLO: share of images for the val split, e.g. 0.2" };
         var seed = new Option<int?>("--seed") { Description = "Seed for the train/val split (default 0)" };
         var scope = new Option<string?>("--scope") { Description = "approved (default: approved images only), all (every image; unapproved ones with nothing to export are left out) or ground-truth (the images with ground truth, with it)" };
-        var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, scope, data };
+        var slice = new Option<int?>("--slice") { Description = "YOLO: cut images larger than this side (pixels, e.g. 640) into overlapping slices with their labels" };
+        var sliceOverlap = new Option<double?>("--slice-overlap") { Description = "YOLO slices: share of a slice its neighbour repeats (default 0.2)" };
+        var export = new Command("export", "Export a project as a COCO or YOLO dataset zip") { project, exportFormat, output, states, status, noImages, scores, val, seed, scope, slice, sliceOverlap, data };
         export.TreatUnmatchedTokensAsErrors = false;
         export.SetAction(async (parse, ct) =>
         {
             var (options, problem) = ExportChoices.Parse(parse.GetValue(states), parse.GetValue(status), null, !parse.GetValue(noImages),
-                parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed), parse.GetValue(scope));
+                parse.GetValue(scores), parse.GetValue(val), parse.GetValue(seed), parse.GetValue(scope), parse.GetValue(slice), parse.GetValue(sliceOverlap));
             if (problem is not null) return CommandHost.Fail(problem);
+            if (options!.Slicing is not null && !parse.GetValue(exportFormat)!.StartsWith("yolo", StringComparison.Ordinal))
+                return CommandHost.Fail("--slice: only the YOLO formats (yolo-detect, yolo-segment) export slices");
             return await ExportAsync(parse.GetValue(project)!, parse.GetValue(exportFormat)!, parse.GetValue(output)!, options!,
                 CommandHost.Args(parse.GetValue(data), parse.UnmatchedTokens), ct);
         });

@@ -10,16 +10,16 @@ namespace VisionLabel.Server.Datasets;
 /// Writes a project as a zip in one format to any stream (an HTTP response or a file) as it goes: the zip is
 /// never built in memory, and images and annotations are read a page at a time.
 /// </summary>
-public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs)
+public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs, Microsoft.Extensions.Options.IOptions<Common.ImageIntakeOptions> intake)
 {
     public async Task<ExportSummary> WriteAsync(Project project, IDatasetExporter format, ExportOptions options, Stream output, CancellationToken ct)
     {
         var labels = await db.Labels.AsNoTracking().Where(l => l.ProjectId == project.Id).ToListAsync(ct);
-        var context = new ExportContext(db, blobs, project, ExportLabels(labels), options);
+        var context = new ExportContext(db, blobs, project, ExportLabels(labels), options, intake.Value);
         var summary = context.Summary;
         summary.Format = format.Format;
         summary.Filter = new ExportFilter(ApiEnum.Name(options.Scope), options.States.Select(s => ApiEnum.Name(s)).ToList(), options.ImageStatuses?.Select(s => ApiEnum.Name(s)).ToList(),
-            options.ImageIds?.Count, options.IncludeImages, options.IncludeScores, options.ValFraction, options.Seed);
+            options.ImageIds?.Count, options.IncludeImages, options.IncludeScores, options.ValFraction, options.Seed, options.Slicing);
         var selected = context.SelectedImages().Select(i => i.Id);
         summary.AnnotationsByState = (await db.Annotations.AsNoTracking().Where(a => selected.Contains(a.ImageId))
                 .GroupBy(a => a.State).Select(g => new { g.Key, Count = g.LongCount() }).ToListAsync(ct))

@@ -31,7 +31,7 @@ public static class DatasetsApi
             "default accepted: the reviewed ground truth; add proposed for model proposals nobody has reviewed; rejected are never exported). " +
             "?scope=approved (default: approved images only), ground-truth (reviewers: the images with ground truth, with it instead of their annotations) or all (every image; those nobody approved are listed in the manifest, and one with nothing " +
             "to export is left out, never written as an empty background); ?status= (instead of scope) and ?images= select images; includeImages, scores, " +
-            "val (YOLO: the val split's share; without it data.yaml says val is the training images) and seed as documented. The zip's visionlabel-export.json gives the " +
+            "val (YOLO: the val split's share; without it data.yaml says val is the training images) and seed as documented; slice (YOLO: a side in pixels, 64–4096) and sliceOverlap (0–0.5, default 0.2) cut images larger than the slice into overlapping slices with their clipped labels (docs/large-images.md). The zip's visionlabel-export.json gives the " +
             "filter used, counts per state (in the selected images, exported, left out) and the unreviewed images.");
         return app;
     }
@@ -138,17 +138,20 @@ public static class DatasetsApi
 
     /// <summary>
     /// GET /api/projects/{id}/export?format=coco|yolo-detect|yolo-segment[&amp;states=accepted,proposed][&amp;status=approved]
-    /// [&amp;images=ID,ID][&amp;includeImages=false][&amp;scores=true][&amp;val=0.2&amp;seed=1]: a zip, streamed as it is written.
+    /// [&amp;images=ID,ID][&amp;includeImages=false][&amp;scores=true][&amp;val=0.2&amp;seed=1]
+    /// [&amp;slice=640&amp;sliceOverlap=0.2] (YOLO: images cut into slices with their labels): a zip, streamed as it is written.
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, string? format, string? states, string? status,
-        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, HttpContext context, VisionLabelDb db, DatasetExport export, CancellationToken ct)
+        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, int? slice, double? sliceOverlap, HttpContext context, VisionLabelDb db, DatasetExport export, CancellationToken ct)
     {
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
         if (format is null || !DatasetFormats.Exporters.TryGetValue(format, out var exporter))
             return Problems.BadRequest("Unknown export format", $"Give ?format= as one of: {DatasetFormats.ExportList}.");
-        var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed, scope);
+        var (options, problem) = ExportChoices.Parse(states, status, images, includeImages, scores, val, seed, scope, slice, sliceOverlap);
         if (problem is not null) return Problems.BadRequest("Invalid export options", problem);
+        if (options!.Slicing is not null && exporter is not YoloExporter)
+            return Problems.BadRequest("Invalid export options", $"slice: only the YOLO formats (yolo-detect, yolo-segment) export slices, not {exporter.Format}");
         // Ground truth is never an annotator's to see (honeypots would be no test).
         if (options!.Scope == ExportScope.GroundTruth && context.Access().Role < ProjectRole.Reviewer)
             return TypedResults.Problem(statusCode: 403, title: "Reviewer role required", detail: "Exporting ground truth (scope=ground-truth) needs the reviewer role in this project.");

@@ -20,12 +20,13 @@ public static class ExportChoices
         if (options.ImageStatuses is { Count: > 0 } statuses) name.Append('-').Append(string.Join('-', statuses.Select(ApiEnum.Name)));
         if (options.ImageIds is { Count: > 0 } ids) name.Append($"-{ids.Count}-image{(ids.Count == 1 ? "" : "s")}");
         if (options.ValFraction > 0) name.Append($"-val{Math.Round(options.ValFraction * 100)}");
+        if (options.Slicing is { } slicing) name.Append($"-slices{slicing.Size}");
         return name.Append(".zip").ToString();
     }
 
     /// <summary>Export choices from their text forms (query string or CLI); the problem says which one is wrong.</summary>
     public static (ExportOptions?, string?) Parse(string? states, string? status, string? images, bool? includeImages, bool? scores, double? val, int? seed,
-        string? scope = null)
+        string? scope = null, int? slice = null, double? sliceOverlap = null)
     {
         var options = new ExportOptions { IncludeImages = includeImages ?? true, IncludeScores = scores ?? false, ValFraction = val ?? 0, Seed = seed ?? 0 };
         if (scope is not null)
@@ -54,6 +55,14 @@ public static class ExportChoices
                 if (Guid.TryParse(s, out var id) && id != Guid.Empty) options.ImageIds.Add(id);
                 else return (null, $"images: '{s}' is not an image id");
         }
+        if (slice is { } size)
+        {
+            if (size is < SliceExport.MinSize or > SliceExport.MaxSize) return (null, $"slice must be a side in pixels from {SliceExport.MinSize} to {SliceExport.MaxSize} (the model's input size, e.g. 640)");
+            double overlap = sliceOverlap ?? 0.2;
+            if (overlap is < 0 or > SliceExport.MaxOverlap || double.IsNaN(overlap)) return (null, $"sliceOverlap must be from 0 to {SliceExport.MaxOverlap} (the share of a slice its neighbour repeats)");
+            options.Slicing = new SliceExport(size, overlap);
+        }
+        else if (sliceOverlap is not null) return (null, "sliceOverlap needs slice (the slice's side in pixels)");
         if (options.ValFraction is < 0 or >= 1 || double.IsNaN(options.ValFraction)) return (null, "val must be at least 0 and below 1 (the share of images put in the val split)");
         return (options, null);
     }

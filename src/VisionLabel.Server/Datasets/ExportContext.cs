@@ -26,6 +26,8 @@ public sealed class ExportSummary
     public string Format { get; set; } = "";
     public ExportFilter Filter { get; set; } = new("approved", [], null, null, true, false, 0, 0);
     public int Images { get; set; }
+    /// <summary>Slices written (a sliced YOLO export): each one an image and its label file.</summary>
+    public long Slices { get; set; }
     public long Annotations { get; set; }
     /// <summary>Of the included states, left out because the format cannot hold them (e.g. crowd regions in YOLO).</summary>
     public long SkippedAnnotations { get; set; }
@@ -48,14 +50,14 @@ public sealed class ExportSummary
 }
 
 /// <summary>The choices an export was made with, as the API names them.</summary>
-public sealed record ExportFilter(string Scope, IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed);
+public sealed record ExportFilter(string Scope, IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed, SliceExport? Slice = null);
 
 /// <summary>
 /// The project as an exporter sees it: labels with their export ids, and images (with their annotations) read
 /// page by page in a stable order, so a pass over 10k images never holds more than one page in memory and two
 /// passes see the same ids, names and splits.
 /// </summary>
-public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project project, IReadOnlyList<ExportLabel> labels, ExportOptions options)
+public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project project, IReadOnlyList<ExportLabel> labels, ExportOptions options, Common.ImageIntakeOptions intake)
 {
     private const int PageSize = 500;
     /// <summary>Most file names the manifest lists (the count is always whole).</summary>
@@ -66,6 +68,10 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public IReadOnlyList<ExportLabel> Labels => labels;
     public IReadOnlyDictionary<Guid, ExportLabel> LabelsById { get; } = labels.ToDictionary(l => l.Id);
     public bool IncludeScores => options.IncludeScores;
+    public bool IncludeImages => options.IncludeImages;
+    public SliceExport? Slicing => options.Slicing;
+    public IBlobStore Blobs => blobs;
+    public Common.ImageIntakeOptions Intake => intake;
     public ExportSummary Summary { get; } = new();
 
     /// <summary>The images the export's filters select, before the rule on empty images.</summary>
@@ -182,6 +188,8 @@ public sealed class ExportOptions
     /// <summary>YOLO: the share of images put in the val split (0: all in train).</summary>
     public double ValFraction { get; set; }
     public int Seed { get; set; }
+    /// <summary>YOLO only: cut images larger than the slice into overlapping slices with their labels (null: whole images).</summary>
+    public SliceExport? Slicing { get; set; }
 }
 
 /// <summary>What exporters read from an annotation besides its geometry.</summary>

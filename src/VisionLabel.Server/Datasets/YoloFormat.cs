@@ -187,6 +187,12 @@ public abstract class YoloExporter : IDatasetExporter
         var names = export.Labels.OrderBy(l => l.ClassIndex).Select(l => l.Name).ToList();
         bool hasVal = false;
         long crowd = 0;
+        if (export.Slicing is { } slicing)
+        {
+            await YoloSlices.WriteAsync(export, zip, slicing, Line, split => hasVal |= split == "val", ct);
+            await WriteDataYamlAsync(zip, names, hasVal, ct);
+            return;
+        }
         await foreach (var image in export.ImagesAsync(withAnnotations: true, ct))
         {
             hasVal |= image.Split == "val";
@@ -196,12 +202,8 @@ public abstract class YoloExporter : IDatasetExporter
                 if (!export.LabelsById.TryGetValue(a.LabelId, out var label)) continue;
                 // Ultralytics' own COCO converter leaves crowd regions out: they are not single objects.
                 if (ExportGeometry.IsCrowd(a)) { crowd++; export.Summary.SkippedAnnotations++; continue; }
-                var values = Values(a, Geometry.Read(a.Kind, a.Geometry), image.Image.Width, image.Image.Height);
-                if (values is null) { export.Summary.SkippedAnnotations++; continue; }
-                text.Append(label.ClassIndex.ToString(CultureInfo.InvariantCulture));
-                // Six significant digits, as Ultralytics writes them (Python's %g).
-                foreach (double v in values) text.Append(' ').Append(Math.Clamp(v, 0, 1).ToString("G6", CultureInfo.InvariantCulture).Replace('E', 'e'));
-                text.Append('\n');
+                if (Line(label, a, Geometry.Read(a.Kind, a.Geometry), image.Image.Width, image.Image.Height) is not { } line) { export.Summary.SkippedAnnotations++; continue; }
+                text.Append(line);
                 export.Summary.Exported(a);
             }
             if (text.Length == 0) continue; // a background image: no label file, as Ultralytics expects
@@ -210,9 +212,26 @@ public abstract class YoloExporter : IDatasetExporter
             await stream.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), ct);
         }
         if (crowd > 0) export.Summary.Notes.Add($"{crowd} crowd (iscrowd) annotation(s) left out, as Ultralytics does");
-        var yaml = zip.CreateEntry("data.yaml", CompressionLevel.Fastest);
-        await using (var stream = await yaml.OpenAsync(ct)) await stream.WriteAsync(Encoding.UTF8.GetBytes(DataYaml.Write(names, hasVal)), ct);
+        await WriteDataYamlAsync(zip, names, hasVal, ct);
         await export.WriteImagesAsync(zip, image => $"images/{image.Split}", ct);
+    }
+
+    private static async Task WriteDataYamlAsync(ZipArchive zip, List<string> names, bool hasVal, CancellationToken ct)
+    {
+        var yaml = zip.CreateEntry("data.yaml", CompressionLevel.Fastest);
+        await using var stream = await yaml.OpenAsync(ct);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(DataYaml.Write(names, hasVal)), ct);
+    }
+
+    /// <summary>One label line: the class index and the values as fractions of a <paramref name="width"/> × <paramref name="height"/> frame.</summary>
+    private string? Line(ExportLabel label, Annotation a, Geometry geometry, int width, int height)
+    {
+        var values = Values(a, geometry, width, height);
+        if (values is null) return null;
+        var text = new StringBuilder(label.ClassIndex.ToString(CultureInfo.InvariantCulture));
+        // Six significant digits, as Ultralytics writes them (Python's %g).
+        foreach (double v in values) text.Append(' ').Append(Math.Clamp(v, 0, 1).ToString("G6", CultureInfo.InvariantCulture).Replace('E', 'e'));
+        return text.Append('\n').ToString();
     }
 }
 
@@ -253,7 +272,7 @@ public sealed class YoloSegmentExporter : YoloExporter
         return values.Count >= 6 ? values.ToArray() : null;
     }
 
-    private static List<double[]> TraceMask(MaskGeometry mask)
+    internal static List<double[]> TraceMask(MaskGeometry mask)
     {
         var columnMajor = mask.ColumnMajorPixels();
         int width = mask.Width, height = mask.Height;

@@ -253,6 +253,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <label>of <select name="scope" title="Approved: what review let through (the default). Everything: every image, the unreviewed listed in the zip's manifest; one nobody approved with nothing to export is left out, never written as an empty background.">
           <option value="approved">approved images</option><option value="all">every image</option><option value="proposals">every image, with model proposals</option></select></label>
         <label>val split <select name="val" title="YOLO: the share of images in the val split; without one, data.yaml says val is the training images"><option value="0">none</option><option value="0.1">10%</option><option value="0.2">20%</option></select></label>
+        <label>slices <select name="slice" title="YOLO: cut images larger than this into overlapping squares (20% overlap) with their labels, to train on tiles of large images"><option value="0">whole images</option><option value="640">640 px</option><option value="1024">1024 px</option></select></label>
         <a class="button" href="#" download @click=${(e: MouseEvent) => exportHref(e.currentTarget as HTMLAnchorElement, projectId)}>Download</a>
       </form>
       ${gridFilters(filter, project?.labels ?? [], members.map(m => m.userName), total, setFilter)}
@@ -280,5 +281,6 @@ function exportHref(link: HTMLAnchorElement, projectId: string): void {
   if (scope !== 'approved') query.set('scope', 'all');
   if (scope === 'proposals') query.set('states', 'accepted,proposed');
   if (value('val') !== '0') query.set('val', value('val'));
+  if (value('slice') !== '0' && value('format').startsWith('yolo')) query.set('slice', value('slice'));
   link.href = `/api/projects/${projectId}/export?${query}`;
 }
