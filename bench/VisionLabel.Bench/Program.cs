@@ -17,6 +17,7 @@ return options.Command switch
     "segment" => await SegmentBench.RunAsync(options),
     "pyramid" => await PyramidBench.RunAsync(options, args),
     "bulk" => await BulkBench.RunAsync(options),
+    "viewer" => await ViewerBench.RunAsync(options),
     "pyramid-one" or "decode-one" => PyramidBench.Child(args[0], args[1], args[2]),
     "screenshot" => await Screenshot.RunAsync(options, args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? "docs/editor.png"),
     _ => BenchArgs.Usage(),

@@ -32,7 +32,7 @@ export class TileLayer {
   /** Tiles of the wanted level the last view covered. */
   private inView = 0;
   private disposed = false;
-  /** For tests: the level and the tiles of the last paint. */
+  /** For tests and the viewer bench: the level and the tiles of the last paint (data-tiles of data-wanted drawn). */
   lastLevel = 0;
   lastDrawn = 0;
 
@@ -87,7 +87,7 @@ export class TileLayer {
     for (let l = this.backdropLevel + 1; l < level; l++) this.drawLevel(ctx, l, x0, y0, x1, y1, false);
     this.lastDrawn = this.drawLevel(ctx, level, x0, y0, x1, y1, true);
     this.lastLevel = level;
-    Object.assign(this.canvas.dataset, { level: String(level), maxLevel: String(this.maxLevel), tiles: String(this.lastDrawn), cached: String(this.cache.size) });
+    Object.assign(this.canvas.dataset, { level: String(level), maxLevel: String(this.maxLevel), tiles: String(this.lastDrawn), wanted: String(this.inView), cached: String(this.cache.size) });
     this.pump();
   }
 
