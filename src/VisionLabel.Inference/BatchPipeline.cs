@@ -6,8 +6,12 @@ using VisionLabel.Inference.Tiling;
 
 namespace VisionLabel.Inference;
 
-/// <summary>One image to detect on: a name for reports and a way to get its bytes (file, blob store, …).</summary>
-public sealed record PipelineItem(string Name, Func<CancellationToken, ValueTask<byte[]>> ReadAsync, object? Tag = null);
+/// <summary>One image to detect on: a name for reports and a way to get its bytes (file, blob store, …), or, for an
+/// image too large to decode whole, a way to read its regions (<see cref="Regions"/>, used instead of the bytes).</summary>
+public sealed record PipelineItem(string Name, Func<CancellationToken, ValueTask<byte[]>> ReadAsync, object? Tag = null)
+{
+    public IRegionSource? Regions { get; init; }
+}
 
 public sealed record PipelineResult(PipelineItem Item, int Width, int Height, IReadOnlyList<Detection>? Detections, string? Error);
 
@@ -60,7 +64,9 @@ public sealed record PipelineOptions
 public static class BatchPipeline
 {
     /// <summary>An image to run, or a unit of a tiled one: a slice of it, or (Slice null) its whole-image pass.</summary>
-    private sealed record Decoded(PipelineItem Item, RgbImage Image, TiledImage? Tiled = null, SliceRect? Slice = null);
+    /// <summary>An image to run, or a unit of a tiled one: a slice of it, or (Slice null) its whole-image pass. Full: the
+    /// full image's size when <see cref="Image"/> is an overview of a region-read image (detections are scaled to it).</summary>
+    private sealed record Decoded(PipelineItem Item, RgbImage Image, TiledImage? Tiled = null, SliceRect? Slice = null, (int Width, int Height)? Full = null);
 
     public static async Task RunAsync(Detector detector, IEnumerable<PipelineItem> items, DetectionOptions detection,
         Func<PipelineResult, ValueTask> onResult, PipelineOptions? options = null, PipelineStats? stats = null, CancellationToken ct = default)
@@ -94,6 +100,7 @@ public static class BatchPipeline
             await foreach (var item in pending.Reader.ReadAllAsync(token))
             {
                 long start = Stopwatch.GetTimestamp();
+                if (item.Regions is { } regions) { await QueueRegions(item, regions, token); continue; }
                 try
                 {
                     byte[] bytes = await item.ReadAsync(token);
@@ -117,16 +124,63 @@ public static class BatchPipeline
             var spec = detector.Spec;
             var slices = SliceGrid.Plan(image.Width, image.Height, spec.InputWidth, spec.InputHeight, options.Tiling.Overlap);
             bool whole = options.Tiling.WholeImagePass && slices.Count > 1;
-            var merge = new MergeOptions
-            {
-                Iou = detection.Iou ?? spec.DefaultIou, MaxDetections = detection.MaxDetections, Polygons = detection.Polygons,
-                WholeImageMinSide = (float)(Math.Min(spec.InputWidth, spec.InputHeight) * (1 - options.Tiling.Overlap)),
-            };
-            var tiled = new TiledImage(item, image.Width, image.Height, slices, slices.Count + (whole ? 1 : 0), merge);
+            var tiled = new TiledImage(item, image.Width, image.Height, slices, slices.Count + (whole ? 1 : 0), Merge(spec));
             foreach (var slice in slices) await decoded.Writer.WriteAsync(new Decoded(item, SliceGrid.Cut(image, slice, pixels), tiled, slice), token);
             if (whole) await decoded.Writer.WriteAsync(new Decoded(item, image, tiled), token);
             else pixels.Return(image.Pixels);
         }
+        // An image read by regions is never decoded whole: its slices are read one at a time as the queue takes them,
+        // its whole-image pass (or its only pass, tiling off) runs on an overview. A read failing part-way fails the
+        // image: the units not yet queued are reported failed, so its result still comes out once.
+        async Task QueueRegions(PipelineItem item, IRegionSource regions, CancellationToken token)
+        {
+            var spec = detector.Spec;
+            int modelSide = Math.Max(spec.InputWidth, spec.InputHeight);
+            long start = Stopwatch.GetTimestamp();
+            TiledImage? tiled = null;
+            int queued = 0;
+            try
+            {
+                if (!options.Tiling.Applies(regions.Width, regions.Height, spec))
+                {
+                    var overview = await regions.OverviewAsync(modelSide, pixels, token);
+                    stats.AddDecode(Stopwatch.GetTimestamp() - start);
+                    await decoded.Writer.WriteAsync(new Decoded(item, overview, Full: (regions.Width, regions.Height)), token);
+                    return;
+                }
+                var slices = SliceGrid.Plan(regions.Width, regions.Height, spec.InputWidth, spec.InputHeight, options.Tiling.Overlap);
+                bool whole = options.Tiling.WholeImagePass && slices.Count > 1;
+                tiled = new TiledImage(item, regions.Width, regions.Height, slices, slices.Count + (whole ? 1 : 0), Merge(spec));
+                foreach (var slice in slices)
+                {
+                    var image = await regions.ReadAsync(slice, pixels, token);
+                    await decoded.Writer.WriteAsync(new Decoded(item, image, tiled, slice), token);
+                    queued++;
+                }
+                if (whole)
+                {
+                    var overview = await regions.OverviewAsync(modelSide, pixels, token);
+                    await decoded.Writer.WriteAsync(new Decoded(item, overview, tiled, Full: (regions.Width, regions.Height)), token);
+                }
+                stats.AddDecode(Stopwatch.GetTimestamp() - start);
+            }
+            catch (Exception e) when (e is InvalidImageException or IOException or UnauthorizedAccessException)
+            {
+                stats.AddDecode(Stopwatch.GetTimestamp() - start);
+                string error = $"reading the image's regions: {e.Message}";
+                if (tiled is null) { await results.Writer.WriteAsync(new PipelineResult(item, regions.Width, regions.Height, null, error), token); return; }
+                int units = tiled.Units;
+                for (int i = queued; i < units; i++)
+                    if (tiled.Report(null, null, error) is { } failed) await results.Writer.WriteAsync(failed, token);
+            }
+            finally { regions.Dispose(); } // every unit is read (the pixels are in the queue): its temporary file can go
+        }
+
+        MergeOptions Merge(ModelSpec spec) => new()
+        {
+            Iou = detection.Iou ?? spec.DefaultIou, MaxDetections = detection.MaxDetections, Polygons = detection.Polygons,
+            WholeImageMinSide = (float)(Math.Min(spec.InputWidth, spec.InputHeight) * (1 - options.Tiling.Overlap)),
+        };
         var decodersDone = Task.WhenAll(decodeWorkers).ContinueWith(t => decoded.Writer.TryComplete(t.Exception), TaskScheduler.Default);
 
         var inferenceWorkers = Enumerable.Range(0, runs).Select(_ => Task.Run(async () =>
@@ -170,6 +224,7 @@ public static class BatchPipeline
                     var unit = chunk[i];
                     var placement = unit is { Tiled: { } t, Slice: { } s } ? new SlicePlacement(s.X, s.Y, t.Width, t.Height) : (SlicePlacement?)null;
                     var found = detector.Postprocess(buffers, i, geometry[i], detection, placement);
+                    if (unit.Full is { } full) found = OverviewScale.ToFull(found, unit.Image.Width, unit.Image.Height, full.Width, full.Height);
                     stats.AddPostprocess(Stopwatch.GetTimestamp() - t0);
                     await Report(unit, found, null);
                 }
@@ -177,7 +232,8 @@ public static class BatchPipeline
 
             ValueTask Report(Decoded unit, List<Detection>? found, string? error)
             {
-                if (unit.Tiled is null) return results.Writer.WriteAsync(new PipelineResult(unit.Item, unit.Image.Width, unit.Image.Height, found, error), token);
+                if (unit.Tiled is null)
+                    return results.Writer.WriteAsync(new PipelineResult(unit.Item, unit.Full?.Width ?? unit.Image.Width, unit.Full?.Height ?? unit.Image.Height, found, error), token);
                 long t0 = Stopwatch.GetTimestamp();
                 var merged = unit.Tiled.Report(unit.Slice, found, error); // the image's result once its last unit is in
                 stats.AddPostprocess(Stopwatch.GetTimestamp() - t0);

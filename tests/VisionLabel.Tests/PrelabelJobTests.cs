@@ -375,14 +375,24 @@ public abstract class PrelabelJobTests : IAsyncLifetime
         Assert.NotEmpty(await Annotations(approved));
     }
 
-    [Fact]
-    public async Task A_mosaic_of_photos_pre_labeled_tiled_matches_each_photo_pre_labeled_alone()
+    /// <summary>4000 × 3000: decoded whole and sliced (tiling: always). 8000 × 6000 (48 MP, a large image: it gets a tile
+    /// pyramid): sliced by default (auto), each slice read from the original file through libvips — never decoded whole.</summary>
+    [Theory]
+    [InlineData(4000, 3000, "always")]
+    [InlineData(8000, 6000, "auto")]
+    public async Task A_mosaic_of_photos_pre_labeled_tiled_matches_each_photo_pre_labeled_alone(int width, int height, string tiling)
     {
         var model = await UploadModel("yolov8n-det-int8-640.onnx");
-        var mosaic = Mosaic.Build(); // nine coco128 photos at known offsets on a 4000 × 3000 grey canvas
+        var mosaic = Mosaic.Build(width, height); // nine coco128 photos at known offsets on a grey canvas
         byte[] jpeg = ImageCodec.EncodeJpeg(mosaic.Canvas, quality: 95);
         var (project, images) = await Project(model, 0, ("mosaic.jpg", jpeg));
-        var job = await Enqueue(project.Id, new { modelId = model.Id, tiling = "always", overlap = 0.2 });
+        if ((long)width * height > 40_000_000)
+        {
+            var pyramid = Assert.Single(await (await _http.GetAsync($"/api/projects/{project.Id}/jobs")).Read<List<JobDto>>(), j => j.Kind == PyramidJob.JobKind);
+            Assert.Equal(JobStatus.Completed, (await WaitFor(pyramid.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead, 180)).Status);
+            Assert.True((await (await _http.GetAsync($"/api/images/{images[0].Id}")).Read<ImageDto>()).Tiled);
+        }
+        var job = await Enqueue(project.Id, new { modelId = model.Id, tiling, overlap = 0.2 });
         var done = await WaitFor(job.Id, j => j.Status is JobStatus.Completed or JobStatus.Dead);
         Assert.Equal((JobStatus.Completed, 1, 0), (done.Status, done.Done, done.Failed));
         var classOf = project.Labels.ToDictionary(l => l.Id, l => model.ClassNames.ToList().IndexOf(l.Name));
@@ -408,11 +418,22 @@ public abstract class PrelabelJobTests : IAsyncLifetime
             }, ct: TestContext.Current.CancellationToken);
 
         var (f1, matched, want, got) = Mosaic.Score(expected, tiled);
-        TestContext.Current.TestOutputHelper?.WriteLine($"tiled pre-labeling of a 4000x3000 mosaic: {want} detections on the photos alone, {got} proposals, {matched} matched at IoU 0.5: F1 {f1:0.000}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"tiled pre-labeling of a {width}x{height} mosaic: {want} detections on the photos alone, {got} proposals, {matched} matched at IoU 0.5: F1 {f1:0.000}");
         Assert.True(want > 20, $"only {want} detections on the photos alone");
-        Assert.Contains(tiled, d => d.Box.X > 2000 && d.Box.Y > 2000); // full-resolution coordinates, not one 640 letterbox
-        // Issue #26 asks for F1 ≥ 0.9; measured 0.79–0.80 (TiledDetectionTests explains the gap). Held at 0.75 until closed.
-        Assert.True(f1 >= 0.75, $"F1 {f1:0.000}: {matched} of {want} matched, {got} proposed");
+        Assert.Contains(tiled, d => d.Box.X > width / 2 && d.Box.Y > height / 2); // full-resolution coordinates, not one 640 letterbox
+        // Issue #26 asks for F1 ≥ 0.9; measured 0.79–0.80 on the 4000 × 3000 layout and 0.68 on the 8000 × 6000 one, where
+        // the photos meet the slice grid at other offsets (TiledDetectionTests explains the gap: low-score detections that
+        // flip with a photo's place against the model's stride). Held at 0.75 and 0.6 until closed.
+        Assert.True(f1 >= (width > 4000 ? 0.6 : 0.75), $"F1 {f1:0.000}: {matched} of {want} matched, {got} proposed");
+        if (width <= 4000) return;
+
+        // The job read the large image a slice at a time from its file; the same model and options on the file decoded
+        // whole in this process find the same objects (two JPEG decoders: libvips' and libjpeg-turbo's).
+        PipelineResult? whole = null;
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("mosaic.jpg", _ => ValueTask.FromResult(jpeg))], new DetectionOptions { Confidence = 0.25f, Polygons = false },
+            r => { whole = r; return ValueTask.CompletedTask; }, new PipelineOptions { Tiling = new VisionLabel.Inference.Tiling.TilingOptions { Overlap = 0.2 } }, ct: TestContext.Current.CancellationToken);
+        var same = Mosaic.Score(whole!.Detections!, tiled);
+        Assert.True(same.F1 >= 0.95, $"the job against the same pipeline on the whole decode: F1 {same.F1:0.000} ({same.Matched} of {same.Expected}, {same.Found} proposed)");
     }
 
     [Fact]

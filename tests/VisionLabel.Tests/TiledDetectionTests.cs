@@ -137,6 +137,104 @@ public class TiledDetectionTests(ITestOutputHelper output)
         Assert.True(f1 >= 0.75, $"F1 {f1:0.000}: {matched} of {want} matched, {got} found");
     }
 
+    /// <summary>The pixels of an image in memory handed out a window at a time, as the server's reader of large files does; counts what it read.</summary>
+    private sealed class MemoryRegions(RgbImage image, int failAfter = int.MaxValue) : IRegionSource
+    {
+        public int Width => image.Width;
+        public int Height => image.Height;
+        public int Reads, Overviews;
+        public long LargestRead;
+
+        public ValueTask<RgbImage> ReadAsync(SliceRect region, System.Buffers.ArrayPool<byte> pool, CancellationToken ct)
+        {
+            if (++Reads > failAfter) throw new InvalidImageException("tile 13/4_2 is missing from the store");
+            LargestRead = Math.Max(LargestRead, (long)region.Width * region.Height);
+            return ValueTask.FromResult(SliceGrid.Cut(image, region, pool));
+        }
+
+        public bool Disposed;
+        public void Dispose() => Disposed = true;
+
+        public ValueTask<RgbImage> OverviewAsync(int minSide, System.Buffers.ArrayPool<byte> pool, CancellationToken ct)
+        {
+            Overviews++;
+            var small = ImageTransforms.ShrinkToFit(image, minSide);
+            var pixels = pool.Rent(small.Width * small.Height * 3);
+            small.Pixels.AsSpan(0, small.Width * small.Height * 3).CopyTo(pixels);
+            return ValueTask.FromResult(new RgbImage(small.Width, small.Height, pixels));
+        }
+    }
+
+    [Fact]
+    public async Task An_image_read_by_regions_gives_the_same_detections_as_the_image_decoded_whole_without_ever_reading_it_whole()
+    {
+        var mosaic = Mosaic.Build();
+        using var detector = Detector.Load(File.ReadAllBytes(SharedData.Require("models/yolov8n-det-int8-640.onnx")), new InferenceDevice(new InferenceOptions { Device = DeviceChoice.Cpu }));
+        var detection = new DetectionOptions { Confidence = 0.25f, Polygons = false };
+        var ct = TestContext.Current.CancellationToken;
+        byte[] png = TestImages.Png(mosaic.Canvas); // lossless: both paths see the same pixels
+        var tiling = new PipelineOptions { Tiling = new TilingOptions { Mode = TilingMode.Always, WholeImagePass = false } };
+
+        PipelineResult? decoded = null, regional = null;
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("mosaic.png", _ => ValueTask.FromResult(png))], detection, r => { decoded = r; return ValueTask.CompletedTask; }, tiling, ct: ct);
+        var regions = new MemoryRegions(mosaic.Canvas);
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("mosaic.png", _ => throw new InvalidOperationException("the bytes of an image read by regions are not read")) { Regions = regions }],
+            detection, r => { regional = r; return ValueTask.CompletedTask; }, tiling, ct: ct);
+        Assert.Null(regional!.Error);
+        Assert.Equal((4000, 3000), (regional.Width, regional.Height));
+        Assert.Equal(SliceGrid.Plan(4000, 3000, 640, 640, 0.2).Count, regions.Reads);
+        Assert.Equal(640 * 640, regions.LargestRead);
+        Assert.Equal(decoded!.Detections!.Select(d => (d.ClassId, d.Score, d.Box)), regional.Detections!.Select(d => (d.ClassId, d.Score, d.Box)));
+
+        Assert.True(regions.Disposed);
+
+        // Tiling off, the one pass runs on an overview, and its detections come back in full-resolution pixels: the same
+        // model on the overview alone, scaled by hand (4000 / 640 across, 3000 / 480 down).
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("mosaic.png", _ => throw new InvalidOperationException()) { Regions = regions = new MemoryRegions(mosaic.Canvas) }],
+            detection, r => { regional = r; return ValueTask.CompletedTask; }, new PipelineOptions { Tiling = TilingOptions.Never }, ct: ct);
+        Assert.Equal((0, 1, 4000, 3000), (regions.Reads, regions.Overviews, regional!.Width, regional.Height));
+        var overview = ImageTransforms.ShrinkToFit(mosaic.Canvas, 640);
+        Assert.Equal((640, 480), (overview.Width, overview.Height));
+        PipelineResult? small = null;
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("overview.png", _ => ValueTask.FromResult(TestImages.Png(overview)))], detection, r => { small = r; return ValueTask.CompletedTask; }, ct: ct);
+        Assert.NotEmpty(small!.Detections!);
+        Assert.Equal(small.Detections!.Count, regional.Detections!.Count);
+        foreach (var (s, f) in small.Detections!.Zip(regional.Detections!))
+        {
+            Assert.Equal((s.ClassId, s.Score), (f.ClassId, f.Score));
+            Assert.Equal(s.Box.X * 6.25f, f.Box.X, 0.01f);
+            Assert.Equal(s.Box.Y * 6.25f, f.Box.Y, 0.01f);
+            Assert.Equal(s.Box.Width * 6.25f, f.Box.Width, 0.01f);
+            Assert.Equal(s.Box.Height * 6.25f, f.Box.Height, 0.01f);
+        }
+
+        // A region that cannot be read fails the image once (with the reason), and the run goes on.
+        var failing = new MemoryRegions(mosaic.Canvas, failAfter: 5);
+        var results = new List<PipelineResult>();
+        await BatchPipeline.RunAsync(detector, [new PipelineItem("broken", _ => throw new InvalidOperationException()) { Regions = failing }, new PipelineItem("mosaic.png", _ => ValueTask.FromResult(png))],
+            detection, r => { results.Add(r); return ValueTask.CompletedTask; }, tiling, ct: ct);
+        Assert.Equal(2, results.Count);
+        Assert.Contains("tile 13/4_2 is missing", results.Single(r => r.Item.Name == "broken").Error);
+        Assert.Null(results.Single(r => r.Item.Name == "mosaic.png").Error);
+    }
+
+    [Fact]
+    public void A_mask_found_on_an_overview_is_resized_to_the_full_image_run_by_run()
+    {
+        // 4 × 3 (width × height) with a 2 × 2 block at x 1..2, y 0..1, column-major: [0 0 0 | 1 1 0 | 1 1 0 | 0 0 0].
+        byte[] pixels = [0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 0];
+        var mask = new RleMask(3, 4, CocoRle.FromMask(pixels).ToArray());
+        var doubled = OverviewScale.Resize(mask, 8, 6);
+        Assert.Equal(16, doubled.Area);
+        Assert.Equal(new double[] { 2, 0, 4, 4 }, CocoRle.Box(doubled.Counts, 6));
+        Assert.Equal(48, doubled.Counts.Sum());
+        // Not a whole factor: 4 × 3 → 10 × 7; each source pixel covers its share of the rows and columns.
+        var odd = OverviewScale.Resize(mask, 10, 7);
+        Assert.Equal(70, odd.Counts.Sum());
+        var box = CocoRle.Box(odd.Counts, 7);
+        Assert.Equal(new double[] { 3, 0, 5, 5 }, box); // columns 3..7 (floor(x·4/10) in 1..2), rows 0..4 (source rows 0 and 1 start at ceil(r·7/3) = 0, 3; row 2 at 5)
+    }
+
     /// <summary>A photo's pixels cut back out of the decoded mosaic, as a lossless PNG file.</summary>
     private static byte[] PhotoFile(RgbImage mosaic, (string File, int X, int Y, int Width, int Height) photo) =>
         TestImages.Png(SliceGrid.Cut(mosaic, new SliceRect(photo.X, photo.Y, photo.Width, photo.Height)));

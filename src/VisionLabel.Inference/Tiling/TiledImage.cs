@@ -13,6 +13,8 @@ public sealed class TiledImage(PipelineItem item, int width, int height, IReadOn
     public PipelineItem Item => item;
     public int Width => width;
     public int Height => height;
+    /// <summary>Units the image was cut into (its slices, and its whole-image pass when there is one).</summary>
+    public int Units => units;
 
     /// <summary>One unit's detections (or its error); the image's result when this was the last unit.</summary>
     public PipelineResult? Report(SliceRect? slice, IReadOnlyList<Detection>? found, string? error)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using VisionLabel.Imaging;
 using VisionLabel.Inference;
 using VisionLabel.Inference.Tiling;
 using VisionLabel.Server.Annotations;
@@ -25,6 +26,7 @@ public sealed record PrelabelPayload(Guid ModelId, float Confidence, float? Iou,
 /// Re-runs replace only this model's untouched proposals: state proposed and never edited (version 1).
 /// </summary>
 public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer sequencer, DetectorCache detectors, IBlobStore blobs, IOptions<JobOptions> jobOptions,
+    IOptions<ImageIntakeOptions> intake, IOptions<VisionLabelOptions> app,
     ILogger<PrelabelJob> log) : IJobHandler
 {
     public const string JobKind = "prelabel";
@@ -72,23 +74,26 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         Guid upTo = range.UpTo ?? Guid.AllBitsSet;
         while (true)
         {
-            List<(Guid Id, string BlobKey, string FileName, int Width, int Height)> page;
+            List<Image> page;
             using (var scope = scopes.CreateScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<VisionLabelDb>();
                 page = db.JobItems.Where(i => i.JobId == jobId && i.Status == JobItemStatus.Pending && i.ImageId.CompareTo(after) > 0 && i.ImageId.CompareTo(upTo) <= 0)
-                    .Join(db.Images, i => i.ImageId, m => m.Id, (i, m) => new { m.Id, m.BlobKey, m.FileName, m.Width, m.Height })
-                    .OrderBy(x => x.Id).Take(256).AsEnumerable()
-                    .Select(x => (x.Id, x.BlobKey, x.FileName, x.Width, x.Height)).ToList();
+                    .Join(db.Images, i => i.ImageId, m => m.Id, (i, m) => m)
+                    .OrderBy(x => x.Id).Take(256).AsNoTracking().ToList();
             }
             if (page.Count == 0) yield break;
             foreach (var image in page)
             {
                 ct.ThrowIfCancellationRequested();
                 yield return new PipelineItem(image.FileName,
-                    async token => await blobs.ReadAllBytesAsync(image.BlobKey, token)
-                                   ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing"),
-                    new ItemTag(image.Id, image.Width, image.Height));
+                    async token => await blobs.ReadAllBytesAsync(image.BlobKey, token) ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing"),
+                    new ItemTag(image.Id, image.Width, image.Height))
+                {
+                    // A large image (one that gets a pyramid) is read from its file a slice at a time: never decoded whole.
+                    Regions = Pyramids.Needed(ImageFormats.Parse(image.Format), (long)image.Width * image.Height, intake.Value)
+                        ? new OriginalRegions(blobs, image, app.Value.TempDirectory) : null,
+                };
             }
             after = page[^1].Id;
         }
