@@ -24,6 +24,7 @@ using VisionLabel.Server.Notifications;
 using VisionLabel.Server.Work;
 using VisionLabel.Server.Quality;
 using VisionLabel.Server.Guidelines;
+using VisionLabel.Server.Operations;
 
 namespace VisionLabel.Server;
 
@@ -91,6 +92,7 @@ public static class ServerHost
         services.AddDatasets(builder.Configuration);
         services.AddInference(builder.Configuration);
 
+        builder.AddOperations(); // metrics, traces, health probes, the log format
         var app = builder.Build();
         app.UseForwardedHeaders(); // first: the client's address (rate limits) and scheme (Secure cookies) behind the proxy
         app.UseSecurityHeaders();
@@ -100,7 +102,8 @@ public static class ServerHost
         app.UseAccounts();
 
         app.MapOpenApi().AllowAnonymousAccess();
-        app.MapGet("/health", Health).WithTags("Health").AllowAnonymousAccess();
+        app.MapGet("/health", Health).WithTags("Health").AllowAnonymousAccess(); // kept for compatibility: /health/ready is the probe
+        app.MapOperations();
         app.MapAccountApi();
         app.MapOidcSignIn();
         app.MapUsersApi();

@@ -29,7 +29,7 @@ public class AuthorizationMatrixTests : IDisposable
     public static readonly string[] Callers = ["anonymous", "viewer", "annotator", "reviewer", "owner", "admin", "other project", "read token", "expired token", "revoked token"];
 
     /// <summary>What an access refusal says (AccessChecker), so it is never mistaken for a handler's own 4xx.</summary>
-    private static readonly Regex AccessTitle = new("^(Sign-in required|Read-only token|Admins only|\\w+ role required|(Project|Image|Job) not found|Not allowed)$");
+    private static readonly Regex AccessTitle = new("^(Sign-in required|Read-only token|Metrics token|Admins only|\\w+ role required|(Project|Image|Job) not found|Not allowed)$");
 
     private readonly TempDirectory _data = new();
     private readonly VisionLabelApp _app;
@@ -61,7 +61,7 @@ public class AuthorizationMatrixTests : IDisposable
         return rule.Level switch
         {
             AccessLevel.SignedIn => "✓",
-            AccessLevel.Admin => caller == "admin" ? "✓" : "403",
+            AccessLevel.Admin or AccessLevel.Metrics => caller == "admin" ? "✓" : "403",
             _ => caller == "admin" ? "✓" : caller == "other project" ? "404" : role >= rule.Role ? "✓" : "403",
         };
     }

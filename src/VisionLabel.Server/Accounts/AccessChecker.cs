@@ -63,11 +63,17 @@ public sealed class AccessChecker(VisionLabelDb db, IOptions<IdentityOptions> id
         if (caller is null)
             return AccessDecision.Refuse(401, "Sign-in required",
                 "Sign in at /signin, or send a personal access token as 'Authorization: Bearer TOKEN' (an expired or revoked token is refused).");
+        // A scraper's token reads the metrics and nothing else: leaked from a monitoring system, it opens no project.
+        if (caller.Scope == TokenScope.Metrics && rule.Level != AccessLevel.Metrics)
+            return AccessDecision.Refuse(403, "Metrics token", "This token has the metrics scope: it reads /metrics only. Use a read or write token for the API.");
         if (writes && caller.Scope == TokenScope.Read)
             return AccessDecision.Refuse(403, "Read-only token", "This token has the read scope; create a token with the write scope to change things.");
         switch (rule.Level)
         {
             case AccessLevel.SignedIn: return AccessDecision.Allow(caller);
+            case AccessLevel.Metrics:
+                return caller.IsAdmin || caller.Scope == TokenScope.Metrics ? AccessDecision.Allow(caller)
+                    : AccessDecision.Refuse(403, "Admins only", "Only an instance admin, or a token with the metrics scope (an admin creates one), may read the metrics.");
             case AccessLevel.Admin:
                 return caller.IsAdmin ? AccessDecision.Allow(caller) : AccessDecision.Refuse(403, "Admins only", "Only an instance admin may do this.");
         }

@@ -1,6 +1,7 @@
 namespace VisionLabel.Server.Accounts;
 
-public enum AccessLevel { Anonymous, SignedIn, Admin, Project }
+/// <summary>Metrics: admins, or a token with the metrics scope (which can do nothing else).</summary>
+public enum AccessLevel { Anonymous, SignedIn, Admin, Project, Metrics }
 
 /// <summary>
 /// Who may call an endpoint or hub method. Every endpoint and hub method declares one (AccessMiddleware refuses an

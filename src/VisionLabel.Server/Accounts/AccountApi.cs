@@ -49,19 +49,22 @@ public static class AccountApi
     }
 
     private static async Task<Results<Ok<AccountDto>, ProblemHttpResult>> SignIn(SignInRequest request, Accounts accounts,
-        SignInManager<UserAccount> signIn, ILoggerFactory logs, HttpContext context)
+        SignInManager<UserAccount> signIn, ILoggerFactory logs, Operations.ServerMetrics metrics, HttpContext context)
     {
+        void Failed(string reason) => metrics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
         var log = logs.CreateLogger("VisionLabel.Accounts");
         var user = await accounts.FindAsync(request.UserName);
         if (user is null || user.DisabledAt is not null)
         {
             log.LogWarning("Failed sign-in for unknown or disabled account {UserName} from {Address}", request.UserName, context.Connection.RemoteIpAddress);
+            Failed("unknown");
             return WrongPassword();
         }
         var result = await signIn.PasswordSignInAsync(user, request.Password, request.Remember, lockoutOnFailure: true);
         if (result.IsLockedOut)
         {
             log.LogWarning("Sign-in refused: {UserName} is locked out (from {Address})", user.UserName, context.Connection.RemoteIpAddress);
+            Failed("locked");
             var minutes = Math.Max(1, (int)Math.Ceiling(((user.LockoutEnd ?? DateTimeOffset.UtcNow) - DateTimeOffset.UtcNow).TotalMinutes));
             return TypedResults.Problem(statusCode: 429, title: "Account locked",
                 detail: $"Too many wrong passwords: this account is locked for {minutes} more minute{(minutes == 1 ? "" : "s")}. An admin can reset the password.");
@@ -69,6 +72,7 @@ public static class AccountApi
         if (!result.Succeeded)
         {
             log.LogWarning("Failed sign-in for {UserName} from {Address}", user.UserName, context.Connection.RemoteIpAddress);
+            Failed("password");
             return WrongPassword();
         }
         log.LogInformation("{UserName} signed in from {Address}", user.UserName, context.Connection.RemoteIpAddress);
@@ -115,6 +119,7 @@ public static class AccountApi
             return Problems.Invalid("name", $"you have {PersonalAccessTokens.MaxPerUser} live tokens; revoke some first");
         // A token cannot do more than the one that creates it.
         if (caller.Scope == TokenScope.Read && request.Scope == TokenScope.Write) return Problems.Invalid("scope", "a read token cannot create a write token");
+        if (request.Scope == TokenScope.Metrics && !caller.IsAdmin) return Problems.Invalid("scope", "only an admin can create a metrics token (the metrics are the whole instance's)");
         var created = await tokens.CreateAsync(caller.UserId, request.Name.Trim(), request.Scope, request.ExpiresInDays, ct);
         return TypedResults.Created($"/api/account/tokens/{created.Row.Id}", new CreatedTokenDto(TokenDto.From(created.Row), created.Token));
     }

@@ -13,7 +13,8 @@ public sealed class UserAccount : IdentityUser<Guid>
 }
 
 /// <summary>What a personal access token may do: read (GET and watching) or everything its user may.</summary>
-public enum TokenScope { Read, Write }
+/// <summary>Read: GET only. Write: everything the account may do. Metrics: /metrics only (for a Prometheus scraper; admins create them).</summary>
+public enum TokenScope { Read, Write, Metrics }
 
 /// <summary>
 /// A personal access token for scripts, the CLI and ML pipelines. Only the SHA-256 of the secret is stored: the

@@ -10,7 +10,7 @@ namespace VisionLabel.Server.Datasets;
 /// Writes a project as a zip in one format to any stream (an HTTP response or a file) as it goes: the zip is
 /// never built in memory, and images and annotations are read a page at a time.
 /// </summary>
-public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs, Microsoft.Extensions.Options.IOptions<Common.ImageIntakeOptions> intake)
+public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs, Microsoft.Extensions.Options.IOptions<Common.ImageIntakeOptions> intake, Operations.ServerMetrics metrics)
 {
     public async Task<ExportSummary> WriteAsync(Project project, IDatasetExporter format, ExportOptions options, Stream output, CancellationToken ct)
     {
@@ -32,13 +32,19 @@ public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs, Microsoft.
             summary.Notes.Add("approved images only (the default); export with scope=all for every image (those nobody approved are then listed in unreviewedFiles)");
         if (summary.LeftOutByState.GetValueOrDefault("proposed") is > 0 and var proposed)
             summary.Notes.Add($"{proposed} proposed annotation(s) (model proposals nobody has reviewed) are not in this export; add proposed to states to include them");
-        await using (var target = new AsyncWriteStream(output))
+        var target = new AsyncWriteStream(output);
+        try
         {
             await using (var zip = await ZipArchive.CreateAsync(target, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))
             {
                 await format.WriteAsync(context, zip, ct);
                 await ExportContext.WriteSummaryAsync(zip, context.Summary, ct);
             }
+        }
+        finally
+        {
+            await target.DisposeAsync();
+            metrics.ExportBytes.Add(target.Position); // what reached the client, a broken-off download's part included
         }
         return context.Summary;
     }

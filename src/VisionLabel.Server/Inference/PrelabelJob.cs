@@ -142,6 +142,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
         {
             await using var scope = scopes.CreateAsyncScope();
             var live = scope.ServiceProvider.GetRequiredService<LiveEvents>();
+            var metrics = scope.ServiceProvider.GetRequiredService<Operations.ServerMetrics>();
             foreach (var r in batch)
             {
                 // Not cancelled mid-write: an image's result must land whole or not at all.
@@ -175,6 +176,7 @@ public sealed class PrelabelJob(IServiceScopeFactory scopes, AnnotationSequencer
                     await db.Images.Where(i => i.Id == tag.ImageId).ExecuteUpdateAsync(s => s.SetProperty(i => i.Confidence, confidence), CancellationToken.None);
                     return ops;
                 }, r.Error is null ? ImageEvent.Prelabeled : null, CancellationToken.None, freshIds: true); // ids minted below; the item claim makes them once-only
+                if (outcome is not null) metrics.JobImage(JobKind, r.Error is not null);
                 if (outcome is null || r.Error is not null) continue;
                 Written++;
             }

@@ -28,7 +28,7 @@ public sealed class PermanentJobFailure(string message) : Exception(message);
 /// This method keeps the job's row in step: started, cancelled on request, completed by the last chunk, dead when
 /// the last allowed attempt fails.
 /// </summary>
-public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandler> handlers, IOptions<JobOptions> options, ILogger<JobRunner> log)
+public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandler> handlers, IOptions<JobOptions> options, Operations.ServerMetrics metrics, ILogger<JobRunner> log)
 {
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind);
 
@@ -49,7 +49,7 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandl
             if (job.CancelRequested) { await Rows(r => r.FinishAsync(jobId, JobStatus.Cancelled, null, CancellationToken.None)); return; }
             if (!_handlers.TryGetValue(job.Kind, out var handler))
             {
-                await Rows(r => r.FinishAsync(jobId, JobStatus.Dead, $"no handler for job kind '{job.Kind}'", CancellationToken.None));
+                if (await Rows(r => r.FinishAsync(jobId, JobStatus.Dead, $"no handler for job kind '{job.Kind}'", CancellationToken.None)) > 0) Failed(job.Kind);
                 return;
             }
             await RunAttempt(job, handler, new ItemRange(after, upTo), attempt, stopping);
@@ -98,19 +98,23 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandl
             ExceptionDispatchInfo.Throw(failure); // shutting down: Hangfire requeues the chunk and it resumes from its pending items
         else if (failure is PermanentJobFailure)
         {
-            await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, failure.Message, CancellationToken.None));
+            if (await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, failure.Message, CancellationToken.None)) > 0) Failed(job.Kind);
             log.LogWarning("Job {JobId} failed for good: {Reason}", job.Id, failure.Message); // Hangfire records it as done: nothing to retry
         }
         else
         {
             if (attempt >= job.MaxAttempts)
-                await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, $"gave up after {attempt} attempt(s): {failure.Message}", CancellationToken.None));
+            {
+                if (await Rows(r => r.FinishAsync(job.Id, JobStatus.Dead, $"gave up after {attempt} attempt(s): {failure.Message}", CancellationToken.None)) > 0) Failed(job.Kind);
+            }
             else
                 await Rows(r => r.RetryLaterAsync(job.Id, failure.Message, CancellationToken.None));
             log.LogWarning(failure, "Job {JobId} attempt {Attempt} of {Max} failed", job.Id, attempt, job.MaxAttempts);
             ExceptionDispatchInfo.Throw(failure); // Hangfire schedules the next attempt, or records the chunk as failed after the last one
         }
     }
+
+    private void Failed(string kind) => metrics.JobFailures.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     private async Task<T> Rows<T>(Func<JobRows, Task<T>> action)
     {

@@ -19,6 +19,19 @@ public sealed class LocalFolderBlobStore : IBlobStore
         Directory.CreateDirectory(_staging);
     }
 
+    /// <summary>Whether the folder is there and takes a write (the readiness probe): a full disk or a lost mount says no.</summary>
+    public bool Writable()
+    {
+        try
+        {
+            string probe = Path.Combine(_staging, "ready-" + Guid.NewGuid().ToString("N"));
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public async Task PutAsync(string key, Stream content, CancellationToken ct = default)
     {
         string final = PathOf(key);

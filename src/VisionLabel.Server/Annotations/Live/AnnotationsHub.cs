@@ -13,7 +13,7 @@ namespace VisionLabel.Server.Annotations;
 /// browsers cannot set headers on WebSockets), and every method declares the project role it needs (HubAccessFilter).
 /// </summary>
 public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationReads reads, PresenceRegistry presence, IParticipantDirectory participants,
-    PresenceThrottle presenceThrottle, ReviewService review, WorkTransitions work, VisionLabelDb db, IServiceProvider services) : Hub
+    PresenceThrottle presenceThrottle, ReviewService review, WorkTransitions work, VisionLabelDb db, IServiceProvider services, Operations.ServerMetrics metrics) : Hub
 {
     /// <summary>Largest op accepted (its changes as JSON text): a 10,000-point polygon is about 200 KB.</summary>
     public const int MaxOpBytes = 1 << 20;
@@ -52,9 +52,11 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
     public async Task<OpAck> Submit(SubmitOp op)
     {
         if (op is null) throw new HubException("Submit(op): op is required, an object {clientOpId, imageId, type, annotationId, changes}");
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         if (op.Changes is { } changes && RawBytes(changes) is var size && size > MaxOpBytes)
             return Refuse(op, $"the op's changes are {size:N0} bytes; at most {MaxOpBytes:N0} are accepted (simplify the polygon or send a mask)");
         var outcome = await sequencer.SubmitAsync(op, User, Role);
+        metrics.OpAck.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         if (outcome.Applied is { } applied) return new OpAck(op.ClientOpId, applied.Seq);
         return Refuse(op, outcome.Reason ?? "refused");
     }
@@ -154,8 +156,15 @@ public sealed class AnnotationsHub(AnnotationSequencer sequencer, AnnotationRead
         await presenceThrottle.PublishAsync(Context.ConnectionId, new PresenceChanged(imageId, participant, state));
     }
 
+    public override Task OnConnectedAsync()
+    {
+        metrics.EditorsConnected.Add(1);
+        return base.OnConnectedAsync();
+    }
+
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
+        metrics.EditorsConnected.Add(-1);
         presenceThrottle.Forget(Context.ConnectionId);
         foreach (var (imageId, participant) in presence.Disconnect(Context.ConnectionId))
         {

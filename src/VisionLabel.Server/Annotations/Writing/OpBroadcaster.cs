@@ -9,7 +9,7 @@ public sealed record ImageDeleted(Guid ImageId, string By);
 /// Sends applied ops to everyone on the image. Called by the sequencer while it still holds the image's gate,
 /// so each connection receives an image's ops in sequence order.
 /// </summary>
-public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub, ILogger<OpBroadcaster> log)
+public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub, Operations.ServerMetrics metrics, ILogger<OpBroadcaster> log)
 {
     public static string ImageGroup(Guid imageId) => $"annotations:{imageId}";
 
@@ -27,6 +27,7 @@ public sealed class OpBroadcaster(IHubContext<AnnotationsHub> hub, ILogger<OpBro
         try
         {
             foreach (var op in ops) sends.Add(group.SendAsync("Applied", op, CancellationToken.None));
+            metrics.OpsApplied.Add(sends.Count); // every write path broadcasts here, once per committed op
             await Task.WhenAll(sends);
         }
         catch (Exception e)

@@ -52,6 +52,7 @@ public sealed class PyramidJob(IServiceScopeFactory scopes, IBlobStore blobs, IO
             var status = error is null ? JobItemStatus.Done : JobItemStatus.Failed;
             int claimed = await db.JobItems.Where(i => i.JobId == jobId && i.ImageId == item.ImageId && i.Status == JobItemStatus.Pending)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, status).SetProperty(i => i.Error, error).SetProperty(i => i.FinishedAt, now), CancellationToken.None);
+            if (claimed > 0) scope.ServiceProvider.GetRequiredService<Operations.ServerMetrics>().JobImage(JobKind, error is not null);
             if (claimed > 0 && error is not null)
                 await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Failed, j => j.Failed + 1), CancellationToken.None);
             await live.JobChangedAsync(jobId, force: true);

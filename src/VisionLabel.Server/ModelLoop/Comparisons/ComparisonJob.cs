@@ -126,6 +126,7 @@ public sealed class ComparisonJob(IServiceScopeFactory scopes, DetectorCache det
             int claimed = await db.JobItems.Where(i => i.JobId == jobId && i.ImageId == image.Id && i.Status == JobItemStatus.Pending)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.Status, status).SetProperty(i => i.Error, error).SetProperty(i => i.FinishedAt, now), CancellationToken.None);
             if (claimed == 0) continue; // written by another attempt
+            scope.ServiceProvider.GetRequiredService<Operations.ServerMetrics>().JobImage(JobKind, error is not null);
             int done = error is null ? 1 : 0;
             await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.Done, j => j.Done + done).SetProperty(j => j.Failed, j => j.Failed + 1 - done), CancellationToken.None);
             await db.ComparisonOutputs.Where(o => o.ComparisonId == comparison.Id && o.ImageId == image.Id).ExecuteDeleteAsync(CancellationToken.None);
