@@ -162,7 +162,7 @@ export const api = {
   createUser: (user: { userName: string; email: string | null; password: string; isAdmin: boolean }) => request<unknown>('POST', '/api/users', user),
   updateUser: (id: string, changes: { isAdmin?: boolean; disabled?: boolean; password?: string }) => request<unknown>('PATCH', `/api/users/${id}`, changes),
   tokens: () => request<unknown[]>('GET', '/api/account/tokens'),
-  createToken: (name: string, scope: 'read' | 'write', expiresInDays?: number) =>
+  createToken: (name: string, scope: 'read' | 'write' | 'metrics', expiresInDays?: number) =>
     request<{ token: string }>('POST', '/api/account/tokens', { name, scope, expiresInDays }),
   revokeToken: (id: string) => request<void>('DELETE', `/api/account/tokens/${id}`),
   changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/account/password', { currentPassword, newPassword }),

@@ -3,7 +3,7 @@ import { api, ApiError } from '../api';
 import { currentAccount, userMenu } from '../session';
 import { toast } from '../toast';
 
-interface Token { id: string; name: string; scope: 'read' | 'write'; createdAt: string; expiresAt?: string | null; revokedAt?: string | null; lastUsedAt?: string | null }
+interface Token { id: string; name: string; scope: 'read' | 'write' | 'metrics'; createdAt: string; expiresAt?: string | null; revokedAt?: string | null; lastUsedAt?: string | null }
 
 const day = (iso?: string | null) => iso ? new Date(iso).toISOString().slice(0, 10) : '';
 
@@ -35,7 +35,7 @@ export function accountPage(root: HTMLElement): void {
     const data = new FormData(form);
     const days = Number(data.get('days'));
     try {
-      const result = await api.createToken(String(data.get('name')), String(data.get('scope')) as 'read' | 'write', days > 0 ? days : undefined);
+      const result = await api.createToken(String(data.get('name')), String(data.get('scope')) as 'read' | 'write' | 'metrics', days > 0 ? days : undefined);
       created = result.token;
       form.reset();
       toast('Token created: copy it now, it is not shown again');
@@ -73,7 +73,7 @@ export function accountPage(root: HTMLElement): void {
         </table>
         <form @submit=${createToken} aria-label="New token">
           <input name="name" placeholder="What it is for" required maxlength="200" aria-label="Token name" />
-          <select name="scope" aria-label="Scope"><option value="read">read</option><option value="write">write</option></select>
+          <select name="scope" aria-label="Scope" title="read: GET only; write: everything you may do${currentAccount().isAdmin ? '; metrics: /metrics only, for a Prometheus scraper' : ''}"><option value="read">read</option><option value="write">write</option>${currentAccount().isAdmin ? html`<option value="metrics">metrics (/metrics only)</option>` : ''}</select>
           <input name="days" type="number" min="1" max="3650" placeholder="Expires in days (blank: never)" aria-label="Expires in days" />
           <button type="submit">Create token</button>
         </form>
