@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries VisionLabel needs, only those missing. Idempotent and quick when all is there.
 #   deploy/install-deps.sh runtime   image codecs the server P/Invokes (libjpeg-turbo, libpng, libwebp)
-#   deploy/install-deps.sh test      runtime + what the tests run against (PostgreSQL, chromium, Redis, nginx)
+#   deploy/install-deps.sh test      runtime + what the tests run against (PostgreSQL, chromium, Redis, nginx, python3 with pip)
 # As root it installs with apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
 what="${1:-runtime}"
@@ -17,6 +17,7 @@ if [ "$what" = test ]; then
   command -v chromium >/dev/null 2>&1 || missing+=(chromium) # browser tests (Microsoft.Playwright drives Debian's chromium)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) # several server processes: the SignalR backplane
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx-light) # the load balancer in front of them
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3 python3-pip) # the Python client's tests (clients/python)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -14,10 +14,11 @@ namespace VisionLabel.Tests;
 /// <summary>
 /// Fitting into a team's tools (issue 27, docs/operations.md): /metrics in Prometheus format carries the request
 /// histogram and our own meters after a scripted session (ops through the editor hub, a pre-labeling job, an export, a
-/// failed sign-in), and is refused to anyone but admins and metrics tokens (which open nothing else); the health probes
-/// follow a PostgreSQL server and an S3 server of the test's own being stopped and started again.
+/// failed sign-in), and is refused to anyone but admins and metrics tokens (which open nothing else). The probes'
+/// test is <see cref="ReadinessProbeTests"/>.
 /// </summary>
 [Trait("Tier", Tiers.Api)]
+[Collection(AloneInProcess.Name)]
 public class OperationsTests : IDisposable
 {
     private readonly TempDirectory _data = new();
@@ -102,6 +103,15 @@ public class OperationsTests : IDisposable
         Assert.Equal("Metrics token", (await (await scraper.GetAsync("/api/projects", ct)).Problem(403)).GetProperty("title").GetString());
         Assert.Equal("Metrics token", (await (await scraper.PostJson("/api/projects", new { name = "x" })).Problem(403)).GetProperty("title").GetString());
     }
+}
+
+/// <summary>The readiness probe follows a PostgreSQL server and an S3 server of the test's own being stopped and started again.</summary>
+[Trait("Tier", Tiers.System)]
+public class ReadinessProbeTests : IDisposable
+{
+    private readonly TempDirectory _data = new();
+
+    public void Dispose() => _data.Dispose();
 
     private static async Task<JsonElement> ReadyAsync(HttpClient client, Func<JsonElement, bool> until, string what)
     {
@@ -153,4 +163,15 @@ public class OperationsTests : IDisposable
         s3.Resume();
         await ReadyAsync(anonymous, r => r.GetProperty("status").GetString() == "healthy", "healthy after the S3 server is back");
     }
+}
+
+/// <summary>
+/// Tests that read process-wide figures run with no other test: .NET's meters are process-wide, and every test server in
+/// this process publishes instruments of the same names (ASP.NET Core's, ours), which one server's exporter would see
+/// as duplicates. A server is alone in its process in production.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AloneInProcess
+{
+    public const string Name = "alone in the process";
 }
