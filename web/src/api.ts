@@ -20,6 +20,8 @@ export type Source = Schemas['AnnotationSourceDto'];
 export type Model = Schemas['ModelDto'];
 export type JobStatus = Schemas['JobStatus'];
 export type Job = Schemas['JobDto'];
+/** POST …/prelabel's choices besides the model (PrelabelRequest). */
+export type PrelabelOptions = Partial<Omit<Schemas['PrelabelRequest'], 'modelId'>>;
 export type JobItem = Schemas['JobItemDto'];
 export type ImportReport = Schemas['ImportReport'];
 export type UploadSummary = Schemas['UploadSummary'];
@@ -203,7 +205,9 @@ export const api = {
     if (names) form.append('names', names, names.name);
     return request<Model>('POST', '/api/models', form);
   },
-  prelabel: (projectId: string, modelId: string) => request<Job>('POST', `/api/projects/${projectId}/prelabel`, { modelId }),
+  prelabel: (projectId: string, modelId: string, options: PrelabelOptions = {}) => request<Job>('POST', `/api/projects/${projectId}/prelabel`, { modelId, ...options }),
+  projectJobs: (projectId: string) => request<Job[]>('GET', `/api/projects/${projectId}/jobs`),
+  cancelJob: (id: string) => request<Job>('POST', `/api/jobs/${id}/cancel`),
   job: (id: string) => request<Job>('GET', `/api/jobs/${id}`),
   failedItems: (id: string) => request<JobItem[]>('GET', `/api/jobs/${id}/items?status=failed`),
   importDataset: (projectId: string, format: string, zip: File) => {

@@ -10,6 +10,9 @@ namespace VisionLabel.Server.Operations;
 public sealed class TelemetryOptions
 {
     public const string Section = "VisionLabel:Telemetry";
+    /// <summary>OpenTelemetry on (default). Off: no instrumentation listens and /metrics answers 404 (the overhead
+    /// benchmark's baseline; docs/benchmarks.md).</summary>
+    public bool Enabled { get; set; } = true;
     /// <summary>An OTLP collector (e.g. http://otel-collector:4317); when set, traces and metrics are pushed there too.
     /// The standard OTEL_EXPORTER_OTLP_* variables refine it (protocol, headers).</summary>
     public string? OtlpEndpoint { get; set; }
@@ -38,6 +41,8 @@ public static class OperationsSetup
         }
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<WorkGauges>();
+        services.AddHealthProbes();
+        if (!telemetry.Enabled) return builder;
         bool otlp = telemetry.OtlpEndpoint is { Length: > 0 } && Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out _);
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("visionlabel", serviceInstanceId: $"{Environment.MachineName}:{Environment.ProcessId}"))
@@ -51,7 +56,6 @@ public static class OperationsSetup
         if (otlp)
             otel.WithTracing(t => t.AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/health") && !c.Request.Path.StartsWithSegments("/metrics"))
                 .AddHttpClientInstrumentation().AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint!)));
-        services.AddHealthProbes();
         return builder;
     }
 
@@ -59,7 +63,10 @@ public static class OperationsSetup
     public static WebApplication MapOperations(this WebApplication app)
     {
         _ = app.Services.GetRequiredService<WorkGauges>(); // its gauges exist from the start
-        app.MapPrometheusScrapingEndpoint("/metrics").WithMetadata(new AccessRule(AccessLevel.Metrics)).WithTags("Operations").WithDisplayName("Prometheus metrics");
+        var metrics = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value.Enabled
+            ? app.MapPrometheusScrapingEndpoint("/metrics")
+            : app.Map("/metrics", () => TypedResults.Problem(statusCode: 404, title: "Metrics are off", detail: "This server runs with VisionLabel:Telemetry:Enabled=false."));
+        metrics.WithMetadata(new AccessRule(AccessLevel.Metrics)).WithTags("Operations").WithDisplayName("Prometheus metrics");
         app.MapHealthProbes();
         return app;
     }

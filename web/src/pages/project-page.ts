@@ -1,7 +1,8 @@
 import { html, render } from 'lit';
-import { api, DatasetFormat, Job, JobItem, Model, Project } from '../api';
+import { api, DatasetFormat, Job, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
+import { PrelabelCard } from './prelabel-card';
 import { gridFilters } from './grid-filters';
 import { gridHref, hasFilter, readFilter, type ImageFilter } from '../image-filters';
 import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
@@ -20,57 +21,24 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   let filter: ImageFilter = readFilter(location.search);
   const uploads: { name: string; state: string; error?: string }[] = [];
   let uploadsOpen = true;
-  let models: Model[] = [];
   // The server's format registry (GET /api/dataset-formats): what can be imported and exported, never a list kept here.
   let formats: DatasetFormat[] = [];
   api.datasetFormats().then(f => { formats = f; draw(); }).catch(err => toast(`Dataset formats unavailable: ${(err as Error).message}`, true));
-  let modelId = '';
-  let job: Job | undefined;
-  let failed: JobItem[] = [];
   let importing = '';
   let importJob = '';
   let role: Role | undefined;
   let members: Member[] = [];
   let membersOpen: boolean | undefined;
   let error = '';
+  // `draw` and `load` are consts defined below; the card calls them only after this function has run.
+  const prelabel = new PrelabelCard(projectId, () => draw(), () => load());
   const events = new ProjectEvents(projectId);
   events.onJob = async j => {
     if (j.id === importJob) { await importChanged(j); return; }
-    if (j.id !== job?.id) return;
-    job = j;
-    if (j.status === 'completed' || j.status === 'dead' || j.status === 'cancelled') {
-      failed = j.failed > 0 ? await api.failedItems(j.id) : [];
-      toast(`Pre-labeling ${j.status}: ${j.done} done, ${j.failed} failed`);
-      await load();
-    }
-    draw();
+    await prelabel.changed(j);
   };
   events.onImport = (done, total) => { importing = `importing: ${done} of ${total} images`; draw(); };
   events.start().catch(() => toast('Live progress is unavailable; reload to see results', true));
-
-  const uploadModel = async (input: HTMLInputElement) => {
-    const file = input.files?.[0];
-    if (!file) return;
-    try {
-      const model = await api.uploadModel(file);
-      toast(`Model ${model.name}: ${model.task}, ${model.classNames.length} classes`);
-      models = await api.models();
-      modelId = model.id;
-      draw();
-    } catch (err) { toast(`Model refused: ${(err as Error).message}`, true); }
-  };
-
-  const prelabel = async () => {
-    if (!modelId) { toast('Upload or pick a model first', true); return; }
-    try {
-      job = await api.prelabel(projectId, modelId);
-      failed = [];
-      toast(`Pre-labeling ${job.total} images`);
-      draw();
-      job = await api.job(job.id); // it may have moved before the first event
-      draw();
-    } catch (err) { toast(`Cannot pre-label: ${(err as Error).message}`, true); }
-  };
 
   const reloadProject = async () => { project = await api.project(projectId); draw(); };
   const labelAction = async (action: () => Promise<unknown>, done: string) => {
@@ -233,17 +201,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
             labelAction(() => api.createLabel(projectId, input.value), `Label ${input.value} added`).then(() => { input.value = ''; }); }}>
           <input name="label" placeholder="New label" aria-label="New label" maxlength="200" required /> <button type="submit">Add label</button></form>
       </details>
-      <div class="card">
-        <label>Model <select aria-label="Model" @change=${(e: Event) => { modelId = (e.target as HTMLSelectElement).value; }}>
-          <option value="">pick a model</option>
-          ${models.map(m => html`<option value=${m.id} ?selected=${m.id === modelId}>${m.name} (${m.task})</option>`)}
-        </select></label>
-        <label>Upload a model (.onnx) <input type="file" accept=".onnx" @change=${(e: Event) => uploadModel(e.target as HTMLInputElement)} /></label>
-        <button class="primary" @click=${prelabel}>Pre-label</button>
-        ${job ? html`<div><progress max=${Math.max(1, job.total)} value=${job.done + job.failed} aria-label="pre-labeling progress"></progress>
-          <span class="job-status">${job.status}: ${job.done + job.failed} of ${job.total}${job.failed ? `, ${job.failed} failed` : ''}</span></div>` : ''}
-        ${failed.map(f => html`<div class="error"><a href="/images/${f.imageId}">image ${f.imageId}</a>: ${f.error}</div>`)}
-      </div>
+      ${prelabel.render()}
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>
         <label>Import a dataset <select name="format">${formats.filter(f => f.canImport).map(f => html`<option value=${f.id} title=${f.description}>${f.title}</option>`)}</select>
         <input type="file" name="zip" accept=".zip" /></label> <button type="submit">Import</button> <span class="muted">${importing}</span>
@@ -268,7 +226,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   const drilled = hasFilter(filter);
   load().then(() => { if (drilled) root.querySelector('.grid-filters')?.scrollIntoView({ block: 'start' }); })
     .catch(err => toast(`Filter refused: ${(err as Error).message}`, true));
-  api.models().then(m => { models = m; draw(); }).catch(() => {});
+  prelabel.load().catch(err => toast(`Models unavailable: ${(err as Error).message}`, true));
   return () => { events.stop(); grid?.dispose(); };
 }
 
