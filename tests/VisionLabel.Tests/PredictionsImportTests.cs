@@ -183,6 +183,13 @@ public sealed class PredictionsImportTests : IAsyncLifetime
         var polygon = stored.Single(a => a.Kind == AnnotationKind.Polygon);
         Assert.Equal((0.75, _project.Labels[1].Id), (polygon.Source.Score, polygon.LabelId));
         Assert.Equal([64, 48, 192, 48, 128, 144], polygon.Geometry.GetProperty("rings")[0].EnumerateArray().Select(v => Math.Round(v.GetDouble(), 6)));
+
+        // A data.yaml in the zip names the classes: labels are matched by name, not by the project's class order.
+        var named = DatasetTests.Zip([("data.yaml", "names: [dog, cat]\n"u8.ToArray()), ("predict/labels/scene.txt", "0 0.5 0.5 0.1 0.1 0.6\n"u8.ToArray()),
+            ("classes.txt", "dog\ncat\n"u8.ToArray())]);
+        var byName = await (await _owner.PostAsync(Url("format=yolo&model=named-yolo"), ZipPart(named))).Read<PredictionsReport>();
+        Assert.Equal((1, 1, 0), (byName.Rows, byName.Created, byName.RefusedCount));
+        Assert.Equal(_project.Labels[1].Id, (await Annotations(_image.Id)).Single(a => a.Source.ModelId == "named-yolo").LabelId);
     }
 
     [Fact]

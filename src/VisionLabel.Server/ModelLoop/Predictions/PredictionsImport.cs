@@ -55,6 +55,8 @@ public sealed class PredictionsImport(VisionLabelDb db, AnnotationSequencer sequ
         int created = 0, replaced = 0, landed = 0;
         foreach (var (imageId, rows) in byImage)
         {
+            // A client that went away stops the import between images: what landed is whole images, and a re-import replaces it.
+            ct.ThrowIfCancellationRequested();
             var byOp = new Dictionary<string, PredictionRow>();
             var ops = new List<SubmitOp>();
             foreach (var (row, label, geometry) in rows)

@@ -27,7 +27,8 @@ public static class YoloPredictions
                 if (DataYaml.Names(await reader.ReadToEndAsync(ct), yaml) is { } names)
                     file.Names = names.Select((n, i) => (n, i)).ToDictionary(x => x.i, x => x.n.Trim());
             }
-            var labelFiles = zip.Files.Where(f => f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase)).ToList(); // in name order (ZipSource sorts)
+            // In name order (ZipSource sorts). classes.txt (Label Studio's and LabelImg's list of names) is no image's predictions.
+            var labelFiles = zip.Files.Where(f => f.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) && Path.GetFileName(f) != "classes.txt").ToList();
             if (labelFiles.Count == 0) throw new PredictionsException("file", "the zip has no .txt prediction files (name.txt per image, a line 'class cx cy w h score' per object)");
             int row = 0;
             foreach (var path in labelFiles)
