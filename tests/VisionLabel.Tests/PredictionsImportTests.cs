@@ -20,7 +20,7 @@ namespace VisionLabel.Tests;
 /// the good ones land; unreadable bodies and bad parameters are 400s naming the field; only owners may import.
 /// </summary>
 [Trait("Tier", Tiers.Api)]
-public sealed class PredictionsImportTests : IAsyncLifetime
+public class PredictionsImportTests : IAsyncLifetime
 {
     private const int Width = 640, Height = 480;
     private readonly TempDirectory _data = new();
@@ -29,9 +29,11 @@ public sealed class PredictionsImportTests : IAsyncLifetime
     private ProjectDto _project = null!;
     private ImageDto _image = null!;
 
+    protected virtual TestStorage Storage { get; } = TestStorage.Sqlite();
+
     public async ValueTask InitializeAsync()
     {
-        _app = new VisionLabelApp(_data.Path);
+        _app = new VisionLabelApp(_data.Path, Storage.Settings());
         _owner = _app.Client("olga", admin: false);
         (_project, _image) = await _owner.ProjectWithImage("predictions", ["cat", "dog"], Width, Height); // no COCO ids: cat is 1, dog 2; YOLO classes 0, 1
     }
@@ -40,6 +42,7 @@ public sealed class PredictionsImportTests : IAsyncLifetime
     {
         _owner?.Dispose();
         _app?.Dispose();
+        Storage.Dispose();
         _data.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -224,6 +227,19 @@ public sealed class PredictionsImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_image_takes_at_most_the_per_image_cap_the_rest_refused_by_row()
+    {
+        int cap = PredictionsImport.MaxPerImage;
+        var results = Enumerable.Range(0, cap + 2).Select(i => new { file_name = "scene.jpg", category_id = 1 + i % 2, bbox = new[] { i % 600, i / 600 % 450, 8, 8 }, score = 0.5 }).ToArray();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = await (await _owner.PostJson(Url("format=coco&model=dense"), results)).Read<PredictionsReport>();
+        TestContext.Current.SendDiagnosticMessage($"{cap + 2:N0} predictions on one image: {clock.ElapsedMilliseconds} ms");
+        Assert.Equal((cap, 1, 2), (report.Created, report.Images, report.RefusedCount));
+        Assert.Equal([(cap, "file_name"), (cap + 1, "file_name")], report.Refused.Select(r => (r.Row, r.Field)));
+        Assert.Equal(cap, (await Annotations(_image.Id)).Count);
+    }
+
+    [Fact]
     public async Task Unreadable_bodies_and_bad_parameters_are_400s_naming_the_field_and_only_owners_import()
     {
         var good = new object[] { new { file_name = "scene.jpg", category_id = 1, bbox = new[] { 1, 1, 5, 5 }, score = 0.5 } };
@@ -258,4 +274,14 @@ public sealed class PredictionsImportTests : IAsyncLifetime
         }
         Assert.Equal(1, (await (await _owner.PostJson(Url("format=coco&model=m"), good)).Read<PredictionsReport>()).Created);
     }
+}
+
+/// <summary>
+/// The same on PostgreSQL (its lookups in chunks, the per-image transactions). Named so that the
+/// FullyQualifiedName~PredictionsImportTests filter runs the SQLite tests alone; tests/run (which starts a PostgreSQL)
+/// runs both.
+/// </summary>
+public sealed class PredictionsImportOnPostgresTests : PredictionsImportTests
+{
+    protected override TestStorage Storage { get; } = TestStorage.Postgres();
 }

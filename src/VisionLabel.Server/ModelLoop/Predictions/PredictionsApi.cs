@@ -48,7 +48,8 @@ public static class PredictionsApi
             file = format == "coco" ? await ReadCocoAsync(context, ct) : await ReadYoloAsync(context, datasets.Value, app.Value.TempDirectory, ct);
         }
         catch (PredictionsException e) { return Problems.Invalid(e.Field, e.Message + "; nothing was imported"); }
-        catch (Exception e) when (e is InvalidDataException or IOException && !ct.IsCancellationRequested)
+        // A body over the limit (BadHttpRequestException, an IOException) is left to BadRequestProblems: a 413, not a 400.
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException && !ct.IsCancellationRequested)
         {
             return Problems.Invalid("body", $"the request body could not be read ({e.Message}); nothing was imported");
         }
