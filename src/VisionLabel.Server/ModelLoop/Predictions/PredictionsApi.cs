@@ -40,6 +40,7 @@ public static class PredictionsApi
         VisionLabelDb db, PredictionsImport import, IOptions<DatasetOptions> datasets, IOptions<VisionLabelOptions> app, CancellationToken ct)
     {
         if (ModelProblem(model) is { } modelProblem) return Problems.Invalid("model", modelProblem);
+        format = format?.Trim().ToLowerInvariant(); // as ?format= of the dataset routes, any case
         if (format is not ("coco" or "yolo")) return Problems.Invalid("format", format is null ? "give ?format=coco or ?format=yolo" : $"'{Short(format)}' is not a format; use coco or yolo");
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         PredictionFile file;
