@@ -1,5 +1,6 @@
 using VisionLabel.Server.Health;
 using VisionLabel.Server.ModelLoop;
+using VisionLabel.Server.ModelLoop.Predictions;
 using VisionLabel.Server.Analytics;
 using Microsoft.AspNetCore.SignalR;
 using System.Text.Json;
@@ -117,6 +118,7 @@ public static class ServerHost
         app.MapAnalyticsApi();
         app.MapHealthApi();
         app.MapModelLoopApi();
+        app.MapPredictionsApi();
         app.MapGuidelinesApi();
         app.MapNotificationsApi();
         app.MapModelsApi();

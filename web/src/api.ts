@@ -67,6 +67,7 @@ export type HealthRequest = Schemas['HealthRequest'];
 // Models in the loop (issue #25, docs/models-in-the-loop.md): how each model's proposals ended.
 export type ModelWithProposals = Schemas['ModelWithProposals'];
 export type OutcomeReport = Schemas['OutcomeReport'];
+export type PredictionsReport = Schemas['PredictionsReport'];
 export type OutcomeRow = Schemas['OutcomeRow'];
 export type ThresholdAdvice = Schemas['ThresholdAdvice'];
 export type TimeSaved = Schemas['TimeSaved'];
@@ -261,6 +262,12 @@ export const api = {
   runHealth: (projectId: string, body: HealthRequest) => request<Job>('POST', `/api/projects/${projectId}/health`, body),
   /** The models with proposals in the project (registered ones by id, imported predictions by name), with how many. */
   modelsWithProposals: (projectId: string) => request<ModelWithProposals[]>('GET', `/api/projects/${projectId}/models/outcomes`),
+  /** A model's predictions (a COCO results .json or a zip of YOLO .txt files) as proposals under its name; the report lists refused rows. */
+  importPredictions: (projectId: string, format: 'coco' | 'yolo', model: string, file: File) => {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return request<PredictionsReport>('POST', `/api/projects/${projectId}/predictions?format=${format}&model=${encodeURIComponent(model)}`, form);
+  },
   /** How a model's proposals ended, per label or per score band of 0.1 (404 when it has none in the project). */
   modelOutcomes: (projectId: string, modelId: string, groupBy: 'label' | 'scoreBand') =>
     request<OutcomeReport>('GET', `/api/projects/${projectId}/models/${encodeURIComponent(modelId)}/outcomes?groupBy=${groupBy}`),

@@ -22,6 +22,8 @@ public static class Limits
     public const long BulkAnnotationBody = 64 << 20;
     /// <summary>Body of a pre-labeling request: 100,000 image ids are about 4 MB.</summary>
     public const long PrelabelBody = 8 << 20;
+    /// <summary>A predictions import (a COCO results file or a zip of YOLO txt files): about a million boxes with scores.</summary>
+    public const long PredictionsBody = 256 << 20;
 }
 
 public static class BodyLimitExtensions

@@ -120,8 +120,8 @@ public sealed class CocoImporter : IDatasetImporter
         }
     }
 
-    /// <summary>Polygons or RLE when the annotation has a segmentation, otherwise its bbox.</summary>
-    private static (PlannedGeometry?, string?) Geometry(JsonElement a)
+    /// <summary>Polygons or RLE when the annotation has a segmentation, otherwise its bbox. Also reads predictions imports' COCO results (ModelLoop/Predictions).</summary>
+    internal static (PlannedGeometry?, string?) Geometry(JsonElement a)
     {
         if (a.TryGetProperty("segmentation", out var seg))
         {

@@ -83,7 +83,8 @@ public sealed class YoloImporter : IDatasetImporter
         return files.Contains(beside) ? beside : null;
     }
 
-    private static (PlannedAnnotation?, string?) ParseLine(string line, string where, int classCount)
+    /// <summary>One label line (also a predictions import's, its score taken off first: ModelLoop/Predictions).</summary>
+    internal static (PlannedAnnotation?, string?) ParseLine(string line, string where, int classCount)
     {
         var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (!int.TryParse(tokens[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int cls))

@@ -11,7 +11,7 @@ namespace VisionLabel.Server.ModelLoop;
 public static class ModelLoopApi
 {
     public static IServiceCollection AddModelLoop(this IServiceCollection services) => services.AddScoped<ProposalOutcomes>().AddScoped<Segmenter>()
-        .AddSingleton<LiveWire>().AddScoped<ComparisonReports>().AddSingleton<Jobs.IJobHandler, ComparisonJob>();
+        .AddSingleton<LiveWire>().AddScoped<ComparisonReports>().AddScoped<Predictions.PredictionsImport>().AddSingleton<Jobs.IJobHandler, ComparisonJob>();
 
     public static IEndpointRouteBuilder MapModelLoopApi(this IEndpointRouteBuilder app)
     {

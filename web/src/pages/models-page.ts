@@ -5,6 +5,7 @@ import { atLeast, projectRole, userMenu, type Role } from '../session';
 import { toast } from '../toast';
 import type { BarChart } from './analytics-charts';
 import { bandHref, labelHref, outcomeSeries, thresholdsCard, timeSavedCard, totalsCard } from './model-outcomes';
+import { PredictionsImportForm } from './predictions-import';
 
 /**
  * Models in the loop (issue #25), /projects/{id}/models?model=: how the chosen model's proposals ended
@@ -34,6 +35,8 @@ export function modelsPage(root: HTMLElement, projectId: string): () => void {
     host.append(canvas);
     return { host, canvas };
   };
+  // Owners import a model's own predictions; the model then shows here (its outcomes counted from now on).
+  const predictions = new PredictionsImportForm(projectId, () => draw(), model => { modelId = model; load(); });
   const labelsBox = box('model-labels', 'Proposals per label by how they ended, and the shapes drawn by hand');
   const bandsBox = box('model-bands', 'Proposals per score band by how they ended');
 
@@ -141,6 +144,7 @@ export function modelsPage(root: HTMLElement, projectId: string): () => void {
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       ${controls()}
       ${models && models.length === 0 ? empty() : ''}
+      ${atLeast(role, 'owner') ? predictions.render() : ''}
       ${byLabel && byBand ? html`${totalsCard(byLabel.totals)}${chartCards()}
         <div class="analytics-charts model-figures">${thresholdsCard(projectId, byLabel.thresholds)}${timeSavedCard(byLabel.timeSaved)}</div>` : ''}
       <p class="muted small">How each figure is measured: docs/models-in-the-loop.md.</p>
