@@ -79,6 +79,20 @@ class ClientTests(unittest.TestCase):
             self.assertEqual(len(proposals), result.summary["annotations"])
             self.assertEqual(3, sum(1 for name in result.files if name.endswith(".jpg")))
 
+        # A model of our own: COCO results by file name; labels without imported ids are numbered 1, 2, … in label
+        # order (as the project's own COCO export numbers them), so "person", the first label added, is 1.
+        target = uploaded.images[0]
+        report = self.vl.import_predictions(project.id, [
+            {"file_name": target.file_name, "category_id": 1, "bbox": [10, 20, 30, 40], "score": 0.9},
+            {"file_name": "no-such-photo.jpg", "category_id": 1, "bbox": [1, 1, 2, 2], "score": 0.5},
+        ], model="my-model")
+        self.assertEqual((1, 1), (report.created, report.refused_count))
+        self.assertEqual(1, report.refused[0]["row"])
+        mine = [a for a in self.vl.annotations(target.id) if a["source"].get("modelId") == "my-model"]
+        self.assertEqual(1, len(mine))
+        self.assertEqual({"x": 10, "y": 20, "width": 30, "height": 40}, {k: mine[0]["geometry"][k] for k in ("x", "y", "width", "height")})
+        self.assertEqual("person", next(l.name for l in self.vl.labels(project.id) if l.id == mine[0]["labelId"]))
+
         queue = self.vl.queue(project.id)
         self.assertTrue(queue.counts)
         quality = self.vl.quality(project.id)
