@@ -7,6 +7,7 @@ import { gridFilters } from './grid-filters';
 import { gridHref, hasFilter, readFilter, type ImageFilter } from '../image-filters';
 import { atLeast, currentAccount, Member, projectRole, Role, userMenu, withArticle } from '../session';
 import { toast } from '../toast';
+import { navigate } from '../navigation';
 
 /**
  * One project: its images as a thumbnail grid (paged) with its filters (grid-filters.ts; kept in the address, so the
@@ -39,6 +40,20 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
   events.onImport = (done, total) => { importing = `importing: ${done} of ${total} images`; draw(); };
   events.start().catch(() => toast('Live progress is unavailable; reload to see results', true));
+
+  /** Asks for the project's name (deleting is not undone), then back to the project list. */
+  const deleteProject = async () => {
+    const name = project?.name ?? '';
+    if (prompt(`Delete the project ${name} with all its images, annotations and jobs? This cannot be undone. Type its name to confirm:`) !== name) {
+      toast('Not deleted: the name typed did not match');
+      return;
+    }
+    try {
+      await api.deleteProject(projectId);
+      toast(`Project ${name} deleted`);
+      navigate('/');
+    } catch (err) { toast(`Cannot delete: ${(err as Error).message}`, true); }
+  };
 
   const reloadProject = async () => { project = await api.project(projectId); draw(); };
   const labelAction = async (action: () => Promise<unknown>, done: string) => {
@@ -192,7 +207,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <span class="muted">or drop files anywhere on this page</span>
         ${uploadsPanel()}
       </div>
-      <details class="card"><summary>Labels (${project?.labels.length ?? 0})</summary>
+      <details class="card"><summary>Labels (${project?.labels.length ?? 0}) and settings</summary>
         ${(project?.labels ?? []).map(l => html`<div class="label-edit">
           <input type="color" .value=${l.color} aria-label="colour of ${l.name}" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { color: (e.target as HTMLInputElement).value }), `${l.name}: colour changed`)} />
           <input .value=${l.name} aria-label="name of ${l.name}" maxlength="200" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { name: (e.target as HTMLInputElement).value }), 'Label renamed')} />
@@ -200,6 +215,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         <form @submit=${(e: SubmitEvent) => { e.preventDefault(); const input = (e.target as HTMLFormElement).elements.namedItem('label') as HTMLInputElement;
             labelAction(() => api.createLabel(projectId, input.value), `Label ${input.value} added`).then(() => { input.value = ''; }); }}>
           <input name="label" placeholder="New label" aria-label="New label" maxlength="200" required /> <button type="submit">Add label</button></form>
+        <p class="danger-zone"><button class="danger" @click=${deleteProject} title="Owners: the project, its images, annotations, comments and jobs">Delete project…</button></p>
       </details>
       ${prelabel.render()}
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>

@@ -1,5 +1,7 @@
 import { html } from 'lit';
-import { utc, type WorkStage } from '../../api';
+import { api, utc, type WorkStage } from '../../api';
+import { navigate } from '../../navigation';
+import { toast } from '../../toast';
 import { atLeast } from '../../session';
 import type { EditorState } from '../state';
 import * as work from '../work';
@@ -37,7 +39,19 @@ export class WorkPanel extends EditorPanel {
         ${w.submittedBy ? html`<div class="muted">Submitted by ${w.submittedBy} ${when(w.submittedAt)}</div>` : ''}
         ${w.reviewedBy ? html`<div class="muted">Reviewed by ${w.reviewedBy} ${when(w.reviewedAt)}</div>` : ''}
         ${r ? html`<div class="rejection">Rejected by ${r.actor}: <strong>${r.reason}</strong>${r.comment ? html` — ${r.comment}` : ''}</div>` : ''}
-      </div>`;
+      </div>
+      ${this.ed.canOwn ? html`<button class="danger" title="Owners: delete this image, its annotations and comments" @click=${() => this.deleteImage()}>Delete image…</button>` : ''}`;
+  }
+
+  /** Owners only (the server enforces it too); asks first, then back to the project's grid. */
+  private async deleteImage() {
+    const ed = this.ed, info = ed.state.info;
+    if (!info || !confirm(`Delete ${info.fileName} with its annotations and comments? This cannot be undone.`)) return;
+    try {
+      await api.deleteImage(ed.imageId);
+      toast(`${info.fileName} deleted`);
+      navigate(`/projects/${info.projectId}`);
+    } catch (err) { toast(`Cannot delete: ${(err as Error).message}`, true); }
   }
 }
 customElements.define('vl-work-panel', WorkPanel);
