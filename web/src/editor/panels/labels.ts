@@ -4,9 +4,23 @@ import { toast } from '../../toast';
 import * as act from '../actions';
 import { toggled, type EditorState } from '../state';
 import { EditorPanel } from './panel';
+import { applyAdjustment, loadAdjustment, Neutral, type Adjustment } from '../image-adjust';
 
 /** The project's labels (a digit or a click picks the next shape's label; the box shows or hides it) and the sliders. */
 export class LabelsPanel extends EditorPanel {
+  private adjust: Adjustment = loadAdjustment();
+
+  override connectedCallback() {
+    super.connectedCallback();
+    applyAdjustment(this.ed.stage, this.adjust);
+  }
+
+  private setAdjust(change: Partial<Adjustment>) {
+    this.adjust = { ...this.adjust, ...change };
+    applyAdjustment(this.ed.stage, this.adjust);
+    this.requestUpdate();
+  }
+
   protected watch(s: EditorState) { return [s.project, s.currentLabel, s.hiddenLabels, s.brushRadius, s.fillOpacity, s.scoreThreshold, s.role, s.status]; }
 
   protected override render() {
@@ -34,7 +48,13 @@ export class LabelsPanel extends EditorPanel {
         <input type="range" min="0" max="1" step="0.05" .value=${String(s.scoreThreshold)} aria-label="Accept threshold"
         @input=${(e: Event) => ed.store.set({ scoreThreshold: number(e) })} /></label>
         ${ed.canEdit ? html`<button @click=${() => act.acceptAbove(ed)}
-          title="Shift+A: accepts every proposal scoring at or above ${threshold}; the others stay proposed">Accept all ≥ ${threshold}</button>` : ''}</p>`;
+          title="Shift+A: accepts every proposal scoring at or above ${threshold}; the others stay proposed">Accept all ≥ ${threshold}</button>` : ''}</p>
+      <details class="image-adjust"><summary title="How the picture is shown (the image itself is not changed)">Image: brightness, contrast, gamma</summary>
+        ${(['brightness', 'contrast', 'gamma'] as const).map(k => html`<p><label>${k} ${this.adjust[k].toFixed(2)}
+          <input type="range" min="0.2" max="3" step="0.05" .value=${String(this.adjust[k])} aria-label="Image ${k}"
+            @input=${(e: Event) => this.setAdjust({ [k]: number(e) })} /></label></p>`)}
+        <button @click=${() => { this.setAdjust({ ...Neutral }); toast('Image shown as stored'); }}>Reset</button>
+      </details>`;
   }
 }
 customElements.define('vl-labels-panel', LabelsPanel);
