@@ -63,6 +63,7 @@ public static class ServerHost
         services.AddStorage(builder.Configuration);
         services.AddImages(builder.Configuration);
         services.AddAccounts(builder.Configuration);
+        services.AddProjects(builder.Configuration);
         // Hub payloads use the same JSON conventions as the HTTP API (kebab-case enum names).
         var signalR = services.AddSignalR(o =>
         {

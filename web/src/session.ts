@@ -2,7 +2,7 @@
 // (GET /api/account, which also refreshes the XSRF-TOKEN cookie that every change echoes as X-XSRF-TOKEN).
 import { html } from 'lit';
 
-export interface Account { id: string; userName: string; email?: string | null; isAdmin: boolean }
+export interface Account { id: string; userName: string; email?: string | null; isAdmin: boolean; canCreateProjects?: boolean }
 
 let account: Account | undefined;
 

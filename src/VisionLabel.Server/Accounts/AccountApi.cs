@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using VisionLabel.Server.Common;
 using VisionLabel.Server.Data;
 
@@ -32,11 +33,11 @@ public static class AccountApi
         return app;
     }
 
-    private static async Task<Ok<AccountDto>> Me(HttpContext context, UserManager<UserAccount> users, IAntiforgery antiforgery)
+    private static async Task<Ok<AccountDto>> Me(HttpContext context, UserManager<UserAccount> users, IAntiforgery antiforgery, IOptions<Projects.ProjectsOptions> projects)
     {
         var user = (await users.FindByIdAsync(context.Caller().UserId.ToString()))!;
         if (context.Caller().ViaCookie) IssueAntiforgery(context, antiforgery);
-        return TypedResults.Ok(AccountDto.From(user));
+        return TypedResults.Ok(AccountDto.From(user, projects.Value));
     }
 
     private static void IssueAntiforgery(HttpContext context, IAntiforgery antiforgery)
@@ -49,7 +50,7 @@ public static class AccountApi
     }
 
     private static async Task<Results<Ok<AccountDto>, ProblemHttpResult>> SignIn(SignInRequest request, Accounts accounts,
-        SignInManager<UserAccount> signIn, ILoggerFactory logs, Operations.ServerMetrics metrics, HttpContext context)
+        SignInManager<UserAccount> signIn, ILoggerFactory logs, Operations.ServerMetrics metrics, IOptions<Projects.ProjectsOptions> projects, HttpContext context)
     {
         void Failed(string reason) => metrics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
         var log = logs.CreateLogger("VisionLabel.Accounts");
@@ -76,7 +77,7 @@ public static class AccountApi
             return WrongPassword();
         }
         log.LogInformation("{UserName} signed in from {Address}", user.UserName, context.Connection.RemoteIpAddress);
-        return TypedResults.Ok(AccountDto.From(user));
+        return TypedResults.Ok(AccountDto.From(user, projects.Value));
     }
 
     private static ProblemHttpResult WrongPassword() =>
@@ -144,6 +145,6 @@ public static class AccountApi
         if (user is null) return Problems.Invalid(field!, problem!);
         logs.CreateLogger("VisionLabel.Accounts").LogWarning("First admin {UserName} created through the setup link", user.UserName);
         await signIn.SignInAsync(user, isPersistent: true);
-        return TypedResults.Created("/api/account", AccountDto.From(user));
+        return TypedResults.Created("/api/account", AccountDto.From(user, new Projects.ProjectsOptions()) /* the first admin may create projects whatever the setting */);
     }
 }

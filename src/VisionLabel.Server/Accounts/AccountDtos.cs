@@ -3,9 +3,10 @@ using VisionLabel.Server.Common;
 
 namespace VisionLabel.Server.Accounts;
 
-public sealed record AccountDto(Guid Id, string UserName, string? Email, bool IsAdmin)
+/// <param name="CanCreateProjects">Whether this account may create projects (VisionLabel:Projects:Creators).</param>
+public sealed record AccountDto(Guid Id, string UserName, string? Email, bool IsAdmin, bool CanCreateProjects)
 {
-    public static AccountDto From(UserAccount u) => new(u.Id, u.UserName!, u.Email, u.IsAdmin);
+    public static AccountDto From(UserAccount u, Projects.ProjectsOptions projects) => new(u.Id, u.UserName!, u.Email, u.IsAdmin, u.IsAdmin || !projects.AdminsOnly);
 }
 
 public sealed record UserDto(Guid Id, string UserName, string? Email, bool IsAdmin, bool Disabled, DateTime CreatedAt)

@@ -54,8 +54,11 @@ public static class ProjectsApi
     }
 
     private static async Task<Results<Created<ProjectDto>, ValidationProblem, ProblemHttpResult>> CreateProject(
-        CreateProjectRequest request, HttpContext context, VisionLabelDb db, CancellationToken ct)
+        CreateProjectRequest request, HttpContext context, VisionLabelDb db, Microsoft.Extensions.Options.IOptions<ProjectsOptions> options, CancellationToken ct)
     {
+        if (options.Value.AdminsOnly && !context.Caller().IsAdmin)
+            return TypedResults.Problem(statusCode: 403, title: "Admins create projects",
+                detail: "On this server only admins create projects (VisionLabel:Projects:Creators=admins); ask an admin to create one and add you.");
         if (LabelRules.NameProblem(request.Name) is { } problem) return Problems.Invalid("name", problem);
         string name = request.Name.Trim();
         if (await db.Projects.AnyAsync(p => p.Name == name, ct))

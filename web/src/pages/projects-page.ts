@@ -1,6 +1,6 @@
 import { html, render } from 'lit';
 import { api, Project } from '../api';
-import { userMenu } from '../session';
+import { currentAccount, userMenu } from '../session';
 import { toast } from '../toast';
 import { navigate } from '../navigation';
 
@@ -35,12 +35,13 @@ export function projectsPage(root: HTMLElement): void {
           <span class="muted status-counts">${Object.entries(totals.get(p.id)?.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(' · ')}</span>
           <div>${p.labels.map(l => html`<span class="chip" style="border-color:${l.color}">${l.name}</span>`)}</div>
         </div>`)}
-      <form class="card" @submit=${create}>
+      ${currentAccount().canCreateProjects === false ? html`<p class="card muted">On this server admins create projects; ask one to create a project and add you to it.</p>`
+        : html`<form class="card" @submit=${create}>
         <h3>New project</h3>
         <p><input name="name" placeholder="Name" required maxlength="200" aria-label="Project name" /></p>
         <p><input name="labels" placeholder="Labels, comma-separated (car, person, dog)" size="50" aria-label="Labels" /></p>
         <button class="primary" type="submit">Create project</button>
-      </form>
+      </form>`}
     </main>`, root);
 
   draw();
