@@ -24,6 +24,7 @@ using VisionLabel.Server.Notifications;
 using VisionLabel.Server.Work;
 using VisionLabel.Server.Quality;
 using VisionLabel.Server.Guidelines;
+using VisionLabel.Server.Webhooks;
 
 namespace VisionLabel.Server;
 
@@ -90,6 +91,7 @@ public static class ServerHost
         services.AddJobs(builder.Configuration);
         services.AddDatasets(builder.Configuration);
         services.AddInference(builder.Configuration);
+        services.AddWebhooks(builder.Configuration); // events to project owners' receivers, delivered on the webhooks queue
 
         var app = builder.Build();
         app.UseForwardedHeaders(); // first: the client's address (rate limits) and scheme (Secure cookies) behind the proxy
@@ -120,6 +122,7 @@ public static class ServerHost
         app.MapPrelabelApi();
         app.MapJobsApi();
         app.MapDatasetsApi();
+        app.MapWebhooksApi();
         app.MapJobsDashboard();
         app.MapWebApp();
         return app;
