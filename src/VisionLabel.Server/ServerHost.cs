@@ -142,6 +142,7 @@ public static class ServerHost
         // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
         await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();
         await app.Services.StartJobsAsync();
+        await app.Services.GetRequiredService<Webhooks.Webhooks>().DispatchLeftoversAsync(TimeSpan.FromMinutes(1));
         var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
         var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);

@@ -209,6 +209,31 @@ public class WebhooksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_written_but_never_handed_to_Hangfire_is_sent_at_the_next_start()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var hook = await CreateAsync(receiver.Url, "export.ready");
+        // As a process that stopped between writing the outbox row and enqueueing it leaves it.
+        var leftover = new WebhookDelivery
+        {
+            WebhookId = hook.Id, ProjectId = _project.Id, EventId = Guid.NewGuid(), Event = "export.ready", Payload = "{\"id\":\"left\"}",
+            CreatedAt = DateTime.UtcNow.AddMinutes(-5), Status = WebhookDeliveryStatus.Pending,
+        };
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabel.Server.Data.VisionLabelDb>();
+            db.WebhookDeliveries.Add(leftover);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+        var webhooks = _app.Services.GetRequiredService<Webhooks>();
+        Assert.Equal(1, await webhooks.DispatchLeftoversAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
+        var got = (await receiver.WaitForAsync(r => r.Header("X-VisionLabel-Delivery") == leftover.Id.ToString())).Single();
+        Assert.Equal(Signature(hook.Secret, got.Body), got.Header("X-VisionLabel-Signature"));
+        await WaitForLogAsync(hook.Id, l => l.Single().Delivery.Status == WebhookDeliveryStatus.Succeeded);
+        Assert.Equal(0, await webhooks.DispatchLeftoversAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken)); // sent: not again
+    }
+
+    [Fact]
     public async Task Another_projects_owner_and_other_members_cannot_see_or_change_the_hooks()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -73,6 +73,22 @@ public sealed class Webhooks(IServiceScopeFactory scopes, IBackgroundJobClient h
         return copy;
     }
 
+    /// <summary>
+    /// Start-up: deliveries written but never handed to Hangfire (the process stopped between the two) are enqueued.
+    /// Only those older than <paramref name="olderThan"/>, so one another process is enqueueing right now is left alone.
+    /// </summary>
+    public async Task<int> DispatchLeftoversAsync(TimeSpan olderThan, CancellationToken ct = default)
+    {
+        var before = time.GetUtcNow().UtcDateTime - olderThan;
+        List<Guid> ids;
+        await using (var scope = scopes.CreateAsyncScope())
+            ids = await scope.ServiceProvider.GetRequiredService<VisionLabelDb>().WebhookDeliveries
+                .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.Attempts == 0 && d.CreatedAt < before).Select(d => d.Id).ToListAsync(ct);
+        foreach (var id in ids) Enqueue(id, 1);
+        if (ids.Count > 0) log.LogInformation("Enqueued {Count} webhook deliveries that were not handed to Hangfire before the last stop", ids.Count);
+        return ids.Count;
+    }
+
     /// <summary>Attempt <paramref name="attempt"/> of a delivery, now or after <paramref name="delay"/>.</summary>
     public void Enqueue(Guid deliveryId, int attempt, TimeSpan? delay = null)
     {
