@@ -209,6 +209,61 @@ public class WebhooksTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Jobs_exports_members_and_guidelines_raise_their_events()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var hook = await CreateAsync(receiver.Url, "job.completed", "job.failed", "export.ready", "member.added", "member.removed", "guideline.published");
+        List<JsonElement> All(string name) => receiver.Received.Where(r => r.Header("X-VisionLabel-Event") == name).Select(r => r.Json.GetProperty("data")).ToList();
+        JsonElement Data(string name) => All(name).Single();
+
+        // A real import job that completes.
+        var jpeg = VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(64, 48));
+        string coco = """{"images": [{"id": 1, "file_name": "a.jpg", "width": 64, "height": 48}], "annotations": [], "categories": [{"id": 1, "name": "car"}]}""";
+        var zip = DatasetTests.Zip([("annotations/instances.json", Encoding.UTF8.GetBytes(coco)), ("images/a.jpg", jpeg)]);
+        var completed = await _owner.ImportDataset($"/api/projects/{_project.Id}/import?format=coco", HttpExtensions.ZipUpload(zip));
+        await receiver.WaitForAsync(r => r.Header("X-VisionLabel-Event") == "job.completed" && r.Json.GetProperty("data").GetProperty("kind").GetString()!.Contains("import"));
+        // (Imported images start jobs of their own, which complete too.)
+        var import = All("job.completed").Single(d => d.GetProperty("kind").GetString()!.Contains("import"));
+        Assert.Equal(("completed", 1), (import.GetProperty("status").GetString(), import.GetProperty("done").GetInt32()));
+        // A job that fails for good, ended through the rows' one place (JobRows), as JobRunner ends it.
+        var dead = new VisionLabel.Server.Data.Job
+        {
+            Kind = "prelabel", ProjectId = _project.Id, Status = VisionLabel.Server.Data.JobStatus.Running, Payload = "{}", CreatedAt = DateTime.UtcNow,
+        };
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<VisionLabel.Server.Data.VisionLabelDb>();
+            db.Jobs.Add(dead);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+            var rows = scope.ServiceProvider.GetRequiredService<VisionLabel.Server.Jobs.JobRows>();
+            Assert.Equal(1, await rows.FinishAsync(dead.Id, VisionLabel.Server.Data.JobStatus.Dead, "model file missing", TestContext.Current.CancellationToken));
+            Assert.Equal(0, await rows.FinishAsync(dead.Id, VisionLabel.Server.Data.JobStatus.Dead, "again", TestContext.Current.CancellationToken)); // ended once: told once
+        }
+        await receiver.WaitForAsync(r => r.Header("X-VisionLabel-Event") == "job.failed");
+        Assert.Equal((dead.Id, "model file missing"), (Data("job.failed").GetProperty("jobId").GetGuid(), Data("job.failed").GetProperty("error").GetString()));
+
+        // An export: ready once the whole zip is written.
+        var export = await _owner.GetAsync($"/api/projects/{_project.Id}/export?format=coco&scope=all");
+        Assert.True(export.IsSuccessStatusCode);
+        await export.Content.ReadAsByteArrayAsync();
+        await receiver.WaitForAsync(r => r.Header("X-VisionLabel-Event") == "export.ready");
+        Assert.Equal("coco", Data("export.ready").GetProperty("format").GetString());
+        Assert.Equal("olga", Data("export.ready").GetProperty("by").GetString());
+
+        // Members in and out, and a guideline version.
+        _app.Token("bob", admin: false);
+        var bob = await (await _owner.PostJson($"/api/projects/{_project.Id}/members", new { user = "bob", role = "reviewer" })).Read<MemberDto>();
+        Assert.Equal(HttpStatusCode.NoContent, (await _owner.DeleteAsync($"/api/projects/{_project.Id}/members/{bob.UserId}")).StatusCode);
+        (await _owner.PostJson($"/api/projects/{_project.Id}/guidelines", new { markdown = "Box every car.", changelog = "first" })).EnsureSuccessStatusCode();
+        await receiver.WaitForAsync(r => r.Header("X-VisionLabel-Event") is "member.added" or "member.removed" or "guideline.published", count: 3);
+        Assert.Equal("reviewer", Data("member.added").GetProperty("role").GetString());
+        Assert.Equal("bob", Data("member.removed").GetProperty("userName").GetString());
+        Assert.Equal("1.0", Data("guideline.published").GetProperty("version").GetString());
+        Assert.All(receiver.Received, r => Assert.Equal(Signature(hook.Secret, r.Body), r.Header("X-VisionLabel-Signature")));
+        Assert.Equal(completed.ImagesCreated, 1);
+    }
+
+    [Fact]
     public async Task A_delivery_written_but_never_handed_to_Hangfire_is_sent_at_the_next_start()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -217,7 +272,7 @@ public class WebhooksTests : IAsyncLifetime
         var leftover = new WebhookDelivery
         {
             WebhookId = hook.Id, ProjectId = _project.Id, EventId = Guid.NewGuid(), Event = "export.ready", Payload = "{\"id\":\"left\"}",
-            CreatedAt = DateTime.UtcNow.AddMinutes(-5), Status = WebhookDeliveryStatus.Pending,
+            CreatedAt = DateTime.UtcNow.AddMinutes(-5), NextAttemptAt = DateTime.UtcNow.AddMinutes(-5), Status = WebhookDeliveryStatus.Pending,
         };
         await using (var scope = _app.Services.CreateAsyncScope())
         {

@@ -12,9 +12,8 @@ namespace VisionLabel.Server.Webhooks;
 /// <summary>
 /// The Hangfire job that makes one attempt of a delivery: signs the stored body with the hook's secret, POSTs it,
 /// logs the attempt (status code or error, duration) and, when it failed, schedules the next attempt after the next of
-/// RetryDelays, or marks the delivery failed after the last. Failures of the receiver are recorded, never thrown, so
-/// Hangfire's own retries (for a failure of ours, such as a busy database) run the same attempt again; an attempt
-/// that already ran is not sent twice.
+/// RetryDelays, or marks the delivery failed after the last. Failures of the receiver are recorded, never thrown. Each
+/// attempt is claimed before it is sent, so it is sent once even when Hangfire runs its job twice.
 /// </summary>
 public sealed class WebhookSender(VisionLabelDb db, IHttpClientFactory clients, IDataProtectionProvider protection, Webhooks webhooks,
     IOptions<WebhookOptions> options, TimeProvider time, ILogger<WebhookSender> log)
@@ -33,15 +32,28 @@ public sealed class WebhookSender(VisionLabelDb db, IHttpClientFactory clients, 
     [DisplayName("Webhook delivery {0}, attempt {1}")]
     public async Task DeliverAsync(Guid deliveryId, int attempt, CancellationToken stopping)
     {
-        var delivery = await db.WebhookDeliveries.FirstOrDefaultAsync(d => d.Id == deliveryId, stopping);
-        // Gone with its hook, already over, or this attempt already ran (Hangfire may hand a job out twice).
-        if (delivery is null || delivery.Status != WebhookDeliveryStatus.Pending || delivery.Attempts >= attempt) return;
+        // Claims the attempt in one conditional UPDATE: Hangfire may hand the same job to two workers at once (and the
+        // SQLite storage does), and only one of them may send. Nothing claimed: gone with its hook, already over, or
+        // this attempt is someone else's.
+        int claimed = await db.WebhookDeliveries
+            .Where(d => d.Id == deliveryId && d.Status == WebhookDeliveryStatus.Pending && d.Attempts == attempt - 1)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt), stopping);
+        if (claimed == 0) return;
+        var delivery = await db.WebhookDeliveries.FirstAsync(d => d.Id == deliveryId, stopping);
         var hook = await db.Webhooks.AsNoTracking().FirstOrDefaultAsync(h => h.Id == delivery.WebhookId, stopping);
         if (hook is null) return;
 
         var started = time.GetUtcNow().UtcDateTime;
         var clock = Stopwatch.StartNew();
-        var (status, error) = await SendAsync(hook, delivery, stopping);
+        (int? status, string? error) = (null, null);
+        try { (status, error) = await SendAsync(hook, delivery, stopping); }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Shutting down mid-attempt: give the claim back, so the attempt Hangfire runs again after the restart can send.
+            await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.Attempts == attempt)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt - 1), CancellationToken.None);
+            throw;
+        }
         int ms = (int)clock.ElapsedMilliseconds;
         bool ok = status is >= 200 and < 300;
         error ??= ok ? null : $"the receiver answered {status}";
@@ -49,7 +61,6 @@ public sealed class WebhookSender(VisionLabelDb db, IHttpClientFactory clients, 
         db.WebhookAttempts.Add(new WebhookAttempt { DeliveryId = deliveryId, Number = attempt, At = started, StatusCode = status, Error = Cut(error), DurationMs = ms });
         var delays = options.Value.Schedule;
         TimeSpan? retryIn = !ok && attempt <= delays.Length ? delays[attempt - 1] : null;
-        delivery.Attempts = attempt;
         delivery.LastAttemptAt = started;
         delivery.LastStatusCode = status;
         delivery.LastError = Cut(error);

@@ -74,19 +74,21 @@ public sealed class Webhooks(IServiceScopeFactory scopes, IBackgroundJobClient h
     }
 
     /// <summary>
-    /// Start-up: deliveries written but never handed to Hangfire (the process stopped between the two) are enqueued.
-    /// Only those older than <paramref name="olderThan"/>, so one another process is enqueueing right now is left alone.
+    /// Start-up: pending deliveries whose next attempt was due more than <paramref name="olderThan"/> ago get it enqueued:
+    /// rows written but never handed to Hangfire (the process stopped between the two), and attempts claimed by a process
+    /// that died mid-send. One Hangfire still holds is harmless: the attempt is claimed, so it is sent once.
     /// </summary>
     public async Task<int> DispatchLeftoversAsync(TimeSpan olderThan, CancellationToken ct = default)
     {
         var before = time.GetUtcNow().UtcDateTime - olderThan;
-        List<Guid> ids;
+        List<(Guid Id, int Attempts)> due;
         await using (var scope = scopes.CreateAsyncScope())
-            ids = await scope.ServiceProvider.GetRequiredService<VisionLabelDb>().WebhookDeliveries
-                .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.Attempts == 0 && d.CreatedAt < before).Select(d => d.Id).ToListAsync(ct);
-        foreach (var id in ids) Enqueue(id, 1);
-        if (ids.Count > 0) log.LogInformation("Enqueued {Count} webhook deliveries that were not handed to Hangfire before the last stop", ids.Count);
-        return ids.Count;
+            due = (await scope.ServiceProvider.GetRequiredService<VisionLabelDb>().WebhookDeliveries
+                .Where(d => d.Status == WebhookDeliveryStatus.Pending && d.NextAttemptAt < before).Select(d => new { d.Id, d.Attempts }).ToListAsync(ct))
+                .Select(d => (d.Id, d.Attempts)).ToList();
+        foreach (var (id, attempts) in due) Enqueue(id, attempts + 1);
+        if (due.Count > 0) log.LogInformation("Enqueued {Count} webhook deliveries whose attempt was left undone by the last stop", due.Count);
+        return due.Count;
     }
 
     /// <summary>Attempt <paramref name="attempt"/> of a delivery, now or after <paramref name="delay"/>.</summary>
