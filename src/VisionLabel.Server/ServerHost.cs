@@ -26,6 +26,7 @@ using VisionLabel.Server.Work;
 using VisionLabel.Server.Quality;
 using VisionLabel.Server.Guidelines;
 using VisionLabel.Server.Operations;
+using VisionLabel.Server.Webhooks;
 
 namespace VisionLabel.Server;
 
@@ -93,6 +94,7 @@ public static class ServerHost
         services.AddJobs(builder.Configuration);
         services.AddDatasets(builder.Configuration);
         services.AddInference(builder.Configuration);
+        services.AddWebhooks(builder.Configuration); // events to project owners' receivers, delivered on the webhooks queue
 
         builder.AddOperations(); // metrics, traces, health probes, the log format
         var app = builder.Build();
@@ -126,6 +128,7 @@ public static class ServerHost
         app.MapPrelabelApi();
         app.MapJobsApi();
         app.MapDatasetsApi();
+        app.MapWebhooksApi();
         app.MapJobsDashboard();
         app.MapWebApp();
         return app;
@@ -145,6 +148,7 @@ public static class ServerHost
         // Before serving: nothing can be mid-upload yet, and a crash's leftovers are gone before anyone looks.
         await app.Services.GetRequiredService<MaintenanceSweeper>().SweepAsync();
         await app.Services.StartJobsAsync();
+        await app.Services.GetRequiredService<Webhooks.Webhooks>().DispatchLeftoversAsync(TimeSpan.FromMinutes(1));
         var data = app.Services.GetRequiredService<IOptions<VisionLabelOptions>>().Value;
         var db = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
         app.Logger.LogInformation("VisionLabel data directory {Data}, database {Provider}", data.ResolvedDataDirectory, db.Provider);

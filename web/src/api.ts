@@ -81,6 +81,11 @@ export type PairToJudge = Schemas['PairToJudge'];
 export type ComparisonOutput = Schemas['ComparisonOutputDto'];
 export type Judgement = Schemas['JudgementDto'];
 export type Judged = Schemas['JudgedDto'];
+// Webhooks (issue #27, docs/webhooks.md): a project's hooks, their deliveries and each attempt.
+export type Webhook = Schemas['WebhookDto'];
+export type WebhookCreated = Schemas['WebhookCreated'];
+export type WebhookDelivery = Schemas['WebhookDeliveryDto'];
+export type WebhookDeliveryLog = Schemas['WebhookDeliveryLog'];
 export type StartComparison = Schemas['StartComparisonRequest'];
 // Scissors (live-wire): paths along edges from an anchor to each target, in image pixels.
 export type ScissorsRequest = Schemas['ScissorsRequest'];
@@ -161,6 +166,13 @@ export const api = {
   addMember: (projectId: string, user: string, role: string) => request<unknown>('POST', `/api/projects/${projectId}/members`, { user, role }),
   changeMember: (projectId: string, userId: string, role: string) => request<unknown>('PATCH', `/api/projects/${projectId}/members/${userId}`, { role }),
   removeMember: (projectId: string, userId: string) => request<void>('DELETE', `/api/projects/${projectId}/members/${userId}`),
+  webhookEvents: () => request<string[]>('GET', '/api/webhook-events'),
+  webhooks: (projectId: string) => request<Webhook[]>('GET', `/api/projects/${projectId}/webhooks`),
+  createWebhook: (projectId: string, url: string, events: string[]) => request<WebhookCreated>('POST', `/api/projects/${projectId}/webhooks`, { url, events }),
+  deleteWebhook: (projectId: string, id: string) => request<void>('DELETE', `/api/projects/${projectId}/webhooks/${id}`),
+  webhookDeliveries: (projectId: string, id: string) => request<WebhookDeliveryLog[]>('GET', `/api/projects/${projectId}/webhooks/${id}/deliveries`),
+  redeliver: (projectId: string, id: string, deliveryId: string) =>
+    request<WebhookDelivery>('POST', `/api/projects/${projectId}/webhooks/${id}/deliveries/${deliveryId}/redeliver`),
   users: () => request<unknown[]>('GET', '/api/users'),
   createUser: (user: { userName: string; email: string | null; password: string; isAdmin: boolean }) => request<unknown>('POST', '/api/users', user),
   updateUser: (id: string, changes: { isAdmin?: boolean; disabled?: boolean; password?: string }) => request<unknown>('PATCH', `/api/users/${id}`, changes),

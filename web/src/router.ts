@@ -15,6 +15,7 @@ import { healthPage } from './pages/health-page';
 import { modelsPage } from './pages/models-page';
 import { comparisonsPage } from './pages/comparisons-page';
 import { judgePage } from './pages/judge-page';
+import { webhooksPage } from './pages/webhooks-page';
 import { notFoundPage } from './pages/not-found-page';
 import { EditorPage } from './editor/editor-page';
 
@@ -40,6 +41,7 @@ export const routes: readonly Route[] = [
   { path: new RegExp(`^/projects/${id}/health$`, 'i'), page: (root, [projectId]) => healthPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/models$`, 'i'), page: (root, [projectId]) => modelsPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/comparisons$`, 'i'), page: (root, [projectId]) => comparisonsPage(root, projectId) },
+  { path: new RegExp(`^/projects/${id}/webhooks$`, 'i'), page: (root, [projectId]) => webhooksPage(root, projectId) },
   { path: new RegExp(`^/projects/${id}/comparisons/${id}/judge$`, 'i'), page: (root, [projectId, comparisonId]) => judgePage(root, projectId, comparisonId) },
   { path: new RegExp(`^/images/${id}$`, 'i'), page: (root, [imageId]) => { const editor = new EditorPage(root, imageId, currentUser()); return () => editor.dispose(); } },
   { path: /^\/signin$/, page: root => signInPage(root), public: true },

@@ -77,7 +77,7 @@ public static class ProblemShapes
 
     /// <summary>Path segments followed by an id in the API's routes.</summary>
     private static readonly HashSet<string> IdCollections = new(StringComparer.OrdinalIgnoreCase)
-        { "projects", "images", "annotations", "models", "jobs", "labels", "comments", "users", "tokens", "members" };
+        { "projects", "images", "annotations", "models", "jobs", "labels", "comments", "users", "tokens", "members", "webhooks", "deliveries" };
 
     /// <summary>"Labels[0].Name" → "labels[0].name".</summary>
     private static string JsonPath(string key) =>

@@ -47,6 +47,9 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
     public DbSet<Guidelines.GuidelineCard> GuidelineCards => Set<Guidelines.GuidelineCard>();
     public DbSet<Guidelines.GuidelineAcknowledgement> GuidelineAcknowledgements => Set<Guidelines.GuidelineAcknowledgement>();
     public DbSet<Annotations.SubmittedShape> SubmittedShapes => Set<Annotations.SubmittedShape>();
+    public DbSet<Webhooks.Webhook> Webhooks => Set<Webhooks.Webhook>();
+    public DbSet<Webhooks.WebhookDelivery> WebhookDeliveries => Set<Webhooks.WebhookDelivery>();
+    public DbSet<Webhooks.WebhookAttempt> WebhookAttempts => Set<Webhooks.WebhookAttempt>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder conventions)
     {
@@ -345,6 +348,7 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.HasOne<Project>().WithMany().HasForeignKey(n => n.ProjectId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(n => new { n.UserName, n.ReadAt });
         });
+        VisionLabel.Server.Webhooks.WebhookModel.Configure(model);
     }
 }
 

@@ -142,7 +142,7 @@ public static class DatasetsApi
     /// [&amp;slice=640&amp;sliceOverlap=0.2] (YOLO: images cut into slices with their labels): a zip, streamed as it is written.
     /// </summary>
     private static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> Export(Guid projectId, string? format, string? states, string? status,
-        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, int? slice, double? sliceOverlap, HttpContext context, VisionLabelDb db, DatasetExport export, CancellationToken ct)
+        string? images, bool? includeImages, bool? scores, double? val, int? seed, string? scope, int? slice, double? sliceOverlap, HttpContext context, VisionLabelDb db, DatasetExport export, Webhooks.Webhooks webhooks, CancellationToken ct)
     {
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
@@ -165,6 +165,15 @@ public static class DatasetsApi
                 return Problems.BadRequest("Invalid export options", $"images: '{stray}' is not an image of this project.");
         }
         string fileName = ExportChoices.FileName(project.Name, exporter.Format, options);
-        return TypedResults.Stream(async body => await export.WriteAsync(project, exporter, options!, body, ct), "application/zip", fileName);
+        string by = context.Caller().UserName;
+        return TypedResults.Stream(async body =>
+        {
+            await export.WriteAsync(project, exporter, options!, body, ct);
+            // Only once the whole zip is written: an export the caller broke off is not ready.
+            await webhooks.RaiseAsync(projectId, Webhooks.WebhookEvents.ExportReady, new
+            {
+                format = exporter.Format, fileName, by, scope = options!.Scope, includeImages = options.IncludeImages, states = options.States, imageIds = options.ImageIds,
+            });
+        }, "application/zip", fileName);
     }
 }

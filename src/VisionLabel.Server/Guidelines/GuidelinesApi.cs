@@ -103,7 +103,7 @@ public static class GuidelinesApi
     }
 
     private static async Task<Results<Created<GuidelineDto>, ValidationProblem, ProblemHttpResult>> Publish(Guid projectId, PublishGuideline request, HttpContext context,
-        VisionLabelDb db, GuidelineVersions versions, CancellationToken ct)
+        VisionLabelDb db, GuidelineVersions versions, Webhooks.Webhooks webhooks, CancellationToken ct)
     {
         if (!await db.Projects.AnyAsync(p => p.Id == projectId, ct)) return Problems.NotFound("Project", projectId);
         if (string.IsNullOrWhiteSpace(request.Markdown)) return Problems.Invalid("markdown", "the guidelines need text");
@@ -139,6 +139,10 @@ public static class GuidelinesApi
             return Problems.Conflict("Published meanwhile", "Another owner published a version at the same moment; reload the guidelines and publish again.");
         }
         versions.Published(projectId, guideline.Version);
+        await webhooks.RaiseAsync(projectId, Webhooks.WebhookEvents.GuidelinePublished, new
+        {
+            version = guideline.Version, major, minor, changelog = guideline.Changelog, publishedBy = guideline.PublishedBy, mustAcknowledge = minor == 0,
+        });
         return TypedResults.Created($"/api/projects/{projectId}/guidelines/versions/{guideline.Version}", (await LoadAsync(db, projectId, guideline.Version, ct))!);
     }
 

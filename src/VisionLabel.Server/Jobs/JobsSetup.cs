@@ -48,6 +48,8 @@ public static class JobsSetup
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.PrelabelQueue, sp.GetRequiredService<IOptions<JobOptions>>().Value.Workers));
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.ImportQueue, 1, lightweight: true));
             services.AddHangfireServer((sp, o) => Server(sp, o, JobDispatcher.MaintenanceQueue, 1, lightweight: true));
+            // Webhook deliveries: short (a 10 s timeout), two at a time so one slow receiver does not hold up the others.
+            services.AddHangfireServer((sp, o) => Server(sp, o, Webhooks.Webhooks.Queue, 2, lightweight: true));
         }
         return services;
     }

@@ -36,7 +36,7 @@ public static class MembersApi
         TypedResults.Ok((await Members(db, projectId).ToListAsync(ct)).OrderByDescending(m => m.Role).ThenBy(m => m.UserName, StringComparer.OrdinalIgnoreCase).ToList());
 
     private static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> Add(Guid projectId, AddMemberRequest request,
-        Accounts.Accounts accounts, VisionLabelDb db, CancellationToken ct)
+        Accounts.Accounts accounts, VisionLabelDb db, Webhooks.Webhooks webhooks, CancellationToken ct)
     {
         if (!Enum.IsDefined(request.Role)) return Problems.Invalid("role", $"role is one of {ApiEnum.Names<ProjectRole>()}");
         if (await accounts.FindAsync(request.User) is not { } user)
@@ -46,6 +46,7 @@ public static class MembersApi
         var member = new ProjectMember { ProjectId = projectId, UserId = user.Id, Role = request.Role, AddedAt = DateTime.UtcNow };
         db.ProjectMembers.Add(member);
         await db.SaveChangesAsync(ct);
+        await webhooks.RaiseAsync(projectId, Webhooks.WebhookEvents.MemberAdded, new { userId = user.Id, userName = user.UserName, role = member.Role });
         return TypedResults.Created($"/api/projects/{projectId}/members/{user.Id}", new MemberDto(user.Id, user.UserName!, user.Email, member.Role, member.AddedAt));
     }
 
@@ -62,7 +63,8 @@ public static class MembersApi
         return TypedResults.Ok(await Members(db, projectId, userId).FirstAsync(ct));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(Guid projectId, Guid userId, VisionLabelDb db, HubConnections connections, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Remove(Guid projectId, Guid userId, VisionLabelDb db, HubConnections connections,
+        Webhooks.Webhooks webhooks, CancellationToken ct)
     {
         var member = await db.ProjectMembers.FirstOrDefaultAsync(m => m.ProjectId == projectId && m.UserId == userId, ct);
         if (member is null) return Problems.NotFound("Member", userId);
@@ -71,6 +73,8 @@ public static class MembersApi
         db.ProjectMembers.Remove(member);
         await db.SaveChangesAsync(ct);
         await connections.CloseEverywhereAsync(new CloseRequest(userId, projectId, null)); // their editors and watchers of this project stop now, on every process
+        string? userName = await db.Users.Where(u => u.Id == userId).Select(u => u.UserName).FirstOrDefaultAsync(ct);
+        await webhooks.RaiseAsync(projectId, Webhooks.WebhookEvents.MemberRemoved, new { userId, userName, role = member.Role });
         return TypedResults.NoContent();
     }
 

@@ -22,7 +22,7 @@ public sealed class WebOptions
 public static class WebApp
 {
     /// <summary>The app's client-side routes: everything else stays the API's (a 404 there is a ProblemDetails).</summary>
-    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/projects/{projectId:guid}/work", "/projects/{projectId:guid}/quality", "/projects/{projectId:guid}/guidelines", "/projects/{projectId:guid}/people", "/projects/{projectId:guid}/health", "/projects/{projectId:guid}/models", "/projects/{projectId:guid}/comparisons", "/projects/{projectId:guid}/comparisons/{comparisonId:guid}/judge", "/images/{imageId:guid}", "/signin", "/setup", "/account", "/admin"];
+    private static readonly string[] Routes = ["/", "/projects/{projectId:guid}", "/projects/{projectId:guid}/work", "/projects/{projectId:guid}/quality", "/projects/{projectId:guid}/guidelines", "/projects/{projectId:guid}/people", "/projects/{projectId:guid}/health", "/projects/{projectId:guid}/models", "/projects/{projectId:guid}/comparisons", "/projects/{projectId:guid}/webhooks", "/projects/{projectId:guid}/comparisons/{comparisonId:guid}/judge", "/images/{imageId:guid}", "/signin", "/setup", "/account", "/admin"];
 
     public static IServiceCollection AddWebApp(this IServiceCollection services, IConfiguration configuration)
     {

@@ -34,7 +34,7 @@ public interface IActivityObserver
 }
 
 public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequencer, OpBroadcaster broadcaster, IHubContext<AnnotationsHub> hub,
-    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, Jobs.LiveEvents live, ILogger<WorkTransitions> log)
+    Notifier notifier, TimeProvider time, IEnumerable<ISubmissionObserver> observers, Guidelines.GuidelineVersions guidelines, Jobs.LiveEvents live, Webhooks.Webhooks webhooks, ILogger<WorkTransitions> log)
 {
     private const int MaxAttempts = 5;
 
@@ -159,6 +159,7 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                 {
                     await NotifyAsync(image, project, recorded);
                     await live.WorkLandedAsync(image.ProjectId, imageId, recorded.Kind);
+                    await RaiseWebhooksAsync(image, recorded);
                 }
                 if (recorded?.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved)
                     foreach (var observer in observers)
@@ -225,6 +226,19 @@ public sealed class WorkTransitions(VisionLabelDb db, AnnotationSequencer sequen
                     $"{waiting} images wait for review in {project.Name}.");
                 break;
         }
+    }
+
+    /// <summary>The workflow's webhook events: submitted, approved (an auto-approval is both), rejected. Never throws.</summary>
+    private async Task RaiseWebhooksAsync(Image image, WorkEvent e)
+    {
+        var data = new
+        {
+            imageId = image.Id, fileName = image.FileName, by = e.Actor, annotator = image.SubmittedBy, round = e.Round,
+            reason = e.Reason, comment = e.Comment, guidelineVersion = e.GuidelineVersion,
+        };
+        if (e.Kind is WorkEventKind.Submitted or WorkEventKind.AutoApproved) await webhooks.RaiseAsync(image.ProjectId, Webhooks.WebhookEvents.ImageSubmitted, data);
+        if (e.Kind is WorkEventKind.Approved or WorkEventKind.AutoApproved) await webhooks.RaiseAsync(image.ProjectId, Webhooks.WebhookEvents.ImageApproved, data);
+        if (e.Kind is WorkEventKind.Rejected) await webhooks.RaiseAsync(image.ProjectId, Webhooks.WebhookEvents.ImageRejected, data);
     }
 
     private static void Copy(WorkState s, Image i)
