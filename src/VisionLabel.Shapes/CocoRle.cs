@@ -118,6 +118,19 @@ public static class CocoRle
     }
 
     /// <summary>Pixels set: the sum of the odd runs.</summary>
+    /// <summary>The pixels the runs cover, or -1 when a run is negative or the total passes <paramref name="limit"/>
+    /// (untrusted counts: a sum of huge runs would overflow).</summary>
+    public static long Covered(IReadOnlyList<long> runs, long limit)
+    {
+        long total = 0;
+        foreach (long r in runs)
+        {
+            if (r < 0 || r > limit - total) return -1;
+            total += r;
+        }
+        return total;
+    }
+
     public static long Area(IReadOnlyList<long> runs)
     {
         long area = 0;

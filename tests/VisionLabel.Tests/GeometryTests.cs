@@ -59,6 +59,8 @@ public class GeometryTests
         Assert.Contains("ring 1 point 2 (y=60)", Problem(AnnotationKind.Polygon, """{"rings":[[1,1,2,2,3,1],[1,1,2,2,3,60]]}"""));
         Assert.Contains("does not match the image", Problem(AnnotationKind.Mask, """{"size":[3,4],"counts":[12]}"""));
         Assert.Contains("cover 11 pixels", Problem(AnnotationKind.Mask, """{"size":[3,4],"counts":[11]}""", 4, 3));
+        // Runs whose sum would overflow a long: refused by name, not an exception.
+        Assert.Contains("cover more than the 12 pixels", Problem(AnnotationKind.Mask, """{"size":[3,4],"counts":[9223372036854775807,1]}""", 4, 3));
         Assert.Contains("not a valid COCO RLE string", Problem(AnnotationKind.Mask, """{"size":[3,4],"counts":"\u0001"}""", 4, 3));
         Assert.Contains("mask polygons: ring 0", Problem(AnnotationKind.Mask, """{"size":[3,4],"counts":[12],"polygons":[[1,1]]}""", 4, 3));
         Assert.Contains("must be a JSON object", Problem(AnnotationKind.Polygon, "[1,2,3]"));

@@ -131,6 +131,33 @@ public class YoloSliceExportTests : IAsyncLifetime
             Assert.Contains(field, (await (await _owner.GetAsync($"/api/projects/{project.Id}/export?{query}")).Problem(400)).GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task Slices_of_images_with_the_same_stem_get_names_of_their_own()
+    {
+        var project = await (await _owner.PostJson("/api/projects", new { name = "stems", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
+        // a.png and a.jpg (other pixels), 1000 × 700 each: four slices each, which would all be a_{x}_{y}.
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, shade) in new[] { ("a.png", 40), ("a.jpg", 200) })
+        {
+            var pixels = new RgbImage(1000, 700);
+            Array.Fill(pixels.Pixels, (byte)shade);
+            form.Add(new ByteArrayContent(name.EndsWith(".png") ? TestImages.Png(pixels) : ImageCodec.EncodeJpeg(pixels, 95)), "files", name);
+        }
+        var images = (await (await _owner.PostAsync($"/api/projects/{project.Id}/images", form)).Read<UploadSummary>()).Files.Select(f => f.Image!).ToList();
+        foreach (var image in images)
+            Assert.Equal(HttpStatusCode.Created, (await _owner.PostJson($"/api/images/{image.Id}/annotations",
+                new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 400, y = 200, width = 100, height = 100 } })).StatusCode);
+        var zip = await Export(project.Id, "format=yolo-detect&scope=all&slice=640");
+        var names = zip.Entries.Select(e => e.FullName).Where(n => n.StartsWith("images/") || n.StartsWith("labels/")).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.Equal(8, names.Count(n => n.StartsWith("images/train/")));
+        Assert.Equal(8, names.Count(n => n.StartsWith("labels/train/")));
+        Assert.Contains("images/train/a_0_0_2.jpg", names);
+        // Each slice image is its own image's: the two shades both appear.
+        var shades = names.Where(n => n.StartsWith("images/")).Select(n => Decode(zip, n).Pixels[0]).Distinct().Order().ToList();
+        Assert.Equal(2, shades.Count);
+    }
+
     private async Task<ZipArchive> Export(Guid projectId, string query)
     {
         var response = await _owner.GetAsync($"/api/projects/{projectId}/export?{query}");

@@ -213,7 +213,8 @@ public sealed record MaskGeometry(int Height, int Width, IReadOnlyList<long> Run
     {
         if (Height != h || Width != w) return $"mask size [{Height}, {Width}] does not match the image ([{h}, {w}] as [height, width])";
         if (Runs.Any(c => c < 0)) return "mask counts has a negative run";
-        long total = Runs.Sum();
+        long total = CocoRle.Covered(Runs, (long)w * h);
+        if (total < 0) return $"mask runs cover more than the {(long)w * h} pixels of a {w}x{h} image";
         if (total != (long)w * h) return $"mask runs cover {total} pixels; a {w}x{h} image has {(long)w * h}";
         return Outline is null ? null : PolygonGeometry.RingsProblem(Outline, w, h) is { } p ? "mask polygons: " + p : null;
     }

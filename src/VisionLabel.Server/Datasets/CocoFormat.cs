@@ -154,7 +154,8 @@ public sealed class CocoImporter : IDatasetImporter
                     _ => null,
                 };
                 if (runs is null) return (null, "RLE counts must be a COCO RLE string or an array of non-negative run lengths");
-                if (runs.Sum() != (long)h * w) return (null, $"RLE runs cover {runs.Sum()} pixels, but size {h}x{w} has {(long)h * w}");
+                long covered = CocoRle.Covered(runs, (long)h * w);
+                if (covered != (long)h * w) return (null, covered < 0 ? $"RLE runs cover more than the {(long)h * w} pixels of size {h}x{w}" : $"RLE runs cover {covered} pixels, but size {h}x{w} has {(long)h * w}");
                 return (PlannedGeometry.FromMask(runs, h, w), null);
             }
         }

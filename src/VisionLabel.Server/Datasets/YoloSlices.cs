@@ -35,6 +35,9 @@ public static class YoloSlices
     public static async Task WriteAsync(ExportContext export, ZipArchive zip, SliceExport slicing, LineWriter line, Func<string, bool> split, CancellationToken ct)
     {
         long backgrounds = 0, crowd = 0;
+        // Slice files are named by stem (every slice is a .jpg): a.jpg and a.png, or a large a.jpg's a_0_0 and an image
+        // named a_0_0.png, would share a name; a clash gets a numeric suffix, as whole images' names do.
+        var used = new Dictionary<string, HashSet<string>>();
         await foreach (var image in export.ImagesAsync(withAnnotations: true, ct))
         {
             int width = image.Image.Width, height = image.Image.Height;
@@ -67,7 +70,7 @@ public static class YoloSlices
                     if (exported.Add(o.A.Id)) export.Summary.Exported(o.A);
                 }
                 if (text.Length == 0) { backgrounds++; continue; }
-                string name = plan.Count == 1 ? stem : $"{stem}_{slice.X}_{slice.Y}";
+                string name = Unique(plan.Count == 1 ? stem : $"{stem}_{slice.X}_{slice.Y}", image.Split, used);
                 var entry = zip.CreateEntry($"labels/{image.Split}/{name}.txt", CompressionLevel.Fastest);
                 await using (var stream = await entry.OpenAsync(ct)) await stream.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()), ct);
                 written.Add((slice, name));
@@ -90,6 +93,14 @@ public static class YoloSlices
         if (crowd > 0) export.Summary.Notes.Add($"{crowd} crowd (iscrowd) annotation(s) left out, as Ultralytics does");
         if (backgrounds > 0)
             export.Summary.Notes.Add($"{backgrounds} slice(s) without an object were left out (a slice of an image nobody approved is not known to be background)");
+    }
+
+    private static string Unique(string name, string split, Dictionary<string, HashSet<string>> used)
+    {
+        if (!used.TryGetValue(split, out var names)) used[split] = names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (names.Add(name)) return name;
+        for (int n = 2; ; n++)
+            if (names.Add($"{name}_{n}")) return $"{name}_{n}";
     }
 
     /// <summary>An object as the rings it covers: a box's corners, a polygon's rings, a mask's outline (traced when it has none).</summary>

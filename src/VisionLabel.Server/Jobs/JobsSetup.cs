@@ -60,6 +60,10 @@ public static class JobsSetup
         var maintenance = services.GetRequiredService<IOptions<MaintenanceOptions>>().Value;
         services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<MaintenanceSweeper>("maintenance-sweep", JobDispatcher.MaintenanceQueue,
             s => s.SweepAsync(CancellationToken.None), maintenance.SweepCron);
+        // Webhook attempts left undone (a process killed mid-send, a retry that found the claim taken) are enqueued
+        // again every few minutes, not only at start-up: one overdue by 5 minutes is not coming otherwise.
+        services.GetRequiredService<IRecurringJobManager>().AddOrUpdate<Webhooks.Webhooks>("webhook-leftovers", Webhooks.Webhooks.Queue,
+            w => w.DispatchLeftoversAsync(TimeSpan.FromMinutes(5), CancellationToken.None), "*/5 * * * *");
         await services.GetRequiredService<JobDispatcher>().DispatchLeftoversAsync();
     }
 

@@ -39,21 +39,28 @@ public sealed class WebhookSender(VisionLabelDb db, IHttpClientFactory clients, 
             .Where(d => d.Id == deliveryId && d.Status == WebhookDeliveryStatus.Pending && d.Attempts == attempt - 1)
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt), stopping);
         if (claimed == 0) return;
-        var delivery = await db.WebhookDeliveries.FirstAsync(d => d.Id == deliveryId, stopping);
+        try { await AttemptAsync(deliveryId, attempt, stopping); }
+        catch (Exception e) when (e is not OperationCanceledException || stopping.IsCancellationRequested)
+        {
+            // Whatever stopped the attempt (shutting down, a busy database on the write below), give the claim back, so
+            // the run Hangfire retries (or the sweep's dispatch) can make it: a claimed attempt nobody finishes is an event lost.
+            await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.Attempts == attempt && d.Status == WebhookDeliveryStatus.Pending)
+                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt - 1), CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task AttemptAsync(Guid deliveryId, int attempt, CancellationToken stopping)
+    {
+        var delivery = await db.WebhookDeliveries.FirstOrDefaultAsync(d => d.Id == deliveryId, stopping);
+        if (delivery is null) return; // deleted with its hook meanwhile
         var hook = await db.Webhooks.AsNoTracking().FirstOrDefaultAsync(h => h.Id == delivery.WebhookId, stopping);
         if (hook is null) return;
 
         var started = time.GetUtcNow().UtcDateTime;
         var clock = Stopwatch.StartNew();
         (int? status, string? error) = (null, null);
-        try { (status, error) = await SendAsync(hook, delivery, stopping); }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Shutting down mid-attempt: give the claim back, so the attempt Hangfire runs again after the restart can send.
-            await db.WebhookDeliveries.Where(d => d.Id == deliveryId && d.Attempts == attempt)
-                .ExecuteUpdateAsync(u => u.SetProperty(d => d.Attempts, attempt - 1), CancellationToken.None);
-            throw;
-        }
+        (status, error) = await SendAsync(hook, delivery, stopping); // shutting down mid-send: the claim goes back (above)
         int ms = (int)clock.ElapsedMilliseconds;
         bool ok = status is >= 200 and < 300;
         error ??= ok ? null : $"the receiver answered {status}";
