@@ -38,6 +38,7 @@ public class InferenceReferenceTests
             r => { results.Add(r.Item.Name, r); return ValueTask.CompletedTask; }, ct: TestContext.Current.CancellationToken);
 
         int compared = 0, masks = 0;
+        double maxBox = 0, maxScore = 0;
         foreach (var image in expected)
         {
             string file = image.GetProperty("file").GetString()!;
@@ -54,8 +55,10 @@ public class InferenceReferenceTests
                 var box = w.GetProperty("box").EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
                 var match = unmatched.Where(d => d.ClassId == cls).MinBy(d => BoxDistance(d.Box, box));
                 Assert.True(match is not null, $"{file}: no {cls} detection near [{string.Join(", ", box)}]");
-                Assert.True(BoxDistance(match.Box, box) <= 1f, $"{file}: box [{match.Box}] vs reference [{string.Join(", ", box)}]");
-                Assert.True(Math.Abs(match.Score - w.GetProperty("score").GetDouble()) <= 1e-3, $"{file}: score {match.Score} vs {w.GetProperty("score").GetDouble()}");
+                maxBox = Math.Max(maxBox, BoxDistance(match.Box, box) / Math.Max(box[2], box[3]));
+                maxScore = Math.Max(maxScore, Math.Abs(match.Score - w.GetProperty("score").GetDouble()));
+                Assert.True(BoxDistance(match.Box, box) <= BoxTolerance(box), $"{file}: box [{match.Box}] vs reference [{string.Join(", ", box)}]");
+                Assert.True(Math.Abs(match.Score - w.GetProperty("score").GetDouble()) <= ScoreTolerance, $"{file}: score {match.Score} vs {w.GetProperty("score").GetDouble()}");
                 unmatched.Remove(match);
                 compared++;
 
@@ -69,9 +72,24 @@ public class InferenceReferenceTests
                 }
             }
         }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{compared} detections: largest box deviation {maxBox:P2} of the box's side, score {maxScore:0.0000} (VNNI: {Vnni})");
         Assert.True(compared > 50, $"only {compared} detections compared");
         if (detector.Spec.Task == ModelTask.Segment) Assert.Equal(compared, masks);
     }
+
+    /// <summary>
+    /// Whether this CPU has VNNI (the 8-bit dot-product instructions). Without it onnxruntime's 8-bit convolutions run
+    /// on AVX2's pmaddubsw, whose 16-bit intermediate sums saturate (a known onnxruntime limitation for u8s8 models),
+    /// so an INT8 model's outputs move slightly with the machine: the reference was made where VNNI exists.
+    /// </summary>
+    private static readonly bool Vnni = !System.Runtime.Intrinsics.X86.Avx2.IsSupported || System.Runtime.Intrinsics.X86.AvxVnni.IsSupported
+        || (File.Exists("/proc/cpuinfo") && File.ReadAllText("/proc/cpuinfo").Contains("avx512_vnni", StringComparison.Ordinal));
+
+    /// <summary>1 px where the arithmetic matches the reference's; else 2% of the box's longer side (measured on an AMD EPYC without VNNI:
+    /// the detection models exact, the segmentation model up to 1.05% and 0.0154 in score).</summary>
+    private static float BoxTolerance(float[] box) => Vnni ? 1f : Math.Max(1f, 0.02f * Math.Max(box[2], box[3]));
+
+    private static double ScoreTolerance => Vnni ? 1e-3 : 0.02;
 
     private static float BoxDistance(BoxF a, float[] b) =>
         new[] { Math.Abs(a.X - b[0]), Math.Abs(a.Y - b[1]), Math.Abs(a.Width - b[2]), Math.Abs(a.Height - b[3]) }.Max();
