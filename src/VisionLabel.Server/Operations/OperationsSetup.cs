@@ -49,7 +49,8 @@ public static class OperationsSetup
             .WithMetrics(m =>
             {
                 m.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation().AddMeter(ServerMetrics.MeterName);
-                m.AddPrometheusExporter();
+                // No cached scrape: a scrape shows the figures of that moment (Prometheus scrapes every 15 s or so anyway).
+                m.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp) m.AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint!));
             });
         // Traces only go somewhere when a collector is set: sampling them for nobody would cost every request.
