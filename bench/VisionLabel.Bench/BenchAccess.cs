@@ -31,6 +31,14 @@ public static class BenchAccess
         return http;
     }
 
+    /// <summary>A response's JSON body; a refusal throws with its status and body (a bench stops at the first surprise).</summary>
+    public static async Task<System.Text.Json.JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        string body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.Clone();
+    }
+
     /// <summary>Signs the page in as <paramref name="user"/> (an account made by <see cref="ClientAsync"/>) and opens <paramref name="path"/>.</summary>
     public static async Task SignInAsync(IPage page, string url, string user, string path)
     {

@@ -58,10 +58,5 @@ public static class BulkBench
         return 0;
     }
 
-    private static async Task<JsonElement> Json(HttpResponseMessage response)
-    {
-        string body = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private static Task<JsonElement> Json(HttpResponseMessage response) => BenchAccess.JsonAsync(response);
 }

@@ -90,12 +90,7 @@ public static class SegmentBench
 
     private static double Pct(List<double> values, double p) => values.Count == 0 ? double.NaN : values.Order().ElementAt(Math.Min(values.Count - 1, (int)(p * values.Count)));
 
-    private static async Task<JsonElement> Json(HttpResponseMessage response)
-    {
-        string body = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
+    private static Task<JsonElement> Json(HttpResponseMessage response) => BenchAccess.JsonAsync(response);
 
     private static byte[] Rasterise(int w, int h, Point[] polygon)
     {

@@ -182,10 +182,5 @@ public static class ViewerBench
         return id;
     }
 
-    private static async Task<JsonElement> Json(HttpResponseMessage response)
-    {
-        string text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static Task<JsonElement> Json(HttpResponseMessage response) => BenchAccess.JsonAsync(response);
 }

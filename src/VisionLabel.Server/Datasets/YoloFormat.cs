@@ -190,8 +190,7 @@ public abstract class YoloExporter : IDatasetExporter
         long crowd = 0;
         if (export.Slicing is { } slicing)
         {
-            await YoloSlices.WriteAsync(export, zip, slicing, Line, split => hasVal |= split == "val", ct);
-            await WriteDataYamlAsync(zip, names, hasVal, ct);
+            await WriteDataYamlAsync(zip, names, await YoloSlices.WriteAsync(export, zip, slicing, Line, ct), ct);
             return;
         }
         await foreach (var image in export.ImagesAsync(withAnnotations: true, ct))
@@ -258,14 +257,7 @@ public sealed class YoloSegmentExporter : YoloExporter
 
     protected override double[]? Values(Annotation a, Geometry g, int width, int height)
     {
-        List<double[]> rings = g switch
-        {
-            PolygonGeometry polygon => [.. polygon.Rings],
-            BoxGeometry box => [box.Corners()],
-            MaskGeometry { Outline.Count: > 0 } mask => [.. mask.Outline],
-            MaskGeometry mask => TraceMask(mask),
-            _ => [],
-        };
+        var rings = Rings(g);
         if (rings.Count == 0) return null;
         var values = new List<double>();
         foreach (var ring in rings)
@@ -273,7 +265,18 @@ public sealed class YoloSegmentExporter : YoloExporter
         return values.Count >= 6 ? values.ToArray() : null;
     }
 
-    internal static List<double[]> TraceMask(MaskGeometry mask)
+    /// <summary>The rings an object covers: a box's corners, a polygon's rings, a mask's outline (traced when it has none).
+    /// The segment lines and the slices' clipping both start from these.</summary>
+    internal static List<double[]> Rings(Geometry g) => g switch
+    {
+        PolygonGeometry polygon => [.. polygon.Rings],
+        BoxGeometry box => [box.Corners()],
+        MaskGeometry { Outline.Count: > 0 } mask => [.. mask.Outline],
+        MaskGeometry mask => TraceMask(mask),
+        _ => [],
+    };
+
+    private static List<double[]> TraceMask(MaskGeometry mask)
     {
         var columnMajor = mask.ColumnMajorPixels();
         int width = mask.Width, height = mask.Height;

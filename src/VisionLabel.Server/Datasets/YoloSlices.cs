@@ -32,8 +32,10 @@ public static class YoloSlices
     /// <summary>The label line of one object in a slice (its geometry already in slice pixels), or null to leave it out.</summary>
     public delegate string? LineWriter(ExportLabel label, Annotation annotation, Geometry geometry, int width, int height);
 
-    public static async Task WriteAsync(ExportContext export, ZipArchive zip, SliceExport slicing, LineWriter line, Func<string, bool> split, CancellationToken ct)
+    /// <returns>Whether any slice went to the val split (data.yaml says so).</returns>
+    public static async Task<bool> WriteAsync(ExportContext export, ZipArchive zip, SliceExport slicing, LineWriter line, CancellationToken ct)
     {
+        bool hasVal = false;
         long backgrounds = 0, crowd = 0;
         // Slice files are named by stem (every slice is a .jpg): a.jpg and a.png, or a large a.jpg's a_0_0 and an image
         // named a_0_0.png, would share a name; a clash gets a numeric suffix, as whole images' names do.
@@ -47,7 +49,8 @@ public static class YoloSlices
                 if (!export.LabelsById.TryGetValue(a.LabelId, out var label)) continue;
                 if (ExportGeometry.IsCrowd(a)) { export.Summary.SkippedAnnotations++; crowd++; continue; }
                 var g = Geometry.Read(a.Kind, a.Geometry);
-                var rings = Rings(g);
+                // Rings of three points or more only: a degenerate ring has no area to clip.
+                var rings = YoloSegmentExporter.Rings(g).Where(r => r.Length >= 6).ToList();
                 if (rings.Count == 0) { export.Summary.SkippedAnnotations++; continue; }
                 objects.Add((label, a, rings, rings.Sum(PolygonGeometry.ShoelaceArea), g is BoxGeometry));
             }
@@ -78,7 +81,7 @@ public static class YoloSlices
             export.Summary.SkippedAnnotations += objects.Count(o => !exported.Contains(o.A.Id));
             export.Summary.Images++;
             export.Summary.Slices += written.Count;
-            split(image.Split);
+            hasVal |= image.Split == "val";
             if (!export.IncludeImages || written.Count == 0) continue;
             var (source, refusal) = await UprightImage.LoadAsync(export.Blobs, image.Image, export.Intake, ct);
             if (source is null) { export.Summary.Notes.Add($"{image.FileName}: {refusal!.Detail} Its slices' labels are in the export without their images."); continue; }
@@ -93,6 +96,7 @@ public static class YoloSlices
         if (crowd > 0) export.Summary.Notes.Add($"{crowd} crowd (iscrowd) annotation(s) left out, as Ultralytics does");
         if (backgrounds > 0)
             export.Summary.Notes.Add($"{backgrounds} slice(s) without an object were left out (a slice of an image nobody approved is not known to be background)");
+        return hasVal;
     }
 
     private static string Unique(string name, string split, Dictionary<string, HashSet<string>> used)
@@ -102,16 +106,6 @@ public static class YoloSlices
         for (int n = 2; ; n++)
             if (names.Add($"{name}_{n}")) return $"{name}_{n}";
     }
-
-    /// <summary>An object as the rings it covers: a box's corners, a polygon's rings, a mask's outline (traced when it has none).</summary>
-    private static List<double[]> Rings(Geometry g) => g switch
-    {
-        BoxGeometry box => [box.Corners()],
-        PolygonGeometry polygon => polygon.Rings.Where(r => r.Length >= 6).ToList(),
-        MaskGeometry { Outline.Count: > 0 } mask => mask.Outline.ToList(),
-        MaskGeometry mask => YoloSegmentExporter.TraceMask(mask),
-        _ => [],
-    };
 
     private static BoxGeometry BoxOf(double[] ring)
     {

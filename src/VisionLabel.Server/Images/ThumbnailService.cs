@@ -53,9 +53,7 @@ public sealed class ThumbnailService(IBlobStore blobs, IOptions<ImageIntakeOptio
         await LargeImages.Gate.WaitAsync(ct);
         try
         {
-            await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct) ?? throw new FileNotFoundException($"blob {image.BlobKey} of image {image.Id} is missing"))
-            await using (var file = File.Create(temp))
-                await source.CopyToAsync(file, ct);
+            await blobs.CopyToFileAsync(image.BlobKey, temp, ct);
             byte[] thumbnail = await Task.Run(() => LargeImages.Thumbnail(temp, Size), ct);
             await blobs.PutAsync(BlobKeys.Thumbnail(image.ContentHash, Size), new MemoryStream(thumbnail), ct); // made once
             return thumbnail;

@@ -37,9 +37,7 @@ public sealed class OriginalRegions(IBlobStore blobs, Image image, string tempRo
         if (_reader is not null) return _reader;
         Directory.CreateDirectory(tempRoot);
         _path = Path.Combine(tempRoot, "prelabel-" + Guid.NewGuid().ToString("N"));
-        await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct) ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing"))
-        await using (var file = File.Create(_path))
-            await source.CopyToAsync(file, ct);
+        await blobs.CopyToFileAsync(image.BlobKey, _path, ct);
         _reader = new RegionReader(_path, ImageFormats.Parse(image.Format));
         // The reader's size is the file's upright size; the row's is what every shape is drawn in.
         if ((_reader.Width, _reader.Height) != (image.Width, image.Height))

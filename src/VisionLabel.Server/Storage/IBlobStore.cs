@@ -80,4 +80,13 @@ public static class BlobStoreExtensions
         await stream.CopyToAsync(buffer, ct);
         return buffer.ToArray();
     }
+
+    /// <summary>Copies the object into a new file at <paramref name="path"/> (libvips reads files: a large image is
+    /// never held in memory); a missing object throws <see cref="FileNotFoundException"/>.</summary>
+    public static async Task CopyToFileAsync(this IBlobStore blobs, string key, string path, CancellationToken ct = default)
+    {
+        await using var source = await blobs.OpenReadAsync(key, ct) ?? throw new FileNotFoundException($"the stored file {key} is missing");
+        await using var file = File.Create(path);
+        await source.CopyToAsync(file, ct);
+    }
 }

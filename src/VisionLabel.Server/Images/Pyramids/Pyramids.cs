@@ -46,9 +46,7 @@ public static class Pyramids
         try
         {
             string original = Path.Combine(work, "original");
-            await using (var source = await blobs.OpenReadAsync(image.BlobKey, ct) ?? throw new FileNotFoundException($"the stored file {image.BlobKey} is missing"))
-            await using (var file = File.Create(original))
-                await source.CopyToAsync(file, ct);
+            await blobs.CopyToFileAsync(image.BlobKey, original, ct);
             string folder = Path.Combine(work, "dz");
             var format = ImageFormats.Parse(image.Format);
             await LargeImages.Gate.WaitAsync(ct); // libvips work, one at a time (memory and cores)
