@@ -4,6 +4,7 @@
 # SERVER_DLL=path/VisionLabel.Server.dll runs that build instead of this checkout's (e.g. an earlier revision);
 # FLOOR_DLL=path/SignalRFloor.dll runs the broadcast-only hub of bench/signalr-floor (no project, no image needed).
 # bench/collab-load/compare.sh runs all three in one sitting.
+# METRICS_SCRAPE=5 scrapes /metrics every 5 s during the load (as Prometheus would), with a metrics token.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$here/../.."
@@ -40,4 +41,13 @@ project_id=$(echo "$project" | json 'd["id"]')
 labels=$(echo "$project" | json '",".join(l["id"] for l in d["labels"])')
 image=$(find "$root/../shared/datasets/coco128/images/train2017" -name '*.jpg' 2>/dev/null | sort | head -n 1)
 image_id=$(curl -sf -XPOST "$url/api/projects/$project_id/images" -H "$auth" -F "f=@$image" | json 'd["files"][0]["image"]["id"]')
+if [ -n "${METRICS_SCRAPE:-}" ]; then
+  metrics_token=$(cli tokens create --user bench --scope metrics --data "$data" 2>/dev/null | grep '^vlpat_')
+  (while sleep "$METRICS_SCRAPE"; do curl -sf "$url/metrics" -H "Authorization: Bearer $metrics_token" -o /dev/null || echo "scrape failed" >&2; done) &
+  scraper=$!
+  trap 'kill $scraper 2>/dev/null; kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+fi
+cpu() { awk '{print $14+$15}' "/proc/$server/stat"; }  # user+system clock ticks of the server so far
+cpu_before=$(cpu)
 node "$here/load.mjs" --url "$url" --token "$token" --image "$image_id" --labels "$labels" "$@"
+echo "server cpu seconds during the load: $(( ($(cpu) - cpu_before) / $(getconf CLK_TCK) )).$(( ( ($(cpu) - cpu_before) % $(getconf CLK_TCK) ) * 100 / $(getconf CLK_TCK) ))" >&2

@@ -10,6 +10,10 @@ import type { components } from './api-schema';
 type Schemas = components['schemas'];
 
 export type Label = Schemas['LabelDto'];
+export type LabelAttribute = Schemas['LabelAttribute'];
+export type NewLabel = Schemas['CreateLabelRequest'];
+/** The keys a label can have, in the order new labels get them (Projects/LabelRules.Hotkeys on the server). */
+export const labelKeys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 'q', 'w', 't', 'u', 'o', 'd', 'g', 'j', 'n', 'z'] as const;
 export type Project = Schemas['ProjectDto'];
 export type ImageStatus = Schemas['ImageStatus'];
 export type ImageInfo = Schemas['ImageDto'];
@@ -197,13 +201,13 @@ export const api = {
   notifications: () => request<NotificationList>('GET', '/api/notifications'),
   markRead: (which: { ids: string[] } | { all: true }) => request<NotificationList>('POST', '/api/notifications/read', which),
   stats: () => request<ProjectStats[]>('GET', '/api/projects/stats'),
-  createLabel: (projectId: string, name: string, color?: string) => request<Label>('POST', `/api/projects/${projectId}/labels`, { name, color }),
-  updateLabel: (projectId: string, labelId: string, changes: { name?: string; color?: string; requiredF1?: number }) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
+  createLabel: (projectId: string, label: NewLabel) => request<Label>('POST', `/api/projects/${projectId}/labels`, label),
+  updateLabel: (projectId: string, labelId: string, changes: Schemas['UpdateLabelRequest']) => request<Label>('PATCH', `/api/projects/${projectId}/labels/${labelId}`, changes),
   deleteImage: (imageId: string) => request<void>('DELETE', `/api/images/${imageId}`),
   deleteProject: (projectId: string) => request<void>('DELETE', `/api/projects/${projectId}`),
   deleteLabel: (projectId: string, labelId: string, withAnnotations: boolean) =>
     request<void>('DELETE', `/api/projects/${projectId}/labels/${labelId}${withAnnotations ? '?deleteAnnotations=true' : ''}`),
-  createProject: (name: string, labels: { name: string; color?: string }[]) => request<Project>('POST', '/api/projects', { name, labels }),
+  createProject: (name: string, labels: NewLabel[]) => request<Project>('POST', '/api/projects', { name, labels }),
   /** A page of the project's images; a string is a status filter, an ImageFilter any of the list's filters (image-filters.ts). */
   images: (projectId: string, offset: number, limit: number, filter?: string | ImageFilter) => {
     const query = filterQuery(typeof filter === 'string' ? { status: filter } : filter ?? {});

@@ -62,7 +62,20 @@ public sealed class Label
     public string? Supercategory { get; set; }
     /// <summary>The F1 the label's quality figures must reach (0..1); the quality page shows a figure below it in red. Null: none.</summary>
     public double? RequiredF1 { get; set; }
+    /// <summary>The key that picks this label in the editor: "1"…"9", "0", then q w t u o d g j n z (Projects/LabelRules.Hotkeys);
+    /// unique in the project; null: none.</summary>
+    public string? Hotkey { get; set; }
+    /// <summary>What each object of this label records besides its shape (values live in <see cref="Annotation.Attributes"/>
+    /// under these names; Annotations/Writing/AttributeValues checks them; docs/labels.md).</summary>
+    public List<LabelAttribute> Attributes { get; set; } = [];
 }
+
+public enum AttributeType { Text, Number, Select, Checkbox }
+
+/// <summary>One attribute a label's objects carry: a text, a number, one of a list (select) or a yes/no (checkbox).</summary>
+/// <param name="Options">A select's choices, in order; null for the other types.</param>
+/// <param name="Default">The value a new object starts with (the editor fills it; exports write it when an object has none).</param>
+public sealed record LabelAttribute(string Name, AttributeType Type, IReadOnlyList<string>? Options = null, System.Text.Json.JsonElement? Default = null);
 
 /// <summary>Where an image is in the workflow. New, prelabeled and in-progress are the annotate stage; rejected is
 /// rework for the annotator who submitted it (Annotations/Review/WorkflowRules.cs has who moves what).</summary>

@@ -94,6 +94,9 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             e.Property(l => l.Name).HasMaxLength(200);
             e.Property(l => l.Color).HasMaxLength(7);
             e.Property(l => l.Supercategory).HasMaxLength(200);
+            e.Property(l => l.Hotkey).HasMaxLength(8);
+            // A label's attribute definitions are read and written with the label, never queried apart: one JSON column.
+            e.Property(l => l.Attributes).HasConversion(LabelAttributeJson.Converter, LabelAttributeJson.Comparer);
             e.HasIndex(l => new { l.ProjectId, l.Name }).IsUnique();
         });
         model.Entity<Image>(e =>

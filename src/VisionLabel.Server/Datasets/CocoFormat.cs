@@ -116,7 +116,10 @@ public sealed class CocoImporter : IDatasetImporter
             double[]? declaredBox = a.TryGetProperty("bbox", out var bb) && bb.ValueKind == JsonValueKind.Array && bb.GetArrayLength() == 4 &&
                                     bb.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number) ? bb.EnumerateArray().Select(v => v.GetDouble()).ToArray() : null;
             double? declaredArea = a.TryGetProperty("area", out var ar) && ar.ValueKind == JsonValueKind.Number ? ar.GetDouble() : null;
-            image.Annotations.Add(new PlannedAnnotation(where, category, geometry, crowd, score, declaredBox, declaredArea));
+            // CVAT's and our own exports' attribute values come back as they were (keys COCO uses itself left out).
+            Dictionary<string, JsonElement>? values = a.TryGetProperty("attributes", out var at) && at.ValueKind == JsonValueKind.Object
+                ? at.EnumerateObject().Where(p => !Annotations.AttributeValues.Reserved.Contains(p.Name)).Take(100).ToDictionary(p => p.Name, p => p.Value.Clone()) : null;
+            image.Annotations.Add(new PlannedAnnotation(where, category, geometry, crowd, score, declaredBox, declaredArea, values is { Count: > 0 } ? values : null));
         }
     }
 
@@ -231,7 +234,7 @@ public sealed class CocoExporter : IDatasetExporter
                 foreach (var a in image.Annotations)
                 {
                     if (!export.LabelsById.TryGetValue(a.LabelId, out var label)) continue;
-                    WriteAnnotation(json, nextId++, image, a, label.CocoId, export.IncludeScores);
+                    WriteAnnotation(json, nextId++, image, a, label, export.IncludeScores);
                     export.Summary.Exported(a);
                 }
                 if (json.BytesPending > 1 << 16) await json.FlushAsync(ct);
@@ -242,13 +245,13 @@ public sealed class CocoExporter : IDatasetExporter
         await export.WriteImagesAsync(zip, _ => "images", ct);
     }
 
-    private static void WriteAnnotation(Utf8JsonWriter json, long id, ExportImage image, Annotation a, int categoryId, bool scores)
+    private static void WriteAnnotation(Utf8JsonWriter json, long id, ExportImage image, Annotation a, ExportLabel label, bool scores)
     {
         var g = Geometry.Read(a.Kind, a.Geometry);
         json.WriteStartObject();
         json.WriteNumber("id", id);
         json.WriteNumber("image_id", image.CocoId);
-        json.WriteNumber("category_id", categoryId);
+        json.WriteNumber("category_id", label.CocoId);
         int h = image.Image.Height, w = image.Image.Width;
         json.WritePropertyName("segmentation");
         switch (g)
@@ -287,6 +290,14 @@ public sealed class CocoExporter : IDatasetExporter
         json.WriteEndArray();
         json.WriteNumber("iscrowd", ExportGeometry.IsCrowd(a) ? 1 : 0);
         if (scores && a.Score is { } score) json.WriteNumber("score", score);
+        // Label attributes as CVAT writes them: an object of name → value (defaults where the object has none).
+        var attributes = Annotations.AttributeValues.ForExport(a.Attributes, label.Attributes);
+        if (attributes.Count > 0)
+        {
+            json.WriteStartObject("attributes");
+            foreach (var (name, value) in attributes) { json.WritePropertyName(name); value.WriteTo(json); }
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 }

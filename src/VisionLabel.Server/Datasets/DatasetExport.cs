@@ -58,7 +58,7 @@ public sealed class DatasetExport(VisionLabelDb db, IBlobStore blobs, Microsoft.
         for (int i = 0; i < ordered.Count; i++)
         {
             var l = ordered[i];
-            result.Add(new ExportLabel(l.Id, l.Name, l.ExternalId ?? nextId++, i, l.Supercategory));
+            result.Add(new ExportLabel(l.Id, l.Name, l.ExternalId ?? nextId++, i, l.Supercategory, l.Attributes));
         }
         return result;
     }

@@ -179,6 +179,8 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
     private static JsonObject Attributes(PlannedAnnotation a, Geometry geometry)
     {
         var attributes = new JsonObject();
+        if (a.Values is { } values)
+            foreach (var (name, value) in values) attributes[name] = JsonNode.Parse(value.GetRawText());
         if (a.IsCrowd) attributes["iscrowd"] = 1;
         if (CocoMeasure.Declared(a.DeclaredBox, a.DeclaredArea, geometry) is { } declared) attributes["coco"] = declared;
         return attributes;
@@ -198,7 +200,7 @@ public sealed class DatasetImport(VisionLabelDb db, ImageIntake intake, Annotati
             if (LabelRules.NameProblem(c.Name) is { } problem) throw new DatasetException($"category {c.ExternalId}: {problem}; fix the dataset's category names");
             if (!byName.TryGetValue(c.Name, out var label))
             {
-                label = new Label { ProjectId = project.Id, Name = c.Name, Color = LabelRules.DefaultColor(order), Order = order++ };
+                label = new Label { ProjectId = project.Id, Name = c.Name, Color = LabelRules.DefaultColor(order), Order = order++, Hotkey = LabelRules.NextHotkey(byName.Values.Select(l => l.Hotkey)) };
                 db.Labels.Add(label);
                 byName[c.Name] = label;
                 created.Add(label.Id);

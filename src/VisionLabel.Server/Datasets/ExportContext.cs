@@ -10,7 +10,8 @@ namespace VisionLabel.Server.Datasets;
 /// <param name="CocoId">The imported COCO category id, or the next free one.</param>
 /// <param name="ClassIndex">YOLO class index: the label's rank by (imported id, order), so COCO's sparse ids 1..90
 /// become 0..79 as Ultralytics numbers them, and imported YOLO indices stay what they were.</param>
-public sealed record ExportLabel(Guid Id, string Name, int CocoId, int ClassIndex, string? Supercategory);
+/// <param name="Attributes">The label's attribute definitions (COCO writes each object's values, defaults filled in).</param>
+public sealed record ExportLabel(Guid Id, string Name, int CocoId, int ClassIndex, string? Supercategory, IReadOnlyList<LabelAttribute> Attributes);
 
 /// <param name="FileName">Unique within the export (a clash gets a numeric suffix).</param>
 /// <param name="Split">"train" or "val".</param>
@@ -40,6 +41,9 @@ public sealed class ExportSummary
     public List<string> UnreviewedFiles { get; } = [];
     /// <summary>Images the filters chose that were left out: nobody approved them and they have nothing to export.</summary>
     public int LeftOutEmptyUnreviewed { get; set; }
+    /// <summary>The project's labels as exported: ids in the formats, key and attribute definitions (COCO carries each
+    /// object's values; YOLO has no place for them).</summary>
+    public List<ManifestLabel> Labels { get; set; } = [];
 
     public void Exported(Annotation a)
     {
@@ -48,6 +52,8 @@ public sealed class ExportSummary
         ExportedByState[state] = ExportedByState.GetValueOrDefault(state) + 1;
     }
 }
+
+public sealed record ManifestLabel(string Name, int CocoId, int YoloClass, IReadOnlyList<LabelAttribute> Attributes);
 
 /// <summary>The choices an export was made with, as the API names them.</summary>
 public sealed record ExportFilter(string Scope, IReadOnlyList<string> States, IReadOnlyList<string>? ImageStatuses, int? ImageIds, bool IncludeImages, bool IncludeScores, double ValFraction, int Seed, SliceExport? Slice = null);
@@ -72,7 +78,7 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     public SliceExport? Slicing => options.Slicing;
     public IBlobStore Blobs => blobs;
     public Common.ImageIntakeOptions Intake => intake;
-    public ExportSummary Summary { get; } = new();
+    public ExportSummary Summary { get; } = new() { Labels = [.. labels.Select(l => new ManifestLabel(l.Name, l.CocoId, l.ClassIndex, l.Attributes))] };
 
     /// <summary>The images the export's filters select, before the rule on empty images.</summary>
     public IQueryable<Image> CandidateImages()
@@ -160,11 +166,16 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
             if (used.Add($"{stem}_{n}{ext}")) return $"{stem}_{n}{ext}";
     }
 
+    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
     public static async Task WriteSummaryAsync(ZipArchive zip, ExportSummary summary, CancellationToken ct)
     {
         var entry = zip.CreateEntry("visionlabel-export.json", CompressionLevel.Fastest);
         await using var stream = await entry.OpenAsync(ct);
-        await JsonSerializer.SerializeAsync(stream, summary, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }, ct);
+        await JsonSerializer.SerializeAsync(stream, summary, ManifestJson, ct);
     }
 }
 

@@ -26,8 +26,9 @@ public sealed record PlannedImage(string SourcePath, string FileName, long? Exte
 /// <param name="Category">Index into <see cref="ImportPlan.Categories"/>.</param>
 /// <param name="Where">Names the annotation in the source, for skip reasons ("annotation 42", "x.txt line 3").</param>
 /// <param name="DeclaredBox">COCO's bbox, kept when it is not what the geometry gives (see <see cref="CocoMeasure.Declared"/>).</param>
+/// <param name="Values">Attribute values the file gave the object (COCO's "attributes"); null: none.</param>
 public sealed record PlannedAnnotation(string Where, int Category, PlannedGeometry Geometry, bool IsCrowd = false, double? Score = null,
-    double[]? DeclaredBox = null, double? DeclaredArea = null);
+    double[]? DeclaredBox = null, double? DeclaredArea = null, IReadOnlyDictionary<string, JsonElement>? Values = null);
 
 /// <summary>
 /// A geometry as the dataset gave it. YOLO coordinates are fractions of the image size, which is only known once

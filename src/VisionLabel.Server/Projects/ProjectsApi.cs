@@ -70,7 +70,7 @@ public static class ProjectsApi
         for (int i = 0; i < labels.Count; i++)
         {
             var result = BuildLabel(project.Id, labels[i], i, project.Labels);
-            if (result.Problem is not null) return Problems.Invalid($"labels[{i}]", result.Problem);
+            if (result.Problem is not null) return Problems.Invalid($"labels[{i}]{(result.Field is { } f ? "." + f : "")}", result.Problem);
             project.Labels.Add(result.Label!);
         }
         db.Projects.Add(project);
@@ -130,7 +130,7 @@ public static class ProjectsApi
         if (project is null) return Problems.NotFound("Project", projectId);
         var result = BuildLabel(projectId, request, project.Labels.Count, project.Labels);
         if (result.Problem is not null)
-            return result.IsConflict ? Problems.Conflict("Label name taken", result.Problem) : Problems.Invalid("name", result.Problem);
+            return result.IsConflict ? Problems.Conflict(result.Field == "hotkey" ? "Hotkey taken" : "Label name taken", result.Problem) : Problems.Invalid(result.Field ?? "name", result.Problem);
         db.Labels.Add(result.Label!);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/projects/{projectId}/labels/{result.Label!.Id}", LabelDto.From(result.Label));
@@ -156,6 +156,20 @@ public static class ProjectsApi
         }
         if (request.Order is { } order) label.Order = order;
         if (request.RequiredF1 is { } required) label.RequiredF1 = required == 0 ? null : required;
+        if (request.Hotkey is not null)
+        {
+            string? hotkey = request.Hotkey.Trim().Length == 0 ? null : LabelRules.NormalizeHotkey(request.Hotkey);
+            if (request.Hotkey.Trim().Length > 0 && hotkey is null) return Problems.Invalid("hotkey", $"'{request.Hotkey}' is not a label key: {LabelRules.HotkeyHelp}.");
+            if (hotkey is not null && await db.Labels.Where(l => l.ProjectId == projectId && l.Id != labelId && l.Hotkey == hotkey).Select(l => l.Name).FirstOrDefaultAsync(ct) is { } holder)
+                return Problems.Conflict("Hotkey taken", $"Label '{holder}' has the key {hotkey}; give it another first.");
+            label.Hotkey = hotkey;
+        }
+        if (request.Attributes is not null)
+        {
+            var (attributes, field, problem) = LabelAttributeRules.Normalize(request.Attributes);
+            if (attributes is null) return Problems.Invalid($"attributes{field}", problem!);
+            label.Attributes = attributes;
+        }
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(LabelDto.From(label));
     }
@@ -182,7 +196,7 @@ public static class ProjectsApi
         return TypedResults.NoContent();
     }
 
-    private readonly record struct LabelResult(Label? Label, string? Problem, bool IsConflict = false);
+    private readonly record struct LabelResult(Label? Label, string? Problem, bool IsConflict = false, string? Field = null);
 
     private static LabelResult BuildLabel(Guid projectId, CreateLabelRequest request, int index, IReadOnlyCollection<Label> existing)
     {
@@ -190,7 +204,16 @@ public static class ProjectsApi
         string name = request.Name.Trim();
         if (existing.Any(l => l.Name == name)) return new(null, $"The project already has a label named '{name}'.", IsConflict: true);
         string? color = request.Color is null ? LabelRules.DefaultColor(index) : LabelRules.NormalizeColor(request.Color);
-        if (color is null) return new(null, $"'{request.Color}' is not a colour; use #rrggbb.");
-        return new(new Label { ProjectId = projectId, Name = name, Color = color, Order = request.Order ?? index }, null);
+        if (color is null) return new(null, $"'{request.Color}' is not a colour; use #rrggbb.", Field: "color");
+        // No key given: the next free one (1…9, 0, then letters); an empty one: none.
+        string? hotkey = request.Hotkey is null ? LabelRules.NextHotkey(existing.Select(l => l.Hotkey))
+            : request.Hotkey.Trim().Length == 0 ? null : LabelRules.NormalizeHotkey(request.Hotkey);
+        if (request.Hotkey is { } asked && asked.Trim().Length > 0 && hotkey is null)
+            return new(null, $"'{asked}' is not a label key: {LabelRules.HotkeyHelp}.", Field: "hotkey");
+        if (hotkey is not null && existing.FirstOrDefault(l => l.Hotkey == hotkey) is { } holder)
+            return new(null, $"Label '{holder.Name}' has the key {hotkey}; choose another.", IsConflict: true, Field: "hotkey");
+        var (attributes, field, attributesProblem) = LabelAttributeRules.Normalize(request.Attributes);
+        if (attributes is null) return new(null, attributesProblem, Field: $"attributes{field}");
+        return new(new Label { ProjectId = projectId, Name = name, Color = color, Order = request.Order ?? index, Hotkey = hotkey, Attributes = attributes }, null);
     }
 }

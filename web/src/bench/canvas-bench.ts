@@ -24,7 +24,7 @@ const width = stage.clientWidth, height = stage.clientHeight;
 
 let seed = 42;
 const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-const labels = new Map<string, Label>(['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4'].map((color, i) => [`l${i}`, { id: `l${i}`, name: `label${i}`, color, order: i }]));
+const labels = new Map<string, Label>(['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4'].map((color, i) => [`l${i}`, { id: `l${i}`, name: `label${i}`, color, order: i, requiredF1: null, hotkey: null, attributes: [] }]));
 
 function makeShapes(): Map<string, Shape> {
   const shapes = new Map<string, Shape>();

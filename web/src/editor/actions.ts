@@ -15,11 +15,29 @@ function readOnly(ed: Editor): boolean {
 }
 
 /** A digit: the label the next shape gets. The selection keeps its label (Shift+digit relabels it). */
-export function pickLabel(ed: Editor, index: number): void {
-  const label = ed.state.project?.labels[index];
-  if (!label) { toast(`There is no label ${index + 1}`, true); return; }
+export function pickLabel(ed: Editor, labelId: string): void {
+  const label = ed.state.project?.labels.find(l => l.id === labelId);
+  if (!label) return;
   ed.store.set({ currentLabel: label.id });
-  toast(`Next shape: ${label.name}${ed.state.selected.size ? ` (Shift+${index + 1} relabels the selection)` : ''}`);
+  toast(`Next shape: ${label.name}${ed.state.selected.size && label.hotkey ? ` (Shift+${label.hotkey.toUpperCase()} relabels the selection)` : ''}`);
+}
+
+/** A label's key (labels' keys: Projects/LabelRules.Hotkeys): picks that label, or with Shift relabels the selection. */
+export function labelKey(ed: Editor, key: string, relabelSelection: boolean): void {
+  const label = ed.state.project?.labels.find(l => l.hotkey === key);
+  if (!label) { toast(`No label has the key ${key.toUpperCase()}; owners give labels keys on the project page`, true); return; }
+  if (relabelSelection && ed.state.selected.size) relabel(ed, label.id); else pickLabel(ed, label.id);
+}
+
+/** Sets one attribute of a shape (the objects list's card); the other values stay. */
+export function setAttribute(ed: Editor, id: string, name: string, value: unknown): void {
+  if (readOnly(ed)) return;
+  const shape = ed.live.shapes().get(id);
+  if (!shape) return;
+  const attributes: Record<string, unknown> = { ...shape.attributes };
+  if (value === undefined) delete attributes[name]; else attributes[name] = value;
+  ed.live.update(id, { attributes });
+  toast(`${name}: ${value === undefined ? 'cleared' : typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value)}`);
 }
 
 /** Relabels the given shapes (the selection by default): Shift+digit, or the objects list. */

@@ -21,6 +21,12 @@ export class Editor {
 
   constructor(readonly imageId: string, readonly user: string, readonly stage: HTMLElement) {
     this.live = new LiveImage(imageId, user);
+    // A new shape starts with its label's attribute defaults (an explicit value in the create wins).
+    this.live.attributeDefaults = labelId => {
+      const defs = this.state.project?.labels.find(l => l.id === labelId)?.attributes ?? [];
+      const values = Object.fromEntries(defs.filter(d => d.default !== undefined && d.default !== null).map(d => [d.name, d.default]));
+      return Object.keys(values).length ? values : undefined;
+    };
     this.sessions = new Map(tools.map(t => [t.id, t.create(this)]));
   }
 

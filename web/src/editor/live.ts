@@ -125,8 +125,13 @@ export class LiveImage {
    *  (the server would refuse it anyway); the reason is said instead. */
   readOnly: string | null = null;
 
-  create(id: string, changes: { labelId: string; kind: Kind; geometry: GeometryJson; state?: State }): void {
+  /** The attribute values a new shape of a label starts with (the editor sets it from the labels' definitions). */
+  attributeDefaults?: (labelId: string) => Record<string, unknown> | undefined;
+
+  create(id: string, changes: { labelId: string; kind: Kind; geometry: GeometryJson; state?: State; attributes?: Record<string, unknown> }): void {
     if (this.refuseReadOnly()) return;
+    const defaults = changes.attributes === undefined ? this.attributeDefaults?.(changes.labelId) : undefined;
+    if (defaults) changes = { ...changes, attributes: defaults };
     this.submit({ clientOpId: this.nextId(), imageId: this.imageId, type: 'create', annotationId: id, changes });
   }
   update(id: string, changes: Record<string, unknown>): void {

@@ -1,3 +1,4 @@
+import { labelKeys } from '../api';
 import * as act from './actions';
 import type { Editor } from './editor';
 import * as work from './work';
@@ -16,13 +17,17 @@ export interface Shortcut {
 }
 
 const key = (k: string, shift?: boolean) => (e: KeyboardEvent) => e.key.toLowerCase() === k && (shift === undefined || e.shiftKey === shift);
-/** The digit of a digit key, by its code: Shift+1 is '!' as a key on most layouts. */
-const digit = (e: KeyboardEvent) => { const m = /^(?:Digit|Numpad)([1-9])$/.exec(e.code) ?? /^([1-9])$/.exec(e.key); return m ? Number(m[1]) : 0; };
+/** The label key pressed, if it is one of the keys labels can have (digits by their code: Shift+1 is '!' as a key on most
+ *  layouts; letters by their key). The letters are ones no tool or command uses. */
+const labelKey = (e: KeyboardEvent): string => {
+  const k = /^(?:Digit|Numpad)([0-9])$/.exec(e.code)?.[1] ?? e.key.toLowerCase();
+  return (labelKeys as readonly string[]).includes(k) ? k : '';
+};
 
 export const shortcuts: readonly Shortcut[] = [
-  { keys: '1 … 9', help: 'the label of the next shape you draw', match: e => !e.shiftKey && digit(e) > 0, run: (ed, e) => act.pickLabel(ed, digit(e) - 1) },
-  { keys: 'Shift+1 … 9', help: 'relabel the selected shape(s)', match: e => e.shiftKey && digit(e) > 0,
-    run: (ed, e) => { const label = ed.state.project?.labels[digit(e) - 1]; if (label) act.relabel(ed, label.id); else act.pickLabel(ed, digit(e) - 1); } },
+  { keys: '1 … 9, 0, Q W T U O D G J N Z', help: 'a label\'s key (shown beside it in Labels): the label of the next shape you draw', match: e => !e.shiftKey && !!labelKey(e),
+    run: (ed, e) => act.labelKey(ed, labelKey(e), false) },
+  { keys: 'Shift+label key', help: 'relabel the selected shape(s)', match: e => e.shiftKey && !!labelKey(e), run: (ed, e) => act.labelKey(ed, labelKey(e), true) },
   { keys: 'Tab / Shift+Tab', help: 'select the next / previous proposal (highest score first)', match: e => e.key === 'Tab', run: (ed, e) => act.nextProposal(ed, e.shiftKey ? -1 : 1) },
   { keys: 'A / R', help: 'accept / reject the selected proposal', match: e => key('a', false)(e) || key('r')(e), run: (ed, e) => act.setState(ed, e.key.toLowerCase() === 'a' ? 'accepted' : 'rejected') },
   { keys: 'Shift+A', help: 'accept every proposal scoring at or above the "Accept ≥" slider (the others stay proposed)', match: key('a', true), run: ed => act.acceptAbove(ed) },

@@ -1,4 +1,5 @@
 import { html, render } from 'lit';
+import { labelSettings } from './label-settings';
 import { api, DatasetFormat, Job, Project } from '../api';
 import { ProjectEvents } from '../live-events';
 import { ImageGrid } from './image-grid';
@@ -57,7 +58,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
 
   const reloadProject = async () => { project = await api.project(projectId); draw(); };
   const labelAction = async (action: () => Promise<unknown>, done: string) => {
-    try { await action(); toast(done); await reloadProject(); } catch (err) { toast((err as Error).message, true); }
+    try { await action(); toast(done); await reloadProject(); return true; } catch (err) { toast((err as Error).message, true); return false; }
   };
   const deleteLabel = async (labelId: string, name: string) => {
     try { await api.deleteLabel(projectId, labelId, false); toast(`Label ${name} deleted`); }
@@ -208,13 +209,7 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
         ${uploadsPanel()}
       </div>
       <details class="card"><summary>Labels (${project?.labels.length ?? 0}) and settings</summary>
-        ${(project?.labels ?? []).map(l => html`<div class="label-edit">
-          <input type="color" .value=${l.color} aria-label="colour of ${l.name}" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { color: (e.target as HTMLInputElement).value }), `${l.name}: colour changed`)} />
-          <input .value=${l.name} aria-label="name of ${l.name}" maxlength="200" @change=${(e: Event) => labelAction(() => api.updateLabel(projectId, l.id, { name: (e.target as HTMLInputElement).value }), 'Label renamed')} />
-          <button @click=${() => deleteLabel(l.id, l.name)}>Delete</button></div>`)}
-        <form @submit=${(e: SubmitEvent) => { e.preventDefault(); const input = (e.target as HTMLFormElement).elements.namedItem('label') as HTMLInputElement;
-            labelAction(() => api.createLabel(projectId, input.value), `Label ${input.value} added`).then(() => { input.value = ''; }); }}>
-          <input name="label" placeholder="New label" aria-label="New label" maxlength="200" required /> <button type="submit">Add label</button></form>
+        ${labelSettings({ projectId, labels: () => project?.labels ?? [], act: labelAction, deleteLabel: (id, name) => { deleteLabel(id, name); }, redraw: () => draw() })}
         <p class="danger-zone"><button class="danger" @click=${deleteProject} title="Owners: the project, its images, annotations, comments and jobs">Delete project…</button></p>
       </details>
       ${prelabel.render()}

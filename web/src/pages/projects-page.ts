@@ -1,5 +1,5 @@
 import { html, render } from 'lit';
-import { api, Project } from '../api';
+import { api, labelKeys, Project, type NewLabel } from '../api';
 import { currentAccount, userMenu } from '../session';
 import { toast } from '../toast';
 import { navigate } from '../navigation';
@@ -9,12 +9,22 @@ export function projectsPage(root: HTMLElement): void {
   let projects: Project[] = [];
   const totals = new Map<string, { total: number; byStatus: Record<string, number> }>();
   let error = '';
+  /** The new project's labels as typed (comma-separated), and the colours and keys changed for some of them by name. */
+  let labelText = '';
+  const chosen = new Map<string, { color?: string; hotkey?: string }>();
+  const newLabels = (): NewLabel[] => {
+    const names = [...new Set(labelText.split(',').map(s => s.trim()).filter(Boolean))];
+    return names.map((name, i) => ({ name, color: chosen.get(name)?.color ?? palette[i % palette.length], hotkey: chosen.get(name)?.hotkey ?? labelKeys[i] ?? '' }));
+  };
+  const choose = (name: string, change: { color?: string; hotkey?: string }) => { chosen.set(name, { ...chosen.get(name), ...change }); draw(); };
 
   const create = async (e: SubmitEvent) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
     const data = new FormData(form);
-    const labels = String(data.get('labels') ?? '').split(',').map(s => s.trim()).filter(Boolean).map(name => ({ name }));
+    const labels = newLabels();
+    const keys = labels.map(l => l.hotkey).filter(Boolean);
+    if (new Set(keys).size !== keys.length) { toast('Two labels have the same key: give one another key (or none)', true); return; }
     try {
       const project = await api.createProject(String(data.get('name') ?? ''), labels);
       toast(`Created ${project.name}`);
@@ -39,7 +49,14 @@ export function projectsPage(root: HTMLElement): void {
         : html`<form class="card" @submit=${create}>
         <h3>New project</h3>
         <p><input name="name" placeholder="Name" required maxlength="200" aria-label="Project name" /></p>
-        <p><input name="labels" placeholder="Labels, comma-separated (car, person, dog)" size="50" aria-label="Labels" /></p>
+        <p><input name="labels" placeholder="Labels, comma-separated (car, person, dog)" size="50" aria-label="Labels"
+          @input=${(e: Event) => { labelText = (e.target as HTMLInputElement).value; draw(); }} /></p>
+        ${newLabels().length ? html`<details class="new-label-keys"><summary title="Each label's colour and the key that picks it in the editor (1…9, 0, then letters the editor does not use)">Colours and keys: ${newLabels().map(l => `${l.name} ${l.hotkey ? l.hotkey.toUpperCase() : '–'}`).join(' · ')}</summary>
+          ${newLabels().map(l => html`<div class="label-edit" data-label=${l.name}><input type="color" .value=${l.color!} aria-label="colour of new label ${l.name}"
+              @change=${(e: Event) => choose(l.name, { color: (e.target as HTMLInputElement).value })} /> ${l.name}
+            <label>key <select aria-label="key of new label ${l.name}" @change=${(e: Event) => choose(l.name, { hotkey: (e.target as HTMLSelectElement).value })}>
+              <option value="" ?selected=${!l.hotkey}>none</option>${labelKeys.map(k => html`<option value=${k} ?selected=${l.hotkey === k}>${k.toUpperCase()}</option>`)}</select></label></div>`)}
+        </details>` : ''}
         <button class="primary" type="submit">Create project</button>
       </form>`}
     </main>`, root);
@@ -52,3 +69,7 @@ export function projectsPage(root: HTMLElement): void {
     draw();
   }).catch(err => { error = (err as Error).message; draw(); });
 }
+
+/** The colours new labels get in order (the server's palette, Projects/LabelRules.cs), shown before the project exists. */
+const palette = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
+  '#bfef45', '#fabed4', '#469990', '#dcbeff', '#9a6324', '#fffac8', '#800000', '#aaffc3'];

@@ -26,8 +26,12 @@ internal sealed class OpWorkingSet
     public Dictionary<Guid, Annotation?> Rows { get; } = [];
     public HashSet<Guid> UsedElsewhere { get; } = [];
     public HashSet<Guid> Deleted { get; } = [];
-    public HashSet<Guid>? LabelIds { get; set; }
+    /// <summary>The project's labels (name and attribute definitions), loaded when an op names a label or sets attributes.</summary>
+    public Dictionary<Guid, LabelFacts>? Labels { get; set; }
 }
+
+/// <summary>What deciding an op needs of a label.</summary>
+internal sealed record LabelFacts(string Name, IReadOnlyList<LabelAttribute> Attributes);
 
 internal enum OpEffect { Created, Updated, Deleted }
 
@@ -67,6 +71,7 @@ internal static class AnnotationAggregate
                 var g = Geometry.Parse(kind, geometry, image.Width, image.Height);
                 if (g.Error is not null) return Reject(out rejected, RejectKind.Invalid, g.Error, "geometry");
                 if (AttributesJson(changes.Attributes) is not { } attributes) return Reject(out rejected, RejectKind.Invalid, "attributes must be a JSON object", "attributes");
+                if (ValuesProblem(set, labelId, attributes) is { } valuesProblem) { rejected = valuesProblem; return null; }
                 var source = changes.Source ?? new AnnotationSourceDto(AnnotationSourceType.Human);
                 if (source.Type == AnnotationSourceType.Model && string.IsNullOrWhiteSpace(source.ModelId))
                     return Reject(out rejected, RejectKind.Invalid, "a model-made annotation names its model", "source.modelId");
@@ -103,6 +108,9 @@ internal static class AnnotationAggregate
                 string? attributes = null;
                 if (changes.Attributes is not null && (attributes = AttributesJson(changes.Attributes)) is null)
                     return Reject(out rejected, RejectKind.Invalid, "attributes must be a JSON object", "attributes");
+                // The values must fit the label they end up under: a relabel is checked against the new label's definitions.
+                if ((changes.LabelId is not null || attributes is not null) && ValuesProblem(set, changes.LabelId ?? row.LabelId, attributes ?? row.Attributes) is { } valuesProblem)
+                { rejected = valuesProblem; return null; }
 
                 var normalized = new JsonObject();
                 var previous = new JsonObject();
@@ -169,9 +177,16 @@ internal static class AnnotationAggregate
     }
 
     private static OpOutcome? LabelProblem(OpWorkingSet set, Guid labelId) =>
-        set.LabelIds!.Contains(labelId)
+        set.Labels!.ContainsKey(labelId)
             ? null
             : OpOutcome.Rejected(RejectKind.Invalid, $"label {labelId} is not a label of this image's project; list them at /api/projects/{set.Image.ProjectId}/labels", "labelId");
+
+    private static OpOutcome? ValuesProblem(OpWorkingSet set, Guid labelId, string attributes)
+    {
+        if (set.Labels!.GetValueOrDefault(labelId) is not { Attributes.Count: > 0 } label || attributes.Length <= 2) return null;
+        using var doc = JsonDocument.Parse(attributes);
+        return AttributeValues.Problem(label.Attributes, doc.RootElement, label.Name) is { } p ? OpOutcome.Rejected(RejectKind.Invalid, p.Problem, p.Field) : null;
+    }
 
     private static string? AttributesJson(JsonElement? attributes) => attributes switch
     {

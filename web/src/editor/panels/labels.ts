@@ -27,11 +27,11 @@ export class LabelsPanel extends EditorPanel {
     const ed = this.ed, s = ed.state, threshold = s.scoreThreshold.toFixed(2);
     const number = (e: Event) => Number((e.target as HTMLInputElement).value);
     return html`
-      <h4>Labels <span class="muted" title="A digit picks the next shape's label; Shift+digit relabels the selection">next shape</span></h4>
-      ${(s.project?.labels ?? []).map((l, i) => html`
-        <div class="label-row ${l.id === s.currentLabel ? 'current' : ''}" data-label=${l.id} @click=${() => act.pickLabel(ed, i)}
-          @mouseenter=${(e: MouseEvent) => showCardTip(s.info?.projectId, l, e.currentTarget as HTMLElement, `Click${i < 9 ? ` or press ${i + 1}` : ''}: the label of the next shape`)} @mouseleave=${(e: MouseEvent) => hideCardTip(e.currentTarget as HTMLElement)}>
-          <span class="swatch" style="background:${l.color}"></span><kbd>${i < 9 ? i + 1 : ''}</kbd> ${l.name}
+      <h4>Labels <span class="muted" title="A label's key picks the next shape's label; Shift+key relabels the selection">next shape</span></h4>
+      ${(s.project?.labels ?? []).map(l => html`
+        <div class="label-row ${l.id === s.currentLabel ? 'current' : ''}" data-label=${l.id} @click=${() => act.pickLabel(ed, l.id)}
+          @mouseenter=${(e: MouseEvent) => showCardTip(s.info?.projectId, l, e.currentTarget as HTMLElement, `Click${l.hotkey ? ` or press ${l.hotkey.toUpperCase()}` : ''}: the label of the next shape`)} @mouseleave=${(e: MouseEvent) => hideCardTip(e.currentTarget as HTMLElement)}>
+          <span class="swatch" style="background:${l.color}"></span><kbd>${l.hotkey?.toUpperCase() ?? ''}</kbd> ${l.name}
           <input type="checkbox" title="show ${l.name}" aria-label="show ${l.name}" .checked=${!s.hiddenLabels.has(l.id)}
             @click=${(e: Event) => e.stopPropagation()}
             @change=${(e: Event) => {

@@ -4,6 +4,7 @@ import * as act from '../actions';
 import type { Shape } from '../shapes';
 import { toggled, type EditorState } from '../state';
 import { EditorPanel } from './panel';
+import { attributeFields } from './attribute-fields';
 
 /**
  * The list is virtual: only the rows in view (and `overscan` either side) are in the DOM, between two spacers, so
@@ -37,7 +38,8 @@ export class ObjectsPanel extends EditorPanel {
       ${selected.map(x => html`<div class="card">${ed.labelName(x.labelId)} · ${x.kind} · ${x.state}${score(x)}<br />
         ${ed.canEdit ? html`<button @click=${() => act.setState(ed, 'accepted')}>Accept <kbd>A</kbd></button>
         <button @click=${() => act.setState(ed, 'rejected')}>Reject <kbd>R</kbd></button>
-        <button @click=${() => act.deleteSelected(ed)}>Delete</button>` : ''}</div>`)}
+        <button @click=${() => act.deleteSelected(ed)}>Delete</button>` : ''}
+        ${selected.length === 1 ? attributeFields(ed, x) : ''}</div>`)}
       <div class="objects" role="list" aria-label="Objects" data-rows=${shapes.length} @scroll=${this.scrolled}>
         <div aria-hidden="true" style="height:${start * rowHeight}px"></div>
         ${shapes.slice(start, end).map((x, k) => this.row(x, start + k))}

@@ -1065,6 +1065,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("text");
+
                     b.Property<string>("Color")
                         .IsRequired()
                         .HasMaxLength(7)
@@ -1072,6 +1076,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
 
                     b.Property<int?>("ExternalId")
                         .HasColumnType("integer");
+
+                    b.Property<string>("Hotkey")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
 
                     b.Property<string>("Name")
                         .IsRequired()

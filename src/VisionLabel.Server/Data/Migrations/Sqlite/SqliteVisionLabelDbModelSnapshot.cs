@@ -1055,6 +1055,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Attributes")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Color")
                         .IsRequired()
                         .HasMaxLength(7)
@@ -1062,6 +1066,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
 
                     b.Property<int?>("ExternalId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Hotkey")
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("Name")
                         .IsRequired()
