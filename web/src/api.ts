@@ -185,7 +185,9 @@ export const api = {
     request<{ token: string }>('POST', '/api/account/tokens', { name, scope, expiresInDays }),
   revokeToken: (id: string) => request<void>('DELETE', `/api/account/tokens/${id}`),
   changePassword: (currentPassword: string, newPassword: string) => request<void>('POST', '/api/account/password', { currentPassword, newPassword }),
-  projects: () => request<Project[]>('GET', '/api/projects'),
+  projects: (archived = false) => request<Project[]>('GET', `/api/projects${archived ? '?archived=true' : ''}`),
+  archiveProject: (id: string, archive: boolean) => request<Project>('POST', `/api/projects/${id}/${archive ? 'archive' : 'unarchive'}`),
+  archiveImage: (id: string, archive: boolean) => request<ImageInfo>('POST', `/api/images/${id}/${archive ? 'archive' : 'unarchive'}`),
   project: (id: string) => request<Project>('GET', `/api/projects/${id}`),
   updateWorkflow: (id: string, workflow: WorkflowPatch) => request<Project>('PATCH', `/api/projects/${id}`, { workflow }),
   /** Leases the next image of a stage; undefined (204) when nothing is left for the caller. */

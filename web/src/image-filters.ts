@@ -14,6 +14,8 @@ export interface ImageFilter {
   fileName?: string;
   /** duplicate, outlier (the latest health result's) or disagreement (consensus below the project's bar). */
   flagged?: string;
+  /** 'true': the archived images instead of the others. */
+  archived?: string;
   /** Comma-separated image ids: set by drill-downs, shown as a removable chip. */
   ids?: string;
   /** What the ids are (the chip's words): "People: ann1 low F1", "near-duplicate pair". Not sent to the server. */
@@ -21,7 +23,7 @@ export interface ImageFilter {
 }
 
 /** The keys the server filters by, in the order the address shows them. */
-export const filterKeys = ['status', 'stage', 'label', 'annotator', 'hasProposals', 'minScore', 'maxScore', 'fileName', 'flagged', 'ids'] as const;
+export const filterKeys = ['status', 'stage', 'label', 'annotator', 'hasProposals', 'minScore', 'maxScore', 'fileName', 'flagged', 'archived', 'ids'] as const;
 export const stages = ['annotate', 'submitted', 'in-review', 'approved', 'rejected', 'rework'] as const;
 export const statuses = ['new', 'prelabeled', 'in-progress', 'submitted', 'approved', 'rejected'] as const;
 /** ?flagged=: what each takes in (the select's words and title). */

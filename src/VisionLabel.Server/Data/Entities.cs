@@ -12,6 +12,8 @@ public sealed class Project
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public List<Label> Labels { get; set; } = [];
+    /// <summary>Set while the project is archived: kept whole, out of the project list and its queue closed (docs/workflow.md).</summary>
+    public DateTime? ArchivedAt { get; set; }
 
     // The work distribution settings (Annotations/Review/WorkflowSettings.cs has their rules and defaults).
     /// <summary>How long a lease from the queue lasts without a heartbeat.</summary>
@@ -131,6 +133,9 @@ public sealed class Image
     // not ask for them (VisionLabelDb's query filter): lists, counts, exports and queues see the images people upload.
     /// <summary>The image this is a private copy of (same file); null for an ordinary image.</summary>
     public Guid? ReplicaOf { get; set; }
+    /// <summary>Set while the image is archived: kept with its annotations and history, out of the grid (unless asked
+    /// for), the work queue, exports and the status counts.</summary>
+    public DateTime? ArchivedAt { get; set; }
     public ReplicaKind? ReplicaKind { get; set; }
     /// <summary>The annotator whose copy it is: only they (and reviewers, owners) can open it.</summary>
     public string? ReplicaOwner { get; set; }

@@ -83,7 +83,7 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
     /// <summary>The images the export's filters select, before the rule on empty images.</summary>
     public IQueryable<Image> CandidateImages()
     {
-        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
+        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id && i.ArchivedAt == null); // archived: out of the dataset
         if (options.Scope == ExportScope.GroundTruth) query = query.Where(i => db.GroundTruth.Any(g => g.ImageId == i.Id));
         else if (options.ImageStatuses is { Count: > 0 } statuses) query = query.Where(i => statuses.Contains(i.Status));
         else if (options.Scope == ExportScope.Approved) query = query.Where(i => i.Status == ImageStatus.Approved);

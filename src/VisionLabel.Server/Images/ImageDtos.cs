@@ -4,11 +4,11 @@ namespace VisionLabel.Server.Images;
 
 public sealed record ImageDto(
     Guid Id, Guid ProjectId, string FileName, string ContentHash, int Width, int Height, int Orientation,
-    string Format, long SizeBytes, ImageStatus Status, DateTime CreatedAt, DateTime UpdatedAt, bool Tiled = false)
+    string Format, long SizeBytes, ImageStatus Status, DateTime CreatedAt, DateTime UpdatedAt, bool Tiled = false, DateTime? ArchivedAt = null)
 {
-    /// <summary>Tiled: its pyramid is ready (GET …/tiles.dzi and …/tiles/{level}/{col}_{row}.jpg).</summary>
+    /// <summary>Tiled: its pyramid is ready (GET …/tiles.dzi and …/tiles/{level}/{col}_{row}.jpg). ArchivedAt: set while archived.</summary>
     public static ImageDto From(Image i) => new(i.Id, i.ProjectId, i.FileName, i.ContentHash, i.Width, i.Height,
-        i.Orientation, i.Format, i.SizeBytes, i.Status, i.CreatedAt, i.UpdatedAt, i.Pyramid);
+        i.Orientation, i.Format, i.SizeBytes, i.Status, i.CreatedAt, i.UpdatedAt, i.Pyramid, i.ArchivedAt);
 }
 
 public sealed record ImagePage(IReadOnlyList<ImageDto> Items, int Total, int Offset, int Limit);

@@ -28,7 +28,7 @@ public static class ImageList
 
     public static async Task<Results<Ok<ImagePage>, ValidationProblem, ProblemHttpResult>> ListAsync(
         Guid projectId, string? status, int? offset, int? limit, string? stage, string? label, string? annotator, string? hasProposals,
-        string? minScore, string? maxScore, string? fileName, string? ids, string? flagged, VisionLabelDb db, TimeProvider time, CancellationToken ct)
+        string? minScore, string? maxScore, string? fileName, string? ids, string? flagged, bool? archived, VisionLabelDb db, TimeProvider time, CancellationToken ct)
     {
         var agreementThreshold = await db.Projects.Where(p => p.Id == projectId).Select(p => (double?)p.AgreementThreshold).FirstOrDefaultAsync(ct);
         if (agreementThreshold is null) return Problems.NotFound("Project", projectId);
@@ -39,7 +39,8 @@ public static class ImageList
         // A filter given empty (?fileName=) is no filter: a form's blank field narrows nothing.
         (stage, label, annotator, hasProposals, minScore, maxScore, fileName, ids, flagged) =
             (Given(stage), Given(label), Given(annotator), Given(hasProposals), Given(minScore), Given(maxScore), Given(fileName), Given(ids), Given(flagged));
-        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId);
+        bool wantArchived = archived == true; // archived images are listed only when asked for, and then alone
+        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == projectId && (i.ArchivedAt != null) == wantArchived);
         if (status is not null)
         {
             if (!ApiEnum.TryParse<ImageStatus>(status, out var wanted))

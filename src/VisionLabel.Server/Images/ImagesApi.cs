@@ -35,6 +35,7 @@ public static class ImagesApi
             "?ids= comma-separated image ids, at most 1000 (drill-downs: near-duplicates, outliers; each id is 37 characters of the URL, and Kestrel and most proxies refuse request lines over 8 KB, about 200 ids); " +
             "?flagged= duplicate (in a near-duplicate pair of the latest completed health run), outlier (with a box among that run's box outliers) or " +
             "disagreement (consensus copies that agree below the project's agreementThreshold, or waiting for adjudication); no health run yet: no duplicates or outliers. " +
+            "?archived=true: the archived images instead (they are left out otherwise). " +
             "Each bad value is a 400 naming its field.");
 
         var images = app.MapGroup("/api/images/{imageId:guid}").WithTags("Images").WithBodyLimit(Limits.SmallJsonBody);
@@ -42,6 +43,9 @@ public static class ImagesApi
         images.MapPatch("/", Update).RequireProjectRole(ProjectRole.Annotator)
             .WithDescription("Moves the image through the workflow, as POST …/submit, /approve, /reject ({status: \"rejected\", reason, comment}) and /reopen (status in-progress) do, with the same rules.");
         images.MapDelete("/", Delete).RequireProjectRole(ProjectRole.Owner);
+        images.MapPost("/archive", ImageArchive.ArchiveAsync).RequireProjectRole(ProjectRole.Owner)
+            .WithDescription("Archives the image: kept whole, out of the grid (?archived=true lists archived images), the queue, exports and counts; its lease is let go.");
+        images.MapPost("/unarchive", ImageArchive.UnarchiveAsync).RequireProjectRole(ProjectRole.Owner);
         images.MapGet("/original", Original).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/thumbnail", Thumbnail).RequireProjectRole(ProjectRole.Viewer);
         images.MapGet("/comments", async (Guid imageId, VisionLabelDb db, ReviewService review, CancellationToken ct) =>

@@ -12,11 +12,12 @@ public sealed record LabelDto(Guid Id, string Name, string Color, int Order, dou
     public static LabelDto From(Label l) => new(l.Id, l.Name, l.Color, l.Order, l.RequiredF1, l.Hotkey, l.Attributes);
 }
 
+/// <param name="ArchivedAt">Set while it is archived (out of the project list, queue closed).</param>
 public sealed record ProjectDto(Guid Id, string Name, string? Description, IReadOnlyList<LabelDto> Labels, DateTime CreatedAt, DateTime UpdatedAt,
-    Annotations.WorkflowDto Workflow)
+    Annotations.WorkflowDto Workflow, DateTime? ArchivedAt = null)
 {
     public static ProjectDto From(Project p) => new(p.Id, p.Name, p.Description,
-        p.Labels.OrderBy(l => l.Order).ThenBy(l => l.Name).Select(LabelDto.From).ToList(), p.CreatedAt, p.UpdatedAt, Annotations.WorkflowDto.From(p));
+        p.Labels.OrderBy(l => l.Order).ThenBy(l => l.Name).Select(LabelDto.From).ToList(), p.CreatedAt, p.UpdatedAt, Annotations.WorkflowDto.From(p), p.ArchivedAt);
 }
 
 // Limits are declared on the requests and checked by minimal-API validation (AddValidation) before a handler runs:

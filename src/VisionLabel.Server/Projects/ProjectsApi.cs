@@ -20,6 +20,11 @@ public static class ProjectsApi
         projects.MapPatch("/{projectId:guid}", UpdateProject).RequireProjectRole(ProjectRole.Owner);
         projects.MapDelete("/{projectId:guid}", DeleteProject).RequireProjectRole(ProjectRole.Owner);
 
+        projects.MapPost("/{projectId:guid}/archive", (Guid projectId, VisionLabelDb db, TimeProvider time, CancellationToken ct) => SetArchivedAsync(projectId, time.GetUtcNow().UtcDateTime, db, ct))
+            .RequireProjectRole(ProjectRole.Owner)
+            .WithDescription("Archives the project: kept whole, out of the project list (GET /api/projects?archived=true lists archived ones), its queue closed (409).");
+        projects.MapPost("/{projectId:guid}/unarchive", (Guid projectId, VisionLabelDb db, CancellationToken ct) => SetArchivedAsync(projectId, null, db, ct))
+            .RequireProjectRole(ProjectRole.Owner);
         var labels = projects.MapGroup("/{projectId:guid}/labels").WithTags("Labels");
         labels.MapGet("/", ListLabels).RequireProjectRole(ProjectRole.Viewer);
         labels.MapPost("/", CreateLabel).RequireProjectRole(ProjectRole.Owner);
@@ -28,16 +33,19 @@ public static class ProjectsApi
         return app;
     }
 
-    private static async Task<Ok<List<ProjectDto>>> ListProjects(HttpContext context, VisionLabelDb db, CancellationToken ct)
+    /// <param name="archived">true: the archived projects instead of the others.</param>
+    private static async Task<Ok<List<ProjectDto>>> ListProjects(bool? archived, HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
-        var list = await ProjectMembership.Visible(db, context.Caller()).AsNoTracking().Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
+        bool wanted = archived == true;
+        var list = await ProjectMembership.Visible(db, context.Caller()).AsNoTracking().Where(p => (p.ArchivedAt != null) == wanted)
+            .Include(p => p.Labels).OrderBy(p => p.Name).ToListAsync(ct);
         return TypedResults.Ok(list.Select(ProjectDto.From).ToList());
     }
 
     private static async Task<Ok<List<ProjectStatsDto>>> Stats(HttpContext context, VisionLabelDb db, CancellationToken ct)
     {
         var visible = ProjectMembership.Visible(db, context.Caller()).Select(p => p.Id);
-        var rows = await db.Images.AsNoTracking().Where(i => visible.Contains(i.ProjectId)).GroupBy(i => new { i.ProjectId, i.Status })
+        var rows = await db.Images.AsNoTracking().Where(i => visible.Contains(i.ProjectId) && i.ArchivedAt == null).GroupBy(i => new { i.ProjectId, i.Status })
             .Select(g => new { g.Key.ProjectId, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
         var projects = await visible.ToListAsync(ct);
         return TypedResults.Ok(projects.Select(id =>
@@ -45,6 +53,18 @@ public static class ProjectsApi
             var mine = rows.Where(r => r.ProjectId == id).ToList();
             return new ProjectStatsDto(id, mine.Sum(r => r.Count), Enum.GetValues<ImageStatus>().ToDictionary(ApiEnum.Name, s => mine.Where(r => r.Status == s).Sum(r => r.Count)));
         }).ToList());
+    }
+
+    private static async Task<Results<Ok<ProjectDto>, ProblemHttpResult>> SetArchivedAsync(Guid projectId, DateTime? at, VisionLabelDb db, CancellationToken ct)
+    {
+        var project = await db.Projects.Include(p => p.Labels).FirstOrDefaultAsync(p => p.Id == projectId, ct);
+        if (project is null) return Problems.NotFound("Project", projectId);
+        if (at is null || project.ArchivedAt is null) // archiving twice keeps the first time
+        {
+            project.ArchivedAt = at;
+            await db.SaveChangesAsync(ct);
+        }
+        return TypedResults.Ok(ProjectDto.From(project));
     }
 
     private static async Task<Results<Ok<ProjectDto>, ProblemHttpResult>> GetProject(Guid projectId, VisionLabelDb db, CancellationToken ct)

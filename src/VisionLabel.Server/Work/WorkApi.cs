@@ -80,6 +80,8 @@ public static class WorkApi
                 detail: $"The {Common.ApiEnum.Name(request.Stage)} queue needs the reviewer role in this project; you are {access.Role?.ToString().ToLowerInvariant()}. Ask for \"annotate\" work, or a project owner can change your role.");
         var project = await db.Projects.AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
         if (project is null) return Problems.NotFound("Project", projectId);
+        if (project.ArchivedAt is not null)
+            return Problems.Conflict("Project archived", "This project is archived: its queue is closed. An owner can unarchive it on the project page (POST /api/projects/{id}/unarchive).");
         // A major guideline change is read before more work (docs/guidelines.md).
         if (await Guidelines.GuidelinesApi.UnacknowledgedAsync(db, projectId, context.Caller().UserName, ct) is { } version)
             return Problems.Conflict($"Guidelines {version} not acknowledged",

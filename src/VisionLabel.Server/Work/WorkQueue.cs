@@ -128,7 +128,7 @@ public sealed class WorkQueue(VisionLabelDb db, TimeProvider time, Replicas repl
         };
         string sql = $"""
             UPDATE "Images" SET "LeaseHolder" = @me, "LeaseStage" = @stage, "LeaseExpiresAt" = @until
-            WHERE "Id" = (SELECT c."Id" FROM "Images" c WHERE "ProjectId" = @project AND "ReplicaOf" IS NULL AND ("LeaseHolder" IS NULL OR "LeaseExpiresAt" <= @now) AND {which}
+            WHERE "Id" = (SELECT c."Id" FROM "Images" c WHERE "ProjectId" = @project AND "ReplicaOf" IS NULL AND "ArchivedAt" IS NULL AND ("LeaseHolder" IS NULL OR "LeaseExpiresAt" <= @now) AND {which}
                           ORDER BY {order} LIMIT 1{(postgres ? " FOR UPDATE SKIP LOCKED" : "")})
             RETURNING "Id", "Status", "ReworkRounds"
             """;

@@ -48,7 +48,9 @@ export function gridFilters(f: ImageFilter, labels: readonly Label[], people: re
       @change=${(e: Event) => set({ fileName: value(e) })} @input=${(e: Event) => later(() => set({ fileName: value(e) }))} /></label>
     ${n ? html`<span class="chip filter-chip ids-chip" data-ids=${n} title=${`The images a drill-down picked (${n})`}>${n} image${n === 1 ? '' : 's'}${f.idsNote ? ` from ${f.idsNote}` : ' picked'}
       <button type="button" class="icon" aria-label="Remove the picked images filter" @click=${() => set({ ids: '', idsNote: '' })}>×</button></span>` : ''}
-    ${hasFilter(f) ? html`<button type="button" class="link clear-filters" @click=${() => set({ status: '', stage: '', label: '', annotator: '', hasProposals: '', minScore: '', maxScore: '', fileName: '', flagged: '', ids: '', idsNote: '' })}>Clear filters</button>` : ''}
+    <label title="Archived images: kept whole, out of the grid, the queue and exports until an owner unarchives them (editor, Work panel)"><input type="checkbox" aria-label="Archived images"
+      .checked=${f.archived === 'true'} @change=${(e: Event) => set({ archived: (e.target as HTMLInputElement).checked ? 'true' : '' })} /> archived</label>
+    ${hasFilter(f) ? html`<button type="button" class="link clear-filters" @click=${() => set({ status: '', stage: '', label: '', annotator: '', hasProposals: '', minScore: '', maxScore: '', fileName: '', flagged: '', archived: '', ids: '', idsNote: '' })}>Clear filters</button>` : ''}
     <span class="muted image-total">${total === undefined ? '…' : `${total} image${total === 1 ? '' : 's'}${hasFilter(f) ? ' match' : ''}`}</span>
   </section>`;
 }

@@ -57,6 +57,15 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
   };
 
   const reloadProject = async () => { project = await api.project(projectId); draw(); };
+  const archiveProject = async (archive: boolean) => {
+    const name = project?.name ?? '';
+    if (archive && !confirm(`Archive ${name}? Its images, annotations and history are kept; it leaves the project list and its queue closes until an owner unarchives it (the list's "Archived projects").`)) return;
+    try {
+      project = await api.archiveProject(projectId, archive);
+      toast(archive ? `${name} archived` : `${name} unarchived: back in the list, its queue open`);
+      if (archive) navigate('/'); else draw();
+    } catch (err) { toast((err as Error).message, true); }
+  };
   const labelAction = async (action: () => Promise<unknown>, done: string) => {
     try { await action(); toast(done); await reloadProject(); return true; } catch (err) { toast((err as Error).message, true); return false; }
   };
@@ -191,6 +200,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => { e.preventDefault(); upload([...(e.dataTransfer?.files ?? [])]); }}>
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      ${project?.archivedAt ? html`<p class="card archived-note" role="status">This project is archived: out of the project list, its queue closed.
+        ${owner() ? html`<button @click=${() => archiveProject(false)}>Unarchive</button>` : 'An owner can unarchive it.'}</p>` : ''}
       <div class="card work-link"><a class="button primary" href="/projects/${projectId}/work">My work →</a>
         <span class="muted">Start labeling or reviewing from the queue; your rework and assignments${atLeast(role, 'reviewer') ? '; the team\'s leases and progress' : ''}${owner() ? '; distributing work and the workflow settings' : ''}.</span>
         ${atLeast(role, 'viewer') ? html`<span class="quality-link figure-links">
@@ -210,7 +221,8 @@ export function projectPage(root: HTMLElement, projectId: string): () => void {
       </div>
       <details class="card"><summary>Labels (${project?.labels.length ?? 0}) and settings</summary>
         ${labelSettings({ projectId, labels: () => project?.labels ?? [], act: labelAction, deleteLabel: (id, name) => { deleteLabel(id, name); }, redraw: () => draw() })}
-        <p class="danger-zone"><button class="danger" @click=${deleteProject} title="Owners: the project, its images, annotations, comments and jobs">Delete project…</button></p>
+        <p class="danger-zone">${project?.archivedAt ? '' : html`<button @click=${() => archiveProject(true)} title="Owners: keep everything but take the project out of the project list and close its queue (undone by Unarchive)">Archive project…</button>`}
+          <button class="danger" @click=${deleteProject} title="Owners: the project, its images, annotations, comments and jobs">Delete project…</button></p>
       </details>
       ${prelabel.render()}
       <form class="card" @submit=${(e: SubmitEvent) => { e.preventDefault(); importZip(e.target as HTMLFormElement); }}>

@@ -9,6 +9,16 @@ export function projectsPage(root: HTMLElement): void {
   let projects: Project[] = [];
   const totals = new Map<string, { total: number; byStatus: Record<string, number> }>();
   let error = '';
+  /** The archived projects, once asked for (null: not shown). */
+  let archived: Project[] | null = null;
+  const showArchived = async (open: boolean) => {
+    if (!open) { archived = null; draw(); return; }
+    try { archived = await api.projects(true); draw(); } catch (err) { toast((err as Error).message, true); }
+  };
+  const unarchive = async (p: Project) => {
+    try { await api.archiveProject(p.id, false); toast(`${p.name} unarchived`); archived = archived?.filter(x => x.id !== p.id) ?? null; projects = await api.projects(); draw(); }
+    catch (err) { toast((err as Error).message, true); }
+  };
   /** The new project's labels as typed (comma-separated), and the colours and keys changed for some of them by name. */
   let labelText = '';
   const chosen = new Map<string, { color?: string; hotkey?: string }>();
@@ -45,6 +55,12 @@ export function projectsPage(root: HTMLElement): void {
           <span class="muted status-counts">${Object.entries(totals.get(p.id)?.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(' · ')}</span>
           <div>${p.labels.map(l => html`<span class="chip" style="border-color:${l.color}">${l.name}</span>`)}</div>
         </div>`)}
+      <details class="archived-projects" @toggle=${(e: Event) => showArchived((e.target as HTMLDetailsElement).open)}>
+        <summary title="Projects an owner archived: kept whole, out of this list">Archived projects</summary>
+        ${archived === null ? html`<p class="muted">Loading…</p>` : archived.length === 0 ? html`<p class="muted">No archived projects.</p>`
+          : archived.map(p => html`<div class="card archived-project"><a href="/projects/${p.id}">${p.name}</a>
+              <span class="muted">archived ${new Date(p.archivedAt!).toLocaleString()}</span> <button @click=${() => unarchive(p)}>Unarchive</button></div>`)}
+      </details>
       ${currentAccount().canCreateProjects === false ? html`<p class="card muted">On this server admins create projects; ask one to create a project and add you to it.</p>`
         : html`<form class="card" @submit=${create}>
         <h3>New project</h3>

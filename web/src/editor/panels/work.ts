@@ -14,7 +14,7 @@ const when = (t: string | null | undefined) => t ? utc(t).toLocaleString([], { d
  * here), who submitted and reviewed it, its rework rounds and the last rejection.
  */
 export class WorkPanel extends EditorPanel {
-  protected watch(s: EditorState) { return [s.work, s.members, s.role]; }
+  protected watch(s: EditorState) { return [s.work, s.members, s.role, s.info]; }
 
   private assignee(stage: WorkStage, current: string | null | undefined) {
     const ed = this.ed, least = stage === 'review' ? 'reviewer' : 'annotator';
@@ -40,7 +40,22 @@ export class WorkPanel extends EditorPanel {
         ${w.reviewedBy ? html`<div class="muted">Reviewed by ${w.reviewedBy} ${when(w.reviewedAt)}</div>` : ''}
         ${r ? html`<div class="rejection">Rejected by ${r.actor}: <strong>${r.reason}</strong>${r.comment ? html` — ${r.comment}` : ''}</div>` : ''}
       </div>
-      ${this.ed.canOwn ? html`<button class="danger" title="Owners: delete this image, its annotations and comments" @click=${() => this.deleteImage()}>Delete image…</button>` : ''}`;
+      ${this.ed.state.info?.archivedAt ? html`<p class="archived-note" role="status">Archived: out of the grid, the queue and exports.</p>` : ''}
+      ${this.ed.canOwn ? html`<button title="Owners: keep this image with its annotations but take it out of the grid, the queue and exports (undone by Unarchive)"
+          @click=${() => this.archive(!this.ed.state.info?.archivedAt)}>${this.ed.state.info?.archivedAt ? 'Unarchive image' : 'Archive image…'}</button>
+        <button class="danger" title="Owners: delete this image, its annotations and comments" @click=${() => this.deleteImage()}>Delete image…</button>` : ''}`;
+  }
+
+  /** Owners only (the server enforces it too); archiving asks first and goes back to the grid, unarchiving stays. */
+  private async archive(archive: boolean) {
+    const ed = this.ed, info = ed.state.info;
+    if (!info || (archive && !confirm(`Archive ${info.fileName}? It keeps its annotations and history, and leaves the grid, the work queue and exports until it is unarchived (the grid's "archived" filter lists it).`))) return;
+    try {
+      const image = await api.archiveImage(ed.imageId, archive);
+      ed.store.set({ info: image });
+      toast(archive ? `${info.fileName} archived` : `${info.fileName} is back in the grid, the queue and exports`);
+      if (archive) navigate(`/projects/${info.projectId}`);
+    } catch (err) { toast((err as Error).message, true); }
   }
 
   /** Owners only (the server enforces it too); asks first, then back to the project's grid. */

@@ -827,6 +827,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("BlobKey")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1121,6 +1124,9 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
 
                     b.Property<bool>("AllowSelfReview")
                         .HasColumnType("boolean");
+
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");

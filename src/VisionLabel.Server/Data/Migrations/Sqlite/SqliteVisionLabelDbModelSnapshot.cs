@@ -817,6 +817,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BlobKey")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1111,6 +1114,9 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
 
                     b.Property<bool>("AllowSelfReview")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
