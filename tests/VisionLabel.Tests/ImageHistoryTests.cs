@@ -26,7 +26,7 @@ public class ImageHistoryTests : IAsyncLifetime
     {
         _app = new VisionLabelApp(_data.Path);
         _owner = _app.Client("olga", admin: false);
-        (_project, _image) = await _owner.ProjectWithImage("history", ["car", "person"], 200, 100);
+        (_project, _image) = await _owner.ProjectWithImage("history", ["car", "person", "dog"], 200, 100);
         _annotator = _app.Client("ann", admin: false);
         (await _owner.PostJson($"/api/projects/{_project.Id}/members", new { user = "ann", role = "annotator" })).EnsureSuccessStatusCode();
     }
@@ -40,6 +40,7 @@ public class ImageHistoryTests : IAsyncLifetime
 
     private Guid Car => _project.Labels[0].Id;
     private Guid Person => _project.Labels[1].Id;
+    private Guid Dog => _project.Labels[2].Id;
     private string Annotations => $"/api/images/{_image.Id}/annotations";
     private string History => $"/api/images/{_image.Id}/history";
 
@@ -143,6 +144,43 @@ public class ImageHistoryTests : IAsyncLifetime
         Assert.Equal(
             live.OrderBy(x => x.Id).Select(x => (x.Id, x.LabelId, x.Kind, x.Geometry.GetRawText(), x.Attributes.GetRawText(), x.State, x.Source)),
             s6.Values.OrderBy(x => x.Id).Select(x => (x.Id, x.LabelId, x.Kind, x.Geometry.GetRawText(), x.Attributes.GetRawText(), x.State, x.Source)));
+    }
+
+    [Fact]
+    public async Task Each_kind_of_change_has_its_words_and_a_deleted_label_is_said()
+    {
+        // 1 create, 2 attributes, 3 reject (it was accepted), 4 back to proposed, 5 undo, 6 redo, then the owner deletes
+        // the label with its annotations: 7 a delete of the polygon.
+        var dog = await (await _annotator.PostJson(Annotations, new { labelId = Dog, kind = "polygon", geometry = new { rings = new[] { new double[] { 10, 10, 60, 10, 35, 50 } } } })).Read<AnnotationDto>();
+        (await _annotator.PatchJson($"{Annotations}/{dog.Id}", new { version = 1, attributes = new { occluded = true } })).EnsureSuccessStatusCode();
+        (await _annotator.PatchJson($"{Annotations}/{dog.Id}", new { version = 2, state = "rejected" })).EnsureSuccessStatusCode();
+        (await _annotator.PatchJson($"{Annotations}/{dog.Id}", new { version = 3, state = "proposed" })).EnsureSuccessStatusCode();
+        await using (var hub = await HubClient.ConnectAsync(_app.Server, _app.HubPath("/hubs/annotations", "ann", admin: false)))
+        {
+            Assert.Equal(5, (await hub.CallAsync("Undo", _image.Id)).GetProperty("seq").GetInt64());
+            Assert.Equal(6, (await hub.CallAsync("Redo", _image.Id)).GetProperty("seq").GetInt64());
+        }
+        Assert.Equal(HttpStatusCode.NoContent, (await _owner.DeleteAsync($"/api/projects/{_project.Id}/labels/{Dog}?deleteAnnotations=true")).StatusCode);
+
+        var all = await Page();
+        Assert.Equal(
+            ["olga: deleted polygon (deleted label)", "ann: redo (reverts the undo #5)", "ann: undo of #4", "ann: set back to proposed", "ann: rejected", "ann: set attributes", "ann: created polygon (deleted label)"],
+            all.Items.Select(i => $"{i.Author}: {i.What}"));
+        Assert.All(all.Items, i => Assert.Equal((Dog, AnnotationKind.Polygon), (i.LabelId!.Value, i.Kind!.Value)));
+        Assert.All(all.Items, i => Assert.Null(i.LabelName)); // the label is gone (names are read now); its id stays
+        Assert.Equal((5L, (long?)4, (long?)null), (all.Items[2].Seq, all.Items[2].UndoOf, all.Items[2].RedoOf));
+        Assert.Equal((6L, (long?)null, (long?)5), (all.Items[1].Seq, all.Items[1].UndoOf, all.Items[1].RedoOf));
+        // A page of updates only: the label and kind come from the create before it.
+        var middle = await Page("?before=5&limit=2");
+        Assert.Equal(("4 3", (long?)3), (Seqs(middle), middle.NextBefore));
+        Assert.All(middle.Items, i => Assert.Equal((Dog, AnnotationKind.Polygon), (i.LabelId!.Value, i.Kind!.Value)));
+
+        // The state after the attributes change has them; after the delete there is nothing.
+        var s2 = await StateAfter(2, "ann");
+        Assert.True(s2[dog.Id].Attributes.GetProperty("occluded").GetBoolean());
+        Assert.Equal(AnnotationState.Accepted, s2[dog.Id].State);
+        Assert.Equal(AnnotationState.Rejected, (await StateAfter(5, "ann"))[dog.Id].State); // the undo of "back to proposed"
+        Assert.Empty(await StateAfter(7, "olga"));
     }
 
     [Fact]
