@@ -184,6 +184,31 @@ public class ImageHistoryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_private_copy_has_its_history_for_its_owner_and_reviewers_only()
+    {
+        // Consensus: each annotator pulls a private copy of the image (docs/workflow.md).
+        var project = await (await _owner.PostJson("/api/projects", new { name = "copies", labels = new[] { new { name = "car" } } })).Read<ProjectDto>();
+        var images = await _owner.UploadImagesAsync(project.Id, 1);
+        (await _owner.WorkflowAsync(project.Id, new { overlap = 2, quorum = 0.5, agreementThreshold = 0.8 })).EnsureSuccessStatusCode();
+        var bea = _app.Client("bea", admin: false);
+        foreach (var user in new[] { "ann", "bea" })
+            (await _owner.PostJson($"/api/projects/{project.Id}/members", new { user, role = "annotator" })).EnsureSuccessStatusCode();
+        var copy = (await _annotator.NextIdAsync(project.Id))!.Value;
+        Assert.NotEqual(images[0], copy);
+        (await _annotator.PostJson($"/api/images/{copy}/annotations", new { labelId = project.Labels[0].Id, kind = "box", geometry = new { x = 1, y = 1, width = 5, height = 5 } })).EnsureSuccessStatusCode();
+
+        foreach (var reader in new[] { _annotator, _owner })
+        {
+            var page = await (await reader.GetAsync($"/api/images/{copy}/history")).Read<HistoryPage>();
+            Assert.Equal("ann: created box car", $"{Assert.Single(page.Items).Author}: {page.Items[0].What}");
+            Assert.Single((await (await reader.GetAsync($"/api/images/{copy}/history/1/state")).Read<HistoryState>()).Annotations);
+        }
+        // Another annotator of the project: as if there were no such image.
+        Assert.Equal("Image not found", (await (await bea.GetAsync($"/api/images/{copy}/history")).Problem(404)).GetProperty("title").GetString());
+        Assert.Equal("Image not found", (await (await bea.GetAsync($"/api/images/{copy}/history/1/state")).Problem(404)).GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task Bad_input_and_strangers_are_refused()
     {
         await MakeHistoryAsync();
