@@ -25,9 +25,18 @@ export class HistoryPanel extends EditorPanel {
 
   protected watch(s: EditorState) { return [s.historyOpen, s.viewing, s.shapes, s.info]; }
 
+  /** Renders again now and then while shown, so "5 min ago" stays true. */
+  private timer: number | undefined;
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.classList.add('history-panel');
+    this.timer = window.setInterval(() => { if (this.ed.state.historyOpen) this.requestUpdate(); }, 30_000);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.clearInterval(this.timer);
   }
 
   protected override willUpdate(): void {
