@@ -181,7 +181,7 @@ public class AuthorizationMatrixTests : IDisposable
                     Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart p => p.Name switch
                     {
                         "projectId" => f.Project.ToString(), "imageId" => f.Image.ToString(), "jobId" => f.Job.ToString(),
-                        "annotationId" => f.Annotation.ToString(), "documentName" => "v1", "path" => "", "level" => "0", "tile" => "0_0.jpg", _ => Guid.NewGuid().ToString(),
+                        "annotationId" => f.Annotation.ToString(), "seq" => "1" /* the fixture's annotation was op 1 */, "documentName" => "v1", "path" => "", "level" => "0", "tile" => "0_0.jpg", _ => Guid.NewGuid().ToString(),
                     },
                     _ => "",
                 });

@@ -102,6 +102,11 @@ export interface Polygon { rings: number[][] }
 export interface Mask { size: [number, number]; counts: string; polygons?: number[][] }
 export type GeometryJson = Box | Polygon | Mask;
 export type Annotation = Omit<Schemas['AnnotationDto'], 'geometry' | 'attributes'> & { geometry: GeometryJson; attributes: Record<string, unknown> };
+// An image's history from its op log (docs/realtime-protocol.md, "History"): who did what when, and the state then.
+export type HistoryItem = Schemas['HistoryItem'];
+export type HistoryPage = Schemas['HistoryPage'];
+export type HistoricAnnotation = Omit<Schemas['HistoricAnnotation'], 'geometry' | 'attributes'> & { geometry: GeometryJson; attributes: Record<string, unknown> };
+export type HistoryState = Omit<Schemas['HistoryState'], 'annotations'> & { annotations: HistoricAnnotation[] };
 
 /** A server time as a Date: the server writes UTC; a time without a zone is read as UTC too, never as local time. */
 export function utc(time: string): Date {
@@ -218,6 +223,11 @@ export const api = {
     return request<ImagePage>('GET', `/api/projects/${projectId}/images?${query}`);
   },
   image: (id: string) => request<ImageInfo>('GET', `/api/images/${id}`),
+  /** A page of the image's history, newest first: the ops before `before` (all when absent), at most `limit`. */
+  history: (imageId: string, before?: number | null, limit = 50) =>
+    request<HistoryPage>('GET', `/api/images/${imageId}/history?limit=${limit}${before ? `&before=${before}` : ''}`),
+  /** The image's annotations right after op `seq`, replayed from the log. */
+  historyState: (imageId: string, seq: number) => request<HistoryState>('GET', `/api/images/${imageId}/history/${seq}/state`),
   models: () => request<Model[]>('GET', '/api/models'),
   datasetFormats: () => request<DatasetFormat[]>('GET', '/api/dataset-formats'),
   uploadModel: (file: File, names?: File) => {

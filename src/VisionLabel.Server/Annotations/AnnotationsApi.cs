@@ -24,6 +24,7 @@ public static class AnnotationsApi
         // Live co-editing. Connecting needs a signed-in caller (reads nothing: read tokens may connect); each hub
         // method declares the project role it needs (HubAccessFilter).
         app.MapHub<AnnotationsHub>("/hubs/annotations").RequireSignedIn(writes: false);
+        app.MapHistoryApi(); // the op log read back: who did what when, and the state then (History/)
         return app;
     }
 

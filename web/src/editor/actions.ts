@@ -10,7 +10,7 @@ import { traceRings } from './trace';
 
 /** Viewers, and everyone on an image its stage keeps edits out of, are told why instead of seeing a change the server would refuse. */
 function readOnly(ed: Editor): boolean {
-  if (!ed.canEdit) toast(`Read only: ${ed.lockReason ?? 'you cannot change this image'}`, true);
+  if (!ed.canEdit) toast(`Read only: ${ed.readOnlyReason ?? 'you cannot change this image'}`, true);
   return !ed.canEdit;
 }
 

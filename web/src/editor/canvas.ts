@@ -47,7 +47,8 @@ export class CanvasView {
       store.subscribe(s => s.status, status => { base.dataset.status = status; }),
       store.subscribe(s => s.work?.stage, stage => { base.dataset.stage = stage ?? ''; }),
       store.subscribe(s => [s.work?.leaseHolder, s.work?.leaseExpiresAt], ([holder, until]) => { base.dataset.leaseHolder = holder ?? ''; base.dataset.leaseExpires = until ?? ''; }),
-      store.subscribe(s => [s.role, s.status], () => { base.dataset.readOnly = String(!ed.canEdit); }),
+      store.subscribe(s => [s.role, s.status, s.viewing], () => { base.dataset.readOnly = String(!ed.canEdit); }),
+      store.subscribe(s => s.viewing, v => { base.dataset.viewing = v ? String(v.seq) : ''; }), // a past state on show (history.ts)
       store.subscribe(s => s.connected, connected => { base.dataset.connected = String(connected); }),
       store.subscribe(s => s.role, role => { base.dataset.role = role ?? ''; }),
     ];

@@ -13,6 +13,7 @@ import './panels/consensus';
 import './panels/feedback-dialog';
 import './panels/guidelines';
 import './panels/help';
+import './panels/history';
 import './panels/labels';
 import './panels/mask-draft';
 import './panels/objects';
@@ -49,17 +50,17 @@ export class EditorPage {
     this.toolbar = panel<Toolbar>('vl-toolbar', this.ed);
     this.toolbar.className = 'bar';
     root.querySelector('.editor')!.prepend(this.toolbar);
-    root.querySelector('.side')!.append(...['vl-work-panel', 'vl-consensus-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
+    root.querySelector('.side')!.append(...['vl-history-panel', 'vl-work-panel', 'vl-consensus-panel', 'vl-labels-panel', 'vl-guidelines-panel', 'vl-objects-panel', 'vl-comments-panel', 'vl-participants-panel', 'vl-help-overlay'].map(tag => panel(tag, this.ed)));
     // The stage's banners stack at its top: the image's stage (read only, rework) over click to mask's preview.
     const banners = document.createElement('div');
     banners.className = 'banners';
-    banners.append(panel('vl-work-banner', this.ed), panel('vl-mask-draft', this.ed));
+    banners.append(panel('vl-history-banner', this.ed), panel('vl-work-banner', this.ed), panel('vl-mask-draft', this.ed));
     stage.append(banners);
     root.querySelector('.editor')!.append(panel('vl-reject-dialog', this.ed), panel('vl-feedback-dialog', this.ed));
     this.ed.live.onEvent = e => this.liveEvent(e);
     this.cleanup.push(listen(this.ed));
-    // What the role and the image's stage allow: ops are held back with the reason, and a drawing tool is put down.
-    this.cleanup.push(this.ed.store.subscribe(s => [s.role, s.status], () => this.lockChanged()));
+    // What the role, the image's stage and a past state on show allow: ops are held back with the reason, and a drawing tool is put down.
+    this.cleanup.push(this.ed.store.subscribe(s => [s.role, s.status, s.viewing], () => this.lockChanged()));
     const leases = new LeaseKeeper(this.ed);
     this.cleanup.push(() => leases.dispose());
     const activity = new ActivityReporter(this.ed);
@@ -79,7 +80,7 @@ export class EditorPage {
 
   private lockChanged(): void {
     const ed = this.ed, tool = ed.tool;
-    ed.live.readOnly = ed.canEdit ? null : ed.lockReason;
+    ed.live.readOnly = ed.canEdit ? null : ed.readOnlyReason;
     if (ed.state.role && tool.edits && !(tool.keepsWhenLocked ? ed.mayEdit : ed.canEdit)) {
       ed.session.cancel?.();
       ed.store.set({ tool: tools[0].id });

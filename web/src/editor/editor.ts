@@ -35,8 +35,13 @@ export class Editor {
   get mayEdit(): boolean { return atLeast(this.state.role, 'annotator'); }
   /** Why this user cannot change this image's annotations now (a viewer; submitted or approved), or null. */
   get lockReason(): string | null { return lockReason(this.state); }
-  /** The annotations may be changed now: the role allows it and the workflow stage does too. */
-  get canEdit(): boolean { return this.mayEdit && !this.lockReason; }
+  /** The annotations may be changed now: the role allows it, the workflow stage does too, and the live state is shown (not a past one). */
+  get canEdit(): boolean { return this.mayEdit && !this.lockReason && !this.state.viewing; }
+  /** Why nothing may be changed now (lockReason, or a past state on show), or null. */
+  get readOnlyReason(): string | null {
+    const v = this.state.viewing;
+    return this.lockReason ?? (v ? `you are viewing the state after #${v.seq}; press Esc or "Back to now" to edit` : null);
+  }
   get canReview(): boolean { return atLeast(this.state.role, 'reviewer'); }
   get canOwn(): boolean { return atLeast(this.state.role, 'owner'); }
   get tool(): Tool { return tools.find(t => t.id === this.state.tool) ?? tools[0]; }
@@ -45,13 +50,16 @@ export class Editor {
   /** The one selected shape, when exactly one is selected. */
   single(): Shape | undefined {
     const s = this.state.selected;
-    return s.size === 1 ? this.live.shapes().get([...s][0]) : undefined;
+    return s.size === 1 ? this.shapes().get([...s][0]) : undefined;
   }
 
-  /** The live shapes as drawn: hidden ones left out, the one being dragged at its dragged geometry. */
+  /** The shapes on show: a past state from the history while one is viewed (read only), else the live ones. */
+  shapes(): Map<string, Shape> { return this.state.viewing?.shapes ?? this.live.shapes(); }
+
+  /** The shapes as drawn (shapes()): hidden ones left out, the one being dragged at its dragged geometry. */
   displayed(): Map<string, Shape> {
     const { hiddenShapes, preview } = this.state;
-    let shapes = this.live.shapes();
+    let shapes = this.shapes();
     if (hiddenShapes.size === 0 && !preview) return shapes;
     shapes = new Map(shapes);
     for (const id of hiddenShapes) shapes.delete(id);
@@ -76,7 +84,7 @@ export class Editor {
   setTool(id: string): void {
     const tool = tools.find(t => t.id === id);
     if (!tool) return;
-    if (tool.edits && !(tool.keepsWhenLocked ? this.mayEdit : this.canEdit)) { toast(`Read only: ${this.lockReason ?? 'you cannot change this image'}`, true); return; }
+    if (tool.edits && !(tool.keepsWhenLocked ? this.mayEdit : this.canEdit)) { toast(`Read only: ${this.readOnlyReason ?? 'you cannot change this image'}`, true); return; }
     if (id !== this.state.tool) this.session.cancel?.();
     this.store.set({ tool: id });
     this.stage.style.cursor = tool.cursor ?? 'crosshair';
@@ -96,7 +104,7 @@ export class Editor {
 
   /** Selects a shape and brings it into view, zoomed so it takes about half the stage (the objects list). */
   jumpTo(id: string): void {
-    const s = this.live.shapes().get(id);
+    const s = this.shapes().get(id);
     if (!s) return;
     const [x0, y0, x1, y1] = s.bounds, w = this.stage.clientWidth, h = this.stage.clientHeight;
     const scale = Math.min(8, Math.max(0.05, Math.min(w / Math.max(1, x1 - x0), h / Math.max(1, y1 - y0)) * 0.5));

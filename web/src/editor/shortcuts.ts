@@ -1,6 +1,7 @@
 import { labelKeys } from '../api';
 import * as act from './actions';
 import type { Editor } from './editor';
+import { backToNow, toggleHistory } from './history';
 import * as work from './work';
 
 /**
@@ -43,8 +44,9 @@ export const shortcuts: readonly Shortcut[] = [
     match: e => (e.ctrlKey || e.metaKey) && e.shiftKey && e.key === 'Enter', run: ed => work.openReject(ed) },
   { keys: 'F', help: 'fit the image', match: key('f'), run: ed => ed.fit() },
   { keys: '← / →', help: 'previous / next image (within the grid\'s status filter, when it had one)', match: e => e.key === 'ArrowLeft' || e.key === 'ArrowRight', run: (ed, e) => act.step(ed, e.key === 'ArrowRight' ? 1 : -1) },
-  { keys: 'Esc', help: 'cancel the drawing, clear the selection, close this help', match: e => e.key === 'Escape',
-    run: ed => { ed.session.cancel?.(); ed.store.set({ helpOpen: false }); ed.select([]); ed.redrawOverlay(); } },
+  { keys: 'Y', help: 'show / hide the image\'s history: who changed what, when; click an entry to see the image as it was then', match: key('y', false), run: ed => toggleHistory(ed) },
+  { keys: 'Esc', help: 'cancel the drawing, clear the selection, close this help, leave a past state of the history (back to now)', match: e => e.key === 'Escape',
+    run: ed => { ed.session.cancel?.(); ed.store.set({ helpOpen: false }); ed.select([]); backToNow(ed); ed.redrawOverlay(); } },
   { keys: '?', help: 'this help', match: e => e.key === '?', run: ed => ed.store.update(s => ({ helpOpen: !s.helpOpen })) },
 ];
 

@@ -1,5 +1,6 @@
 import type { GeometryJson, ImageInfo, Label, Project, Replicas, SegmentResult, SubmissionFeedback, WorkState } from '../api';
 import type { Member, Role } from '../session';
+import type { Shape } from './shapes';
 
 /** Everything the editor's canvas and panels show, in one store (see store.ts). Live data is counted by versions. */
 export interface EditorState {
@@ -54,7 +55,14 @@ export interface EditorState {
   tracing: number;
   /** Click to mask's pending preview, not yet an annotation (tools/click-mask.ts). */
   maskDraft: MaskDraft | null;
+  /** The history panel is shown (Y). */
+  historyOpen: boolean;
+  /** A past state shown read-only instead of the live one (history.ts); live ops keep landing underneath. */
+  viewing: HistoryView | null;
 }
+
+/** The image's annotations right after op `seq` (by `author`, at `at`), as the history panel asked for them. */
+export interface HistoryView { seq: number; at: string; author: string; shapes: Map<string, Shape> }
 
 /** A click of click to mask, in image pixels: inside the object (positive) or not part of it (Shift+click). */
 export interface MaskClick { x: number; y: number; positive: boolean }
@@ -79,6 +87,7 @@ export const initialState = (): EditorState => ({
   tool: 'select', currentLabel: '', selected: new Set(), hiddenLabels: new Set(), hiddenShapes: new Set(), locked: new Set(),
   fillOpacity: 0.15, scoreThreshold: 0.5, brushRadius: 12, helpOpen: false, neighbours: [],
   shapes: { version: 0, changed: null }, comments: 0, presence: 0, view: 0, preview: null, overlay: 0, segmenting: 0, tracing: 0, maskDraft: null,
+  historyOpen: false, viewing: null,
 });
 
 /** A copy of a set with ids added or removed (store values are replaced, never changed in place). */

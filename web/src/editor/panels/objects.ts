@@ -25,10 +25,10 @@ export class ObjectsPanel extends EditorPanel {
   /** The shapes as a list, made again when they change (the live Map may be the same object, changed in place). */
   private cached: { version: unknown; list: Shape[]; proposed: number } | null = null;
 
-  protected watch(s: EditorState) { return [s.shapes, s.selected, s.hiddenShapes, s.locked, s.labels, s.role, s.project, s.status]; }
+  protected watch(s: EditorState) { return [s.shapes, s.selected, s.hiddenShapes, s.locked, s.labels, s.role, s.project, s.status, s.viewing]; }
 
   protected override render() {
-    const ed = this.ed, s = ed.state, from = ed.live.shapes();
+    const ed = this.ed, s = ed.state, from = ed.shapes();
     if (this.cached?.version !== s.shapes) { const list = [...from.values()]; this.cached = { version: s.shapes, list, proposed: list.filter(x => x.state === 'proposed').length }; }
     const shapes = this.cached.list;
     const selected = [...s.selected].map(id => from.get(id)).filter((x): x is Shape => !!x);

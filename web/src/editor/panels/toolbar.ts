@@ -2,6 +2,7 @@ import { html, LitElement } from 'lit';
 import { remaining, utc } from '../../api';
 import * as act from '../actions';
 import type { Editor } from '../editor';
+import { toggleHistory } from '../history';
 import { tools } from '../tools/registry';
 import type { EditorState } from '../state';
 import * as work from '../work';
@@ -26,7 +27,7 @@ const stageHelp: Record<string, string> = {
  * navigation. It wraps onto a second row rather than scrolling, so every action stays reachable at 1280 px.
  */
 export class Toolbar extends EditorPanel {
-  protected watch(s: EditorState) { return [s.tool, s.role, s.connected, s.status, s.info, s.project, s.work, s.working]; }
+  protected watch(s: EditorState) { return [s.tool, s.role, s.connected, s.status, s.info, s.project, s.work, s.working, s.viewing, s.historyOpen]; }
 
   protected override render() {
     const ed = this.ed, s = ed.state, mayEdit = ed.mayEdit, canEdit = ed.canEdit, canReview = ed.canReview;
@@ -42,12 +43,14 @@ export class Toolbar extends EditorPanel {
       <span class="group">${tools.filter(t => mayEdit || !t.edits).map(t => {
         const locked = t.edits && !t.keepsWhenLocked && !canEdit;
         return html`<button class="tool ${s.tool === t.id ? 'active' : ''}" ?disabled=${locked}
-          title=${locked ? `${t.name}: read only (${ed.lockReason})` : `${t.title ?? t.name} (${t.key.toUpperCase()})`} @click=${() => ed.setTool(t.id)}>${t.name} <kbd>${t.key.toUpperCase()}</kbd></button>`;
+          title=${locked ? `${t.name}: read only (${ed.readOnlyReason})` : `${t.title ?? t.name} (${t.key.toUpperCase()})`} @click=${() => ed.setTool(t.id)}>${t.name} <kbd>${t.key.toUpperCase()}</kbd></button>`;
       })}</span>
       <span class="group">
         <button title="Fit (F)" @click=${() => ed.fit()}>Fit <kbd>F</kbd></button>
         ${mayEdit ? html`<button title="Undo (Ctrl+Z)" ?disabled=${!canEdit} @click=${() => act.undo(ed, false)}>Undo</button>
-        <button title="Redo (Ctrl+Shift+Z)" ?disabled=${!canEdit} @click=${() => act.undo(ed, true)}>Redo</button>` : ''}</span>
+        <button title="Redo (Ctrl+Shift+Z)" ?disabled=${!canEdit} @click=${() => act.undo(ed, true)}>Redo</button>` : ''}
+        <button title="The image's history: who changed what, when; click an entry to see the image as it was then (Y)" aria-pressed=${String(s.historyOpen)}
+          @click=${() => toggleHistory(ed)}>History <kbd>Y</kbd></button></span>
       <span class="chip role" title="Your role in this project">${s.role ?? '…'}${s.role === 'viewer' ? ' · read only' : ''}</span>
       <span class=${s.connected ? 'muted' : 'error'}>${s.connected ? 'live' : 'offline — edits are kept and sent on reconnect'}</span>
       <span class="chip" aria-label="status" title="The image's status">${s.status}</span>

@@ -32,7 +32,7 @@ export const selectTool: Tool = {
       }
       // On the selected polygon's outline counts as on the polygon (a double-click there inserts a vertex).
       const onOutline = target && insertVertex(target, p.ix, p.iy, near()) ? target : undefined;
-      const hit = onOutline ?? hitTest(ed.live.shapes().values(), p.ix, p.iy, s => ed.pickable(s));
+      const hit = onOutline ?? hitTest(ed.shapes().values(), p.ix, p.iy, s => ed.pickable(s));
       const ids = new Set(ed.state.selected);
       if (hit && p.shift) { if (ids.has(hit.id)) ids.delete(hit.id); else ids.add(hit.id); ed.select(ids); }
       else if (hit) {
@@ -45,7 +45,7 @@ export const selectTool: Tool = {
     const moveTo = (p: Pointer) => {
       const info = ed.state.info;
       if (edit && info) {
-        const s = ed.live.shapes().get(edit.id);
+        const s = ed.shapes().get(edit.id);
         if (!s) { edit = null; return; }
         if (!edit.moved && Math.hypot(p.ix - edit.x0, p.iy - edit.y0) * ed.view.scale <= 2) return;
         edit.moved = true;
