@@ -65,6 +65,10 @@ public class ArchiveTests : IDisposable
         using (var coco = JsonDocument.Parse(archive.GetEntry("annotations/instances.json")!.Open()))
             Assert.Equal(0, coco.RootElement.GetProperty("annotations").GetArrayLength());
 
+        // Nor is it handed out by distributing work.
+        var distributed = await (await _owner.PostJson($"/api/projects/{project.Id}/assignments/distribute", new { stage = "annotate", count = 10, people = new[] { "ann" } })).Read<JsonElement>();
+        Assert.Equal(1, distributed.GetProperty("assigned").GetProperty("ann").GetInt32()); // ids[1] only: the archived one is not given out
+
         var back = await (await _owner.PostAsync($"/api/images/{ids[0]}/unarchive", null)).Read<ImageDto>();
         Assert.Null(back.ArchivedAt);
         Assert.Equal(ids.Order(), (await Grid()).Order());

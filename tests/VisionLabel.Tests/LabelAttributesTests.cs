@@ -155,4 +155,38 @@ public class LabelAttributesTests : IDisposable
         Assert.False(dented.GetProperty("occluded").GetBoolean());
         Assert.Equal("red", back.Single(x => x.Geometry.GetProperty("x").GetDouble() == 50).Attributes.GetProperty("colour").GetString());
     }
+
+    [Fact]
+    public async Task Over_the_hub_any_spelling_of_attributes_is_checked_numbers_too_large_are_refused_and_values_from_older_definitions_stay()
+    {
+        var project = await (await _http.PostJson("/api/projects", new { name = "hub", labels = new object[] { new { name = "car", attributes = CarAttributes } } })).Read<ProjectDto>();
+        Guid car = project.Labels[0].Id;
+        var upload = await (await _http.PostAsync($"/api/projects/{project.Id}/images",
+            HttpExtensions.Files(("street.jpg", VisionLabel.Imaging.ImageCodec.EncodeJpeg(TestImages.Quadrants(200, 100)))))).Read<UploadSummary>();
+        Guid image = upload.Files[0].Image!.Id;
+        string url = $"/api/images/{image}/annotations";
+        var a = await (await _http.PostJson(url, new { labelId = car, kind = "box", geometry = new { x = 10, y = 10, width = 20, height = 20 }, attributes = new { colour = "blue" } })).Read<AnnotationDto>();
+
+        await using var hub = await HubClient.ConnectAsync(_app.Server, await new ProjectMembers(_app, _http).HubPathAsync("/hubs/annotations", project.Id, "ann"));
+        await hub.CallAsync("JoinImage", image);
+        async Task<JsonElement> Submit(string changesJson) => await hub.CallAsync("Submit", new
+        {
+            clientOpId = Guid.NewGuid().ToString("N"), imageId = image, type = "update", annotationId = a.Id, changes = JsonDocument.Parse(changesJson).RootElement,
+        });
+        var upper = await Submit("""{"Attributes":{"colour":"purple"}}""");
+        Assert.Contains("'colour' is one of", upper.GetProperty("rejected").GetString());
+        var huge = await Submit("""{"attributes":{"colour":"blue","doors":1e400}}""");
+        Assert.Contains("'doors' is a number", huge.GetProperty("rejected").GetString());
+
+        // The owner drops "blue" from the options: the object keeps its value, and an edit of another value is not refused for it.
+        await (await _http.PatchJson($"/api/projects/{project.Id}/labels/{car}", new
+        {
+            attributes = new object[] { new { name = "occluded", type = "checkbox" }, new { name = "colour", type = "select", options = new[] { "red" } } },
+        })).Read<LabelDto>();
+        var edit = await Submit("""{"attributes":{"colour":"blue","occluded":true}}""");
+        Assert.True(edit.GetProperty("seq").ValueKind == JsonValueKind.Number, edit.ToString());
+        var changed = await Submit("""{"attributes":{"colour":"green","occluded":true}}""");
+        Assert.Contains("'colour' is one of 'red'", changed.GetProperty("rejected").GetString()); // a value changed is checked
+        Assert.Equal("blue", (await (await _http.GetAsync($"{url}/{a.Id}")).Read<AnnotationDto>()).Attributes.GetProperty("colour").GetString());
+    }
 }

@@ -13,6 +13,9 @@ export type Label = Schemas['LabelDto'];
 export type LabelAttribute = Schemas['LabelAttribute'];
 export type NewLabel = Schemas['CreateLabelRequest'];
 /** The keys a label can have, in the order new labels get them (Projects/LabelRules.Hotkeys on the server). */
+/** The colours new labels get in order (the server's palette, Projects/LabelRules.cs): the forms start with them. */
+export const labelPalette = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
+  '#bfef45', '#fabed4', '#469990', '#dcbeff', '#9a6324', '#fffac8', '#800000', '#aaffc3'] as const;
 export const labelKeys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 'q', 'w', 't', 'u', 'o', 'd', 'g', 'j', 'n', 'z'] as const;
 export type Project = Schemas['ProjectDto'];
 export type ImageStatus = Schemas['ImageStatus'];

@@ -117,8 +117,11 @@ public sealed class CocoImporter : IDatasetImporter
                                     bb.EnumerateArray().All(v => v.ValueKind == JsonValueKind.Number) ? bb.EnumerateArray().Select(v => v.GetDouble()).ToArray() : null;
             double? declaredArea = a.TryGetProperty("area", out var ar) && ar.ValueKind == JsonValueKind.Number ? ar.GetDouble() : null;
             // CVAT's and our own exports' attribute values come back as they were (keys COCO uses itself left out).
-            Dictionary<string, JsonElement>? values = a.TryGetProperty("attributes", out var at) && at.ValueKind == JsonValueKind.Object
-                ? at.EnumerateObject().Where(p => !Annotations.AttributeValues.Reserved.Contains(p.Name)).Take(100).ToDictionary(p => p.Name, p => p.Value.Clone()) : null;
+            // A name repeated in the file: the last one wins, as JSON readers take it.
+            Dictionary<string, JsonElement>? values = null;
+            if (a.TryGetProperty("attributes", out var at) && at.ValueKind == JsonValueKind.Object)
+                foreach (var p in at.EnumerateObject().Where(p => !Annotations.AttributeValues.Reserved.Contains(p.Name)).Take(100))
+                    (values ??= [])[p.Name] = p.Value.Clone();
             image.Annotations.Add(new PlannedAnnotation(where, category, geometry, crowd, score, declaredBox, declaredArea, values is { Count: > 0 } ? values : null));
         }
     }

@@ -110,7 +110,7 @@ public static class DatasetCommands
                                 $"({summary.SkippedAnnotations} left out) in {clock.Elapsed.TotalSeconds:0.0} s -> {output.FullName} ({output.Length / 1e6:0.0} MB)");
         foreach (var note in summary.Notes) Console.Error.WriteLine($"  note: {note}");
         // stdout is the report (the same as the zip's visionlabel-export.json), for scripts.
-        Console.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+        Console.WriteLine(JsonSerializer.Serialize(summary, ExportContext.ManifestJson));
         return 0;
     }
 }

@@ -41,7 +41,7 @@ public sealed class ExportSummary
     public List<string> UnreviewedFiles { get; } = [];
     /// <summary>Images the filters chose that were left out: nobody approved them and they have nothing to export.</summary>
     public int LeftOutEmptyUnreviewed { get; set; }
-    /// <summary>The project's labels as exported: ids in the formats, key and attribute definitions (COCO carries each
+    /// <summary>The project's labels as exported: ids in the formats and attribute definitions (COCO carries each
     /// object's values; YOLO has no place for them).</summary>
     public List<ManifestLabel> Labels { get; set; } = [];
 
@@ -166,7 +166,7 @@ public sealed class ExportContext(VisionLabelDb db, IBlobStore blobs, Project pr
             if (used.Add($"{stem}_{n}{ext}")) return $"{stem}_{n}{ext}";
     }
 
-    private static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web)
+    internal static readonly JsonSerializerOptions ManifestJson = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
     };

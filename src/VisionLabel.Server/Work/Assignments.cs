@@ -78,7 +78,7 @@ public sealed class Assignments(VisionLabelDb db, Notifier notifier, WorkQueue q
                     (i.AnnotateAssignee == p && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress))), ct);
 
         if (project.QueuePriority == QueuePriority.Random) await queue.EnsureShuffledAsync(project, ct);
-        var candidates = db.Images.Where(i => i.ProjectId == project.Id);
+        var candidates = db.Images.Where(i => i.ProjectId == project.Id && i.ArchivedAt == null); // archived images are out of the work
         candidates = request.Stage == WorkStage.Annotate
             ? candidates.Where(i => i.AnnotateAssignee == null && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress))
             : candidates.Where(i => i.ReviewAssignee == null && i.Status == ImageStatus.Submitted);

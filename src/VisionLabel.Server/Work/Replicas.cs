@@ -48,7 +48,7 @@ public sealed class Replicas(VisionLabelDb db)
     {
         var mine = db.Images.IgnoreQueryFilters().Where(r => r.ReplicaOf != null && r.ReplicaOwner == me).Select(r => r.ReplicaOf);
         var candidates = await db.Images.AsNoTracking()
-            .Where(i => i.ProjectId == project.Id && i.ReplicaOf == null && db.GroundTruth.Any(g => g.ImageId == i.Id) && !mine.Contains(i.Id))
+            .Where(i => i.ProjectId == project.Id && i.ReplicaOf == null && i.ArchivedAt == null && db.GroundTruth.Any(g => g.ImageId == i.Id) && !mine.Contains(i.Id))
             .Select(i => i.Id).ToListAsync(ct);
         if (candidates.Count == 0) return null;
         var pick = candidates[Random.Shared.Next(candidates.Count)];
@@ -65,7 +65,7 @@ public sealed class Replicas(VisionLabelDb db)
         var copies = db.Images.IgnoreQueryFilters().Where(r => r.ReplicaKind == ReplicaKind.Consensus);
         bool honeypots = UsesHoneypots(project);
         // ReplicaOf == null spelled out: a query that ignores the filter anywhere (the subqueries here) ignores it everywhere.
-        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id && i.ReplicaOf == null && i.AnnotateAssignee == null
+        var query = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id && i.ReplicaOf == null && i.ArchivedAt == null && i.AnnotateAssignee == null
                 && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress)
                 && (!honeypots || !db.GroundTruth.Any(g => g.ImageId == i.Id))
                 && copies.Count(r => r.ReplicaOf == i.Id) < project.Overlap && !copies.Any(r => r.ReplicaOf == i.Id && r.ReplicaOwner == me))

@@ -32,7 +32,7 @@ public sealed class WorkOverview(VisionLabelDb db, TimeProvider time)
     public async Task<MyWorkDto> MineAsync(Project project, string me, ProjectRole role, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var images = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
+        var images = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id && i.ArchivedAt == null);
         var rework = await images.Where(i => i.Status == ImageStatus.Rejected && (i.SubmittedBy == me && (i.AnnotateAssignee == null || i.AnnotateAssignee == me) || i.AnnotateAssignee == me))
             .OrderBy(i => i.Id).Take(ListLimit).Select(i => new WorkImage(i.Id, i.FileName, i.Status, i.ReworkRounds, i.LeaseExpiresAt)).ToListAsync(ct);
         var assigned = await images.Where(i => i.AnnotateAssignee == me && (i.Status == ImageStatus.New || i.Status == ImageStatus.Prelabeled || i.Status == ImageStatus.InProgress))
@@ -55,7 +55,7 @@ public sealed class WorkOverview(VisionLabelDb db, TimeProvider time)
     public async Task<WorkOverviewDto> OverviewAsync(Project project, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var images = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id);
+        var images = db.Images.AsNoTracking().Where(i => i.ProjectId == project.Id && i.ArchivedAt == null);
         var byStatus = await images.GroupBy(i => i.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         int Of(ImageStatus s) => byStatus.GetValueOrDefault(s);
         var leases = await images.Where(i => i.LeaseHolder != null && i.LeaseExpiresAt > now)

@@ -1,5 +1,5 @@
 import { html, type TemplateResult } from 'lit';
-import { api, labelKeys, type Label, type LabelAttribute } from '../api';
+import { api, labelKeys, labelPalette, type Label, type LabelAttribute } from '../api';
 import { toast } from '../toast';
 
 /**
@@ -50,7 +50,8 @@ export function labelSettings(host: LabelSettingsHost): TemplateResult {
       <input .value=${l.name} aria-label="name of ${l.name}" maxlength="200" @change=${(e: Event) => host.act(() => api.updateLabel(projectId, l.id, { name: (e.target as HTMLInputElement).value }), 'Label renamed')} />
       <label title="The key that picks this label in the editor (Shift+key relabels the selection)">key
         <select aria-label="key of ${l.name}" @change=${(e: Event) => { const key = (e.target as HTMLSelectElement).value;
-            host.act(() => api.updateLabel(projectId, l.id, { hotkey: key }), key ? `${l.name}: key ${key}` : `${l.name}: no key`); }}>
+            host.act(() => api.updateLabel(projectId, l.id, { hotkey: key }), key ? `${l.name}: key ${key}` : `${l.name}: no key`)
+              .then(ok => { if (!ok) { (e.target as HTMLSelectElement).value = l.hotkey ?? ''; host.redraw(); } }); }}>
           <option value="" ?selected=${!l.hotkey}>none</option>
           ${labelKeys.map(k => html`<option value=${k} ?selected=${l.hotkey === k} ?disabled=${taken(l.id).has(k)}>${k.toUpperCase()}</option>`)}
         </select></label>
@@ -66,7 +67,7 @@ export function labelSettings(host: LabelSettingsHost): TemplateResult {
         host.act(() => api.createLabel(projectId, { name, color: color || undefined, hotkey: hotkey === 'auto' ? undefined : hotkey }), `Label ${name} added`)
           .then(ok => { if (ok) form.reset(); }); }}>
       <input name="label" placeholder="New label" aria-label="New label" maxlength="200" required />
-      <input type="color" name="color" aria-label="colour of the new label" title="Its colour (left as is: the next of the palette)" />
+      <input type="color" name="color" aria-label="colour of the new label" title="Its colour (it starts as the next of the palette)" .value=${labelPalette[labels.length % labelPalette.length]} />
       <label>key <select name="hotkey" aria-label="key of the new label">
         <option value="auto">next free</option><option value="">none</option>
         ${labelKeys.map(k => html`<option value=${k} ?disabled=${taken('').has(k)}>${k.toUpperCase()}</option>`)}</select></label>

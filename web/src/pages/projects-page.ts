@@ -1,5 +1,5 @@
 import { html, render } from 'lit';
-import { api, labelKeys, Project, type NewLabel } from '../api';
+import { api, labelKeys, labelPalette as palette, Project, type NewLabel } from '../api';
 import { currentAccount, userMenu } from '../session';
 import { toast } from '../toast';
 import { navigate } from '../navigation';
@@ -85,7 +85,3 @@ export function projectsPage(root: HTMLElement): void {
     draw();
   }).catch(err => { error = (err as Error).message; draw(); });
 }
-
-/** The colours new labels get in order (the server's palette, Projects/LabelRules.cs), shown before the project exists. */
-const palette = ['#e6194b', '#3cb44b', '#ffe119', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
-  '#bfef45', '#fabed4', '#469990', '#dcbeff', '#9a6324', '#fffac8', '#800000', '#aaffc3'];

@@ -71,7 +71,8 @@ internal static class AnnotationAggregate
                 var g = Geometry.Parse(kind, geometry, image.Width, image.Height);
                 if (g.Error is not null) return Reject(out rejected, RejectKind.Invalid, g.Error, "geometry");
                 if (AttributesJson(changes.Attributes) is not { } attributes) return Reject(out rejected, RejectKind.Invalid, "attributes must be a JSON object", "attributes");
-                if (ValuesProblem(set, labelId, attributes) is { } valuesProblem) { rejected = valuesProblem; return null; }
+                // An undo or redo brings back what was there: it is not checked against definitions changed since.
+                if (!replaying && ValuesProblem(set, labelId, attributes, null) is { } valuesProblem) { rejected = valuesProblem; return null; }
                 var source = changes.Source ?? new AnnotationSourceDto(AnnotationSourceType.Human);
                 if (source.Type == AnnotationSourceType.Model && string.IsNullOrWhiteSpace(source.ModelId))
                     return Reject(out rejected, RejectKind.Invalid, "a model-made annotation names its model", "source.modelId");
@@ -108,8 +109,11 @@ internal static class AnnotationAggregate
                 string? attributes = null;
                 if (changes.Attributes is not null && (attributes = AttributesJson(changes.Attributes)) is null)
                     return Reject(out rejected, RejectKind.Invalid, "attributes must be a JSON object", "attributes");
-                // The values must fit the label they end up under: a relabel is checked against the new label's definitions.
-                if ((changes.LabelId is not null || attributes is not null) && ValuesProblem(set, changes.LabelId ?? row.LabelId, attributes ?? row.Attributes) is { } valuesProblem)
+                // The values must fit the label they end up under: a relabel is checked against the new label's definitions
+                // (every value); an update of the values only checks the ones it changes; an undo or redo is not checked.
+                bool relabel = changes.LabelId is { } newLabel && newLabel != row.LabelId;
+                if (!replaying && (relabel || attributes is not null) &&
+                    ValuesProblem(set, changes.LabelId ?? row.LabelId, attributes ?? row.Attributes, relabel ? null : row.Attributes) is { } valuesProblem)
                 { rejected = valuesProblem; return null; }
 
                 var normalized = new JsonObject();
@@ -181,11 +185,12 @@ internal static class AnnotationAggregate
             ? null
             : OpOutcome.Rejected(RejectKind.Invalid, $"label {labelId} is not a label of this image's project; list them at /api/projects/{set.Image.ProjectId}/labels", "labelId");
 
-    private static OpOutcome? ValuesProblem(OpWorkingSet set, Guid labelId, string attributes)
+    private static OpOutcome? ValuesProblem(OpWorkingSet set, Guid labelId, string attributes, string? before)
     {
         if (set.Labels!.GetValueOrDefault(labelId) is not { Attributes.Count: > 0 } label || attributes.Length <= 2) return null;
         using var doc = JsonDocument.Parse(attributes);
-        return AttributeValues.Problem(label.Attributes, doc.RootElement, label.Name) is { } p ? OpOutcome.Rejected(RejectKind.Invalid, p.Problem, p.Field) : null;
+        using var old = before is { Length: > 2 } ? JsonDocument.Parse(before) : null;
+        return AttributeValues.Problem(label.Attributes, doc.RootElement, label.Name, old?.RootElement) is { } p ? OpOutcome.Rejected(RejectKind.Invalid, p.Problem, p.Field) : null;
     }
 
     private static string? AttributesJson(JsonElement? attributes) => attributes switch

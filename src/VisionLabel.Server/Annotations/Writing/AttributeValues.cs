@@ -19,19 +19,24 @@ public static class AttributeValues
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "iscrowd", "coco" };
 
     /// <summary>The first value that breaks its definition, as (field "attributes.NAME", what is wrong); null when all fit.</summary>
-    public static (string Field, string Problem)? Problem(IReadOnlyList<LabelAttribute> definitions, JsonElement attributes, string labelName)
+    /// <param name="before">The object's values before an update: a value left as it was is not checked again (a label's
+    /// definitions may have changed since it was set; it stays until someone edits it). Null: check every value.</param>
+    public static (string Field, string Problem)? Problem(IReadOnlyList<LabelAttribute> definitions, JsonElement attributes, string labelName, JsonElement? before = null)
     {
         foreach (var d in definitions)
-            if (attributes.TryGetProperty(d.Name, out var value) && ValueProblem(d, value) is { } problem)
+            if (attributes.TryGetProperty(d.Name, out var value) && !Unchanged(before, d.Name, value) && ValueProblem(d, value) is { } problem)
                 return ($"attributes.{d.Name}", $"{problem} (label {labelName})");
         return null;
     }
+
+    private static bool Unchanged(JsonElement? before, string name, JsonElement value) =>
+        before is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty(name, out var old) && JsonElement.DeepEquals(old, value);
 
     public static string? ValueProblem(LabelAttribute d, JsonElement value) => d.Type switch
     {
         AttributeType.Text => value.ValueKind != JsonValueKind.String ? $"'{d.Name}' is a text: give a string"
             : value.GetString()!.Length > MaxTextLength ? $"'{d.Name}' is at most {MaxTextLength} characters" : null,
-        AttributeType.Number => value.ValueKind != JsonValueKind.Number || !double.IsFinite(value.GetDouble()) ? $"'{d.Name}' is a number" : null,
+        AttributeType.Number => value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double n) || !double.IsFinite(n) ? $"'{d.Name}' is a number" : null,
         AttributeType.Checkbox => value.ValueKind is JsonValueKind.True or JsonValueKind.False ? null : $"'{d.Name}' is a checkbox: true or false",
         AttributeType.Select => value.ValueKind == JsonValueKind.String && d.Options!.Contains(value.GetString()!) ? null
             : $"'{d.Name}' is one of {string.Join(", ", d.Options!.Select(o => $"'{o}'"))}",

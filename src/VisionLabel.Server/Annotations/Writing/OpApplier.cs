@@ -160,7 +160,10 @@ public sealed class OpApplier(SequencerCaches caches, OpBroadcaster broadcaster,
             foreach (var chunk in missing.Chunk(500))
                 set.Deleted.UnionWith(await db.AnnotationOps.Where(o => o.ImageId == image.Id && o.Type == OpType.Delete && chunk.Contains(o.AnnotationId))
                     .Select(o => o.AnnotationId).ToListAsync());
-        if (ops.Any(o => o.Changes is { ValueKind: JsonValueKind.Object } c && (c.TryGetProperty("labelId", out _) || c.TryGetProperty("attributes", out _))))
+        // Names as the changes are read (case-insensitive): "Attributes" sets attributes as "attributes" does.
+        static bool NamesLabelOrAttributes(JsonElement c) => c.EnumerateObject().Any(p =>
+            p.Name.Equals("labelId", StringComparison.OrdinalIgnoreCase) || p.Name.Equals("attributes", StringComparison.OrdinalIgnoreCase));
+        if (ops.Any(o => o.Changes is { ValueKind: JsonValueKind.Object } c && NamesLabelOrAttributes(c)))
             set.Labels = (await db.Labels.Where(l => l.ProjectId == image.ProjectId).Select(l => new { l.Id, l.Name, l.Attributes }).ToListAsync())
                 .ToDictionary(l => l.Id, l => new LabelFacts(l.Name, l.Attributes));
         else set.Labels = [];

@@ -43,7 +43,7 @@ export class HistoryPanel extends EditorPanel {
     if (!this.ed.state.historyOpen) return;
     const seq = this.ed.live.seq;
     if (this.nextBefore === undefined) { if (!this.loading && !this.failed) this.loadOlder(); }
-    else if (seq > this.newest() && seq > this.askedFor) { this.askedFor = seq; this.refresh(); } // ops arrived live since the list was read
+    else if (seq > this.newest() && seq > this.askedFor && !this.refreshing) { this.askedFor = seq; this.refresh(); } // ops arrived live since the list was read
   }
 
   /** The live seq the last refresh was asked for: one try per new op, so a failing request does not repeat itself. */
@@ -96,7 +96,7 @@ export class HistoryPanel extends EditorPanel {
     this.requestUpdate();
     try {
       const state = await api.historyState(this.ed.imageId, item.seq);
-      if (this.opening === item.seq) showState(this.ed, state); // a later click wins
+      if (this.opening === item.seq && this.ed.state.historyOpen) showState(this.ed, state); // a later click wins; a closed panel shows nothing
     } catch (err) {
       if (this.opening === item.seq) this.openFailed = `Could not show the state after #${item.seq}: ${(err as Error).message}. Click it again to retry.`;
     } finally {
