@@ -82,6 +82,8 @@ public class LabelAttributesTests : IDisposable
         await Refused(new { name = "a", hotkey = "x" }, "hotkey", "is not a label key");
         var typeProblem = await (await _http.PostJson($"/api/projects/{project.Id}/labels", new { name = "a", attributes = new[] { new { name = "t", type = "colour" } } })).Problem(400);
         Assert.Contains("type", typeProblem.ToString());
+        var untyped = await (await _http.PostJson($"/api/projects/{project.Id}/labels", new { name = "a", attributes = new[] { new { name = "t" } } })).Problem(400);
+        Assert.Contains("type", untyped.GetProperty("detail").GetString());
         Assert.Equal("Hotkey taken", (await (await _http.PostJson($"/api/projects/{project.Id}/labels", new { name = "a", hotkey = "q" })).Problem(409)).GetProperty("title").GetString());
 
         // PATCH: another key (taken ones refused), none, and a new attribute list.

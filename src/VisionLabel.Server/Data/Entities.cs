@@ -77,7 +77,7 @@ public enum AttributeType { Text, Number, Select, Checkbox }
 /// <summary>One attribute a label's objects carry: a text, a number, one of a list (select) or a yes/no (checkbox).</summary>
 /// <param name="Options">A select's choices, in order; null for the other types.</param>
 /// <param name="Default">The value a new object starts with (the editor fills it; exports write it when an object has none).</param>
-public sealed record LabelAttribute(string Name, AttributeType Type, IReadOnlyList<string>? Options = null, System.Text.Json.JsonElement? Default = null);
+public sealed record LabelAttribute(string Name, [property: System.Text.Json.Serialization.JsonRequired] AttributeType Type, IReadOnlyList<string>? Options = null, System.Text.Json.JsonElement? Default = null);
 
 /// <summary>Where an image is in the workflow. New, prelabeled and in-progress are the annotate stage; rejected is
 /// rework for the annotator who submitted it (Annotations/Review/WorkflowRules.cs has who moves what).</summary>

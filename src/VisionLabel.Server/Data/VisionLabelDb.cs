@@ -98,6 +98,8 @@ public abstract class VisionLabelDb(DbContextOptions options) : IdentityUserCont
             // A label's attribute definitions are read and written with the label, never queried apart: one JSON column.
             e.Property(l => l.Attributes).HasConversion(LabelAttributeJson.Converter, LabelAttributeJson.Comparer);
             e.HasIndex(l => new { l.ProjectId, l.Name }).IsUnique();
+            // One label per key in a project, also when two owners add labels at the same moment.
+            e.HasIndex(l => new { l.ProjectId, l.Hotkey }).IsUnique().HasFilter("\"Hotkey\" IS NOT NULL");
         });
         model.Entity<Image>(e =>
         {

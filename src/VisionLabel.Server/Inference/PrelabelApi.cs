@@ -119,7 +119,7 @@ public static class PrelabelApi
                 object[] parameters = [job.Id, projectId, .. statuses.Select(st => (object)st.ToString())];
 #pragma warning disable EF1003 // only generated {n} placeholders are concatenated; every value is a parameter
                 job.Total = await db.Database.ExecuteSqlRawAsync(
-                    "INSERT INTO \"JobItems\" (\"JobId\", \"ImageId\", \"Status\") SELECT {0}, \"Id\", 'Pending' FROM \"Images\" WHERE \"ProjectId\" = {1}" + statusFilter,
+                    "INSERT INTO \"JobItems\" (\"JobId\", \"ImageId\", \"Status\") SELECT {0}, \"Id\", 'Pending' FROM \"Images\" WHERE \"ProjectId\" = {1} AND \"ArchivedAt\" IS NULL" + statusFilter,
                     parameters, ct);
 #pragma warning restore EF1003
             }

@@ -152,7 +152,8 @@ public static class ProjectsApi
         if (result.Problem is not null)
             return result.IsConflict ? Problems.Conflict(result.Field == "hotkey" ? "Hotkey taken" : "Label name taken", result.Problem) : Problems.Invalid(result.Field ?? "name", result.Problem);
         db.Labels.Add(result.Label!);
-        await db.SaveChangesAsync(ct);
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException e) when (ImageUnitOfWork.IsRace(e)) { return Changed(); }
         return TypedResults.Created($"/api/projects/{projectId}/labels/{result.Label!.Id}", LabelDto.From(result.Label));
     }
 
@@ -190,7 +191,8 @@ public static class ProjectsApi
             if (attributes is null) return Problems.Invalid($"attributes{field}", problem!);
             label.Attributes = attributes;
         }
-        await db.SaveChangesAsync(ct);
+        try { await db.SaveChangesAsync(ct); }
+        catch (DbUpdateException e) when (ImageUnitOfWork.IsRace(e)) { return Changed(); }
         return TypedResults.Ok(LabelDto.From(label));
     }
 
@@ -215,6 +217,10 @@ public static class ProjectsApi
         await db.Labels.Where(l => l.Id == labelId).ExecuteDeleteAsync(ct);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Another request took the name or key between the check and the write.</summary>
+    private static ProblemHttpResult Changed() =>
+        Problems.Conflict("Labels changed meanwhile", "Another label took this name or key at the same moment; reload the labels and try again.");
 
     private readonly record struct LabelResult(Label? Label, string? Problem, bool IsConflict = false, string? Field = null);
 

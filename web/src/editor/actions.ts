@@ -59,7 +59,7 @@ export function setState(ed: Editor, state: 'accepted' | 'rejected', ids: Iterab
 
 /** Walks the proposals still to review, highest score first, so a reviewer can go through them by keyboard. */
 export function nextProposal(ed: Editor, direction: number): void {
-  const proposals = [...ed.live.shapes().values()].filter(s => s.state === 'proposed' && !ed.state.locked.has(s.id))
+  const proposals = [...ed.shapes().values()].filter(s => s.state === 'proposed' && !ed.state.locked.has(s.id))
     .sort((a, b) => (b.source.score ?? 0) - (a.source.score ?? 0) || a.id.localeCompare(b.id));
   if (proposals.length === 0) { toast('No proposals left to review'); return; }
   const at = proposals.findIndex(p => ed.state.selected.has(p.id));

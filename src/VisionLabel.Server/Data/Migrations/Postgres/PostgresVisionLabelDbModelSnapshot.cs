@@ -1104,6 +1104,10 @@ namespace VisionLabel.Server.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ProjectId", "Hotkey")
+                        .IsUnique()
+                        .HasFilter("\"Hotkey\" IS NOT NULL");
+
                     b.HasIndex("ProjectId", "Name")
                         .IsUnique();
 

@@ -1094,6 +1094,10 @@ namespace VisionLabel.Server.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ProjectId", "Hotkey")
+                        .IsUnique()
+                        .HasFilter("\"Hotkey\" IS NOT NULL");
+
                     b.HasIndex("ProjectId", "Name")
                         .IsUnique();
 
