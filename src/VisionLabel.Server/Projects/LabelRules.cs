@@ -34,6 +34,13 @@ public static partial class LabelRules
 
     public static readonly string HotkeyHelp = $"a label's key is one of {string.Join(" ", Hotkeys)} (empty: none)";
 
+    /// <summary>A key as asked for: "" is none (null key, no problem); else the stored form, or what is wrong with it.</summary>
+    public static string? HotkeyProblem(string asked, out string? hotkey)
+    {
+        hotkey = asked.Trim().Length == 0 ? null : NormalizeHotkey(asked);
+        return asked.Trim().Length > 0 && hotkey is null ? $"'{asked}' is not a label key: {HotkeyHelp}." : null;
+    }
+
     public static string? NameProblem(string? name) =>
         string.IsNullOrWhiteSpace(name) ? "a name is required" :
         name.Trim().Length > 200 ? "a name is at most 200 characters" : null;

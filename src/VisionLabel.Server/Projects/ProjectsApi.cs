@@ -179,8 +179,7 @@ public static class ProjectsApi
         if (request.RequiredF1 is { } required) label.RequiredF1 = required == 0 ? null : required;
         if (request.Hotkey is not null)
         {
-            string? hotkey = request.Hotkey.Trim().Length == 0 ? null : LabelRules.NormalizeHotkey(request.Hotkey);
-            if (request.Hotkey.Trim().Length > 0 && hotkey is null) return Problems.Invalid("hotkey", $"'{request.Hotkey}' is not a label key: {LabelRules.HotkeyHelp}.");
+            if (LabelRules.HotkeyProblem(request.Hotkey, out var hotkey) is { } problem) return Problems.Invalid("hotkey", problem);
             if (hotkey is not null && await db.Labels.Where(l => l.ProjectId == projectId && l.Id != labelId && l.Hotkey == hotkey).Select(l => l.Name).FirstOrDefaultAsync(ct) is { } holder)
                 return Problems.Conflict("Hotkey taken", $"Label '{holder}' has the key {hotkey}; give it another first.");
             label.Hotkey = hotkey;
@@ -232,10 +231,8 @@ public static class ProjectsApi
         string? color = request.Color is null ? LabelRules.DefaultColor(index) : LabelRules.NormalizeColor(request.Color);
         if (color is null) return new(null, $"'{request.Color}' is not a colour; use #rrggbb.", Field: "color");
         // No key given: the next free one (1…9, 0, then letters); an empty one: none.
-        string? hotkey = request.Hotkey is null ? LabelRules.NextHotkey(existing.Select(l => l.Hotkey))
-            : request.Hotkey.Trim().Length == 0 ? null : LabelRules.NormalizeHotkey(request.Hotkey);
-        if (request.Hotkey is { } asked && asked.Trim().Length > 0 && hotkey is null)
-            return new(null, $"'{asked}' is not a label key: {LabelRules.HotkeyHelp}.", Field: "hotkey");
+        string? hotkey = LabelRules.NextHotkey(existing.Select(l => l.Hotkey));
+        if (request.Hotkey is { } asked && LabelRules.HotkeyProblem(asked, out hotkey) is { } keyProblem) return new(null, keyProblem, Field: "hotkey");
         if (hotkey is not null && existing.FirstOrDefault(l => l.Hotkey == hotkey) is { } holder)
             return new(null, $"Label '{holder.Name}' has the key {hotkey}; choose another.", IsConflict: true, Field: "hotkey");
         var (attributes, field, attributesProblem) = LabelAttributeRules.Normalize(request.Attributes);

@@ -55,9 +55,7 @@ public static class ImageHistory
 
     /// <summary>
     /// The label and kind, just before the page, of each annotation whose first op on the page is an update (a create or
-    /// a delete carries them itself). The page is a contiguous run of seqs, so what came before it is older than all of
-    /// it: the latest earlier op that set each (a create, a relabel, a reshape), found without loading their changes,
-    /// then only those ops read.
+    /// a delete carries them itself): its earlier ops folded in seq order, one query for the few annotations that need it.
     /// </summary>
     private static async Task<Dictionary<Guid, (Guid? Label, AnnotationKind? Kind)>> SeedsAsync(VisionLabelDb db, Guid imageId, List<AnnotationOp> page, CancellationToken ct)
     {
@@ -65,37 +63,15 @@ public static class ImageHistory
         var needed = page.GroupBy(o => o.AnnotationId).Where(g => g.First().Type == OpType.Update).Select(g => g.Key).ToList();
         if (needed.Count == 0) return seeds;
         long oldest = page[0].Seq;
-        // Matching the property name in the text may also hit one inside attributes: such an op is skipped when read.
-        var candidates = await db.AnnotationOps.AsNoTracking()
-            .Where(o => o.ImageId == imageId && o.Seq < oldest && needed.Contains(o.AnnotationId)
-                        && (o.Type == OpType.Create || o.Changes.Contains("\"labelId\"") || o.Changes.Contains("\"kind\"")))
-            .Select(o => new { o.AnnotationId, o.Seq, HasLabel = o.Type == OpType.Create || o.Changes.Contains("\"labelId\""), HasKind = o.Type == OpType.Create || o.Changes.Contains("\"kind\"") })
-            .ToListAsync(ct);
-        var groups = candidates.GroupBy(c => c.AnnotationId).Select(g => (Id: g.Key,
-            Labels: g.Where(c => c.HasLabel).Select(c => c.Seq).OrderDescending().ToList(),
-            Kinds: g.Where(c => c.HasKind).Select(c => c.Seq).OrderDescending().ToList())).ToList();
-        // The newest candidate of each, read in one query; a false hit (the name inside attributes) reads on, one by one.
-        var newest = groups.SelectMany(g => g.Labels.Take(1).Concat(g.Kinds.Take(1))).Distinct().ToList();
-        var read = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && newest.Contains(o.Seq))
-            .ToDictionaryAsync(o => o.Seq, o => JsonNode.Parse(o.Changes) as JsonObject, ct);
-        foreach (var (id, labels, kinds) in groups)
+        var earlier = db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.Seq < oldest && needed.Contains(o.AnnotationId) && o.Type != OpType.Delete)
+            .OrderBy(o => o.Seq).Select(o => new { o.AnnotationId, o.Changes }).AsAsyncEnumerable();
+        await foreach (var op in earlier.WithCancellation(ct))
         {
-            var label = labels.Count > 0 ? LabelOf(read[labels[0]]) ?? await FirstAsync<Guid>(db, imageId, labels.Skip(1), LabelOf, ct) : null;
-            var kind = kinds.Count > 0 ? KindOf(read[kinds[0]]) ?? await FirstAsync<AnnotationKind>(db, imageId, kinds.Skip(1), KindOf, ct) : null;
-            seeds[id] = (label, kind);
+            var changes = JsonNode.Parse(op.Changes) as JsonObject;
+            seeds.TryGetValue(op.AnnotationId, out var was);
+            seeds[op.AnnotationId] = (LabelOf(changes) ?? was.Label, KindOf(changes) ?? was.Kind);
         }
         return seeds;
-    }
-
-    /// <summary>The value read from the newest of these ops that has it.</summary>
-    private static async Task<T?> FirstAsync<T>(VisionLabelDb db, Guid imageId, IEnumerable<long> seqs, Func<JsonObject?, T?> read, CancellationToken ct) where T : struct
-    {
-        foreach (long seq in seqs)
-        {
-            string changes = await db.AnnotationOps.AsNoTracking().Where(o => o.ImageId == imageId && o.Seq == seq).Select(o => o.Changes).FirstAsync(ct);
-            if (read(JsonNode.Parse(changes) as JsonObject) is { } value) return value;
-        }
-        return null;
     }
 
     private static Guid? LabelOf(JsonObject? o) => o?["labelId"] is JsonValue v && v.TryGetValue<string>(out var s) && Guid.TryParse(s, out var g) ? g : null;
